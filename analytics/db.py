@@ -1,0 +1,89 @@
+"""The one module that touches DuckDB.
+
+A `CohortDatabase` holds one DuckDB connection and hands every query its own cursor, so
+concurrent Streamlit sessions (threads) never share a cursor. The shared cohort file is always
+opened read-only: the app never writes to it. Uploaded cohorts (session-only) live in an
+in-memory database built by `analytics.build`.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+import duckdb
+import pandas as pd
+
+REBUILD_COMMAND = "python -m analytics.build --source data/demo_cohort --out data/cohort.duckdb"
+
+
+class CohortDatabaseError(RuntimeError):
+    """A cohort database that cannot be opened or read, with a message for a human."""
+
+
+class CohortDatabase:
+    """Read access to one cohort database.
+
+    Examples
+    --------
+    >>> from analytics.build import build_in_memory
+    >>> db = build_in_memory("data/demo_cohort")
+    >>> int(db.scalar("SELECT count(*) FROM patients"))
+    32
+    """
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, *, label: str, synthetic: bool):
+        self._connection = connection
+        self._lock = threading.Lock()  # cursor creation only; queries run in parallel
+        self.label = label
+        self.synthetic = synthetic
+
+    @classmethod
+    def open_file(cls, path: str | Path, *, synthetic: bool = True) -> "CohortDatabase":
+        path = Path(path)
+        if not path.exists():
+            raise CohortDatabaseError(
+                f"Cohort database '{path}' does not exist. Build it with: {REBUILD_COMMAND}")
+        try:
+            connection = duckdb.connect(str(path), read_only=True)
+            connection.execute("SELECT count(*) FROM patients").fetchone()
+        except duckdb.Error as exc:
+            raise CohortDatabaseError(
+                f"Cohort database '{path}' cannot be read ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0]}). It may be corrupt or written by another DuckDB "
+                f"version (this app uses DuckDB {duckdb.__version__}). Delete it and rebuild "
+                f"with: {REBUILD_COMMAND}") from exc
+        return cls(connection, label=path.stem, synthetic=synthetic)
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            return self._connection.cursor()
+
+    def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
+        """Run one parameterized query on a fresh cursor and return a DataFrame."""
+        cursor = self._cursor()
+        try:
+            return cursor.execute(sql, params or []).df()
+        finally:
+            cursor.close()
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict | None = None) -> Any:
+        cursor = self._cursor()
+        try:
+            row = cursor.execute(sql, params or []).fetchone()
+            return None if row is None else row[0]
+        finally:
+            cursor.close()
+
+    def describe(self, relation: str) -> pd.DataFrame:
+        """Column names and types of a table or view (name checked against the catalog)."""
+        known = set(self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")["table_name"])
+        if relation not in known:
+            raise ValueError(f"unknown table or view: {relation!r}")
+        return self.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [relation])
+
+    def close(self) -> None:
+        self._connection.close()

@@ -1,0 +1,35 @@
+"""Entrypoint: page config, the cohort, shared sidebar filters, routing with st.navigation.
+
+Run with `streamlit run streamlit_app.py` (see README for the one-command setup).
+"""
+import streamlit as st
+
+import analytics.theme  # noqa: F401  (registers and enables the app's chart theme)
+from analytics.db import CohortDatabaseError
+from ui import components, filters, routing, state
+
+st.set_page_config(page_title="Lenalidomide-associated B-ALL cohort", page_icon=":material/biotech:",
+                   layout="wide")
+
+# Pages live in pages/ but are routed explicitly; st.navigation turns off the legacy
+# auto-discovery of that folder (tests/test_navigation.py proves it).
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/groups:", url_path="overview",
+            default=True),
+    st.Page("pages/patient.py", title="Patient", icon=":material/person:", url_path="patient"),
+    st.Page("pages/dictionary.py", title="Data dictionary", icon=":material/menu_book:",
+            url_path="dictionary"),
+]
+
+try:
+    database, token = state.open_database()
+except CohortDatabaseError as error:
+    st.error(str(error), icon=":material/database:")
+    st.stop()
+st.session_state["db_token"] = token
+
+page = st.navigation(PAGES)
+filters.sidebar_filters()
+components.cohort_notice(database)
+routing.mark_routed()
+page.run()

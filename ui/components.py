@@ -1,0 +1,31 @@
+"""Small display pieces every page uses: the synthetic-data notice and the empty state."""
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.db import CohortDatabase
+
+SYNTHETIC_NOTICE = (
+    "**Synthetic cohort** reconstructed from published aggregates of Geyer et al., "
+    "*Blood Adv* 2023;7(13):3087-3098 (doi:10.1182/bloodadvances.2022009212). "
+    "Invented patients, **not patient data**.")
+
+
+def cohort_notice(db: CohortDatabase) -> None:
+    if db.synthetic:
+        st.info(SYNTHETIC_NOTICE, icon=":material/science:")
+    else:
+        st.caption(f"Cohort: {db.label}")
+
+
+def require_patients(n: int, what: str = "patients") -> None:
+    """Stop the page with a clear message when the filters leave nobody to show."""
+    if n == 0:
+        st.warning(f"No {what} match the current cohort filters. Widen or clear the filters "
+                   "in the sidebar.", icon=":material/filter_alt_off:")
+        st.stop()
+
+
+def show_chart(chart) -> None:
+    """Render an Altair chart built by `analytics` with the app's own theme (not Streamlit's)."""
+    st.altair_chart(chart, theme=None, use_container_width=True)
