@@ -18,7 +18,7 @@ import duckdb
 from analytics.db import CohortDatabase
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
-TABLES = ("patients", "events", "mutations", "measurements")  # load order respects references
+TABLES = ("cohort_info", "patients", "events", "mutations", "measurements")  # load order respects references
 DEMO_SOURCE = Path(__file__).resolve().parent.parent / "data" / "demo_cohort"
 
 
@@ -58,13 +58,12 @@ def build_file(source: str | Path, out: str | Path) -> Path:
     return out
 
 
-def build_in_memory(source: str | Path, *, label: str | None = None,
-                    synthetic: bool = True) -> CohortDatabase:
+def build_in_memory(source: str | Path) -> CohortDatabase:
     """The same cohort in an in-memory database (tests, session-only cohorts)."""
     source = Path(source)
     connection = duckdb.connect(":memory:")
     _load(connection, source)
-    return CohortDatabase(connection, label=label or source.name, synthetic=synthetic)
+    return CohortDatabase(connection)
 
 
 def ensure_demo_database(path: str | Path) -> Path:

@@ -32,28 +32,31 @@ class CohortDatabase:
     32
     """
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, *, label: str, synthetic: bool):
+    def __init__(self, connection: duckdb.DuckDBPyConnection):
         self._connection = connection
         self._lock = threading.Lock()  # cursor creation only; queries run in parallel
-        self.label = label
-        self.synthetic = synthetic
+        info = self.query("SELECT cohort_name, synthetic, description FROM cohort_info LIMIT 1")
+        if info.empty:
+            raise CohortDatabaseError("The cohort has no cohort_info row (name, synthetic, description).")
+        self.label = str(info.at[0, "cohort_name"])
+        self.synthetic = bool(info.at[0, "synthetic"])
+        self.description = str(info.at[0, "description"])
 
     @classmethod
-    def open_file(cls, path: str | Path, *, synthetic: bool = True) -> "CohortDatabase":
+    def open_file(cls, path: str | Path) -> "CohortDatabase":
         path = Path(path)
         if not path.exists():
             raise CohortDatabaseError(
                 f"Cohort database '{path}' does not exist. Build it with: {REBUILD_COMMAND}")
         try:
             connection = duckdb.connect(str(path), read_only=True)
-            connection.execute("SELECT count(*) FROM patients").fetchone()
+            return cls(connection)
         except duckdb.Error as exc:
             raise CohortDatabaseError(
                 f"Cohort database '{path}' cannot be read ({type(exc).__name__}: "
                 f"{str(exc).splitlines()[0]}). It may be corrupt or written by another DuckDB "
                 f"version (this app uses DuckDB {duckdb.__version__}). Delete it and rebuild "
                 f"with: {REBUILD_COMMAND}") from exc
-        return cls(connection, label=path.stem, synthetic=synthetic)
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:

@@ -2,6 +2,13 @@
 -- No names, record numbers or calendar dates. "Not evaluated" is NULL, never a negative value.
 -- Endpoints are views over the stored facts: nothing derived is stored twice.
 
+-- One row describing the cohort: its name and whether it is synthetic (shown on every page).
+CREATE TABLE cohort_info (
+    cohort_name       VARCHAR NOT NULL,
+    synthetic         BOOLEAN NOT NULL,
+    description       VARCHAR NOT NULL
+);
+
 CREATE TABLE patients (
     patient_id                    VARCHAR PRIMARY KEY,   -- pseudonym, e.g. S01
     institution                   VARCHAR NOT NULL,

@@ -29,7 +29,7 @@ def database_path() -> Path:
 @st.cache_resource(show_spinner="Opening the cohort database…")
 def _open_shared(path: str, mtime_ns: int) -> CohortDatabase:
     # One read-only handle per file version for the whole server; cursors are per query.
-    return CohortDatabase.open_file(path, synthetic=Path(path).resolve() == DEFAULT_DATABASE.resolve())
+    return CohortDatabase.open_file(path)
 
 
 def open_database() -> tuple[CohortDatabase, str]:
