@@ -1,0 +1,512 @@
+"""Leukemia kinetics after lenalidomide withdrawal: trajectories, regression rule, who regresses.
+
+Time is counted in integer days relative to B-ALL diagnosis in the store; this module re-aligns
+each patient's serial measurements on the day lenalidomide was stopped (the end of the last
+lenalidomide course, `patient_summary.len_stop_day`), which becomes day 0.
+
+Conventions (all stated on the page through `RegressionRule.describe()`):
+
+* **Level at withdrawal (baseline)**: the last measurement on or before the stop day; if there
+  is none, the first measurement within `baseline_window_days` after it.
+* **Before therapy**: only measurements dated strictly before the first B-ALL treatment line
+  count toward regression. A sample dated on the day therapy starts counts as after therapy
+  (conservative). A nadir reached after therapy started is response to therapy, not regression.
+* **Below detection** values are taken *at* the lower limit of detection for every number
+  (nadir, % reduction, interpolation) and drawn at that limit with their own marker.
+* **Days to 50 % reduction** is linearly interpolated between the two measurements that bracket
+  the threshold (stated as "interpolated").
+* Classification, first matching: complete (a below-detection measurement before therapy) /
+  partial (reduction >= `partial_reduction_pct`) / progression (a rise >= `progression_rise_pct`
+  above baseline) / none / not assessable (< `min_measurements` measurements from baseline up to
+  therapy, no baseline, or an undetectable baseline).
+
+Example
+-------
+>>> import pandas as pd
+>>> series = pd.DataFrame({"day": [0, 35, 84], "value": [22.0, 9.5, None],
+...                        "lower_limit_of_detection": [0.01] * 3,
+...                        "below_detection": [False, False, True]})
+>>> k = patient_kinetics(series, stop_day=-14, therapy_day=None)
+>>> k.classification, k.baseline_value, round(k.days_to_half_from_stop, 2)
+('complete', 22.0, 44.8)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analytics.cohort import filtered_summary, patient_order
+from analytics.db import CohortDatabase
+from analytics.filters import CohortFilter
+from analytics.theme import NOT_EVALUATED_COLOR, PALETTE
+from analytics.units import DAYS_PER_MONTH
+
+# --- allow-lists ---------------------------------------------------------------------------
+ANALYTES = {
+    "b_lymphoblasts_pct": "B lymphoblasts",
+    "immature_b_pct": "Immature B cells (B-ALL immunophenotype)",
+    "marrow_blasts_pct": "Marrow blasts",
+}
+# Default: each patient's leukemic population: B lymphoblasts, else immature B cells with a
+# B-ALL immunophenotype (the two populations whose regression the study reports).
+LEUKEMIC = "leukemic"
+ANALYTE_OPTIONS = {LEUKEMIC: "B lymphoblasts, else immature B cells (per patient)", **ANALYTES}
+SPECIMENS = ("marrow", "blood")
+TIME_AXES = {"withdrawal": "Days since lenalidomide discontinuation (day 0)",
+             "diagnosis": "Days since B-ALL diagnosis (day 0)"}
+SCALES = ("linear", "log")
+
+COMPLETE, PARTIAL, NONE, PROGRESSION, NOT_ASSESSABLE = (
+    "complete", "partial", "none", "progression", "not assessable")
+CLASSES = (COMPLETE, PARTIAL, NONE, PROGRESSION, NOT_ASSESSABLE)
+REGRESSION_CLASSES = (COMPLETE, PARTIAL)
+CLASS_LABELS = {COMPLETE: "complete regression", PARTIAL: "partial regression",
+                NONE: "no regression", PROGRESSION: "progression", NOT_ASSESSABLE: "not assessable"}
+CLASS_COLORS = {COMPLETE: PALETTE[2], PARTIAL: PALETTE[0], NONE: PALETTE[1],
+                PROGRESSION: PALETTE[5], NOT_ASSESSABLE: NOT_EVALUATED_COLOR}
+NO_SERIES_TREATED = "no serial measurements, B-ALL therapy"
+NO_SERIES_UNTREATED = "no serial measurements, no B-ALL therapy"
+FOLLOWED_COLORS = {**{CLASS_LABELS[c]: CLASS_COLORS[c] for c in CLASSES},
+                   NO_SERIES_TREATED: PALETTE[3], NO_SERIES_UNTREATED: PALETTE[7]}
+BELOW = "below detection (drawn at the limit)"
+DETECTED = "measured"
+BEFORE, AFTER = "before B-ALL therapy", "after B-ALL therapy start"
+
+
+@dataclass(frozen=True)
+class RegressionRule:
+    """The rule that turns a series into a regression class. Frozen: it keys caches.
+
+    >>> RegressionRule().partial_reduction_pct
+    50.0
+    """
+
+    partial_reduction_pct: float = 50.0
+    progression_rise_pct: float = 25.0
+    baseline_window_days: int = 30
+    min_measurements: int = 2
+
+    def describe(self) -> str:
+        p, r = _fmt(self.partial_reduction_pct), _fmt(self.progression_rise_pct)
+        return (
+            "**Level at withdrawal** = last measurement on or before the lenalidomide stop day, "
+            f"else the first within {self.baseline_window_days} days after it. "
+            "**Only measurements before the first B-ALL therapy** (strictly earlier day) count; "
+            "a nadir reached after therapy started is response to therapy, not regression. "
+            "Values below detection are taken at the detection limit. "
+            f"**Complete**: a below-detection measurement before therapy. "
+            f"**Partial**: reduction ≥ {p}% from the level at withdrawal. "
+            f"**Progression**: a rise ≥ {r}% above it (and no regression). **None**: otherwise. "
+            f"**Not assessable**: fewer than {self.min_measurements} measurements from withdrawal "
+            "to therapy, no level at withdrawal, or a level at withdrawal already below detection. "
+            "Days to a 50% reduction are linearly interpolated between the bracketing "
+            "measurements.")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Kinetics:
+    """Kinetics of one patient's series (days counted from the lenalidomide stop day)."""
+
+    classification: str
+    reason: str
+    n_measurements: int                  # all measurements of the series
+    n_assessed: int                      # baseline + later measurements before therapy
+    baseline_day: float | None           # days from stop
+    baseline_value: float | None
+    nadir_value: float | None            # lowest level from baseline up to therapy
+    nadir_below_detection: bool
+    days_to_nadir_from_stop: float | None
+    reduction_pct: float | None          # 100 * (baseline - nadir) / baseline, in [0, 100]
+    max_rise_pct: float | None           # 100 * (max - baseline) / baseline, >= 0
+    days_to_half_from_stop: float | None  # interpolated; None when not reached before therapy
+    overall_nadir_value: float | None    # lowest level after baseline including after therapy
+    overall_nadir_days_from_stop: float | None
+    overall_nadir_after_therapy: bool    # True: the lowest level came after therapy started
+    therapy_days_from_stop: float | None
+
+
+def _level(row) -> float:
+    """A measurement's number: the value, or the detection limit when below detection."""
+    if bool(row["below_detection"]):
+        lod = row["lower_limit_of_detection"]
+        return float(lod) if pd.notna(lod) else 0.0
+    return float(row["value"])
+
+
+def interpolate_crossing(days, levels, threshold: float) -> float | None:
+    """First day at which a piecewise-linear series reaches `threshold` or below.
+
+    Linear interpolation between the last point above and the first point at/below the
+    threshold. None when never reached; the first day if the first point is already at/below.
+
+    >>> interpolate_crossing([0, 35], [22.0, 9.5], 11.0)
+    30.8
+    """
+    days, levels = list(days), list(levels)
+    for i, (d, v) in enumerate(zip(days, levels)):
+        if v <= threshold:
+            if i == 0:
+                return float(d)
+            d0, v0 = days[i - 1], levels[i - 1]
+            return float(d0 + (d - d0) * (v0 - threshold) / (v0 - v))
+    return None
+
+
+def patient_kinetics(series: pd.DataFrame, stop_day: float | None, therapy_day: float | None,
+                     rule: RegressionRule = RegressionRule()) -> Kinetics:
+    """Kinetics and class of one patient's series of one analyte.
+
+    `series` has columns day, value, lower_limit_of_detection, below_detection (days relative to
+    B-ALL diagnosis); `stop_day` is the lenalidomide stop day and `therapy_day` the first B-ALL
+    therapy day (None = untreated), both relative to diagnosis.
+    """
+    s = series.sort_values("day").reset_index(drop=True)
+    n = len(s)
+    therapy_rel = None if therapy_day is None or pd.isna(therapy_day) else float(therapy_day - (stop_day or 0))
+    empty = dict(n_measurements=n, n_assessed=0, baseline_day=None, baseline_value=None,
+                 nadir_value=None, nadir_below_detection=False, days_to_nadir_from_stop=None,
+                 reduction_pct=None, max_rise_pct=None, days_to_half_from_stop=None,
+                 overall_nadir_value=None, overall_nadir_days_from_stop=None,
+                 overall_nadir_after_therapy=False, therapy_days_from_stop=therapy_rel)
+    if stop_day is None or pd.isna(stop_day):
+        return Kinetics(NOT_ASSESSABLE, "no lenalidomide stop day recorded", **empty)
+    if n == 0:
+        return Kinetics(NOT_ASSESSABLE, "no measurements", **empty)
+    s["rel"] = s["day"].astype(float) - float(stop_day)
+    s["level"] = [_level(r) for _, r in s.iterrows()]
+    on_or_before = s[s["rel"] <= 0]
+    after = s[(s["rel"] > 0) & (s["rel"] <= rule.baseline_window_days)]
+    if len(on_or_before):
+        b = on_or_before.index[-1]
+    elif len(after):
+        b = after.index[0]
+    else:
+        return Kinetics(NOT_ASSESSABLE, "no measurement at withdrawal under the baseline rule",
+                        **empty)
+    base = s.loc[b]
+    follow = s.loc[b:]
+    if therapy_rel is not None:
+        window = follow[follow["rel"] < therapy_rel]
+        if b not in window.index:  # therapy started before the level at withdrawal was taken
+            window = follow.iloc[:0]
+    else:
+        window = follow
+    values = dict(empty, n_assessed=len(window), baseline_day=float(base["rel"]),
+                  baseline_value=float(base["level"]))
+    # overall nadir (including after therapy), for the "response, not regression" flag
+    later = follow.iloc[1:]
+    if len(later):
+        j = later["level"].idxmin()
+        values.update(overall_nadir_value=float(later.at[j, "level"]),
+                      overall_nadir_days_from_stop=float(later.at[j, "rel"]),
+                      overall_nadir_after_therapy=bool(therapy_rel is not None
+                                                       and later.at[j, "rel"] >= therapy_rel))
+    if len(window):
+        k = window["level"].idxmin()
+        values.update(nadir_value=float(window.at[k, "level"]),
+                      nadir_below_detection=bool(window.at[k, "below_detection"]),
+                      days_to_nadir_from_stop=float(window.at[k, "rel"]))
+    if bool(base["below_detection"]):
+        return Kinetics(NOT_ASSESSABLE, "level at withdrawal already below detection", **values)
+    if base["level"] <= 0:
+        return Kinetics(NOT_ASSESSABLE, "level at withdrawal is zero", **values)
+    if len(window) < rule.min_measurements:
+        why = (f"{len(window)} measurement(s) from withdrawal to B-ALL therapy"
+               if therapy_rel is not None else f"{len(window)} measurement(s) after withdrawal")
+        return Kinetics(NOT_ASSESSABLE, f"{why}; {rule.min_measurements} needed", **values)
+    b0 = float(base["level"])
+    reduction = 100.0 * (b0 - values["nadir_value"]) / b0
+    rise = 100.0 * (float(window["level"].max()) - b0) / b0
+    half = interpolate_crossing(window["rel"], window["level"], b0 / 2.0)
+    values.update(reduction_pct=reduction, max_rise_pct=rise, days_to_half_from_stop=half)
+    if bool(window["below_detection"].iloc[1:].any()):
+        return Kinetics(COMPLETE, "below detection before any B-ALL therapy", **values)
+    if reduction >= rule.partial_reduction_pct:
+        return Kinetics(PARTIAL, f"reduction {reduction:.0f}% ≥ {_fmt(rule.partial_reduction_pct)}%",
+                        **values)
+    if rise >= rule.progression_rise_pct:
+        return Kinetics(PROGRESSION, f"rise {rise:.0f}% ≥ {_fmt(rule.progression_rise_pct)}%",
+                        **values)
+    return Kinetics(NONE, f"reduction {reduction:.0f}% < {_fmt(rule.partial_reduction_pct)}%, "
+                          f"rise {rise:.0f}% < {_fmt(rule.progression_rise_pct)}%", **values)
+
+
+# --- data ------------------------------------------------------------------------------------
+def measurements(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
+                 specimen: str = "marrow") -> pd.DataFrame:
+    """Serial measurements of the filtered patients, with the stop and therapy days.
+
+    Columns: patient_id, day, days_since_stop, analyte, value, lower_limit_of_detection,
+    below_detection, level (value, or the limit when below detection), detection, method,
+    len_stop_day, first_treatment_day. For `LEUKEMIC`, each patient contributes B lymphoblasts
+    when measured at least once, else immature B cells.
+    """
+    if analyte not in ANALYTE_OPTIONS:
+        raise ValueError(f"unknown analyte {analyte!r}")
+    if specimen not in SPECIMENS:
+        raise ValueError(f"unknown specimen {specimen!r}")
+    sub, params = cohort_filter.patient_ids_sql()
+    if analyte == LEUKEMIC:
+        chosen = ("WITH pick AS (SELECT patient_id, CASE WHEN bool_or(analyte = ?) THEN ? ELSE ? END "
+                  "AS analyte FROM measurements WHERE specimen = ? AND analyte IN (?, ?) "
+                  "GROUP BY patient_id) ")
+        chosen_params = ["b_lymphoblasts_pct", "b_lymphoblasts_pct", "immature_b_pct", specimen,
+                         "b_lymphoblasts_pct", "immature_b_pct"]
+        join = "JOIN pick USING (patient_id, analyte)"
+        analyte_where, analyte_params = "TRUE", []
+    else:
+        chosen, chosen_params, join = "", [], ""
+        analyte_where, analyte_params = "m.analyte = ?", [analyte]
+    sql = (f"{chosen}SELECT m.patient_id, m.day, m.analyte, m.value, m.unit, "
+           "m.lower_limit_of_detection, m.below_detection, m.method, s.len_stop_day, "
+           "s.first_treatment_day FROM measurements m "
+           f"{join} JOIN patient_summary s USING (patient_id) "
+           f"WHERE m.specimen = ? AND {analyte_where} AND m.patient_id IN ({sub}) "
+           "ORDER BY m.patient_id, m.day")
+    df = db.query(sql, chosen_params + [specimen] + analyte_params + params)
+    df["level"] = [_level(r) for _, r in df.iterrows()] if len(df) else pd.Series(dtype=float)
+    df["days_since_stop"] = df["day"] - df["len_stop_day"]
+    df["detection"] = np.where(df["below_detection"].astype(bool), BELOW, DETECTED)
+    df["analyte_label"] = df["analyte"].map(ANALYTES)
+    return df
+
+
+def kinetics_table(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
+                   specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> pd.DataFrame:
+    """One row per filtered patient with at least one measurement, in the default order."""
+    data = measurements(db, cohort_filter, analyte, specimen)
+    order = [p for p in patient_order(db, cohort_filter) if p in set(data["patient_id"])]
+    rows = []
+    for pid in order:
+        s = data[data["patient_id"] == pid]
+        stop, therapy = s["len_stop_day"].iloc[0], s["first_treatment_day"].iloc[0]
+        k = patient_kinetics(s, None if pd.isna(stop) else float(stop),
+                             None if pd.isna(therapy) else float(therapy), rule)
+        rows.append({"patient_id": pid, "analyte": ANALYTES[s["analyte"].iloc[0]], **asdict(k)})
+    cols = ["patient_id", "analyte"] + list(Kinetics.__dataclass_fields__)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def classification_counts(table: pd.DataFrame) -> dict[str, int]:
+    return {c: int((table["classification"] == c).sum()) for c in CLASSES}
+
+
+def patient_overview(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
+                     specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> pd.DataFrame:
+    """Every filtered patient: stop day, therapy day, class (or why there is none): the timing plot."""
+    summary = filtered_summary(db, cohort_filter)
+    table = kinetics_table(db, cohort_filter, analyte, specimen, rule).set_index("patient_id")
+    out = summary[["patient_id", "len_stop_day", "first_treatment_day", "treated"]].copy()
+
+    def followed(row) -> str:
+        if row["patient_id"] in table.index:
+            return CLASS_LABELS[table.at[row["patient_id"], "classification"]]
+        return NO_SERIES_TREATED if bool(row["treated"]) else NO_SERIES_UNTREATED
+    out["followed"] = [followed(r) for _, r in out.iterrows()] if len(out) else pd.Series(dtype=str)
+    out["classification"] = [table.at[p, "classification"] if p in table.index else None
+                             for p in out["patient_id"]]
+    out["n_measurements"] = [int(table.at[p, "n_measurements"]) if p in table.index else 0
+                             for p in out["patient_id"]]
+    return out
+
+
+# --- who regresses -------------------------------------------------------------------------
+CONTINUOUS = {"latency_days": ("Latency, first lenalidomide to B-ALL (months)", DAYS_PER_MONTH),
+              "len_cumulative_days": ("Cumulative lenalidomide exposure (months)", DAYS_PER_MONTH),
+              "marrow_blast_pct": ("Marrow blasts at B-ALL diagnosis (%)", 1.0)}
+CATEGORICAL = {"tp53_status": ("TP53", "mutated", "wild-type"),
+               "ploidy_category": ("Ploidy", "low hypodiploid", "other ploidy")}
+
+
+def compare_regressors(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
+                       specimen: str = "marrow", rule: RegressionRule = RegressionRule()
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Regressors (complete/partial) against assessable non-regressors (none/progression).
+
+    Continuous: two-sided exact Mann-Whitney U (scipy, method='exact'), medians and ranges.
+    Categorical: two-sided Fisher exact test of a 2x2 table among patients evaluable for the
+    feature (NULL = not evaluated, counted apart, never as negative). Not-assessable patients
+    are in neither group.
+    """
+    table = kinetics_table(db, cohort_filter, analyte, specimen, rule)
+    assessable = table[table["classification"] != NOT_ASSESSABLE]
+    summary = filtered_summary(db, cohort_filter).set_index("patient_id")
+    groups = {pid: ("regressors" if c in REGRESSION_CLASSES else "others")
+              for pid, c in zip(assessable["patient_id"], assessable["classification"])}
+    sub = summary.loc[list(groups)].copy() if groups else summary.iloc[:0].copy()
+    sub["group"] = [groups[p] for p in sub.index]
+    cont_rows = []
+    for column, (label, divisor) in CONTINUOUS.items():
+        a = (sub.loc[sub["group"] == "regressors", column].dropna().astype(float) / divisor)
+        b = (sub.loc[sub["group"] == "others", column].dropna().astype(float) / divisor)
+        row = {"feature": label, "n_regressors": len(a), "n_others": len(b),
+               "median_regressors": a.median() if len(a) else math.nan,
+               "range_regressors": _range(a), "median_others": b.median() if len(b) else math.nan,
+               "range_others": _range(b), "U": math.nan, "p_value": math.nan,
+               "test": "Mann-Whitney U, exact, two-sided",
+               "not_evaluated": int(sub[column].isna().sum())}
+        if len(a) and len(b):
+            res = stats.mannwhitneyu(a, b, alternative="two-sided", method="exact")
+            row.update(U=float(res.statistic), p_value=float(res.pvalue))
+        cont_rows.append(row)
+    cat_rows = []
+    for column, (label, positive, other) in CATEGORICAL.items():
+        ev = sub[sub[column].notna()]
+        pos = ev[column] == positive
+        a = int(((ev["group"] == "regressors") & pos).sum())
+        b = int(((ev["group"] == "regressors") & ~pos).sum())
+        c = int(((ev["group"] == "others") & pos).sum())
+        d = int(((ev["group"] == "others") & ~pos).sum())
+        row = {"feature": f"{label}: {positive} vs {other}", "regressors_positive": a,
+               "regressors_evaluable": a + b, "others_positive": c, "others_evaluable": c + d,
+               "not_evaluated": int(sub[column].isna().sum()), "odds_ratio": math.nan,
+               "p_value": math.nan, "test": "Fisher exact, two-sided"}
+        if a + b and c + d:
+            res = stats.fisher_exact([[a, b], [c, d]], alternative="two-sided")
+            row.update(odds_ratio=float(res.statistic), p_value=float(res.pvalue))
+        cat_rows.append(row)
+    return pd.DataFrame(cont_rows), pd.DataFrame(cat_rows)
+
+
+def _range(x: pd.Series) -> str:
+    return f"{x.min():.1f}–{x.max():.1f}" if len(x) else "–"
+
+
+# --- charts ----------------------------------------------------------------------------------
+def _with_therapy_split(data: pd.DataFrame, x: str) -> pd.DataFrame:
+    """Line rows per patient and phase; an interpolated point at therapy start joins the phases."""
+    rows = []
+    for pid, s in data.groupby("patient_id", sort=False):
+        s = s.sort_values(x)
+        t = s["first_treatment_day"].iloc[0]
+        shift = 0.0 if x == "day" else float(s["len_stop_day"].iloc[0])
+        t_x = None if pd.isna(t) else float(t) - shift
+        for _, r in s.iterrows():
+            phase = BEFORE if t_x is None or r[x] < t_x else AFTER
+            rows.append({"patient_id": pid, "x": float(r[x]), "level": r["level"], "phase": phase,
+                         "classification": r["classification"]})
+        if t_x is not None and s[x].min() < t_x <= s[x].max():
+            y = float(np.interp(t_x, s[x].astype(float), s["level"].astype(float)))
+            for phase in (BEFORE, AFTER):
+                rows.append({"patient_id": pid, "x": t_x, "level": y, "phase": phase,
+                             "classification": s["classification"].iloc[0]})
+    return pd.DataFrame(rows)
+
+
+def trajectory_chart(data: pd.DataFrame, classes: dict[str, str], time_axis: str = "withdrawal",
+                     scale: str = "linear", facet: bool = False, order: list[str] | None = None,
+                     y_title: str = "Level (%)") -> alt.TopLevelMixin:
+    """Serial measurements; solid before B-ALL therapy, dashed after; ◆ marks therapy start.
+
+    `data` is `measurements(...)`; `classes` maps patient to class (colour).
+    """
+    if time_axis not in TIME_AXES or scale not in SCALES:
+        raise ValueError("unknown time axis or scale")
+    x = "days_since_stop" if time_axis == "withdrawal" else "day"
+    d = data.copy()
+    d["classification"] = d["patient_id"].map(lambda p: CLASS_LABELS[classes.get(p, NOT_ASSESSABLE)])
+    if scale == "log":
+        d = d[d["level"] > 0]
+    order = order or list(dict.fromkeys(d["patient_id"]))
+    lines = _with_therapy_split(d, x)
+    color_domain = [CLASS_LABELS[c] for c in CLASSES]
+    color = alt.Color("classification:N", title="Class (rule below)",
+                      scale=alt.Scale(domain=color_domain,
+                                      range=[CLASS_COLORS[c] for c in CLASSES]))
+    xenc = alt.X("x:Q", title=TIME_AXES[time_axis])
+    yscale = alt.Scale(type="log") if scale == "log" else alt.Scale(type="linear", zero=True)
+    yenc = alt.Y("level:Q", title=y_title, scale=yscale)
+    pts = d.assign(x=d[x].astype(float))
+    therapy = _therapy_marks(d, x)
+    zero = pd.DataFrame({"x": [0.0], "what": ["lenalidomide stopped"]})
+    union = pd.concat([lines.assign(_layer="line"), pts.assign(_layer="point"),
+                       therapy.assign(_layer="therapy"), zero.assign(_layer="zero")],
+                      ignore_index=True)
+
+    def base(name: str, frame: pd.DataFrame) -> alt.Chart:
+        # Faceted layers must share the top-level data: each layer filters its own rows.
+        return alt.Chart().transform_filter(alt.datum._layer == name) if facet else alt.Chart(frame)
+
+    line = base("line", lines).mark_line(strokeWidth=3).encode(
+        x=xenc, y=yenc, color=color, detail="patient_id:N",
+        strokeDash=alt.StrokeDash("phase:N", title="Line",
+                                  scale=alt.Scale(domain=[BEFORE, AFTER], range=[[1, 0], [6, 4]])))
+    points = base("point", pts).mark_point(size=120, filled=True, opacity=1).encode(
+        x=xenc, y=yenc, color=color,
+        shape=alt.Shape("detection:N", title="Value",
+                        scale=alt.Scale(domain=[DETECTED, BELOW], range=["circle", "triangle-down"])),
+        tooltip=[alt.Tooltip("patient_id:N", title="Patient"),
+                 alt.Tooltip("day:Q", title="Day from B-ALL diagnosis"),
+                 alt.Tooltip("days_since_stop:Q", title="Days from lenalidomide stop"),
+                 alt.Tooltip("value:Q", title="Value (empty = below detection)"),
+                 alt.Tooltip("lower_limit_of_detection:Q", title="Detection limit"),
+                 alt.Tooltip("detection:N", title="Status"), alt.Tooltip("method:N", title="Method")])
+    tmark = base("therapy", therapy).mark_point(shape="diamond", size=300, filled=True,
+                                                color="#000000", opacity=1).encode(
+        x=xenc, y=yenc, tooltip=[alt.Tooltip("patient_id:N", title="Patient"),
+                                 alt.Tooltip("x:Q", title="B-ALL therapy started (day)")])
+    layers = [line, points, tmark]
+    if time_axis == "withdrawal":
+        layers.append(base("zero", zero).mark_rule(color="#000000", strokeDash=[2, 2], strokeWidth=2)
+                      .encode(x="x:Q", tooltip=alt.Tooltip("what:N", title="Day 0")))
+    if facet:
+        layers.append(base("therapy", therapy).mark_rule(color="#000000", strokeWidth=1.5,
+                                                        strokeDash=[6, 3]).encode(x="x:Q"))
+        return (alt.layer(*layers, data=union)
+                .properties(width=240, height=180)
+                .facet(facet=alt.Facet("patient_id:N", title=None, sort=order,
+                                       header=alt.Header(labelFontSize=18, labelFontWeight="bold")),
+                       columns=4)
+                .resolve_scale(x="shared", y="shared"))
+    labels = alt.Chart(_last_points(pts)).mark_text(align="left", dx=10, fontSize=16,
+                                                    fontWeight="bold").encode(
+        x=xenc, y=yenc, text="patient_id:N", color=color)
+    return alt.layer(*layers, labels).properties(height=460)
+
+
+def _therapy_marks(d: pd.DataFrame, x: str) -> pd.DataFrame:
+    """One ◆ per treated patient at therapy start, on the patient's line (interpolated)."""
+    rows = []
+    for pid, s in d.groupby("patient_id", sort=False):
+        t = s["first_treatment_day"].iloc[0]
+        if pd.isna(t):
+            continue
+        shift = 0.0 if x == "day" else float(s["len_stop_day"].iloc[0])
+        t_x = float(t) - shift
+        s = s.sort_values(x)
+        y = float(np.interp(t_x, s[x].astype(float), s["level"].astype(float)))
+        rows.append({"patient_id": pid, "x": t_x, "level": y, "mark": "B-ALL therapy started"})
+    return pd.DataFrame(rows, columns=["patient_id", "x", "level", "mark"])
+
+
+def _last_points(pts: pd.DataFrame) -> pd.DataFrame:
+    return pts.sort_values("x").groupby("patient_id", as_index=False).tail(1)
+
+
+def timing_chart(overview: pd.DataFrame, order: list[str]) -> alt.Chart:
+    """Lenalidomide stop day relative to B-ALL diagnosis, one dot per patient, coloured by what followed."""
+    d = overview.dropna(subset=["len_stop_day"])
+    domain = [k for k in FOLLOWED_COLORS if k in set(d["followed"])]
+    base = alt.Chart(d).encode(
+        y=alt.Y("patient_id:N", sort=[p for p in order if p in set(d["patient_id"])], title="Patient"),
+        x=alt.X("len_stop_day:Q",
+                title="Lenalidomide stop, days relative to B-ALL diagnosis (negative = before)"))
+    dots = base.mark_point(size=200, filled=True, opacity=1).encode(
+        color=alt.Color("followed:N", title="What followed",
+                        scale=alt.Scale(domain=domain, range=[FOLLOWED_COLORS[k] for k in domain]),
+                        legend=alt.Legend(columns=3)),
+        tooltip=[alt.Tooltip("patient_id:N", title="Patient"),
+                 alt.Tooltip("len_stop_day:Q", title="Stop day vs diagnosis"),
+                 alt.Tooltip("first_treatment_day:Q", title="First B-ALL therapy day"),
+                 alt.Tooltip("followed:N", title="What followed")])
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#000000", strokeDash=[2, 2]).encode(x="x:Q")
+    return alt.layer(zero, dots).properties(height=max(160, 22 * d["patient_id"].nunique()))
