@@ -1,0 +1,644 @@
+"""Genomic alterations as data: evaluable denominators, oncoprint, co-occurrence, karyotype, TP53.
+
+Every alteration is a *feature* with three states per patient: altered, no alteration, or
+not evaluated (NULL in the store). Denominators are always the patients evaluable for the
+feature; "not evaluated" is never counted as "no alteration".
+
+Features (rows of the oncoprint, in this order):
+* one per gene with a recorded mutation in the cohort (TP53 first): evaluable when the patient
+  had a sequencing assay (`patients.sequencing_assay` not NULL), altered when the gene has a
+  row in `mutations`;
+* one per ploidy category other than diploid seen in the cohort ('Low hypodiploid', ...):
+  evaluable when `ploidy_category` is recorded (the expert-assessed category);
+* BCR::ABL1 (evaluable when `bcr_abl1` is recorded);
+* structural aberrations read from the ISCN karyotype (t(9;22), del(9p), ...): evaluable when
+  the karyotype text parses to at least one clone (`analytics.karyotype`).
+
+>>> from analytics.build import build_in_memory
+>>> from analytics.filters import CohortFilter
+>>> db = build_in_memory("data/demo_cohort")
+>>> freq = alteration_frequencies(db, CohortFilter())
+>>> row = freq.set_index("feature").loc["TP53"]
+>>> int(row.altered), int(row.evaluable), int(row.not_evaluated)
+(9, 19, 13)
+"""
+from __future__ import annotations
+
+import io
+import re
+from itertools import combinations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from analytics import cohort
+from analytics.db import CohortDatabase
+from analytics.filters import NOT_EVALUATED, CohortFilter
+from analytics.karyotype import PLOIDY_BANDS, PLOIDY_ORDER, masked_hypodiploidy_reason, parse_karyotype
+from analytics.stats import benjamini_hochberg, clopper_pearson, fisher_exact_2x2
+from analytics.theme import NEGATIVE_COLOR, NOT_EVALUATED_COLOR, PALETTE
+
+ALTERED = "altered"
+NO_ALTERATION = "no alteration"
+
+GROUP_MUTATION = "Mutation"
+GROUP_PLOIDY = "Ploidy"
+GROUP_FUSION = "Fusion"
+GROUP_STRUCTURAL = "Karyotype (structural)"
+
+TP53_LENGTH = 393  # amino acids, UniProt P04637
+# Approximate TP53 domains (UniProt P04637 / IARC TP53 database), amino-acid positions.
+TP53_DOMAINS = [("Transactivation", 1, 61), ("Proline-rich", 64, 92), ("DNA-binding", 94, 292),
+                ("Tetramerisation", 323, 356)]
+
+# Variant classes (MAF vocabulary) grouped as oncoprints show them.
+CLASS_GROUPS = {
+    "Missense_Mutation": "Missense", "In_Frame_Del": "In-frame indel", "In_Frame_Ins": "In-frame indel",
+    "Nonsense_Mutation": "Truncating", "Frame_Shift_Del": "Truncating", "Frame_Shift_Ins": "Truncating",
+    "Splice_Site": "Splice site",
+}
+ALTERATION_COLORS = {"Missense": PALETTE[2], "Truncating": PALETTE[7], "In-frame indel": PALETTE[5],
+                     "Splice site": PALETTE[3], "Present": PALETTE[0],
+                     NO_ALTERATION: NEGATIVE_COLOR, NOT_EVALUATED: NOT_EVALUATED_COLOR}
+PLOIDY_COLORS = {"near-haploid": "#8C2D04", "low hypodiploid": PALETTE[5], "high hypodiploid": PALETTE[1],
+                 "near-diploid": PALETTE[6], "diploid": NEGATIVE_COLOR, "hyperdiploid": PALETTE[0],
+                 NOT_EVALUATED: NOT_EVALUATED_COLOR}
+
+# Clinical tracks: label -> (patient_summary-derived column, category order, colours)
+CLINICAL_TRACKS = ["Age group", "Institution", "Best response", "Allogeneic HCT", "EFS"]
+# Columns of patient_summary usable as a group on the survival/response pages.
+GROUP_COLUMNS = {"TP53": "tp53_status", "Ploidy category": "ploidy_category", "BCR::ABL1": "bcr_abl1"}
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --------------------------------------------------------------------------------------------
+# Patient-level feature matrix
+# --------------------------------------------------------------------------------------------
+def _patients(db: CohortDatabase, f: CohortFilter) -> pd.DataFrame:
+    return cohort.filtered_summary(db, f)
+
+
+def cohort_genes(db: CohortDatabase) -> list[str]:
+    """Genes with at least one recorded mutation in the whole cohort: TP53 first, then by count."""
+    genes = db.query("SELECT gene, count(DISTINCT patient_id) AS n FROM mutations GROUP BY gene "
+                     "ORDER BY (gene = 'TP53') DESC, n DESC, gene")
+    return genes["gene"].tolist()
+
+
+def _ploidy_features(db: CohortDatabase) -> list[str]:
+    present = set(db.query("SELECT DISTINCT ploidy_category AS c FROM patients "
+                           "WHERE ploidy_category IS NOT NULL")["c"])
+    return [c for c in PLOIDY_ORDER if c in present and c != "diploid"]
+
+
+def _mutations(db: CohortDatabase, f: CohortFilter) -> pd.DataFrame:
+    sub, params = f.patient_ids_sql()
+    return db.query(
+        "SELECT m.patient_id, m.gene, m.protein_change, m.variant_class, m.vaf, m.assay "
+        f"FROM mutations m WHERE m.patient_id IN ({sub}) ORDER BY m.patient_id, m.gene", params)
+
+
+def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """One row per (patient, feature): status altered / no alteration / not evaluated.
+
+    Columns: patient_id, feature, group, status, value (colour category: variant class group,
+    'Present', 'no alteration' or 'not evaluated'), detail (tooltip text), vaf.
+    """
+    patients = _patients(db, cohort_filter)
+    muts = _mutations(db, cohort_filter)
+    rows: list[dict] = []
+    genes = cohort_genes(db)
+    for _, p in patients.iterrows():
+        pid = p["patient_id"]
+        sequenced = pd.notna(p["sequencing_assay"])
+        pm = muts[muts["patient_id"] == pid]
+        for gene in genes:
+            gm = pm[pm["gene"] == gene]
+            if not sequenced:
+                rows.append(dict(patient_id=pid, feature=gene, group=GROUP_MUTATION, status=NOT_EVALUATED,
+                                 value=NOT_EVALUATED, detail="not sequenced", vaf=np.nan))
+            elif gm.empty:
+                rows.append(dict(patient_id=pid, feature=gene, group=GROUP_MUTATION, status=NO_ALTERATION,
+                                 value=NO_ALTERATION, detail=f"wild-type ({p['sequencing_assay']})",
+                                 vaf=np.nan))
+            else:
+                first = gm.sort_values("vaf", ascending=False, na_position="last").iloc[0]
+                detail = "; ".join(
+                    f"{r.protein_change or '?'} ({CLASS_GROUPS[r.variant_class].lower()}"
+                    + (f", VAF {r.vaf:.0%}" if pd.notna(r.vaf) else "") + ")" for r in gm.itertuples())
+                rows.append(dict(patient_id=pid, feature=gene, group=GROUP_MUTATION, status=ALTERED,
+                                 value=CLASS_GROUPS[first.variant_class], detail=detail, vaf=first.vaf))
+        category = p["ploidy_category"]
+        for feat in _ploidy_features(db):
+            if pd.isna(category):
+                status, detail = NOT_EVALUATED, "cytogenetics not evaluable"
+            else:
+                status = ALTERED if category == feat else NO_ALTERATION
+                modal = p["modal_chromosome_number"]
+                detail = f"{category}" + (f", modal number {int(modal)}" if pd.notna(modal) else "")
+            rows.append(dict(patient_id=pid, feature=feat.capitalize(), group=GROUP_PLOIDY, status=status,
+                             value="Present" if status == ALTERED else status, detail=detail, vaf=np.nan))
+        bcr = p["bcr_abl1"]
+        status = NOT_EVALUATED if pd.isna(bcr) else (ALTERED if bcr == "positive" else NO_ALTERATION)
+        rows.append(dict(patient_id=pid, feature="BCR::ABL1", group=GROUP_FUSION, status=status,
+                         value="Present" if status == ALTERED else status,
+                         detail="not tested" if pd.isna(bcr) else str(bcr), vaf=np.nan))
+    structural = _structural_features(db)
+    for _, p in patients.iterrows():
+        k = parse_karyotype(p["karyotype_iscn"])
+        for label in structural:
+            if not k.clones:
+                status, detail = NOT_EVALUATED, k.reason or "no karyotype"
+            else:
+                status = ALTERED if label in k.structural else NO_ALTERATION
+                detail = k.text
+            rows.append(dict(patient_id=p["patient_id"], feature=label, group=GROUP_STRUCTURAL,
+                             status=status, value="Present" if status == ALTERED else status,
+                             detail=detail, vaf=np.nan))
+    return pd.DataFrame(rows, columns=["patient_id", "feature", "group", "status", "value", "detail", "vaf"])
+
+
+def _structural_features(db: CohortDatabase) -> list[str]:
+    texts = db.query("SELECT karyotype_iscn AS k FROM patients WHERE karyotype_iscn IS NOT NULL")["k"]
+    labels: dict[str, int] = {}
+    for t in texts:
+        for label in parse_karyotype(t).structural:
+            labels[label] = labels.get(label, 0) + 1
+    return sorted(labels, key=lambda lab: (-labels[lab], lab))
+
+
+def feature_names(db: CohortDatabase) -> list[str]:
+    """All feature names in oncoprint order (independent of filters, so URLs stay valid)."""
+    return (cohort_genes(db) + [c.capitalize() for c in _ploidy_features(db)] + ["BCR::ABL1"]
+            + _structural_features(db))
+
+
+# --------------------------------------------------------------------------------------------
+# Frequencies
+# --------------------------------------------------------------------------------------------
+def alteration_frequencies(db: CohortDatabase, cohort_filter: CohortFilter,
+                           confidence: float = 0.95) -> pd.DataFrame:
+    """Per feature: altered, evaluable, not evaluated, proportion and Clopper-Pearson CI."""
+    m = feature_matrix(db, cohort_filter)
+    out = []
+    for feat in feature_names(db):
+        sub = m[m["feature"] == feat]
+        if sub.empty:
+            continue
+        altered = int((sub["status"] == ALTERED).sum())
+        evaluable = int((sub["status"] != NOT_EVALUATED).sum())
+        low, high = clopper_pearson(altered, evaluable, confidence)
+        out.append(dict(feature=feat, group=sub["group"].iloc[0], altered=altered, evaluable=evaluable,
+                        not_evaluated=len(sub) - evaluable, total=len(sub),
+                        proportion=altered / evaluable if evaluable else np.nan,
+                        ci_low=low, ci_high=high))
+    df = pd.DataFrame(out, columns=["feature", "group", "altered", "evaluable", "not_evaluated", "total",
+                                    "proportion", "ci_low", "ci_high"])
+    df["label"] = [f"{a}/{e}" + (f" ({a / e:.0%})" if e else "") + f"; {ne} not evaluated"
+                   for a, e, ne in zip(df["altered"], df["evaluable"], df["not_evaluated"])]
+    return df
+
+
+def frequency_chart(freq: pd.DataFrame) -> alt.Chart:
+    """Point + exact CI per feature, with the 'k/n' label; features without evaluable patients omitted."""
+    data = freq[freq["evaluable"] > 0].copy()
+    data["pct"] = data["proportion"] * 100
+    data["lo"] = data["ci_low"] * 100
+    data["hi"] = data["ci_high"] * 100
+    order = data["feature"].tolist()
+    y = alt.Y("feature:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=220))
+    tooltip = [alt.Tooltip("feature:N", title="Alteration"), alt.Tooltip("altered:Q", title="Altered"),
+               alt.Tooltip("evaluable:Q", title="Evaluable"),
+               alt.Tooltip("not_evaluated:Q", title="Not evaluated"),
+               alt.Tooltip("pct:Q", title="% of evaluable", format=".1f"),
+               alt.Tooltip("lo:Q", title="95% CI low %", format=".1f"),
+               alt.Tooltip("hi:Q", title="95% CI high %", format=".1f")]
+    base = alt.Chart(data)
+    rule = base.mark_rule(strokeWidth=3, color=PALETTE[0]).encode(
+        y=y, x=alt.X("lo:Q", scale=alt.Scale(domain=[0, 100]),
+                     title="% of evaluable patients (95% Clopper-Pearson CI)"), x2="hi:Q", tooltip=tooltip)
+    point = base.mark_point(filled=True, size=140, color=PALETTE[0]).encode(y=y, x="pct:Q", tooltip=tooltip)
+    text = base.mark_text(align="left", dx=8, dy=-11, fontSize=14).encode(
+        y=y, x="pct:Q", text="label:N")
+    return (rule + point + text).properties(height=max(120, 36 * len(data)))
+
+
+# --------------------------------------------------------------------------------------------
+# Oncoprint
+# --------------------------------------------------------------------------------------------
+def clinical_tracks(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Long table patient_id, track, value for the clinical tracks."""
+    p = _patients(db, cohort_filter)
+    age = pd.cut(p["age_at_ball_dx"], [0, 59, 69, 200], labels=["< 60 y", "60-69 y", "≥ 70 y"]).astype(str)
+    response = np.where(p["best_response"].notna(), p["best_response"].astype(object),
+                        np.where(p["treated"], "not assessed", "untreated"))
+    tracks = {
+        "Age group": age,
+        "Institution": p["institution"],
+        "Best response": response,
+        "Allogeneic HCT": np.where(p["hct"], "HCT", "no HCT"),
+        "EFS": np.where(p["efs_event"], "event", "no event (censored)"),
+    }
+    rows = [dict(patient_id=pid, track=name, value=str(val))
+            for name, values in tracks.items() for pid, val in zip(p["patient_id"], values)]
+    return pd.DataFrame(rows, columns=["patient_id", "track", "value"])
+
+
+_CLINICAL_ORDER = {
+    "Age group": ["< 60 y", "60-69 y", "≥ 70 y"],
+    "Best response": ["CR", "CRi", "PR", "refractory", "not evaluable", "not assessed", "untreated"],
+    "Allogeneic HCT": ["HCT", "no HCT"],
+    "EFS": ["event", "no event (censored)"],
+}
+_CLINICAL_COLORS = {
+    "Age group": ["#C6DBEF", "#6BAED6", "#08519C"],
+    "Best response": [PALETTE[2], PALETTE[4], PALETTE[1], PALETTE[5], "#999999", NOT_EVALUATED_COLOR,
+                      "#FFFFFF"],
+    "Allogeneic HCT": [PALETTE[3], NEGATIVE_COLOR],
+    "EFS": [PALETTE[7], NEGATIVE_COLOR],
+}
+_STATUS_RANK = {ALTERED: 0, NO_ALTERATION: 1, NOT_EVALUATED: 2}
+
+
+def oncoprint_sort_options(db: CohortDatabase) -> list[str]:
+    return ["Default (patient id)", "Ploidy category"] + CLINICAL_TRACKS + feature_names(db)
+
+
+def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None) -> list[str]:
+    """Patient order for the oncoprint: the cohort default, optionally sorted by one row/track.
+
+    Altered patients come first, then no alteration, then not evaluated; ties keep the default
+    (cohort-wide) order, so sorting is stable and reproducible.
+    """
+    default = cohort.patient_order(db, cohort_filter)
+    if not sort_by or sort_by.startswith("Default"):
+        return default
+    rank_of_default = {pid: i for i, pid in enumerate(default)}
+    if sort_by == "Ploidy category":
+        p = _patients(db, cohort_filter)
+        ranks = {pid: (PLOIDY_ORDER.index(c) if isinstance(c, str) else len(PLOIDY_ORDER))
+                 for pid, c in zip(p["patient_id"], p["ploidy_category"])}
+    elif sort_by in CLINICAL_TRACKS:
+        t = clinical_tracks(db, cohort_filter)
+        t = t[t["track"] == sort_by]
+        order = _CLINICAL_ORDER.get(sort_by) or sorted(t["value"].unique())
+        ranks = {pid: order.index(v) if v in order else len(order) for pid, v in zip(t["patient_id"], t["value"])}
+    else:
+        m = feature_matrix(db, cohort_filter)
+        m = m[m["feature"] == sort_by]
+        if m.empty:
+            return default
+        ranks = {pid: (_STATUS_RANK[s], -(v if pd.notna(v) else 0))
+                 for pid, s, v in zip(m["patient_id"], m["status"], m["vaf"])}
+    return sorted(default, key=lambda pid: (ranks.get(pid, 99), rank_of_default[pid]))
+
+
+def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
+                    cell: int = 26) -> alt.VConcatChart:
+    """Oncoprint: patients as columns (in `oncoprint_order`), clinical tracks, ploidy, alterations.
+
+    'Not evaluated' cells are grey with a diagonal mark; 'no alteration' cells are near white.
+    """
+    order = oncoprint_order(db, cohort_filter, sort_by)
+    patients = _patients(db, cohort_filter).set_index("patient_id")
+    karyo = {pid: (patients.at[pid, "karyotype_iscn"] if pd.notna(patients.at[pid, "karyotype_iscn"])
+                   else "none recorded") for pid in order}
+    width = max(cell * len(order), 120)
+    x_top = alt.X("patient_id:N", sort=order, title=None,
+                  axis=alt.Axis(orient="top", labelAngle=-90, labelFontSize=13, ticks=False, domain=False,
+                                grid=False))
+    x_hidden = alt.X("patient_id:N", sort=order, title=None, axis=None)
+    y_axis = alt.Axis(labelFontSize=14, labelLimit=200, ticks=False, domain=False, grid=False, title=None)
+    stroke = dict(stroke="white", strokeWidth=1.5)
+    legend = dict(orient="right", labelFontSize=13, titleFontSize=13, symbolSize=180, symbolType="square",
+                  symbolStrokeColor="#999999", symbolStrokeWidth=0.5)
+
+    charts = []
+    tracks = clinical_tracks(db, cohort_filter)
+    tracks["karyotype"] = tracks["patient_id"].map(karyo)
+    for i, name in enumerate(CLINICAL_TRACKS):
+        data = tracks[tracks["track"] == name]
+        domain = _CLINICAL_ORDER.get(name) or sorted(data["value"].unique())
+        domain = [d for d in domain if d in set(data["value"])] or domain
+        colors = _CLINICAL_COLORS.get(name)
+        if colors:
+            full = _CLINICAL_ORDER[name]
+            rng = [colors[full.index(d)] for d in domain]
+        else:
+            rng = PALETTE[4:4 + len(domain)] if len(domain) <= 4 else PALETTE[:len(domain)]
+        charts.append(alt.Chart(data).mark_rect(**stroke).encode(
+            x=x_top if i == 0 else x_hidden,
+            y=alt.Y("track:N", axis=y_axis),
+            color=alt.Color("value:N", scale=alt.Scale(domain=domain, range=rng),
+                            legend=alt.Legend(title=name, **legend)),
+            tooltip=[alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("track:N", title="Track"),
+                     alt.Tooltip("value:N", title="Value")],
+        ).properties(width=width, height=cell))
+
+    # Ploidy category row (expert-assessed category, with the karyotype in the tooltip).
+    p = patients.reset_index()
+    ploidy = pd.DataFrame({
+        "patient_id": p["patient_id"], "track": "Ploidy category",
+        "value": p["ploidy_category"].fillna(NOT_EVALUATED),
+        "modal": p["modal_chromosome_number"].map(lambda v: "" if pd.isna(v) else str(int(v))),
+        "karyotype": p["patient_id"].map(karyo)})
+    pdomain = [c for c in PLOIDY_ORDER + [NOT_EVALUATED] if c in set(ploidy["value"])]
+    charts.append(alt.Chart(ploidy).mark_rect(**stroke).encode(
+        x=x_hidden, y=alt.Y("track:N", axis=y_axis),
+        color=alt.Color("value:N", scale=alt.Scale(domain=pdomain, range=[PLOIDY_COLORS[c] for c in pdomain]),
+                        legend=alt.Legend(title="Ploidy", **legend)),
+        tooltip=[alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("value:N", title="Ploidy"),
+                 alt.Tooltip("modal:N", title="Modal number"), alt.Tooltip("karyotype:N", title="Karyotype")],
+    ).properties(width=width, height=cell))
+
+    # Alteration rows (mutations, ploidy classes, fusion, structural) on one shared colour scale.
+    m = feature_matrix(db, cohort_filter)
+    m = m[m["group"] != GROUP_PLOIDY]  # ploidy is drawn as its own categorical row above
+    m["karyotype"] = m["patient_id"].map(karyo)
+    m["vaf_text"] = m["vaf"].map(lambda v: "" if pd.isna(v) else f"{v * 100:.0f}")
+    m["vaf_pct"] = m["vaf"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
+    rows = [f for f in feature_names(db) if f in set(m["feature"])]
+    adomain = [v for v in ALTERATION_COLORS if v in set(m["value"])]
+    y_rows = alt.Y("feature:N", sort=rows, axis=y_axis)
+    tip = [alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("feature:N", title="Alteration"),
+           alt.Tooltip("status:N", title="Status"), alt.Tooltip("detail:N", title="Detail"),
+           alt.Tooltip("vaf_pct:N", title="VAF"), alt.Tooltip("karyotype:N", title="Karyotype")]
+    base = alt.Chart(m)
+    rects = base.mark_rect(**stroke).encode(
+        x=x_hidden, y=y_rows,
+        color=alt.Color("value:N", scale=alt.Scale(domain=adomain, range=[ALTERATION_COLORS[v] for v in adomain]),
+                        legend=alt.Legend(title="Alteration", **legend)),
+        tooltip=tip)
+    hatch = base.transform_filter(alt.datum.status == NOT_EVALUATED).mark_text(
+        text="╱", fontSize=cell - 6, color="#7A7A7A").encode(x=x_hidden, y=y_rows, tooltip=tip)
+    vaf = base.transform_filter(alt.datum.vaf_text != "").mark_text(
+        fontSize=11, color="white", fontWeight="bold").encode(x=x_hidden, y=y_rows, text="vaf_text:N",
+                                                              tooltip=tip)
+    charts.append((rects + hatch + vaf).properties(width=width, height=cell * len(rows)))
+    ploidy_hatch_rows = None  # noqa: F841  (ploidy not-evaluated cells are grey, legend says so)
+    return alt.vconcat(*charts, spacing=2).resolve_scale(color="independent").properties(
+        title=alt.TitleParams(
+            f"Oncoprint: {len(order)} patients (columns). Grey ╱ = not evaluated; "
+            "near white = evaluated, no alteration; numbers = VAF %", fontSize=16))
+
+
+# --------------------------------------------------------------------------------------------
+# Co-occurrence
+# --------------------------------------------------------------------------------------------
+def cooccurrence(db: CohortDatabase, cohort_filter: CohortFilter, feature_a: str, feature_b: str,
+                 confidence: float = 0.95) -> dict:
+    """2x2 table of two features among patients evaluable for both, with Fisher's exact test.
+
+    Returns dict(table=DataFrame 2x2 (rows: A altered / not; columns: B altered / not),
+    n_both=evaluable for both, n_excluded=not evaluable for at least one, fisher=FisherResult
+    or None when nobody is evaluable for both).
+    """
+    m = feature_matrix(db, cohort_filter)
+    wide = m.pivot(index="patient_id", columns="feature", values="status")
+    for feat in (feature_a, feature_b):
+        if feat not in wide.columns:
+            raise ValueError(f"unknown alteration '{feat}'")
+    both = wide[(wide[feature_a] != NOT_EVALUATED) & (wide[feature_b] != NOT_EVALUATED)]
+    a_alt, b_alt = both[feature_a] == ALTERED, both[feature_b] == ALTERED
+    counts = [[int((a_alt & b_alt).sum()), int((a_alt & ~b_alt).sum())],
+              [int((~a_alt & b_alt).sum()), int((~a_alt & ~b_alt).sum())]]
+    table = pd.DataFrame(counts, index=[f"{feature_a} altered", f"{feature_a} not altered"],
+                         columns=[f"{feature_b} altered", f"{feature_b} not altered"])
+    fisher = fisher_exact_2x2(counts, confidence) if len(both) else None
+    return dict(table=table, n_both=len(both), n_excluded=len(wide) - len(both), fisher=fisher,
+                patients=both.index.tolist())
+
+
+def cooccurrence_matrix(db: CohortDatabase, cohort_filter: CohortFilter, min_evaluable: int = 10,
+                        min_altered: int = 2) -> pd.DataFrame:
+    """All pairs of features with >= `min_evaluable` patients evaluable for both and each feature
+    altered in >= `min_altered` evaluable patients: counts, conditional-MLE OR with exact CI,
+    Fisher p and Benjamini-Hochberg q across the pairs tested."""
+    m = feature_matrix(db, cohort_filter)
+    wide = m.pivot(index="patient_id", columns="feature", values="status")
+    feats = [f for f in feature_names(db) if f in wide.columns
+             and (wide[f] == ALTERED).sum() >= min_altered]
+    rows = []
+    for a, b in combinations(feats, 2):
+        both = wide[(wide[a] != NOT_EVALUATED) & (wide[b] != NOT_EVALUATED)]
+        if len(both) < min_evaluable:
+            continue
+        aa, bb = both[a] == ALTERED, both[b] == ALTERED
+        counts = [[int((aa & bb).sum()), int((aa & ~bb).sum())], [int((~aa & bb).sum()), int((~aa & ~bb).sum())]]
+        r = fisher_exact_2x2(counts)
+        rows.append(dict(feature_a=a, feature_b=b, n=len(both), both=counts[0][0], a_only=counts[0][1],
+                         b_only=counts[1][0], neither=counts[1][1], odds_ratio=r.odds_ratio, ci_low=r.ci_low,
+                         ci_high=r.ci_high, p_value=r.p_value))
+    df = pd.DataFrame(rows, columns=["feature_a", "feature_b", "n", "both", "a_only", "b_only", "neither",
+                                     "odds_ratio", "ci_low", "ci_high", "p_value"])
+    df["q_value"] = benjamini_hochberg(df["p_value"].tolist()) if len(df) else []
+    df["tendency"] = np.where(df["odds_ratio"] > 1, "co-occurrence",
+                              np.where(df["odds_ratio"] < 1, "mutual exclusivity", "none"))
+    return df
+
+
+def cooccurrence_heatmap(pairs: pd.DataFrame) -> alt.Chart:
+    """Lower-triangle heatmap of log2 odds ratio (capped at ±5), annotated with BH q."""
+    if pairs.empty:
+        return alt.Chart(pd.DataFrame({"x": []})).mark_text()
+    d = pairs.copy()
+    d["log2_or"] = np.log2(d["odds_ratio"].replace(0, np.nan)).clip(-5, 5)
+    d.loc[d["odds_ratio"] == 0, "log2_or"] = -5
+    d.loc[np.isinf(d["odds_ratio"]), "log2_or"] = 5
+    d["q_text"] = d["q_value"].map(lambda q: f"q={q:.2g}")
+    d["or_text"] = d["odds_ratio"].map(lambda o: "∞" if np.isinf(o) else f"{o:.2g}")
+    order = list(dict.fromkeys(d["feature_a"].tolist() + d["feature_b"].tolist()))
+    tip = [alt.Tooltip("feature_a:N", title="A"), alt.Tooltip("feature_b:N", title="B"),
+           alt.Tooltip("n:Q", title="Evaluable for both"), alt.Tooltip("both:Q", title="Both altered"),
+           alt.Tooltip("or_text:N", title="Odds ratio (cond. MLE)"),
+           alt.Tooltip("ci_low:Q", title="95% CI low", format=".3g"),
+           alt.Tooltip("ci_high:Q", title="95% CI high", format=".3g"),
+           alt.Tooltip("p_value:Q", title="Fisher p", format=".3g"),
+           alt.Tooltip("q_value:Q", title="BH q", format=".3g")]
+    base = alt.Chart(d).encode(
+        x=alt.X("feature_a:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40, labelFontSize=14)),
+        y=alt.Y("feature_b:N", sort=order, title=None, axis=alt.Axis(labelFontSize=14)), tooltip=tip)
+    rect = base.mark_rect(stroke="white").encode(color=alt.Color(
+        "log2_or:Q", scale=alt.Scale(scheme="blueorange", domain=[-5, 5]),
+        legend=alt.Legend(title="log2 odds ratio (capped ±5)", orient="right", gradientLength=200)))
+    text = base.mark_text(fontSize=12, lineBreak="\n").encode(
+        text=alt.Text("label:N"), color=alt.value("black")).transform_calculate(
+        label="datum.or_text + '\\n' + datum.q_text")
+    size = max(60, 70)
+    return (rect + text).properties(width=size * len(order), height=size * len(order))
+
+
+# --------------------------------------------------------------------------------------------
+# Karyotype and ploidy
+# --------------------------------------------------------------------------------------------
+def karyotype_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Per patient: recorded karyotype, recorded and parsed modal numbers and categories, the
+    parse result ('could not parse' reason), and a masked-hypodiploidy review flag."""
+    p = _patients(db, cohort_filter)
+    rows = []
+    for r in p.itertuples():
+        k = parse_karyotype(r.karyotype_iscn)
+        recorded = None if pd.isna(r.modal_chromosome_number) else int(r.modal_chromosome_number)
+        modal = recorded if recorded is not None else k.modal_number
+        rows.append(dict(
+            patient_id=r.patient_id,
+            karyotype=r.karyotype_iscn if isinstance(r.karyotype_iscn, str) else None,
+            clones=len(k.clones),
+            modal_recorded=recorded, modal_parsed=k.modal_number,
+            modal_number=modal, modal_source=("recorded" if recorded is not None
+                                              else "parsed from ISCN" if k.modal_number is not None else None),
+            category_recorded=r.ploidy_category if isinstance(r.ploidy_category, str) else None,
+            category_from_modal=k.category if recorded is None else None,
+            parse_status="parsed" if k.parsed else f"could not parse: {k.reason}",
+            agrees=(None if recorded is None or k.modal_number is None else recorded == k.modal_number),
+            tp53_status=r.tp53_status if isinstance(r.tp53_status, str) else NOT_EVALUATED,
+            masked_hypodiploidy_flag=masked_hypodiploidy_reason(k, r.tp53_status if isinstance(r.tp53_status, str)
+                                                                else None),
+        ))
+    df = pd.DataFrame(rows)
+    if not df.empty:
+        from analytics.karyotype import ploidy_category as _cat
+        df["category_from_modal"] = df["modal_number"].map(lambda v: _cat(int(v)) if pd.notna(v) else None)
+        df["modal_recorded"] = df["modal_recorded"].astype("Int64")
+        df["modal_parsed"] = df["modal_parsed"].astype("Int64")
+        df["modal_number"] = df["modal_number"].astype("Int64")
+    return df
+
+
+def modal_number_chart(kt: pd.DataFrame) -> alt.LayerChart:
+    """Modal chromosome number per patient (stacked dots on a number line) over the ploidy bands."""
+    data = kt[kt["modal_number"].notna()].copy()
+    data["modal_number"] = data["modal_number"].astype(int)
+    data = data.sort_values(["modal_number", "patient_id"])
+    data["stack"] = data.groupby("modal_number").cumcount() + 1
+    data["category"] = data["category_from_modal"]
+    data["flag"] = data["masked_hypodiploidy_flag"].fillna("")
+    hi_x = max(60, int(data["modal_number"].max()) + 2) if len(data) else 60
+    lo_x = min(22, int(data["modal_number"].min()) - 2) if len(data) else 22
+    bands = pd.DataFrame([dict(category=n, start=max(lo, lo_x) - 0.5, end=min(hi, hi_x) + 0.5,
+                               mid=(max(lo, lo_x) + min(hi, hi_x)) / 2) for n, lo, hi in PLOIDY_BANDS])
+    top = max(4, int(data["stack"].max()) + 1) if len(data) else 4
+    cats = [c for c in PLOIDY_ORDER]
+    color_scale = alt.Scale(domain=cats, range=[PLOIDY_COLORS[c] if c != "diploid" else "#DDDDDD" for c in cats])
+    x = alt.X("start:Q", scale=alt.Scale(domain=[lo_x - 0.5, hi_x + 0.5], nice=False),
+              title="Modal chromosome number")
+    band = alt.Chart(bands).mark_rect(opacity=0.25).encode(
+        x=x, x2="end:Q", color=alt.Color("category:N", scale=color_scale, legend=None))
+    band_text = alt.Chart(bands).mark_text(angle=270, align="right", baseline="middle", dy=0, fontSize=13,
+                                           y=8).encode(x=alt.X("mid:Q"), text="category:N")
+    dots = alt.Chart(data).mark_circle(size=260, opacity=1, stroke="black", strokeWidth=0.6).encode(
+        x=alt.X("modal_number:Q"), y=alt.Y("stack:Q", title="Patients", scale=alt.Scale(domain=[0, top]),
+                                           axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("category:N", scale=color_scale, legend=alt.Legend(title="Ploidy category")),
+        shape=alt.Shape("modal_source:N", legend=alt.Legend(title="Modal number")),
+        tooltip=[alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("modal_number:Q", title="Modal number"),
+                 alt.Tooltip("category_recorded:N", title="Recorded category"),
+                 alt.Tooltip("karyotype:N", title="Karyotype"), alt.Tooltip("flag:N", title="Review flag")])
+    flags = alt.Chart(data[data["flag"] != ""]).mark_text(text="⚑", fontSize=20, dy=-18, color=PALETTE[5]).encode(
+        x="modal_number:Q", y="stack:Q")
+    return (band + band_text + dots + flags).properties(height=300)
+
+
+# --------------------------------------------------------------------------------------------
+# TP53 detail and mutation table
+# --------------------------------------------------------------------------------------------
+_POSITION = re.compile(r"^p\.[A-Z*]?[a-z]{0,2}(\d+)")
+
+
+def protein_position(protein_change: str | None) -> int | None:
+    """Amino-acid position from short HGVS ('p.R248Q' -> 248, 'p.X187_splice' -> 187), else None."""
+    if not isinstance(protein_change, str):
+        return None
+    m = _POSITION.match(protein_change.strip())
+    return int(m.group(1)) if m else None
+
+
+def mutation_table(db: CohortDatabase, cohort_filter: CohortFilter, genes: tuple[str, ...] = (),
+                   classes: tuple[str, ...] = (), min_vaf: float = 0.0) -> pd.DataFrame:
+    """Recorded mutations of the filtered cohort (parameterized filters on gene/class/VAF)."""
+    sub, params = cohort_filter.patient_ids_sql()
+    clauses, extra = [f"m.patient_id IN ({sub})"], list(params)
+    if genes:
+        clauses.append(f"m.gene IN ({', '.join('?' for _ in genes)})")
+        extra.extend(genes)
+    if classes:
+        clauses.append(f"m.variant_class IN ({', '.join('?' for _ in classes)})")
+        extra.extend(classes)
+    if min_vaf > 0:
+        clauses.append("m.vaf >= ?")
+        extra.append(float(min_vaf))
+    df = db.query("SELECT m.patient_id, m.gene, m.protein_change, m.variant_class, m.vaf, m.assay "
+                  f"FROM mutations m WHERE {' AND '.join(clauses)} ORDER BY m.gene, m.patient_id, m.protein_change",
+                  extra)
+    df["position"] = df["protein_change"].map(protein_position).astype("Int64")
+    return df
+
+
+def tp53_variants(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    df = mutation_table(db, cohort_filter, genes=("TP53",))
+    df["class_group"] = df["variant_class"].map(CLASS_GROUPS)
+    return df
+
+
+def vaf_chart(variants: pd.DataFrame) -> alt.Chart:
+    """VAF of each variant as a dot on 0-100 %, one row per gene group (strip plot)."""
+    d = variants.dropna(subset=["vaf"]).copy()
+    d["vaf_pct"] = d["vaf"] * 100
+    d["class_group"] = d["variant_class"].map(CLASS_GROUPS)
+    classes = [c for c in ALTERATION_COLORS if c in set(d["class_group"])]
+    return alt.Chart(d).mark_circle(size=220, opacity=0.9, stroke="black", strokeWidth=0.5).encode(
+        x=alt.X("vaf_pct:Q", scale=alt.Scale(domain=[0, 100]), title="Variant allele fraction (%)"),
+        y=alt.Y("gene:N", title=None, axis=alt.Axis(labelFontSize=15)),
+        yOffset=alt.YOffset("jitter:Q"),
+        color=alt.Color("class_group:N", scale=alt.Scale(domain=classes, range=[ALTERATION_COLORS[c] for c in classes]),
+                        legend=alt.Legend(title="Variant class")),
+        tooltip=[alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("protein_change:N", title="Protein"),
+                 alt.Tooltip("variant_class:N", title="Class"), alt.Tooltip("vaf_pct:Q", title="VAF %", format=".0f")],
+    ).transform_calculate(jitter="(random() - 0.5) * 20").properties(height=max(90, 60 * d["gene"].nunique()))
+
+
+def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
+    """TP53 variants along the 393-aa protein (positions parsed from HGVS), with domains."""
+    d = variants.dropna(subset=["position"]).copy()
+    d["position"] = d["position"].astype(int)
+    d["class_group"] = d["variant_class"].map(CLASS_GROUPS)
+    counts = (d.groupby(["position", "class_group"]).agg(
+        n=("patient_id", "size"), proteins=("protein_change", lambda s: ", ".join(sorted(set(s)))),
+        patients=("patient_id", lambda s: ", ".join(s))).reset_index())
+    classes = [c for c in ALTERATION_COLORS if c in set(counts["class_group"])]
+    x = alt.X("position:Q", scale=alt.Scale(domain=[0, TP53_LENGTH], nice=False),
+              title=f"TP53 amino-acid position (1-{TP53_LENGTH})")
+    top = max(3, int(counts["n"].max()) + 1) if len(counts) else 3
+    sticks = alt.Chart(counts).mark_rule(strokeWidth=2, color="#555555").encode(
+        x=x, y=alt.Y("zero:Q", scale=alt.Scale(domain=[-0.6, top]), title="Patients",
+                     axis=alt.Axis(tickMinStep=1, values=list(range(0, top + 1)))), y2="n:Q"
+    ).transform_calculate(zero="0")
+    heads = alt.Chart(counts).mark_circle(size=300, stroke="black", strokeWidth=0.6, opacity=1).encode(
+        x="position:Q", y="n:Q",
+        color=alt.Color("class_group:N", scale=alt.Scale(domain=classes, range=[ALTERATION_COLORS[c] for c in classes]),
+                        legend=alt.Legend(title="Variant class")),
+        tooltip=[alt.Tooltip("proteins:N", title="Protein change"), alt.Tooltip("position:Q", title="Position"),
+                 alt.Tooltip("n:Q", title="Patients"), alt.Tooltip("patients:N", title="Patient ids")])
+    labels = alt.Chart(counts).mark_text(dy=-18, fontSize=12, angle=0).encode(
+        x="position:Q", y="n:Q", text="proteins:N")
+    domains = pd.DataFrame([dict(domain=n, start=s, end=e, mid=(s + e) / 2) for n, s, e in TP53_DOMAINS])
+    dom = alt.Chart(domains).mark_rect(color=PALETTE[4], opacity=0.55).encode(
+        x=alt.X("start:Q"), x2="end:Q", y=alt.datum(-0.55), y2=alt.datum(-0.1),
+        tooltip=[alt.Tooltip("domain:N", title="Domain"), alt.Tooltip("start:Q"), alt.Tooltip("end:Q")])
+    dom_text = alt.Chart(domains).mark_text(fontSize=12, baseline="middle").encode(
+        x="mid:Q", y=alt.datum(-0.33), text="domain:N")
+    return (dom + dom_text + sticks + heads + labels).properties(height=280)
+
+
+def safe_csv(df: pd.DataFrame) -> bytes:
+    """CSV bytes with spreadsheet-formula injection neutralised: text cells starting with
+    = + - @ (or tab/CR) get a leading single quote."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    buf = io.StringIO()
+    out.to_csv(buf, index=False)
+    return buf.getvalue().encode("utf-8")
