@@ -1,0 +1,222 @@
+import streamlit as st
+
+from analytics import cohort, withdrawal
+from ui import components, state
+from ui.url import choice_parser, url_option
+from ui.routing import require_entrypoint
+
+require_entrypoint()
+
+measurements = state.cached(withdrawal.measurements)
+kinetics_table = state.cached(withdrawal.kinetics_table)
+compare_regressors = state.cached(withdrawal.compare_regressors)
+patient_overview = state.cached(withdrawal.patient_overview)
+count_patients = state.cached(cohort.count_patients)
+patient_order = state.cached(cohort.patient_order)
+
+LAYOUTS = {"overlay": "All patients overlaid", "facet": "Small multiples (one panel per patient)"}
+SCALE_LABELS = {"linear": "Linear", "log": "Log"}
+
+
+def _bounded(low: float, high: float, cast=float):
+    def parse(raw):
+        value = cast(raw if isinstance(raw, str) else raw[0])
+        if not low <= value <= high:
+            raise ValueError(raw)
+        return value
+    return parse
+
+
+def _num(x, digits=1, suffix=""):
+    return "–" if x is None or x != x else f"{x:.{digits}f}{suffix}"
+
+
+st.title("Withdrawal")
+st.caption("Leukemia kinetics after lenalidomide was stopped: does the B-ALL, or an immature "
+           "B-cell population with a B-ALL immunophenotype, regress before any B-ALL therapy?")
+f = state.current_filter()
+n_patients = count_patients(f)
+components.require_patients(n_patients)
+
+# --- view options (each is a URL parameter) ---------------------------------------------------
+url_option("wd_analyte", withdrawal.LEUKEMIC, parse=choice_parser(list(withdrawal.ANALYTE_OPTIONS)))
+url_option("wd_specimen", "marrow", parse=choice_parser(withdrawal.SPECIMENS))
+url_option("wd_axis", "withdrawal", parse=choice_parser(list(withdrawal.TIME_AXES)))
+url_option("wd_scale", "linear", parse=choice_parser(withdrawal.SCALES))
+url_option("wd_layout", "overlay", parse=choice_parser(list(LAYOUTS)))
+default_rule = withdrawal.RegressionRule()
+url_option("wd_partial", default_rule.partial_reduction_pct, parse=_bounded(1, 100),
+           serialize=lambda v: f"{v:g}")
+url_option("wd_rise", default_rule.progression_rise_pct, parse=_bounded(1, 1000),
+           serialize=lambda v: f"{v:g}")
+url_option("wd_window", default_rule.baseline_window_days, parse=_bounded(0, 365, int))
+
+c1, c2, c3, c4, c5 = st.columns([3, 1.2, 2.4, 1.2, 2.6])
+analyte = c1.selectbox("Analyte", list(withdrawal.ANALYTE_OPTIONS), key="wd_analyte",
+                       format_func=withdrawal.ANALYTE_OPTIONS.get)
+specimen = c2.selectbox("Specimen", withdrawal.SPECIMENS, key="wd_specimen")
+axis = c3.radio("Time axis", list(withdrawal.TIME_AXES), key="wd_axis", horizontal=True,
+                format_func=lambda a: "Since lenalidomide stop" if a == "withdrawal" else "Since B-ALL diagnosis")
+scale = c4.radio("Y scale", withdrawal.SCALES, key="wd_scale", horizontal=True,
+                 format_func=SCALE_LABELS.get)
+layout = c5.radio("Layout", list(LAYOUTS), key="wd_layout", horizontal=True,
+                  format_func=lambda k: "Overlaid" if k == "overlay" else "Small multiples")
+
+with st.expander("Regression rule (adjustable)", expanded=True, icon=":material/rule:"):
+    r1, r2, r3 = st.columns(3)
+    partial = r1.number_input("Partial regression: reduction ≥ (%)", min_value=1.0, max_value=100.0,
+                              step=5.0, key="wd_partial")
+    rise = r2.number_input("Progression: rise ≥ (%)", min_value=1.0, max_value=1000.0, step=5.0,
+                           key="wd_rise")
+    window = r3.number_input("Baseline: first measurement within N days after stop", min_value=0,
+                             max_value=365, step=1, key="wd_window")
+    rule = withdrawal.RegressionRule(partial_reduction_pct=float(partial),
+                                     progression_rise_pct=float(rise),
+                                     baseline_window_days=int(window))
+    st.markdown(rule.describe())
+    if rule != default_rule:
+        st.info("The rule differs from the default (partial ≥ "
+                f"{default_rule.partial_reduction_pct:g}%, progression ≥ "
+                f"{default_rule.progression_rise_pct:g}%, baseline window "
+                f"{default_rule.baseline_window_days} days).", icon=":material/tune:")
+
+analyte_text = withdrawal.ANALYTE_OPTIONS[analyte]
+data = measurements(f, analyte, specimen)
+n_series = data["patient_id"].nunique()
+table = kinetics_table(f, analyte, specimen, rule)
+overview = patient_overview(f, analyte, specimen, rule)
+order = patient_order(f)
+
+# --- 1. trajectories ----------------------------------------------------------------------------
+st.header("1. Trajectories")
+if n_series == 0:
+    st.info(f"None of the {n_patients} selected patient(s) has serial measurements of "
+            f"**{analyte_text.lower()}** in {specimen}: there are no trajectories or kinetics to "
+            "show. Choose another analyte, or widen the cohort filters. The withdrawal timing "
+            "below still covers every selected patient.", icon=":material/timeline:")
+else:
+    st.markdown(f"**{n_series} of {n_patients} selected patients** have measurements of "
+                f"{analyte_text.lower()} ({specimen}).")
+    classes = dict(zip(table["patient_id"], table["classification"]))
+    unit = data["unit"].iloc[0]
+    chart = withdrawal.trajectory_chart(data, classes, axis, scale, layout == "facet",
+                                        [p for p in order if p in classes],
+                                        y_title=f"{analyte_text.split(' (')[0]} ({unit})")
+    components.show_chart(chart)
+    dropped = int((data["level"] <= 0).sum()) if scale == "log" else 0
+    st.caption(
+        "Solid line: before B-ALL therapy; dashed: after therapy started; black ◆: first B-ALL "
+        "therapy (on the patient's line, interpolated); ▼: below the limit of detection, drawn at "
+        "the limit. Colour: class under the rule above."
+        + (f" {dropped} value(s) of 0 cannot be drawn on a log scale and are omitted." if dropped else ""))
+
+    # --- 2. kinetics ----------------------------------------------------------------------------
+    st.header("2. Kinetics per patient")
+    counts = withdrawal.classification_counts(table)
+    assessable = len(table) - counts[withdrawal.NOT_ASSESSABLE]
+    regressors = counts[withdrawal.COMPLETE] + counts[withdrawal.PARTIAL]
+    m = st.columns(5)
+    m[0].metric("Regression (complete or partial)", f"{regressors} of {assessable}",
+                help="Denominator: patients assessable under the rule.")
+    m[1].metric("Complete", counts[withdrawal.COMPLETE])
+    m[2].metric("Partial", counts[withdrawal.PARTIAL])
+    m[3].metric("None / progression", f"{counts[withdrawal.NONE]} / {counts[withdrawal.PROGRESSION]}")
+    m[4].metric("Not assessable", counts[withdrawal.NOT_ASSESSABLE])
+    shown = table.assign(
+        classification=table["classification"].map(withdrawal.CLASS_LABELS),
+        nadir_when=[("after therapy start" if a else "before therapy") if v == v and v is not None
+                    else "–" for a, v in zip(table["overall_nadir_after_therapy"],
+                                             table["overall_nadir_value"])])
+    st.dataframe(
+        shown[["patient_id", "classification", "reason", "analyte", "n_measurements", "n_assessed",
+               "baseline_day", "baseline_value", "nadir_value", "nadir_below_detection",
+               "days_to_nadir_from_stop", "reduction_pct", "max_rise_pct", "days_to_half_from_stop",
+               "therapy_days_from_stop", "nadir_when"]],
+        hide_index=True, width="stretch",
+        column_config={
+            "patient_id": "Patient", "classification": "Class", "reason": "Why",
+            "analyte": "Analyte", "n_measurements": "Measurements",
+            "n_assessed": st.column_config.NumberColumn(
+                "Before therapy", help="Measurements from the level at withdrawal up to (not "
+                "including) the first B-ALL therapy day"),
+            "baseline_day": st.column_config.NumberColumn("Baseline day", format="%+d",
+                                                          help="Days from lenalidomide stop"),
+            "baseline_value": st.column_config.NumberColumn("Level at withdrawal (%)", format="%.2f"),
+            "nadir_value": st.column_config.NumberColumn("Nadir before therapy (%)", format="%.2f"),
+            "nadir_below_detection": st.column_config.CheckboxColumn("Nadir below detection"),
+            "days_to_nadir_from_stop": st.column_config.NumberColumn("Days to nadir", format="%d",
+                                                                     help="From lenalidomide stop"),
+            "reduction_pct": st.column_config.NumberColumn("Reduction (%)", format="%.1f"),
+            "max_rise_pct": st.column_config.NumberColumn("Max rise (%)", format="%.1f"),
+            "days_to_half_from_stop": st.column_config.NumberColumn(
+                "Days to 50% reduction (interpolated)", format="%.1f",
+                help="Linear interpolation between the bracketing measurements, from the stop day; "
+                     "below-detection values at the detection limit"),
+            "therapy_days_from_stop": st.column_config.NumberColumn(
+                "B-ALL therapy day", format="%+d", help="Days from lenalidomide stop; empty = untreated"),
+            "nadir_when": st.column_config.TextColumn(
+                "Lowest level overall", help="When the lowest level after withdrawal, including "
+                "after therapy, was reached: after therapy start = response to therapy"),
+        })
+    st.caption("Days are counted from the lenalidomide stop day (end of the last course). "
+               "Below-detection values are taken at the detection limit.")
+
+    # --- 3. who regresses -----------------------------------------------------------------------
+    st.header("3. Who regresses")
+    cont, cat = compare_regressors(f, analyte, specimen, rule)
+    n_others = assessable - regressors
+    if regressors == 0 or n_others == 0:
+        st.info(f"A comparison needs both groups: {regressors} regressor(s) and {n_others} "
+                "assessable non-regressor(s) under the current rule and filters.",
+                icon=":material/compare_arrows:")
+    else:
+        st.warning(f"Small samples: {regressors} regressors vs {n_others} assessable others "
+                   f"({counts[withdrawal.NOT_ASSESSABLE]} not assessable, in neither group). "
+                   "Exact tests have little power here; p-values describe this cohort and are "
+                   "not adjusted for multiple comparisons.", icon=":material/warning:")
+        cont_shown = cont.assign(
+            regressors=[f"{_num(md)} ({rg}), n={n}" for md, rg, n in
+                        zip(cont.median_regressors, cont.range_regressors, cont.n_regressors)],
+            others=[f"{_num(md)} ({rg}), n={n}" for md, rg, n in
+                    zip(cont.median_others, cont.range_others, cont.n_others)],
+            U=[_num(u, 1) for u in cont.U], p=[_num(p, 3) for p in cont.p_value])
+        st.markdown("**Continuous**: median (range); exact two-sided Mann-Whitney U.")
+        st.dataframe(cont_shown[["feature", "regressors", "others", "U", "p", "not_evaluated"]],
+                     hide_index=True, width="stretch",
+                     column_config={"feature": "Feature", "regressors": "Regressors",
+                                    "others": "Others (none / progression)", "p": "p (exact)",
+                                    "not_evaluated": "Not evaluated"})
+        cat_shown = cat.assign(
+            regressors=[f"{a}/{n}" for a, n in zip(cat.regressors_positive, cat.regressors_evaluable)],
+            others=[f"{a}/{n}" for a, n in zip(cat.others_positive, cat.others_evaluable)],
+            OR=[_num(o, 2) for o in cat.odds_ratio], p=[_num(p, 3) for p in cat.p_value])
+        st.markdown("**Categorical**: positive / evaluable; two-sided Fisher exact test among "
+                    "evaluable patients (not evaluated are excluded, never counted as negative).")
+        st.dataframe(cat_shown[["feature", "regressors", "others", "OR", "p", "not_evaluated"]],
+                     hide_index=True, width="stretch",
+                     column_config={"feature": "Feature", "regressors": "Regressors",
+                                    "others": "Others (none / progression)",
+                                    "OR": "Odds ratio (sample)", "p": "p (exact)",
+                                    "not_evaluated": "Not evaluated"})
+
+# --- 4. timing ----------------------------------------------------------------------------------
+st.header("4. Withdrawal timing across the cohort")
+with_stop = overview.dropna(subset=["len_stop_day"])
+st.markdown(f"Lenalidomide stop day relative to B-ALL diagnosis for **{len(with_stop)} of "
+            f"{len(overview)} selected patients** (negative: stopped before diagnosis).")
+if len(with_stop):
+    components.show_chart(withdrawal.timing_chart(overview, order))
+if len(with_stop) < len(overview):
+    st.caption(f"{len(overview) - len(with_stop)} patient(s) without a recorded lenalidomide stop "
+               "day are not drawn.")
+
+# --- 5. links -----------------------------------------------------------------------------------
+st.header("5. Patient pages")
+filter_params = f.to_query_params()
+labels = dict(zip(overview["patient_id"], overview["followed"]))
+linked = [p for p in order if p in labels]
+columns = st.columns(4)
+for i, pid in enumerate(linked):
+    columns[i % 4].page_link("pages/patient.py", label=f"{pid} · {labels[pid]}",
+                             icon=":material/person:",
+                             query_params={"patient": pid, **filter_params})

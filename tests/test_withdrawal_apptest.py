@@ -1,0 +1,102 @@
+"""The Withdrawal page under AppTest: every page state, the rule widgets, the links."""
+import pytest
+
+from tests.apptest_helpers import PAGE_STATES, all_text, run_page
+
+PAGE = "pages/withdrawal.py"
+
+
+def _charts(at):
+    return [e for e in at.get("arrow_vega_lite_chart")] + [e for e in at.get("vega_lite_chart")]
+
+
+def test_full_cohort():
+    at = run_page(PAGE, PAGE_STATES["full"])
+    assert not at.exception
+    text = all_text(at)
+    assert "Withdrawal" in text and "10 of 32 selected patients" in text
+    assert "Level at withdrawal" in text and "Only measurements before the first B-ALL therapy" in text
+    metric = {m.label: m.value for m in at.metric}
+    assert metric["Regression (complete or partial)"] == "5 of 9"
+    assert metric["Not assessable"] == "1"
+    assert "Small samples: 5 regressors vs 4 assessable others" in text
+    assert len(_charts(at)) == 2  # trajectories + timing
+    kin = at.dataframe[0].value
+    assert list(kin["patient_id"]) == sorted(kin["patient_id"])  # default patient order
+    assert set(kin.loc[kin.classification == "complete regression", "patient_id"]) == {"S12", "S25"}
+    cont, cat = at.dataframe[1].value, at.dataframe[2].value
+    assert cont["feature"].str.contains("Latency").any() and cat["feature"].str.contains("TP53").any()
+    assert "32 of 32 selected patients" in text  # timing plot denominator
+
+
+def test_empty_filter_shows_a_clear_message():
+    at = run_page(PAGE, PAGE_STATES["empty"])
+    assert not at.exception
+    assert "No patients match the current cohort filters" in all_text(at)
+    assert not _charts(at)
+
+
+def test_single_patient_without_serial_measurements():
+    at = run_page(PAGE, PAGE_STATES["single"])  # S28
+    assert not at.exception
+    text = all_text(at)
+    assert "None of the 1 selected patient(s) has serial measurements" in text
+    assert "1 of 1 selected patients" in text  # timing still drawn
+    assert len(_charts(at)) == 1
+    assert not at.metric
+
+
+def test_patient_with_a_single_measurement():
+    at = run_page(PAGE, {"age": "68-68"})  # S15 only
+    assert not at.exception
+    text = all_text(at)
+    assert "1 of 1 selected patients" in text
+    metric = {m.label: m.value for m in at.metric}
+    assert metric["Regression (complete or partial)"] == "0 of 0"
+    assert metric["Not assessable"] == "1"
+    kin = at.dataframe[0].value
+    assert kin.iloc[0]["classification"] == "not assessable" and "2 needed" in kin.iloc[0]["reason"]
+    assert "A comparison needs both groups" in text
+
+
+def test_rule_is_adjustable_and_in_the_url():
+    at = run_page(PAGE)
+    at.number_input(key="wd_partial").set_value(65.0).run()
+    assert not at.exception
+    metric = {m.label: m.value for m in at.metric}
+    assert metric["Regression (complete or partial)"] == "3 of 9"  # S31 (69%) stays partial
+    assert at.query_params["wd_partial"] in ("65", ["65"])
+    assert "reduction ≥ 65%" in all_text(at)
+
+
+def test_view_options_come_from_the_url_and_bad_values_fall_back():
+    at = run_page(PAGE, {"wd_analyte": "immature_b_pct", "wd_scale": "log", "wd_layout": "facet",
+                         "wd_axis": "diagnosis", "wd_rise": "abc"})
+    assert not at.exception
+    assert at.selectbox(key="wd_analyte").value == "immature_b_pct"
+    assert at.radio(key="wd_layout").value == "facet"
+    assert at.number_input(key="wd_rise").value == 25.0
+    assert "2 of 32 selected patients" in all_text(at)
+
+
+@pytest.mark.parametrize("analyte", ["b_lymphoblasts_pct", "marrow_blasts_pct"])
+def test_other_analytes_render(analyte):
+    at = run_page(PAGE)
+    at.selectbox(key="wd_analyte").set_value(analyte).run()
+    assert not at.exception
+
+
+def test_links_to_patient_pages_carry_the_filter():
+    at = run_page(PAGE, {"tp53": "wild-type"})
+    assert not at.exception
+    links = at.get("page_link")
+    assert links, "no patient links"
+    first = links[0].proto
+    assert first.page == "patient"
+    query = dict(kv.split("=", 1) for kv in first.query_string.split("&"))
+    assert query["patient"] == first.label.split(" ")[0]
+    assert query["tp53"] == "wild-type"
+    labels = [link.proto.label for link in links]
+    assert any(label.startswith("S12 · complete regression") for label in labels) or \
+        all(not label.startswith("S12") for label in labels)
+    assert len(links) == int(at.sidebar.markdown[0].value.split()[0].strip("*"))
