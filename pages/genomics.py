@@ -1,0 +1,229 @@
+"""Genomics: oncoprint, frequencies with evaluable denominators, co-occurrence, ploidy, TP53."""
+import math
+
+import streamlit as st
+
+from analytics import cohort, genomics
+from analytics.genomics import CLASS_GROUPS
+from ui import components, state
+from ui.routing import require_entrypoint
+from ui.url import choice_parser, url_option
+
+require_entrypoint()
+
+st.title("Genomics")
+
+count_patients = state.cached(cohort.count_patients)
+feature_names = state.cached(genomics.feature_names)
+sort_options = state.cached(genomics.oncoprint_sort_options)
+frequencies = state.cached(genomics.alteration_frequencies)
+oncoprint = state.cached(genomics.oncoprint_chart)
+cooccurrence = state.cached(genomics.cooccurrence)
+cooccurrence_matrix = state.cached(genomics.cooccurrence_matrix)
+karyotype_table = state.cached(genomics.karyotype_table)
+tp53_variants = state.cached(genomics.tp53_variants)
+mutation_table = state.cached(genomics.mutation_table)
+cohort_genes = state.cached(genomics.cohort_genes)
+
+f = state.current_filter()
+n = count_patients(f)
+components.require_patients(n)
+st.caption(f"{n} patients · filters: {f.describe()}. Denominators are patients **evaluable** for each "
+           "alteration; 'not evaluated' is never counted as 'no alteration'.")
+
+features = feature_names()
+freq = frequencies(f)
+
+
+def _fmt_ci(low: float, high: float) -> str:
+    if math.isnan(low):
+        return "–"
+    return f"{low:.0%}–{high:.0%}"
+
+
+def _fmt_num(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return "∞" if math.isinf(x) else f"{x:.3g}"
+
+
+tab_freq, tab_onco, tab_co, tab_kar, tab_tp53, tab_mut = st.tabs(
+    ["Frequencies", "Oncoprint", "Co-occurrence", "Karyotype & ploidy", "TP53", "Mutation table"])
+
+# ---------------------------------------------------------------------------------------------
+with tab_freq:
+    st.subheader("Alteration frequencies among evaluable patients")
+    cols = st.columns(3)
+    for col, name in zip(cols, ["TP53", "Low hypodiploid", "BCR::ABL1"]):
+        if name in set(freq["feature"]):
+            r = freq.set_index("feature").loc[name]
+            value = f"{int(r.altered)}/{int(r.evaluable)}" if r.evaluable else "not evaluable"
+            col.metric(f"{name} (altered / evaluable)", value,
+                       help=f"{int(r.not_evaluated)} of {int(r.total)} not evaluated; 95% Clopper-Pearson CI "
+                            f"{_fmt_ci(r.ci_low, r.ci_high)}")
+            col.caption(f"{int(r.not_evaluated)} not evaluated · 95% CI {_fmt_ci(r.ci_low, r.ci_high)}")
+    if (freq["evaluable"] > 0).any():
+        components.show_chart(genomics.frequency_chart(freq))
+    else:
+        st.info("No patient in this selection was evaluated for any alteration (no sequencing, "
+                "no karyotype, no BCR::ABL1 test): there is nothing to count.")
+    if n < 20:
+        st.warning(f"Only {n} patients: the exact 95% intervals are wide; read the counts, not the percentages.")
+    table = freq.assign(percent=(freq["proportion"] * 100).round(1),
+                        ci=[_fmt_ci(lo, hi) for lo, hi in zip(freq["ci_low"], freq["ci_high"])])
+    st.dataframe(table[["feature", "group", "altered", "evaluable", "not_evaluated", "percent", "ci"]].rename(
+        columns={"feature": "Alteration", "group": "Kind", "altered": "Altered", "evaluable": "Evaluable",
+                 "not_evaluated": "Not evaluated", "percent": "% of evaluable", "ci": "95% CI (Clopper-Pearson)"}),
+        hide_index=True, width="stretch")
+
+# ---------------------------------------------------------------------------------------------
+with tab_onco:
+    st.subheader("Oncoprint")
+    options = sort_options()
+    url_option("onco_sort", options[0], parse=choice_parser(options))
+    sort_by = st.selectbox("Sort patients by", options, key="onco_sort",
+                           help="Altered first, then no alteration, then not evaluated; ties keep the "
+                                "app-wide patient order.")
+    components.show_chart(oncoprint(f, sort_by))
+    st.caption("Columns are patients. Grey with ╱ = not evaluated (no test); near white = tested, no "
+               "alteration. Numbers in mutation cells are the VAF in %. Hover a cell for protein change, "
+               "VAF and karyotype.")
+
+# ---------------------------------------------------------------------------------------------
+with tab_co:
+    st.subheader("Co-occurrence among patients evaluable for both")
+    default_a = "TP53" if "TP53" in features else features[0]
+    default_b = "Low hypodiploid" if "Low hypodiploid" in features else features[-1]
+    url_option("co_a", default_a, parse=choice_parser(features))
+    url_option("co_b", default_b, parse=choice_parser(features))
+    c1, c2 = st.columns(2)
+    feat_a = c1.selectbox("Alteration A", features, key="co_a")
+    feat_b = c2.selectbox("Alteration B", features, key="co_b")
+    if feat_a == feat_b:
+        st.info("Pick two different alterations.")
+    else:
+        result = cooccurrence(f, feat_a, feat_b)
+        st.markdown(f"**{feat_a} × {feat_b}**: {result['n_both']} patients evaluable for both "
+                    f"({result['n_excluded']} excluded: not evaluated for at least one).")
+        st.table(result["table"])
+        fr = result["fisher"]
+        if fr is None or result["n_both"] == 0:
+            st.info("No patient in this selection is evaluable for both alterations.")
+        else:
+            st.markdown(
+                f"Fisher's exact test (two-sided) p = **{fr.p_value:.3g}**; odds ratio (conditional MLE) "
+                f"**{_fmt_num(fr.odds_ratio)}**, exact 95% CI {_fmt_num(fr.ci_low)}–{_fmt_num(fr.ci_high)}; "
+                f"sample odds ratio ad/bc = {_fmt_num(fr.sample_odds_ratio)}.")
+            if result["n_both"] < 20:
+                st.caption(f"Small sample (n = {result['n_both']}): the interval is wide; a zero cell makes "
+                           "one bound 0 or ∞.")
+    st.markdown("#### All pairs")
+    pairs = cooccurrence_matrix(f)
+    if pairs.empty:
+        st.info("No pair of alterations has at least 10 patients evaluable for both and at least 2 "
+                "altered patients each in this selection.")
+    else:
+        st.caption(f"{len(pairs)} pairs with ≥ 10 patients evaluable for both and ≥ 2 altered per alteration; "
+                   "q = Benjamini-Hochberg across these pairs. Blue = mutual exclusivity, orange = co-occurrence.")
+        components.show_chart(genomics.cooccurrence_heatmap(pairs))
+        shown = pairs.assign(
+            odds_ratio=pairs["odds_ratio"].map(_fmt_num),
+            ci=[f"{_fmt_num(lo)}–{_fmt_num(hi)}" for lo, hi in zip(pairs["ci_low"], pairs["ci_high"])])
+        st.dataframe(shown[["feature_a", "feature_b", "n", "both", "a_only", "b_only", "neither", "odds_ratio",
+                            "ci", "p_value", "q_value", "tendency"]].rename(columns={
+            "feature_a": "A", "feature_b": "B", "n": "Evaluable for both", "both": "Both", "a_only": "A only",
+            "b_only": "B only", "neither": "Neither", "odds_ratio": "OR (cond. MLE)", "ci": "95% CI",
+            "p_value": "Fisher p", "q_value": "BH q", "tendency": "Tendency"}),
+            hide_index=True, width="stretch",
+            column_config={"Fisher p": st.column_config.NumberColumn(format="%.3g"),
+                           "BH q": st.column_config.NumberColumn(format="%.3g")})
+
+# ---------------------------------------------------------------------------------------------
+with tab_kar:
+    st.subheader("Modal chromosome number and ploidy category")
+    kt = karyotype_table(f)
+    with_modal = int(kt["modal_number"].notna().sum())
+    st.caption(f"{with_modal} of {len(kt)} patients with a modal number; bands: near-haploid 24-31, low "
+               "hypodiploid 32-39, high hypodiploid 40-43, near-diploid 44-45, diploid 46, hyperdiploid > 46. "
+               "⚑ = flag for expert review of possible masked hypodiploidy.")
+    if with_modal:
+        components.show_chart(genomics.modal_number_chart(kt))
+    else:
+        st.info("No patient in this selection has a karyotype with a modal chromosome number.")
+    flagged = kt[kt["masked_hypodiploidy_flag"].notna()]
+    if len(flagged):
+        st.warning("Possible masked hypodiploidy, for expert review: " + "; ".join(
+            f"{r.patient_id} ({r.masked_hypodiploidy_flag})" for r in flagged.itertuples()),
+            icon=":material/flag:")
+    disagree = kt[kt["agrees"] == False]  # noqa: E712 (pandas object column with None)
+    if len(disagree):
+        st.info("Recorded and parsed modal numbers differ for: " + ", ".join(disagree["patient_id"]))
+    st.dataframe(kt[["patient_id", "karyotype", "clones", "modal_recorded", "modal_parsed", "category_recorded",
+                     "parse_status", "masked_hypodiploidy_flag", "tp53_status"]].rename(columns={
+        "patient_id": "Patient", "karyotype": "Karyotype (ISCN)", "clones": "Clones",
+        "modal_recorded": "Modal (recorded)", "modal_parsed": "Modal (parsed from ISCN)",
+        "category_recorded": "Ploidy category (expert)", "parse_status": "Parser",
+        "masked_hypodiploidy_flag": "Review flag", "tp53_status": "TP53"}),
+        hide_index=True, width="stretch")
+
+# ---------------------------------------------------------------------------------------------
+with tab_tp53:
+    st.subheader("TP53 variants")
+    tp = tp53_variants(f)
+    r = freq.set_index("feature").loc["TP53"] if "TP53" in set(freq["feature"]) else None
+    if r is not None:
+        st.markdown(f"TP53 mutated in **{int(r.altered)} of {int(r.evaluable)}** sequenced patients "
+                    f"({int(r.not_evaluated)} not sequenced).")
+    if tp.empty:
+        st.info("No TP53 variant recorded in this selection" +
+                (" (nobody here was sequenced)." if r is None or r.evaluable == 0 else "."))
+    else:
+        st.dataframe(tp[["patient_id", "protein_change", "variant_class", "vaf", "position", "assay"]].rename(
+            columns={"patient_id": "Patient", "protein_change": "Protein change", "variant_class": "Class",
+                     "vaf": "VAF", "position": "Position", "assay": "Assay"}),
+            hide_index=True, width="stretch",
+            column_config={"VAF": st.column_config.NumberColumn(format="%.2f")})
+        st.markdown("#### Position along the protein")
+        unplaced = tp[tp["position"].isna()]
+        components.show_chart(genomics.lollipop_chart(tp))
+        if len(unplaced):
+            st.caption("No position could be read for: " + ", ".join(unplaced["protein_change"].fillna("?")))
+        st.markdown("#### Variant allele fraction")
+        components.show_chart(genomics.vaf_chart(tp))
+
+# ---------------------------------------------------------------------------------------------
+with tab_mut:
+    st.subheader("Recorded mutations")
+    genes = cohort_genes()
+    classes = list(CLASS_GROUPS)
+    url_option("mut_genes", [], parse=lambda raw: [g for g in ([raw] if isinstance(raw, str) else raw)
+                                                   if g in genes], serialize=list, multi=True)
+    url_option("mut_classes", [], parse=lambda raw: [c for c in ([raw] if isinstance(raw, str) else raw)
+                                                     if c in classes], serialize=list, multi=True)
+    c1, c2, c3 = st.columns([2, 2, 1])
+    chosen_genes = c1.multiselect("Genes", genes, key="mut_genes", placeholder="All genes")
+    chosen_classes = c2.multiselect("Variant class", classes, key="mut_classes", placeholder="All classes")
+    min_vaf = c3.number_input("Minimum VAF", 0.0, 1.0, step=0.05, key="mut_min_vaf")
+    muts = mutation_table(f, tuple(chosen_genes), tuple(chosen_classes), float(min_vaf))
+    sequenced = int(freq.set_index("feature").loc["TP53", "evaluable"]) if "TP53" in set(freq["feature"]) else 0
+    st.caption(f"{len(muts)} variants in {muts['patient_id'].nunique()} patients; {sequenced} of {n} patients in "
+               "the selection were sequenced (the others are not evaluated, not wild-type).")
+    st.dataframe(muts, hide_index=True, width="stretch",
+                 column_config={"vaf": st.column_config.NumberColumn("VAF", format="%.2f")})
+    st.download_button("Download CSV", genomics.safe_csv(muts), file_name="mutations.csv", mime="text/csv",
+                       key="mut_download")
+
+# ---------------------------------------------------------------------------------------------
+st.divider()
+st.markdown("**Use a genomic feature as the group on other pages** (keeps the current cohort filters):")
+link_cols = st.columns(len(genomics.GROUP_COLUMNS) * 2)
+i = 0
+for label, column in genomics.GROUP_COLUMNS.items():
+    for target, title in (("pages/survival.py", "Survival"), ("pages/response.py", "Response")):
+        params = {"group": column, **f.to_query_params()}
+        try:
+            link_cols[i].page_link(target, label=f"{title} by {label}", query_params=params,
+                                   icon=":material/arrow_forward:")
+        except Exception:  # noqa: BLE001  (target page not part of this app build yet)
+            link_cols[i].caption(f"{title} page not available: {title} by {label}")
+        i += 1
