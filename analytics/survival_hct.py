@@ -1,0 +1,133 @@
+"""HCT (and other post-baseline events) without immortal-time bias.
+
+Patients who received an allogeneic HCT had to survive, event-free, until the transplant: a
+naive "HCT yes vs no" comparison from diagnosis credits that guaranteed time to HCT. Two honest
+alternatives live here:
+
+* `landmark_counts`: patients still at risk (alive and event-free) at a landmark day, grouped by
+  HCT status *by* that day, with time reset to the landmark (then KM/log-rank as usual);
+* `hct_time_varying_cox`: a Cox model with HCT as a time-dependent covariate (lifelines
+  `CoxTimeVaryingFitter`), from counting-process rows (start, stop] built per patient.
+
+Examples
+--------
+>>> from analytics.build import build_in_memory
+>>> from analytics.filters import CohortFilter
+>>> from analytics.survival import SurvivalSpec
+>>> db = build_in_memory("data/demo_cohort")
+>>> result = hct_time_varying_cox(db, CohortFilter(), SurvivalSpec(population="treated"))
+>>> result.hr > 0 and 0 <= result.p_value <= 1
+True
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxTimeVaryingFitter
+
+from analytics.db import CohortDatabase
+from analytics.filters import CohortFilter
+from analytics.survival import SurvivalSpec, _patient_sql, patient_table
+
+HCT_BIAS_WARNING = (
+    "**Immortal-time bias.** Allogeneic HCT happens *after* diagnosis: to receive it, a patient "
+    "had to stay alive and event-free until the transplant. Grouping by \"HCT ever\" from time "
+    "zero credits that guaranteed pre-transplant time to the HCT group and moves early deaths "
+    "and failures into the no-HCT group, so the naive curves below overstate any benefit of HCT. "
+    "Use the landmark analysis or the time-dependent Cox model further down instead.")
+POST_BASELINE_WARNING = (
+    "**Guarantee-time bias.** {label} is known only after treatment has started, so patients "
+    "who die early cannot reach the better categories. The naive curves below are descriptive, "
+    "not a causal comparison.")
+
+
+def landmark_labels(landmark_day: int) -> tuple[str, str]:
+    return (f"HCT by day {landmark_day}", f"no HCT by day {landmark_day}")
+
+
+def landmark_counts(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
+                    landmark_day: int) -> pd.DataFrame:
+    """Aggregated counts (group, time_days, n_event, n_censored) for the landmark analysis.
+
+    Keeps patients whose endpoint time exceeds the landmark (at risk there), groups them by
+    HCT on or before the landmark day (both measured from the chosen time origin), and resets
+    time to the landmark.
+    """
+    sql, params = _patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
+    yes, no = landmark_labels(int(landmark_day))
+    return db.query(
+        f"""SELECT CASE WHEN hct_day IS NOT NULL AND hct_day - origin_day <= ? THEN ? ELSE ? END
+                       AS "group",
+                   time_days - ? AS time_days,
+                   CAST(sum(event) AS INTEGER) AS n_event,
+                   CAST(sum(1 - event) AS INTEGER) AS n_censored
+            FROM ({sql}) WHERE exclusion_reason IS NULL AND time_days > ?
+            GROUP BY 1, 2 ORDER BY 1, 2""",
+        [int(landmark_day), yes, no] + [int(landmark_day)] + params + [int(landmark_day)])
+
+
+def counting_process_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Per-patient (start, stop] rows with a time-dependent `hct` indicator.
+
+    `table` has patient_id, time_days, event and hct_time (HCT day from the time origin, NaN if
+    none). HCT strictly inside (0, time) splits the follow-up; HCT at or before time zero makes
+    the patient exposed throughout; HCT on or after the end of follow-up is ignored.
+    """
+    rows = []
+    for r in table.itertuples(index=False):
+        t, e, h = float(r.time_days), int(r.event), r.hct_time
+        if t <= 0:
+            continue  # no follow-up time to contribute
+        if pd.notna(h) and 0 < h < t:
+            rows.append((r.patient_id, 0.0, float(h), 0, 0))
+            rows.append((r.patient_id, float(h), t, 1, e))
+        else:
+            rows.append((r.patient_id, 0.0, t, int(pd.notna(h) and h <= 0), e))
+    return pd.DataFrame(rows, columns=["patient_id", "start", "stop", "hct", "event"])
+
+
+@dataclass(frozen=True)
+class TimeVaryingResult:
+    hr: float
+    hr_lower: float
+    hr_upper: float
+    p_value: float
+    coef: float
+    se: float
+    n_patients: int
+    n_events: int
+    n_events_after_hct: int
+    n_hct: int
+
+
+def fit_time_varying(rows: pd.DataFrame, covariate: str = "hct") -> CoxTimeVaryingFitter:
+    """lifelines CoxTimeVaryingFitter (Efron ties) on counting-process rows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return CoxTimeVaryingFitter().fit(rows[["patient_id", "start", "stop", covariate, "event"]],
+                                          id_col="patient_id", event_col="event",
+                                          start_col="start", stop_col="stop", show_progress=False)
+
+
+def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
+                         spec: SurvivalSpec) -> TimeVaryingResult | None:
+    """HR of the chosen endpoint for HCT as a time-dependent covariate (None if not estimable:
+    nobody or everybody transplanted during follow-up, or no events)."""
+    table = patient_table(db, cohort_filter, spec.with_(group=None, cutoff=None))
+    table = table[table["included"]].copy()
+    table["hct_time"] = (table["hct_day"] - table["origin_day"]).astype("float")
+    rows = counting_process_rows(table)
+    if rows.empty or rows["event"].sum() == 0 or rows["hct"].nunique() < 2:
+        return None
+    fitted = fit_time_varying(rows)
+    s = fitted.summary.loc["hct"]
+    return TimeVaryingResult(
+        hr=float(s["exp(coef)"]), hr_lower=float(s["exp(coef) lower 95%"]),
+        hr_upper=float(s["exp(coef) upper 95%"]), p_value=float(s["p"]), coef=float(s["coef"]),
+        se=float(s["se(coef)"]), n_patients=int(rows["patient_id"].nunique()),
+        n_events=int(rows["event"].sum()),
+        n_events_after_hct=int(rows.loc[rows["hct"] == 1, "event"].sum()),
+        n_hct=int(rows.loc[rows["hct"] == 1, "patient_id"].nunique()))
