@@ -36,3 +36,13 @@ def test_deep_link_to_a_page_runs_through_the_entrypoint(app_url, page):
     wait_for_app(page)
     assert page.get_by_text("Page not found").count() == 0
     assert page.get_by_text("9 of 32 patients").is_visible()
+
+
+def test_filters_survive_a_page_switch(app_url, page):
+    page.goto(app_url + "/?tp53=mutated")
+    wait_for_app(page)
+    page.get_by_test_id("stSidebarNav").get_by_text("Data dictionary").click()
+    page.get_by_role("heading", name="Data dictionary").first.wait_for()
+    wait_for_app(page)
+    assert page.get_by_text("9 of 32 patients").is_visible()
+    assert "/dictionary" in page.url and "tp53=mutated" in page.url
