@@ -1,0 +1,186 @@
+"""Treatment flow: first-line regimen -> best response -> allogeneic HCT -> status at last contact.
+
+An alluvial chart built from Altair marks: one rectangle per (stage, category) whose height is
+its number of patients, and one band per (first-line regimen, category here, category next)
+between consecutive stages, so each band keeps the colour of the first-line regimen all the
+way across. Counts are printed on every node and given in the link tooltips; `flow_counts`
+gives the same numbers as a table.
+
+>>> from analytics.build import build_in_memory
+>>> from analytics.filters import CohortFilter
+>>> db = build_in_memory("data/demo_cohort")
+>>> p = flow_patients(db, CohortFilter())
+>>> list(p.columns[1:])
+['regimen', 'response', 'hct', 'status']
+"""
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from analytics.db import CohortDatabase
+from analytics.filters import CohortFilter
+from analytics.response import ALIVE_NED, NO_ASSESSMENT, RESPONSES, STATUS_ORDER, current_status
+from analytics.theme import NOT_EVALUATED_COLOR, PALETTE
+
+NOT_TREATED = "no B-ALL therapy"
+STAGES = {"regimen": "First-line regimen", "response": "Best response",
+          "hct": "Allogeneic HCT", "status": "Status at last contact"}
+RESPONSE_SHORT = {"CR": "CR", "CRi": "CRi", "PR": "PR", "refractory": "Refractory",
+                  "not evaluable": "NE", NO_ASSESSMENT: "No assessment", "not treated": "Not treated"}
+HCT_LABELS = ("HCT", "no HCT")
+NODE_WIDTH = 0.5
+GAP = 1.2          # vertical gap between nodes, in patients
+PX_PER_PATIENT = 18
+_SAMPLES = 24
+
+
+def flow_patients(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """One row per patient with the category at each stage."""
+    where, params = cohort_filter.where_sql()
+    df = db.query(f"SELECT patient_id, treated, first_line_regimen_category, best_response, hct "
+                  f"FROM patient_summary WHERE {where} ORDER BY patient_id", params)
+    status = current_status(db, cohort_filter).set_index("patient_id")["status"]
+    treated = df["treated"].astype(bool)
+    out = pd.DataFrame({"patient_id": df["patient_id"]})
+    out["regimen"] = np.where(treated, df["first_line_regimen_category"].fillna("category not recorded"),
+                              NOT_TREATED)
+    resp = df["best_response"].astype(object).where(df["best_response"].notna(), NO_ASSESSMENT)
+    out["response"] = np.where(treated, resp, "not treated")
+    out["hct"] = np.where(df["hct"].astype(bool), HCT_LABELS[0], HCT_LABELS[1])
+    out["status"] = df["patient_id"].map(status).fillna("unknown").to_numpy()
+    return out
+
+
+def _stage_order(values: pd.Series, stage: str) -> list[str]:
+    present = list(dict.fromkeys(values))
+    if stage == "response":
+        fixed = [*RESPONSES, NO_ASSESSMENT, "not treated"]
+    elif stage == "hct":
+        fixed = list(HCT_LABELS)
+    elif stage == "status":
+        fixed = list(STATUS_ORDER)
+    else:  # regimen: most frequent first, untreated last
+        counts = values.value_counts()
+        fixed = sorted((v for v in present if v != NOT_TREATED), key=lambda v: (-counts[v], v))
+        fixed.append(NOT_TREATED)
+    return [v for v in fixed if v in present] + [v for v in present if v not in fixed]
+
+
+def flow_counts(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Patients per path regimen -> response -> HCT -> status (the table behind the chart)."""
+    p = flow_patients(db, cohort_filter)
+    if p.empty:
+        return pd.DataFrame(columns=[*STAGES.values(), "patients", "ids"])
+    g = (p.groupby(list(STAGES), sort=False)
+         .agg(patients=("patient_id", "size"), ids=("patient_id", ", ".join)).reset_index())
+    g = g.sort_values(["patients", "regimen"], ascending=[False, True]).reset_index(drop=True)
+    return g.rename(columns=STAGES)
+
+
+def _label(stage: str, value: str) -> str:
+    return RESPONSE_SHORT.get(value, value) if stage == "response" else value
+
+
+def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChart:
+    """The alluvial chart of `flow_patients` (Altair rect + area + text layers)."""
+    p = flow_patients(db, cohort_filter)
+    stages = list(STAGES)
+    orders = {s: _stage_order(p[s], s) for s in stages}
+    regimen_order = orders["regimen"]
+    colors = {r: (NOT_EVALUATED_COLOR if r == NOT_TREATED else PALETTE[i % len(PALETTE)])
+              for i, r in enumerate(r for r in regimen_order if r != NOT_TREATED)}
+    colors[NOT_TREATED] = NOT_EVALUATED_COLOR
+
+    nodes, pos = [], {}
+    for i, s in enumerate(stages):
+        y = 0.0
+        for v in orders[s]:
+            members = p[p[s] == v]
+            n = len(members)
+            pos[(s, v)] = y
+            nodes.append({"stage": STAGES[s], "category": v, "n": n, "x": i, "x2": i + NODE_WIDTH,
+                          "y": y, "y2": y + n, "label": f"{_label(s, v)} · {n}",
+                          "ids": ", ".join(members["patient_id"]),
+                          "side": "left" if i == 0 else ("right" if i == len(stages) - 1 else "in")})
+            y += n + GAP
+    nodes_df = pd.DataFrame(nodes, columns=["stage", "category", "n", "x", "x2", "y", "y2", "label",
+                                            "ids", "side"])
+
+    links = []
+    out_off = dict.fromkeys(pos, 0.0)
+    in_off = dict.fromkeys(pos, 0.0)
+    for i in range(len(stages) - 1):
+        a, b = stages[i], stages[i + 1]
+        keys = list(dict.fromkeys(["regimen", a, b]))
+        g = p.groupby(keys, sort=False).agg(
+            n=("patient_id", "size"), ids=("patient_id", ", ".join)).reset_index()
+        ra = {v: k for k, v in enumerate(orders[a])}
+        rb = {v: k for k, v in enumerate(orders[b])}
+        rr = {v: k for k, v in enumerate(regimen_order)}
+        g["_a"], g["_b"], g["_r"] = g[a].map(ra), g[b].map(rb), g["regimen"].map(rr)
+        # leave each source in target order, enter each target in source order
+        out_order = g.sort_values(["_a", "_b", "_r"]).index
+        in_order = g.sort_values(["_b", "_a", "_r"]).index
+        y_out, y_in = {}, {}
+        for k in out_order:
+            key = (a, g.at[k, a])
+            y_out[k] = pos[key] + out_off[key]
+            out_off[key] += g.at[k, "n"]
+        for k in in_order:
+            key = (b, g.at[k, b])
+            y_in[k] = pos[key] + in_off[key]
+            in_off[key] += g.at[k, "n"]
+        for k in g.index:
+            n = g.at[k, "n"]
+            link_id = f"{i}|{g.at[k, 'regimen']}|{g.at[k, a]}|{g.at[k, b]}"
+            desc = f"{_label(a, g.at[k, a])} → {_label(b, g.at[k, b])}"
+            for t in np.linspace(0, 1, _SAMPLES):
+                sm = 3 * t ** 2 - 2 * t ** 3
+                top = y_out[k] + (y_in[k] - y_out[k]) * sm
+                links.append({"link": link_id, "x": i + NODE_WIDTH + t * (1 - NODE_WIDTH),
+                              "y": top, "y2": top + n, "regimen": g.at[k, "regimen"], "n": int(n),
+                              "path": desc, "ids": g.at[k, "ids"]})
+    links_df = pd.DataFrame(links, columns=["link", "x", "y", "y2", "regimen", "n", "path", "ids"])
+
+    height_units = max((nodes_df.groupby("stage")["y2"].max()).max() if len(nodes_df) else 1, 1)
+    yscale = alt.Scale(domain=[-2.4, height_units + 0.5], reverse=True, nice=False, zero=False)
+    xscale = alt.Scale(domain=[-1.45, len(stages) - 1 + NODE_WIDTH + 1.55], nice=False, zero=False)
+    x = alt.X("x:Q", scale=xscale, axis=None)
+    y = alt.Y("y:Q", scale=yscale, axis=None)
+    color = alt.Color("regimen:N", title="First-line regimen",
+                      scale=alt.Scale(domain=list(colors), range=list(colors.values())),
+                      legend=alt.Legend(orient="top", columns=3, labelLimit=400))
+    band = alt.Chart(links_df).mark_area(opacity=0.55, interpolate="linear").encode(
+        x=x, y=y, y2="y2:Q", color=color, detail="link:N",
+        tooltip=[alt.Tooltip("regimen:N", title="First-line regimen"),
+                 alt.Tooltip("path:N", title="Flow"), alt.Tooltip("n:Q", title="Patients"),
+                 alt.Tooltip("ids:N", title="Patient ids")])
+    node_tip = [alt.Tooltip("stage:N"), alt.Tooltip("category:N"), alt.Tooltip("n:Q", title="Patients"),
+                alt.Tooltip("ids:N", title="Patient ids")]
+    rect = alt.Chart(nodes_df).mark_rect(fill="#EBEBEB", stroke="#333333", strokeWidth=1).encode(
+        x=x, x2="x2:Q", y=y, y2="y2:Q", tooltip=node_tip)
+    nodes_df["xm"] = nodes_df["x"] + NODE_WIDTH / 2
+    nodes_df["ym"] = (nodes_df["y"] + nodes_df["y2"]) / 2
+    text_in = alt.Chart(nodes_df[nodes_df["side"] == "in"]).mark_text(fontSize=14, baseline="middle").encode(
+        x=alt.X("xm:Q", scale=xscale, axis=None), y=alt.Y("ym:Q", scale=yscale, axis=None),
+        text="label:N", tooltip=node_tip)
+    text_left = alt.Chart(nodes_df[nodes_df["side"] == "left"]).mark_text(
+        fontSize=14, align="right", dx=-6, baseline="middle").encode(
+        x=x, y=alt.Y("ym:Q", scale=yscale, axis=None), text="label:N", tooltip=node_tip)
+    text_right = alt.Chart(nodes_df[nodes_df["side"] == "right"]).mark_text(
+        fontSize=14, align="left", dx=6, baseline="middle").encode(
+        x=alt.X("x2:Q", scale=xscale, axis=None), y=alt.Y("ym:Q", scale=yscale, axis=None),
+        text="label:N", tooltip=node_tip)
+    heads = pd.DataFrame({"x": [i + NODE_WIDTH / 2 for i in range(len(stages))], "y": -1.2,
+                          "label": list(STAGES.values())})
+    head = alt.Chart(heads).mark_text(fontSize=16, fontWeight="bold", baseline="middle").encode(
+        x=x, y=y, text="label:N")
+    return (band + rect + text_in + text_left + text_right + head).properties(
+        height=int(PX_PER_PATIENT * (height_units + 3)), width="container",
+        title=alt.Title("Treatment flow", subtitle="Band colour = first-line regimen; node labels give "
+                        "patients per category (NE = not evaluable). Hover for patient ids."))
+
+
+__all__ = ["flow_patients", "flow_counts", "flow_chart", "STAGES", "ALIVE_NED"]

@@ -1,0 +1,540 @@
+"""Response to B-ALL therapy: best response, comparisons by feature, MRD, time to CR, status.
+
+Conventions (stated on the page):
+
+* **Best response** is the best recorded response over all lines (patient_summary.best_response:
+  CR > CRi > PR > refractory > not evaluable). The denominator is the treated patients with a
+  recorded response assessment; "not evaluable" (e.g. death before assessment) is a recorded
+  outcome and stays in the denominator, whereas a treated patient with *no* assessment recorded
+  is unknown, shown apart and never counted as a non-response.
+* Proportions carry exact (Clopper-Pearson) 95% intervals (`analytics.stats.clopper_pearson`).
+* Comparisons of the CR/CRi rate between groups: Fisher's exact test for two groups
+  (`analytics.stats.fisher_exact_2x2`, with the conditional MLE odds ratio as R reports it),
+  the Freeman-Halton extension for more (`freeman_halton`: full enumeration of the tables with
+  the observed margins; a seeded Monte Carlo only if the enumeration would exceed
+  `MAX_ENUMERATED_TABLES`, and the result says which). Patients whose feature is not evaluated
+  (NULL) are listed in their own row and left out of the test.
+* **MRD** among responders (best response CR/CRi): MRD-negative if any CR/CRi assessment
+  recorded MRD negativity; responders without an MRD result are "not evaluated" and outside the
+  denominator. The method and the sensitivity of the defining assessment are reported.
+* **Time to CR/CRi**: days from the start of first-line therapy (or from diagnosis) to the first
+  CR/CRi, among responders: median and range, descriptive (not a cumulative-incidence estimate).
+
+Example
+-------
+>>> from analytics.build import build_in_memory
+>>> from analytics.filters import CohortFilter
+>>> db = build_in_memory("data/demo_cohort")
+>>> s = best_response_summary(db, CohortFilter())
+>>> s.n_treated_assessed >= s.n_responders
+True
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from analytics.db import CohortDatabase
+from analytics.filters import CohortFilter
+from analytics.stats import clopper_pearson, fisher_exact_2x2
+from analytics.theme import NOT_EVALUATED_COLOR, PALETTE
+from analytics.units import DAYS_PER_MONTH
+
+RESPONSES = ("CR", "CRi", "PR", "refractory", "not evaluable")
+RESPONDER = ("CR", "CRi")
+NO_ASSESSMENT = "no assessment recorded"
+NOT_EVALUATED = "not evaluated"
+RESPONSE_COLORS = {"CR": PALETTE[2], "CRi": PALETTE[4], "PR": PALETTE[1], "refractory": PALETTE[5],
+                   "not evaluable": PALETTE[3], NO_ASSESSMENT: NOT_EVALUATED_COLOR}
+RESPONSE_LABELS = {"CR": "CR", "CRi": "CRi", "PR": "PR", "refractory": "Refractory",
+                   "not evaluable": "Not evaluable"}
+
+AGE_GROUP_CUT = 60  # the usual "older adult" boundary in adult ALL trials (not a cohort statistic)
+
+# URL parameter `group` -> (label, SQL expression over patient_summary). The allow-list: no
+# user text ever reaches the SQL.
+GROUP_FEATURES: dict[str, tuple[str, str]] = {
+    "first_line_regimen_category": ("First-line regimen category", "first_line_regimen_category"),
+    "tp53_status": ("TP53", "tp53_status"),
+    "ploidy_category": ("Ploidy category", "ploidy_category"),
+    "age_group": (f"Age at B-ALL diagnosis (< / ≥ {AGE_GROUP_CUT} y)",
+                  f"CASE WHEN age_at_ball_dx IS NULL THEN NULL WHEN age_at_ball_dx >= {AGE_GROUP_CUT} "
+                  f"THEN '≥ {AGE_GROUP_CUT} y' ELSE '< {AGE_GROUP_CUT} y' END"),
+    "institution": ("Institution", "institution"),
+    "sex": ("Sex", "sex"),
+    "bcr_abl1": ("BCR::ABL1", "bcr_abl1"),
+    "cns_status": ("CNS status", "cns_status"),
+    "myeloma_auto_hct": ("Autologous HCT for myeloma",
+                         "CASE WHEN myeloma_auto_hct IS NULL THEN NULL WHEN myeloma_auto_hct "
+                         "THEN 'yes' ELSE 'no' END"),
+}
+DEFAULT_GROUP = "first_line_regimen_category"
+
+MAX_ENUMERATED_TABLES = 2_000_000
+MONTE_CARLO_DRAWS = 200_000
+MONTE_CARLO_SEED = 20230713
+_REL_TOL = 1 + 1e-7  # as R's fisher.test when comparing table probabilities
+
+
+def fmt_pct(x: float) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+
+
+def fmt_ci(low: float, high: float) -> str:
+    if low is None or math.isnan(low):
+        return "–"
+    return f"{100 * low:.1f}–{100 * high:.1f}%"
+
+
+def fmt_p(p: float | None) -> str:
+    if p is None or math.isnan(p):
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+# --- exact r x c test --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RxCTestResult:
+    """Freeman-Halton exact test of independence in an r x c table."""
+
+    p_value: float
+    method: str                  # "exact enumeration" or "Monte Carlo (seed ..., N draws)"
+    n_tables: int                # tables enumerated, or Monte Carlo draws
+    log_p_observed: float
+
+
+def _log_table_prob(table: np.ndarray, log_const: float) -> float:
+    return log_const - float(sum(math.lgamma(x + 1) for x in table.ravel()))
+
+
+def _margin_const(rows, cols) -> float:
+    n = int(sum(rows))
+    return (sum(math.lgamma(r + 1) for r in rows) + sum(math.lgamma(c + 1) for c in cols)
+            - math.lgamma(n + 1))
+
+
+def _count_bound(rows, cols) -> float:
+    """An upper bound on the number of tables with these margins (to choose enumeration)."""
+    bound = 1.0
+    for c in cols[:-1]:
+        bound *= math.comb(int(c) + len(rows) - 1, len(rows) - 1)
+    return bound
+
+
+def freeman_halton(table, max_tables: int = MAX_ENUMERATED_TABLES,
+                   draws: int = MONTE_CARLO_DRAWS, seed: int = MONTE_CARLO_SEED) -> RxCTestResult:
+    """Freeman-Halton (Fisher's exact test for r x c tables), two-sided.
+
+    p = sum of the hypergeometric probabilities of all tables with the observed margins that are
+    no more likely than the observed one (relative tolerance 1e-7, as R's ``fisher.test``).
+    Tables are enumerated column by column; if their number could exceed `max_tables`, the
+    p-value is estimated from `draws` tables sampled with `scipy.stats.random_table` at a fixed
+    `seed`, as (1 + hits) / (1 + draws), like R's ``simulate.p.value``.
+
+    >>> round(freeman_halton([[3, 1], [1, 3]]).p_value, 4)      # = Fisher 2x2 (R: 0.4857)
+    0.4857
+    >>> r = freeman_halton([[2, 0, 1], [0, 3, 0], [1, 0, 2]])
+    >>> r.method, round(r.p_value, 4)
+    ('exact enumeration', 0.1)
+    """
+    t = np.asarray(table, dtype=int)
+    if t.ndim != 2 or (t < 0).any():
+        raise ValueError("need a 2-D table of non-negative counts")
+    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]  # empty rows/columns carry nothing
+    if t.size == 0 or min(t.shape) < 2:
+        return RxCTestResult(1.0, "exact enumeration", 1, 0.0)
+    if t.shape[0] > t.shape[1]:
+        t = t.T  # fewer rows: fewer compositions per column
+    rows, cols = t.sum(axis=1), t.sum(axis=0)
+    const = _margin_const(rows, cols)
+    log_obs = _log_table_prob(t, const)
+    threshold = log_obs + math.log(_REL_TOL)
+
+    if _count_bound(rows, cols) > max_tables:
+        from scipy.stats import random_table
+        rng = np.random.default_rng(seed)
+        sample = random_table(rows, cols).rvs(size=draws, random_state=rng)
+        lf = np.array([math.lgamma(k + 1) for k in range(int(rows.sum()) + 1)])
+        logp = const - lf[sample].sum(axis=(1, 2))
+        hits = int((logp <= threshold).sum())
+        return RxCTestResult((1 + hits) / (1 + draws),
+                             f"Monte Carlo ({draws:,} tables, seed {seed})", draws, log_obs)
+
+    lf = [math.lgamma(k + 1) for k in range(int(rows.sum()) + 1)]
+    r = len(rows)
+    total = 0.0
+    count = 0
+
+    def compositions(total_c: int, caps: list[int]):
+        # all ways to split total_c over r rows within the remaining row capacities
+        def rec(i: int, left: int):
+            if i == r - 1:
+                if left <= caps[i]:
+                    yield (left,)
+                return
+            rest_cap = sum(caps[i + 1:])
+            for x in range(max(0, left - rest_cap), min(caps[i], left) + 1):
+                for tail in rec(i + 1, left - x):
+                    yield (x,) + tail
+        yield from rec(0, total_c)
+
+    def walk(j: int, caps: list[int], acc: float):
+        nonlocal total, count
+        if j == len(cols) - 1:  # last column is forced by the remaining capacities
+            logp = const - acc - sum(lf[c] for c in caps)
+            count += 1
+            if logp <= threshold:
+                total += math.exp(logp)
+            return
+        for col in compositions(int(cols[j]), caps):
+            walk(j + 1, [c - x for c, x in zip(caps, col)], acc + sum(lf[x] for x in col))
+
+    walk(0, [int(x) for x in rows], 0.0)
+    return RxCTestResult(min(1.0, total), "exact enumeration", count, log_obs)
+
+
+# --- best response -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BestResponseSummary:
+    """Best response among treated patients of the filtered cohort."""
+
+    n_patients: int
+    n_treated: int
+    n_treated_assessed: int       # denominator
+    n_responders: int             # CR or CRi
+    ci_low: float
+    ci_high: float
+    table: pd.DataFrame = field(compare=False)   # response, n, pct, ci_low, ci_high
+    unassessed: tuple[str, ...] = ()             # treated, no assessment recorded
+
+    @property
+    def n_untreated(self) -> int:
+        return self.n_patients - self.n_treated
+
+    @property
+    def rate(self) -> float:
+        return self.n_responders / self.n_treated_assessed if self.n_treated_assessed else math.nan
+
+
+def _where(cohort_filter: CohortFilter) -> tuple[str, list]:
+    return cohort_filter.where_sql()
+
+
+def best_response_summary(db: CohortDatabase, cohort_filter: CohortFilter) -> BestResponseSummary:
+    """Counts, percentages and exact 95% CIs of each best response among treated patients."""
+    where, params = _where(cohort_filter)
+    df = db.query(f"SELECT patient_id, treated, best_response FROM patient_summary WHERE {where} "
+                  "ORDER BY patient_id", params)
+    treated = df[df["treated"].astype(bool)]
+    assessed = treated[treated["best_response"].notna()]
+    n = len(assessed)
+    rows = []
+    for resp in RESPONSES:
+        k = int((assessed["best_response"] == resp).sum())
+        low, high = clopper_pearson(k, n)
+        rows.append({"response": resp, "n": k, "denominator": n,
+                     "pct": k / n if n else math.nan, "ci_low": low, "ci_high": high})
+    k = int(assessed["best_response"].isin(RESPONDER).sum())
+    low, high = clopper_pearson(k, n)
+    return BestResponseSummary(
+        n_patients=len(df), n_treated=len(treated), n_treated_assessed=n, n_responders=k,
+        ci_low=low, ci_high=high, table=pd.DataFrame(rows),
+        unassessed=tuple(treated.loc[treated["best_response"].isna(), "patient_id"]))
+
+
+def best_response_chart(summary: BestResponseSummary) -> alt.Chart:
+    """Horizontal bars: patients per best response, labelled 'n/N (pct%)', with exact CI rules."""
+    t = summary.table.copy()
+    t["label"] = [f"{r.n}/{r.denominator} ({fmt_pct(r.pct)})" for r in t.itertuples()]
+    t["ci"] = [fmt_ci(r.ci_low, r.ci_high) for r in t.itertuples()]
+    t["Response"] = t["response"].map(RESPONSE_LABELS)
+    t["pct100"], t["lo100"], t["hi100"] = 100 * t["pct"], 100 * t["ci_low"], 100 * t["ci_high"]
+    order = [RESPONSE_LABELS[r] for r in RESPONSES]
+    y = alt.Y("Response:N", sort=order, title=None)
+    tooltip = [alt.Tooltip("Response:N"), alt.Tooltip("label:N", title="n/N (%)"),
+               alt.Tooltip("ci:N", title="exact 95% CI")]
+    bars = alt.Chart(t).mark_bar(height=26).encode(
+        x=alt.X("pct100:Q", title=f"% of treated patients with an assessment (N = {summary.n_treated_assessed})",
+                scale=alt.Scale(domain=[0, 100])),
+        y=y, color=alt.Color("response:N", scale=alt.Scale(domain=list(RESPONSE_COLORS),
+                                                           range=list(RESPONSE_COLORS.values())),
+                             legend=None), tooltip=tooltip)
+    ci = alt.Chart(t).mark_rule(strokeWidth=2, color="#333333").encode(
+        x="lo100:Q", x2="hi100:Q", y=y, tooltip=tooltip)
+    text = alt.Chart(t).mark_text(align="left", dx=6, dy=-12, fontSize=15).encode(
+        x="pct100:Q", y=y, text="label:N")
+    return (bars + ci + text).properties(height=60 * len(t), width="container",
+                                         title="Best response among treated patients (bars: exact 95% CI)")
+
+
+def untreated_patients(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Untreated patients with why, where recorded: death cause, notes, serial measurements."""
+    where, params = _where(cohort_filter)
+    df = db.query(
+        f"SELECT patient_id, age_at_ball_dx, vital_status, death_day, death_cause, last_contact_day, "
+        f"status_at_last_contact, len_stop_day FROM patient_summary WHERE {where} AND NOT treated "
+        "ORDER BY patient_id", params)
+    if df.empty:
+        return df.assign(why=pd.Series(dtype=str))
+    ids = df["patient_id"].tolist()
+    marks = ", ".join("?" for _ in ids)
+    notes = db.query(f"SELECT patient_id, string_agg(note, '; ' ORDER BY day) AS notes FROM events "
+                     f"WHERE note IS NOT NULL AND patient_id IN ({marks}) GROUP BY patient_id", ids)
+    meas = db.query(f"SELECT patient_id, analyte, specimen, day, value, below_detection, "
+                    f"lower_limit_of_detection, unit FROM measurements WHERE patient_id IN ({marks}) "
+                    "ORDER BY patient_id, analyte, specimen, day", ids)
+    note_by = dict(zip(notes["patient_id"], notes["notes"]))
+    whys = []
+    for row in df.itertuples():
+        parts = []
+        if pd.notna(row.len_stop_day):
+            parts.append(f"lenalidomide stopped on day {int(row.len_stop_day)}")
+        m = meas[meas["patient_id"] == row.patient_id]
+        for (analyte, specimen), s in m.groupby(["analyte", "specimen"], sort=False):
+            parts.append(f"{analyte.replace('_pct', '').replace('_', ' ')} ({specimen}): "
+                         + " → ".join(_fmt_measure(r) for r in s.itertuples()))
+        if row.patient_id in note_by:
+            parts.append(str(note_by[row.patient_id]))
+        if pd.notna(row.death_cause):
+            parts.append(f"died on day {int(row.death_day)}: {row.death_cause}")
+        elif row.vital_status == "alive":
+            parts.append(f"alive at day {int(row.last_contact_day)}: {row.status_at_last_contact}")
+        whys.append("; ".join(parts) if parts else "no reason recorded")
+    return df.assign(why=whys)
+
+
+def _fmt_measure(r) -> str:
+    if r.below_detection:
+        return f"<{r.lower_limit_of_detection:g}{r.unit} (d{int(r.day)})"
+    return f"{r.value:g}{r.unit} (d{int(r.day)})"
+
+
+# --- by group ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GroupComparison:
+    """CR/CRi rate by the groups of one feature, with the exact test on the evaluable groups."""
+
+    feature: str
+    label: str
+    rates: pd.DataFrame = field(compare=False)        # group, n, responders, rate, ci_low, ci_high, evaluable
+    contingency: pd.DataFrame = field(compare=False)  # group x (CR/CRi, no CR/CRi) + breakdown
+    test_name: str
+    p_value: float
+    method: str
+    odds_ratio: float | None = None
+    or_ci: tuple[float, float] | None = None
+    note: str = ""
+
+
+def response_by_group(db: CohortDatabase, cohort_filter: CohortFilter,
+                      feature: str = DEFAULT_GROUP) -> GroupComparison:
+    """CR/CRi rate among treated, assessed patients by the groups of `feature` (allow-listed)."""
+    if feature not in GROUP_FEATURES:
+        raise ValueError(f"unknown grouping feature {feature!r}")
+    label, expr = GROUP_FEATURES[feature]
+    where, params = _where(cohort_filter)
+    df = db.query(f"SELECT patient_id, {expr} AS grp, best_response FROM patient_summary "
+                  f"WHERE {where} AND treated AND best_response IS NOT NULL ORDER BY patient_id",
+                  params)
+    df["grp"] = df["grp"].astype(object).where(df["grp"].notna(), NOT_EVALUATED).astype(str)
+    df["responder"] = df["best_response"].isin(RESPONDER)
+    groups = sorted(set(df["grp"]) - {NOT_EVALUATED})
+    if NOT_EVALUATED in set(df["grp"]):
+        groups.append(NOT_EVALUATED)
+    rows, cont = [], []
+    for g in groups:
+        s = df[df["grp"] == g]
+        k, n = int(s["responder"].sum()), len(s)
+        low, high = clopper_pearson(k, n)
+        rows.append({"group": g, "n": n, "responders": k, "rate": k / n if n else math.nan,
+                     "ci_low": low, "ci_high": high, "evaluable": g != NOT_EVALUATED,
+                     "patients": ", ".join(s["patient_id"])})
+        c = {"group": g, "CR/CRi": k, "no CR/CRi": n - k, "total": n}
+        for resp in RESPONSES:
+            c[RESPONSE_LABELS[resp]] = int((s["best_response"] == resp).sum())
+        cont.append(c)
+    rates = pd.DataFrame(rows, columns=["group", "n", "responders", "rate", "ci_low", "ci_high",
+                                        "evaluable", "patients"])
+    contingency = pd.DataFrame(cont, columns=["group", "CR/CRi", "no CR/CRi", "total",
+                                              *RESPONSE_LABELS.values()])
+    ev = rates[rates["evaluable"]]
+    table = [[int(r.responders), int(r.n - r.responders)] for r in ev.itertuples()]
+    n_excl = int(rates.loc[~rates["evaluable"], "n"].sum())
+    note = (f"{n_excl} patient(s) with {label} not evaluated are shown but left out of the test. "
+            if n_excl else "")
+    if len(table) < 2:
+        return GroupComparison(feature, label, rates, contingency, "no test", math.nan,
+                               "fewer than two groups with evaluable patients", note=note)
+    if sum(r[1] for r in table) == 0 or sum(r[0] for r in table) == 0:
+        note += "All evaluable patients had the same outcome: the test is uninformative (p = 1). "
+    if len(table) == 2:
+        res = fisher_exact_2x2(table)
+        if not math.isnan(res.odds_ratio):
+            note += (f"Odds ratio of CR/CRi, {ev['group'].iloc[0]} vs {ev['group'].iloc[1]}: conditional "
+                     "maximum-likelihood estimate with exact 95% CI (as R fisher.test).")
+        return GroupComparison(
+            feature, label, rates, contingency, "Fisher's exact test (two-sided)", res.p_value,
+            "exact", odds_ratio=res.odds_ratio, or_ci=(res.ci_low, res.ci_high), note=note)
+    res = freeman_halton(table)
+    return GroupComparison(feature, label, rates, contingency,
+                           f"Freeman-Halton exact test ({len(table)}×2, two-sided)",
+                           res.p_value, res.method, note=note)
+
+
+def group_rate_chart(comparison: GroupComparison) -> alt.LayerChart:
+    """CR/CRi rate per group: point estimate with exact 95% CI, labelled k/n."""
+    t = comparison.rates.copy()
+    t["label"] = [f"{r.responders}/{r.n} ({fmt_pct(r.rate)})" for r in t.itertuples()]
+    t["ci"] = [fmt_ci(r.ci_low, r.ci_high) for r in t.itertuples()]
+    t["pct"], t["lo"], t["hi"] = 100 * t["rate"], 100 * t["ci_low"], 100 * t["ci_high"]
+    t["kind"] = np.where(t["evaluable"], "evaluated", NOT_EVALUATED)
+    y = alt.Y("group:N", sort=t["group"].tolist(), title=None, axis=alt.Axis(labelLimit=320))
+    color = alt.Color("kind:N", scale=alt.Scale(domain=["evaluated", NOT_EVALUATED],
+                                                range=[PALETTE[0], NOT_EVALUATED_COLOR]), legend=None)
+    tooltip = [alt.Tooltip("group:N", title=comparison.label), alt.Tooltip("label:N", title="CR/CRi"),
+               alt.Tooltip("ci:N", title="exact 95% CI"), alt.Tooltip("patients:N")]
+    rule = alt.Chart(t).mark_rule(strokeWidth=3).encode(
+        x=alt.X("lo:Q", scale=alt.Scale(domain=[0, 100]),
+                title="CR/CRi among treated patients, % (exact 95% CI)"), x2="hi:Q", y=y,
+        color=color, tooltip=tooltip)
+    point = alt.Chart(t).mark_point(filled=True, size=160).encode(x="pct:Q", y=y, color=color,
+                                                                   tooltip=tooltip)
+    text = alt.Chart(t).mark_text(dy=-14, fontSize=15).encode(x="pct:Q", y=y, text="label:N")
+    return (rule + point + text).properties(height=max(120, 60 * len(t)), width="container",
+                                            title=f"CR/CRi by {comparison.label}")
+
+
+# --- MRD and time to CR ------------------------------------------------------------------------
+def format_sensitivity(x: float | None) -> str:
+    """0.0001 -> '10⁻⁴ (0.01%)'."""
+    if x is None or pd.isna(x):
+        return "not recorded"
+    exp = math.log10(x)
+    sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    head = f"10{str(int(round(exp))).translate(sup)}" if abs(exp - round(exp)) < 1e-9 else f"{x:g}"
+    return f"{head} ({100 * x:g}%)"
+
+
+@dataclass(frozen=True)
+class MrdSummary:
+    n_responders: int
+    n_evaluated: int
+    n_negative: int
+    ci_low: float
+    ci_high: float
+    patients: pd.DataFrame = field(compare=False)  # per responder
+    methods: pd.DataFrame = field(compare=False)   # method, sensitivity, n
+
+    @property
+    def n_not_evaluated(self) -> int:
+        return self.n_responders - self.n_evaluated
+
+
+def mrd_summary(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSummary:
+    """MRD-negative rate (exact CI) among responders with an MRD result at a CR/CRi assessment."""
+    sub, params = cohort_filter.patient_ids_sql()
+    df = db.query(
+        f"""
+        WITH resp AS (
+            SELECT patient_id, best_response FROM patient_summary
+            WHERE best_response IN ('CR', 'CRi') AND patient_id IN ({sub})),
+        a AS (
+            SELECT e.patient_id, e.day, e.mrd_status, e.mrd_method, e.mrd_sensitivity
+            FROM events e JOIN resp USING (patient_id)
+            WHERE e.event_type = 'response_assessment' AND e.response IN ('CR', 'CRi'))
+        SELECT resp.patient_id, resp.best_response,
+               count(a.mrd_status) AS n_mrd,
+               coalesce(bool_or(a.mrd_status = 'negative'), FALSE) AS negative,
+               min(a.day) FILTER (WHERE a.mrd_status = 'negative') AS mrd_negative_day,
+               arg_min(a.mrd_method, (a.mrd_status <> 'negative', a.day))
+                   FILTER (WHERE a.mrd_status IS NOT NULL) AS mrd_method,
+               arg_min(a.mrd_sensitivity, (a.mrd_status <> 'negative', a.day))
+                   FILTER (WHERE a.mrd_status IS NOT NULL) AS mrd_sensitivity
+        FROM resp LEFT JOIN a USING (patient_id)
+        GROUP BY resp.patient_id, resp.best_response ORDER BY resp.patient_id""", params)
+    df["mrd"] = np.where(df["n_mrd"] == 0, NOT_EVALUATED,
+                         np.where(df["negative"], "negative", "positive"))
+    ev = df[df["n_mrd"] > 0]
+    k, n = int(ev["negative"].sum()), len(ev)
+    low, high = clopper_pearson(k, n)
+    methods = (ev.assign(mrd_method=ev["mrd_method"].fillna("method not recorded"),
+                         sensitivity=[format_sensitivity(x) for x in ev["mrd_sensitivity"]])
+               .groupby(["mrd_method", "sensitivity"], dropna=False)
+               .agg(evaluated=("patient_id", "size"), negative=("negative", "sum")).reset_index())
+    return MrdSummary(len(df), n, k, low, high, df, methods)
+
+
+TIME_ORIGINS = {"treatment": "start of first-line therapy", "diagnosis": "B-ALL diagnosis"}
+
+
+@dataclass(frozen=True)
+class TimeToCr:
+    origin: str
+    n: int
+    median_days: float
+    min_days: float
+    max_days: float
+    patients: pd.DataFrame = field(compare=False)
+
+    @property
+    def median_months(self) -> float:
+        return self.median_days / DAYS_PER_MONTH
+
+
+def time_to_cr(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment") -> TimeToCr:
+    """Days from `origin` ('treatment' or 'diagnosis') to the first CR/CRi, among responders."""
+    if origin not in TIME_ORIGINS:
+        raise ValueError(f"unknown origin {origin!r}")
+    where, params = _where(cohort_filter)
+    start = "first_treatment_day" if origin == "treatment" else "0"
+    df = db.query(f"SELECT patient_id, best_response, first_line_regimen_category, first_treatment_day, "
+                  f"first_cr_day, first_cr_day - {start} AS days FROM patient_summary "
+                  f"WHERE {where} AND first_cr_day IS NOT NULL AND treated ORDER BY patient_id", params)
+    df["months"] = df["days"] / DAYS_PER_MONTH
+    if df.empty:
+        return TimeToCr(origin, 0, math.nan, math.nan, math.nan, df)
+    d = df["days"].astype(float)
+    return TimeToCr(origin, len(df), float(d.median()), float(d.min()), float(d.max()), df)
+
+
+# --- current status ----------------------------------------------------------------------------
+ALIVE_NED = "alive, no evidence of B-ALL"
+STATUS_ORDER = (ALIVE_NED, "alive with B-ALL", "alive, disease status unknown", "dead")
+PATHWAYS = ("allogeneic HCT", "B-ALL therapy, no HCT", "no B-ALL therapy")
+
+
+def current_status(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Per patient: status at last contact (from the last_contact/death events) and pathway."""
+    where, params = _where(cohort_filter)
+    df = db.query(f"SELECT patient_id, treated, hct, status_at_last_contact, death_cause, os_days, "
+                  f"last_contact_day FROM patient_summary WHERE {where} ORDER BY patient_id", params)
+    status = {"no evidence of B-ALL": ALIVE_NED, "B-ALL present": "alive with B-ALL",
+              "unknown": "alive, disease status unknown", "dead": "dead"}
+    df["status"] = df["status_at_last_contact"].map(status)
+    df["pathway"] = np.where(df["hct"].astype(bool), PATHWAYS[0],
+                             np.where(df["treated"].astype(bool), PATHWAYS[1], PATHWAYS[2]))
+    df["months_followed"] = df["os_days"] / DAYS_PER_MONTH
+    return df
+
+
+def current_status_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Counts: status x pathway, with totals and % of the filtered patients (exact CI)."""
+    df = current_status(db, cohort_filter)
+    n = len(df)
+    rows = []
+    for s in STATUS_ORDER:
+        part = df[df["status"] == s]
+        k = len(part)
+        low, high = clopper_pearson(k, n) if n else (math.nan, math.nan)
+        row = {"status": s}
+        for p in PATHWAYS:
+            row[p] = int((part["pathway"] == p).sum())
+        row.update({"total": k, "% of patients": fmt_pct(k / n if n else math.nan),
+                    "exact 95% CI": fmt_ci(low, high)})
+        rows.append(row)
+    return pd.DataFrame(rows)

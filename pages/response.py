@@ -1,0 +1,183 @@
+import streamlit as st
+import pandas as pd
+
+from analytics import cohort, flow, response, swimmer
+from ui import components, state
+from ui.url import choice_parser, url_option
+from ui.routing import require_entrypoint
+
+require_entrypoint()
+
+st.title("Response")
+
+best_response_summary = state.cached(response.best_response_summary)
+untreated_patients = state.cached(response.untreated_patients)
+response_by_group = state.cached(response.response_by_group)
+mrd_summary = state.cached(response.mrd_summary)
+time_to_cr = state.cached(response.time_to_cr)
+current_status = state.cached(response.current_status)
+current_status_table = state.cached(response.current_status_table)
+swimmer_chart = state.cached(swimmer.swimmer_chart)
+flow_chart = state.cached(flow.flow_chart)
+flow_counts = state.cached(flow.flow_counts)
+count_patients = state.cached(cohort.count_patients)
+
+f = state.current_filter()
+n_patients = count_patients(f)
+components.require_patients(n_patients)
+st.caption(f"Cohort: {n_patients} patients ({f.describe()}).")
+
+fmt_pct, fmt_ci, fmt_p = response.fmt_pct, response.fmt_ci, response.fmt_p
+
+# --- 1. best response ---------------------------------------------------------------------------
+st.header("Best response")
+summary = best_response_summary(f)
+st.markdown(
+    "Best response over all lines among **treated** patients with a recorded assessment. "
+    "*Not evaluable* (e.g. death before assessment) stays in the denominator; proportions have "
+    "exact (Clopper-Pearson) 95% confidence intervals.")
+if summary.n_treated == 0:
+    st.info(f"No patient in the current selection received B-ALL treatment "
+            f"({summary.n_untreated} untreated): there is no response to assess. "
+            "The untreated patients are listed below.", icon=":material/info:")
+else:
+    c1, c2, c3 = st.columns(3)
+    c1.metric("CR or CRi among treated",
+              f"{summary.n_responders}/{summary.n_treated_assessed} ({fmt_pct(summary.rate)})")
+    c2.metric("Exact 95% CI", fmt_ci(summary.ci_low, summary.ci_high))
+    c3.metric("Treated / untreated", f"{summary.n_treated} / {summary.n_untreated}")
+    if summary.unassessed:
+        st.warning(f"{len(summary.unassessed)} treated patient(s) have no response assessment "
+                   f"recorded ({', '.join(summary.unassessed)}); they are not counted in the "
+                   "denominator (unknown, not failures).")
+    if summary.n_treated_assessed and summary.n_treated_assessed < 10:
+        st.warning(f"Only {summary.n_treated_assessed} treated patients with an assessment: the "
+                   "intervals are wide; read the counts, not the percentages.")
+    if summary.n_treated_assessed:
+        left, right = st.columns([3, 2])
+        with left:
+            components.show_chart(response.best_response_chart(summary))
+        with right:
+            t = summary.table
+            st.dataframe(pd.DataFrame({
+                "Best response": t["response"].map(response.RESPONSE_LABELS),
+                "n/N": [f"{r.n}/{r.denominator}" for r in t.itertuples()],
+                "%": [fmt_pct(x) for x in t["pct"]],
+                "Exact 95% CI": [fmt_ci(r.ci_low, r.ci_high) for r in t.itertuples()]}),
+                hide_index=True, width="stretch")
+
+untreated = untreated_patients(f)
+st.subheader(f"Untreated patients ({len(untreated)})")
+if untreated.empty:
+    st.caption("Every patient in the selection received B-ALL treatment.")
+else:
+    st.caption("Not part of the response denominator. Why, where recorded: lenalidomide stop, serial "
+               "measurements after withdrawal (d = day from B-ALL diagnosis), notes, death cause.")
+    st.dataframe(untreated.rename(columns={
+        "patient_id": "Patient", "age_at_ball_dx": "Age", "vital_status": "Vital status",
+        "why": "Course / reason recorded"})[["Patient", "Age", "Vital status", "Course / reason recorded"]],
+        hide_index=True, width="stretch")
+
+# --- 2. by group -------------------------------------------------------------------------------
+st.header("CR/CRi by group")
+group_keys = list(response.GROUP_FEATURES)
+if st.session_state.get("group") not in (None, *group_keys):
+    del st.session_state["group"]  # a value from another page's own `group` option
+url_option("group", response.DEFAULT_GROUP, parse=choice_parser(group_keys))
+group = st.selectbox("Compare by", group_keys, key="group",
+                     format_func=lambda k: response.GROUP_FEATURES[k][0])
+if summary.n_treated_assessed == 0:
+    st.info("No treated patient with a response assessment in the selection: nothing to compare.")
+else:
+    comp = response_by_group(f, group)
+    left, right = st.columns([3, 2])
+    with left:
+        components.show_chart(response.group_rate_chart(comp))
+    with right:
+        r = comp.rates
+        st.dataframe(pd.DataFrame({
+            comp.label: r["group"], "CR/CRi": [f"{x.responders}/{x.n}" for x in r.itertuples()],
+            "%": [fmt_pct(x) for x in r["rate"]],
+            "Exact 95% CI": [fmt_ci(x.ci_low, x.ci_high) for x in r.itertuples()],
+            "In test": ["yes" if e else "no (not evaluated)" for e in r["evaluable"]]}),
+            hide_index=True, width="stretch")
+    if comp.test_name == "no test":
+        st.info(f"No test: {comp.method}.")
+    else:
+        extra = ""
+        if comp.odds_ratio is not None and comp.odds_ratio == comp.odds_ratio:  # not NaN
+            extra = (f"; odds ratio {comp.odds_ratio:.2f} (exact 95% CI {comp.or_ci[0]:.2f}–"
+                     f"{comp.or_ci[1]:.2f})")
+        st.markdown(f"**{comp.test_name}** on the CR/CRi vs no CR/CRi table below: "
+                    f"p {'' if comp.p_value < 0.001 else '= '}{fmt_p(comp.p_value)} ({comp.method}){extra}.")
+    if comp.note:
+        st.caption(comp.note)
+    st.markdown("**Contingency table** (treated patients with an assessment)")
+    st.dataframe(comp.contingency.rename(columns={"group": comp.label}), hide_index=True,
+                 width="stretch")
+    if comp.rates["n"].min() < 5:
+        st.caption("Some groups have fewer than 5 patients: exact methods are used, but power is low "
+                   "and a large p-value is not evidence of no difference.")
+
+# --- 3. MRD and time to CR ---------------------------------------------------------------------
+st.header("MRD and time to CR/CRi")
+mrd = mrd_summary(f)
+if mrd.n_responders == 0:
+    st.info("No patient in the selection reached CR/CRi: MRD and time to CR do not apply.")
+else:
+    c1, c2, c3 = st.columns(3)
+    c1.metric("MRD-negative among responders with MRD",
+              f"{mrd.n_negative}/{mrd.n_evaluated} ({fmt_pct(mrd.n_negative / mrd.n_evaluated if mrd.n_evaluated else float('nan'))})")
+    c2.metric("Exact 95% CI", fmt_ci(mrd.ci_low, mrd.ci_high))
+    c3.metric("Responders without MRD result", f"{mrd.n_not_evaluated} of {mrd.n_responders}")
+    st.caption("Responder = best response CR or CRi. MRD-negative = MRD negativity recorded at a CR/CRi "
+               "assessment; responders without an MRD result are not evaluated and not in the "
+               "denominator. Method and sensitivity of the assessment that defines each status:")
+    st.dataframe(mrd.methods.rename(columns={"mrd_method": "MRD method", "sensitivity":
+                                             "Sensitivity (threshold)", "evaluated": "Evaluated",
+                                             "negative": "MRD-negative"}),
+                 hide_index=True, width="stretch")
+
+    url_option("resp_origin", "treatment", parse=choice_parser(list(response.TIME_ORIGINS)))
+    origin = st.radio("Time to CR/CRi measured from", list(response.TIME_ORIGINS), key="resp_origin",
+                      format_func=lambda k: response.TIME_ORIGINS[k], horizontal=True)
+    ttc = time_to_cr(f, origin)
+    months = response.DAYS_PER_MONTH
+    st.markdown(
+        f"**Time to first CR/CRi** from the {response.TIME_ORIGINS[origin]}, among the {ttc.n} "
+        f"responders: median **{ttc.median_days:g} days** ({ttc.median_days / months:.1f} months), "
+        f"range {ttc.min_days:g}–{ttc.max_days:g} days ({ttc.min_days / months:.1f}–"
+        f"{ttc.max_days / months:.1f} months). Descriptive, among responders only.")
+    with st.expander("Per-patient MRD and time to CR/CRi"):
+        per = mrd.patients.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
+        st.dataframe(per.rename(columns={"patient_id": "Patient", "best_response": "Best response",
+                                         "mrd": "MRD", "mrd_method": "MRD method",
+                                         "days": "Days to CR/CRi", "months": "Months to CR/CRi"})[
+            ["Patient", "Best response", "MRD", "MRD method", "Days to CR/CRi", "Months to CR/CRi"]],
+            hide_index=True, width="stretch")
+
+# --- 4. swimmer --------------------------------------------------------------------------------
+st.header("Swimmer plot")
+url_option("resp_sort", "default", parse=choice_parser(list(swimmer.SORTS)))
+sort = st.selectbox("Sort patients by", list(swimmer.SORTS), key="resp_sort",
+                    format_func=lambda k: swimmer.SORTS[k])
+components.show_chart(swimmer_chart(f, sort))
+st.caption("Phases: induction = first line up to its first response assessment; consolidation / "
+           "maintenance = rest of the first line (no end day = ongoing); after HCT; relapse / later "
+           "lines; observation = no B-ALL therapy (before treatment, after it ended, or untreated). "
+           "Arrow = alive at last contact.")
+
+# --- 5. flow -----------------------------------------------------------------------------------
+st.header("Treatment flow")
+components.show_chart(flow_chart(f))
+with st.expander("Paths and counts (the table behind the chart)"):
+    st.dataframe(flow_counts(f), hide_index=True, width="stretch")
+
+# --- 6. current status -------------------------------------------------------------------------
+st.header("Current status")
+status = current_status(f)
+n_ned = int((status["status"] == response.ALIVE_NED).sum())
+st.metric("Alive without evidence of B-ALL at last contact", f"{n_ned} of {len(status)} patients")
+st.caption("From the last-contact and death events: disease status recorded at the last contact of "
+           "patients alive then. Columns: treatment pathway.")
+st.dataframe(current_status_table(f), hide_index=True, width="stretch")
