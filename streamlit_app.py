@@ -20,6 +20,7 @@ PAGES = [
     st.Page("pages/genomics.py", title="Genomics", icon=":material/genetics:", url_path="genomics"),
     st.Page("pages/withdrawal.py", title="Withdrawal", icon=":material/trending_down:", url_path="withdrawal"),
     st.Page("pages/response.py", title="Response", icon=":material/monitoring:", url_path="response"),
+    st.Page("pages/survival.py", title="Survival", icon=":material/timeline:", url_path="survival"),
     st.Page("pages/dictionary.py", title="Data dictionary", icon=":material/menu_book:",
             url_path="dictionary"),
 ]
