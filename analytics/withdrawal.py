@@ -56,6 +56,8 @@ ANALYTES = {
 # B-ALL immunophenotype (the two populations whose regression the study reports).
 LEUKEMIC = "leukemic"
 ANALYTE_OPTIONS = {LEUKEMIC: "B lymphoblasts, else immature B cells (per patient)", **ANALYTES}
+SHORT_LABELS = {LEUKEMIC: "Leukemic B cells", "b_lymphoblasts_pct": "B lymphoblasts",
+                "immature_b_pct": "Immature B cells", "marrow_blasts_pct": "Marrow blasts"}
 SPECIMENS = ("marrow", "blood")
 TIME_AXES = {"withdrawal": "Days since lenalidomide discontinuation (day 0)",
              "diagnosis": "Days since B-ALL diagnosis (day 0)"}
@@ -73,9 +75,10 @@ NO_SERIES_TREATED = "no serial measurements, B-ALL therapy"
 NO_SERIES_UNTREATED = "no serial measurements, no B-ALL therapy"
 FOLLOWED_COLORS = {**{CLASS_LABELS[c]: CLASS_COLORS[c] for c in CLASSES},
                    NO_SERIES_TREATED: PALETTE[3], NO_SERIES_UNTREATED: PALETTE[7]}
-BELOW = "below detection (drawn at the limit)"
+BELOW = "below detection (at limit)"
 DETECTED = "measured"
 BEFORE, AFTER = "before B-ALL therapy", "after B-ALL therapy start"
+THERAPY = "B-ALL therapy start"
 
 
 @dataclass(frozen=True)
@@ -419,15 +422,21 @@ def trajectory_chart(data: pd.DataFrame, classes: dict[str, str], time_axis: str
     order = order or list(dict.fromkeys(d["patient_id"]))
     lines = _with_therapy_split(d, x)
     color_domain = [CLASS_LABELS[c] for c in CLASSES]
+    legend_at = "bottom" if facet else "right"  # a faceted chart does not shrink to the page
     color = alt.Color("classification:N", title="Class (rule below)",
                       scale=alt.Scale(domain=color_domain,
-                                      range=[CLASS_COLORS[c] for c in CLASSES]))
-    xenc = alt.X("x:Q", title=TIME_AXES[time_axis])
+                                      range=[CLASS_COLORS[c] for c in CLASSES]),
+                      legend=alt.Legend(orient=legend_at, direction="vertical", labelLimit=320, symbolSize=160, symbolStrokeWidth=3))
+    x_title = TIME_AXES[time_axis] if not facet else TIME_AXES[time_axis].split(" (")[0].replace(
+        "lenalidomide discontinuation", "lenalidomide stop")
+    xenc = alt.X("x:Q", title=x_title)
     yscale = alt.Scale(type="log") if scale == "log" else alt.Scale(type="linear", zero=True)
     yenc = alt.Y("level:Q", title=y_title, scale=yscale)
     pts = d.assign(x=d[x].astype(float))
     therapy = _therapy_marks(d, x)
-    zero = pd.DataFrame({"x": [0.0], "what": ["lenalidomide stopped"]})
+    # one day-0 row per patient in small multiples (so each panel gets its rule), else one row
+    zero = pd.DataFrame({"patient_id": order if facet else [None], "x": 0.0,
+                         "what": "lenalidomide stopped"})
     union = pd.concat([lines.assign(_layer="line"), pts.assign(_layer="point"),
                        therapy.assign(_layer="therapy"), zero.assign(_layer="zero")],
                       ignore_index=True)
@@ -436,23 +445,28 @@ def trajectory_chart(data: pd.DataFrame, classes: dict[str, str], time_axis: str
         # Faceted layers must share the top-level data: each layer filters its own rows.
         return alt.Chart().transform_filter(alt.datum._layer == name) if facet else alt.Chart(frame)
 
+    shape = alt.Shape("detection:N", title="Marker",
+                      scale=alt.Scale(domain=[DETECTED, BELOW, THERAPY],
+                                      range=["circle", "triangle-down", "diamond"]),
+                      legend=alt.Legend(orient=legend_at, direction="vertical", labelLimit=320, symbolSize=160, symbolStrokeWidth=2))
     line = base("line", lines).mark_line(strokeWidth=3).encode(
         x=xenc, y=yenc, color=color, detail="patient_id:N",
         strokeDash=alt.StrokeDash("phase:N", title="Line",
-                                  scale=alt.Scale(domain=[BEFORE, AFTER], range=[[1, 0], [6, 4]])))
+                                  scale=alt.Scale(domain=[BEFORE, AFTER], range=[[1, 0], [6, 4]]),
+                                  legend=alt.Legend(orient=legend_at, direction="vertical", labelLimit=320, symbolStrokeWidth=3,
+                                                    symbolSize=300)))
     points = base("point", pts).mark_point(size=120, filled=True, opacity=1).encode(
         x=xenc, y=yenc, color=color,
-        shape=alt.Shape("detection:N", title="Value",
-                        scale=alt.Scale(domain=[DETECTED, BELOW], range=["circle", "triangle-down"])),
+        shape=shape,
         tooltip=[alt.Tooltip("patient_id:N", title="Patient"),
                  alt.Tooltip("day:Q", title="Day from B-ALL diagnosis"),
                  alt.Tooltip("days_since_stop:Q", title="Days from lenalidomide stop"),
                  alt.Tooltip("value:Q", title="Value (empty = below detection)"),
                  alt.Tooltip("lower_limit_of_detection:Q", title="Detection limit"),
                  alt.Tooltip("detection:N", title="Status"), alt.Tooltip("method:N", title="Method")])
-    tmark = base("therapy", therapy).mark_point(shape="diamond", size=300, filled=True,
+    tmark = base("therapy", therapy).mark_point(size=320, filled=False, strokeWidth=3,
                                                 color="#000000", opacity=1).encode(
-        x=xenc, y=yenc, tooltip=[alt.Tooltip("patient_id:N", title="Patient"),
+        x=xenc, y=yenc, shape=shape, tooltip=[alt.Tooltip("patient_id:N", title="Patient"),
                                  alt.Tooltip("x:Q", title="B-ALL therapy started (day)")])
     layers = [line, points, tmark]
     if time_axis == "withdrawal":
@@ -462,12 +476,12 @@ def trajectory_chart(data: pd.DataFrame, classes: dict[str, str], time_axis: str
         layers.append(base("therapy", therapy).mark_rule(color="#000000", strokeWidth=1.5,
                                                         strokeDash=[6, 3]).encode(x="x:Q"))
         return (alt.layer(*layers, data=union)
-                .properties(width=240, height=180)
+                .properties(width=205, height=190)
                 .facet(facet=alt.Facet("patient_id:N", title=None, sort=order,
                                        header=alt.Header(labelFontSize=18, labelFontWeight="bold")),
                        columns=4)
                 .resolve_scale(x="shared", y="shared"))
-    labels = alt.Chart(_last_points(pts)).mark_text(align="left", dx=10, fontSize=16,
+    labels = alt.Chart(_last_points(pts)).mark_text(align="left", dx=14, dy=-10, fontSize=16,
                                                     fontWeight="bold").encode(
         x=xenc, y=yenc, text="patient_id:N", color=color)
     return alt.layer(*layers, labels).properties(height=460)
@@ -484,8 +498,8 @@ def _therapy_marks(d: pd.DataFrame, x: str) -> pd.DataFrame:
         t_x = float(t) - shift
         s = s.sort_values(x)
         y = float(np.interp(t_x, s[x].astype(float), s["level"].astype(float)))
-        rows.append({"patient_id": pid, "x": t_x, "level": y, "mark": "B-ALL therapy started"})
-    return pd.DataFrame(rows, columns=["patient_id", "x", "level", "mark"])
+        rows.append({"patient_id": pid, "x": t_x, "level": y, "detection": THERAPY})
+    return pd.DataFrame(rows, columns=["patient_id", "x", "level", "detection"])
 
 
 def _last_points(pts: pd.DataFrame) -> pd.DataFrame:
@@ -503,7 +517,7 @@ def timing_chart(overview: pd.DataFrame, order: list[str]) -> alt.Chart:
     dots = base.mark_point(size=200, filled=True, opacity=1).encode(
         color=alt.Color("followed:N", title="What followed",
                         scale=alt.Scale(domain=domain, range=[FOLLOWED_COLORS[k] for k in domain]),
-                        legend=alt.Legend(columns=3)),
+                        legend=alt.Legend(columns=2, labelLimit=420, symbolSize=160)),
         tooltip=[alt.Tooltip("patient_id:N", title="Patient"),
                  alt.Tooltip("len_stop_day:Q", title="Stop day vs diagnosis"),
                  alt.Tooltip("first_treatment_day:Q", title="First B-ALL therapy day"),

@@ -91,17 +91,17 @@ order = patient_order(f)
 st.header("1. Trajectories")
 if n_series == 0:
     st.info(f"None of the {n_patients} selected patient(s) has serial measurements of "
-            f"**{analyte_text.lower()}** in {specimen}: there are no trajectories or kinetics to "
+            f"**{analyte_text}** in {specimen}: there are no trajectories or kinetics to "
             "show. Choose another analyte, or widen the cohort filters. The withdrawal timing "
             "below still covers every selected patient.", icon=":material/timeline:")
 else:
     st.markdown(f"**{n_series} of {n_patients} selected patients** have measurements of "
-                f"{analyte_text.lower()} ({specimen}).")
+                f"{analyte_text} ({specimen}).")
     classes = dict(zip(table["patient_id"], table["classification"]))
     unit = data["unit"].iloc[0]
     chart = withdrawal.trajectory_chart(data, classes, axis, scale, layout == "facet",
                                         [p for p in order if p in classes],
-                                        y_title=f"{analyte_text.split(' (')[0]} ({unit})")
+                                        y_title=f"{withdrawal.SHORT_LABELS[analyte]} ({unit}, {specimen})")
     components.show_chart(chart)
     dropped = int((data["level"] <= 0).sum()) if scale == "log" else 0
     st.caption(
@@ -115,9 +115,15 @@ else:
     counts = withdrawal.classification_counts(table)
     assessable = len(table) - counts[withdrawal.NOT_ASSESSABLE]
     regressors = counts[withdrawal.COMPLETE] + counts[withdrawal.PARTIAL]
+    single = table.loc[table["n_measurements"] < 2, "patient_id"].tolist()
+    if single:
+        st.info(f"A single measurement only: {', '.join(single)}. A trajectory needs at least "
+                f"{rule.min_measurements} measurements, so these patients are not assessable and "
+                "in neither group below.", icon=":material/info:")
     m = st.columns(5)
-    m[0].metric("Regression (complete or partial)", f"{regressors} of {assessable}",
-                help="Denominator: patients assessable under the rule.")
+    m[0].metric("Regression", f"{regressors} of {assessable}",
+                help="Complete or partial regression before therapy. Denominator: patients "
+                     "assessable under the rule.")
     m[1].metric("Complete", counts[withdrawal.COMPLETE])
     m[2].metric("Partial", counts[withdrawal.PARTIAL])
     m[3].metric("None / progression", f"{counts[withdrawal.NONE]} / {counts[withdrawal.PROGRESSION]}")
@@ -128,10 +134,10 @@ else:
                     else "–" for a, v in zip(table["overall_nadir_after_therapy"],
                                              table["overall_nadir_value"])])
     st.dataframe(
-        shown[["patient_id", "classification", "reason", "analyte", "n_measurements", "n_assessed",
-               "baseline_day", "baseline_value", "nadir_value", "nadir_below_detection",
-               "days_to_nadir_from_stop", "reduction_pct", "max_rise_pct", "days_to_half_from_stop",
-               "therapy_days_from_stop", "nadir_when"]],
+        shown[["patient_id", "classification", "baseline_value", "nadir_value", "reduction_pct",
+               "days_to_half_from_stop", "days_to_nadir_from_stop", "therapy_days_from_stop",
+               "nadir_when", "max_rise_pct", "nadir_below_detection", "n_measurements", "n_assessed",
+               "baseline_day", "reason", "analyte"]],
         hide_index=True, width="stretch",
         column_config={
             "patient_id": "Patient", "classification": "Class", "reason": "Why",
@@ -141,19 +147,20 @@ else:
                 "including) the first B-ALL therapy day"),
             "baseline_day": st.column_config.NumberColumn("Baseline day", format="%+d",
                                                           help="Days from lenalidomide stop"),
-            "baseline_value": st.column_config.NumberColumn("Level at withdrawal (%)", format="%.2f"),
-            "nadir_value": st.column_config.NumberColumn("Nadir before therapy (%)", format="%.2f"),
+            "baseline_value": st.column_config.NumberColumn("At withdrawal (%)", format="%.2f"),
+            "nadir_value": st.column_config.NumberColumn("Nadir before therapy (%)", format="%.2f",
+                                                         help="Below detection: the detection limit"),
             "nadir_below_detection": st.column_config.CheckboxColumn("Nadir below detection"),
             "days_to_nadir_from_stop": st.column_config.NumberColumn("Days to nadir", format="%d",
                                                                      help="From lenalidomide stop"),
             "reduction_pct": st.column_config.NumberColumn("Reduction (%)", format="%.1f"),
             "max_rise_pct": st.column_config.NumberColumn("Max rise (%)", format="%.1f"),
             "days_to_half_from_stop": st.column_config.NumberColumn(
-                "Days to 50% reduction (interpolated)", format="%.1f",
+                "Days to 50% (interpolated)", format="%.1f",
                 help="Linear interpolation between the bracketing measurements, from the stop day; "
-                     "below-detection values at the detection limit"),
+                     "below-detection values at the detection limit; None = not reached before therapy"),
             "therapy_days_from_stop": st.column_config.NumberColumn(
-                "B-ALL therapy day", format="%+d", help="Days from lenalidomide stop; empty = untreated"),
+                "B-ALL therapy day", format="%+d", help="Days from lenalidomide stop; None = no B-ALL therapy"),
             "nadir_when": st.column_config.TextColumn(
                 "Lowest level overall", help="When the lowest level after withdrawal, including "
                 "after therapy, was reached: after therapy start = response to therapy"),

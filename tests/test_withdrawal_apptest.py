@@ -17,7 +17,7 @@ def test_full_cohort():
     assert "Withdrawal" in text and "10 of 32 selected patients" in text
     assert "Level at withdrawal" in text and "Only measurements before the first B-ALL therapy" in text
     metric = {m.label: m.value for m in at.metric}
-    assert metric["Regression (complete or partial)"] == "5 of 9"
+    assert metric["Regression"] == "5 of 9"
     assert metric["Not assessable"] == "1"
     assert "Small samples: 5 regressors vs 4 assessable others" in text
     assert len(_charts(at)) == 2  # trajectories + timing
@@ -52,11 +52,12 @@ def test_patient_with_a_single_measurement():
     text = all_text(at)
     assert "1 of 1 selected patients" in text
     metric = {m.label: m.value for m in at.metric}
-    assert metric["Regression (complete or partial)"] == "0 of 0"
+    assert metric["Regression"] == "0 of 0"
     assert metric["Not assessable"] == "1"
     kin = at.dataframe[0].value
     assert kin.iloc[0]["classification"] == "not assessable" and "2 needed" in kin.iloc[0]["reason"]
     assert "A comparison needs both groups" in text
+    assert "A single measurement only: S15" in text
 
 
 def test_rule_is_adjustable_and_in_the_url():
@@ -64,7 +65,7 @@ def test_rule_is_adjustable_and_in_the_url():
     at.number_input(key="wd_partial").set_value(65.0).run()
     assert not at.exception
     metric = {m.label: m.value for m in at.metric}
-    assert metric["Regression (complete or partial)"] == "3 of 9"  # S31 (69%) stays partial
+    assert metric["Regression"] == "3 of 9"  # S31 (69%) stays partial
     assert at.query_params["wd_partial"] in ("65", ["65"])
     assert "reduction ≥ 65%" in all_text(at)
 

@@ -225,7 +225,12 @@ def test_charts_build_in_every_view(demo_db):
     overlay = w.trajectory_chart(data, classes).to_dict()
     shapes = [l["encoding"]["shape"]["scale"]["range"] for l in overlay["layer"]
               if "shape" in l.get("encoding", {})]
-    assert shapes == [["circle", "triangle-down"]]
+    # measured / below detection (at the limit) / therapy start: one shape scale, two layers
+    assert shapes == [["circle", "triangle-down", "diamond"]] * 2
+    facet = w.trajectory_chart(data, classes, facet=True, order=sorted(classes)).to_dict()
+    assert facet["facet"]["field"] == "patient_id"
+    zero_rows = [r for r in facet["datasets"][facet["data"]["name"]] if r["_layer"] == "zero"]
+    assert sorted(r["patient_id"] for r in zero_rows) == sorted(classes)  # day-0 rule in every panel
     # one therapy marker per treated patient with a series (S04 S06 S08 S15 S16 S22 S29)
     therapy = w._therapy_marks(data, "days_since_stop")
     assert sorted(therapy.patient_id) == ["S04", "S06", "S08", "S15", "S16", "S22", "S29"]

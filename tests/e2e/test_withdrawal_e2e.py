@@ -1,0 +1,75 @@
+"""The Withdrawal page in a real browser: full cohort, small multiples, rule change, empty states."""
+import re
+
+import pytest
+
+from tests.e2e.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def _open(page, url):
+    page.goto(url)
+    wait_for_app(page)
+    page.get_by_role("heading", name="Withdrawal").first.wait_for(timeout=60000)
+
+
+def test_full_cohort_overlay_and_timing(app_url, page):
+    _open(page, f"{app_url}/withdrawal")
+    charts = page.locator("[data-testid='stVegaLiteChart']")
+    charts.first.wait_for(timeout=60000)
+    page.wait_for_timeout(1500)
+    assert charts.count() == 2
+    assert page.get_by_text("10 of 32 selected patients").is_visible()
+    assert page.get_by_text("5 of 9", exact=True).is_visible()
+    assert page.get_by_text(re.compile("Small samples: 5 regressors vs 4")).is_visible()
+    screenshot(page, "withdrawal-top")
+    charts.first.scroll_into_view_if_needed()
+    charts.first.screenshot(path=str(screenshot(page, "withdrawal-full").with_name("withdrawal-trajectories.png")))
+    charts.nth(1).screenshot(path=str(screenshot(page, "withdrawal-full").with_name("withdrawal-timing.png")))
+    assert page.get_by_role("link", name=re.compile(r"^S12 · complete regression")).count() == 1
+    for heading, name in (("2. Kinetics per patient", "withdrawal-kinetics"),
+                          ("3. Who regresses", "withdrawal-who-regresses"),
+                          ("5. Patient pages", "withdrawal-links")):
+        page.get_by_role("heading", name=heading).scroll_into_view_if_needed()
+        page.wait_for_timeout(700)
+        page.screenshot(path=str(screenshot(page, name)))
+
+
+def test_small_multiples_log_scale_from_the_url(app_url, page):
+    _open(page, f"{app_url}/withdrawal?wd_layout=facet&wd_scale=log")
+    chart = page.locator("[data-testid='stVegaLiteChart']").first
+    chart.wait_for(timeout=60000)
+    page.wait_for_timeout(1500)
+    chart.screenshot(path=str(screenshot(page, "withdrawal-facet-log").with_name("withdrawal-facet-chart.png")))
+
+
+def test_changing_the_rule_updates_the_count_and_the_url(app_url, page):
+    _open(page, f"{app_url}/withdrawal")
+    box = page.get_by_label("Partial regression: reduction ≥ (%)")
+    box.fill("65")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"wd_partial=65"), timeout=30000)
+    wait_for_app(page)
+    page.get_by_text("3 of 9", exact=True).wait_for(timeout=30000)
+
+
+def test_patient_link_opens_the_patient_page_with_the_filter(app_url, page):
+    _open(page, f"{app_url}/withdrawal?tp53=wild-type")
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60000)
+    link = page.get_by_role("link", name=re.compile(r"^S\d+ · ")).first
+    link.click()
+    page.wait_for_url(re.compile(r"/patient\?.*patient=S\d+"), timeout=30000)
+    assert "tp53=wild-type" in page.url
+
+
+@pytest.mark.parametrize("name,query,expected", [
+    ("empty", "tp53=mutated&bcr_abl1=positive", "No patients match the current cohort filters"),
+    ("single-S28", "age=48-48", "has serial measurements"),
+    ("single-measurement-S15", "age=68-68", "Not assessable"),
+])
+def test_page_states(app_url, page, name, query, expected):
+    _open(page, f"{app_url}/withdrawal?{query}")
+    page.get_by_text(re.compile(expected)).first.wait_for(timeout=60000)
+    page.wait_for_timeout(1000)
+    screenshot(page, f"withdrawal-{name}")
