@@ -514,3 +514,52 @@ def csv_safe(frame: pd.DataFrame) -> bytes:
             safe[column] = safe[column].map(clean)
     safe.columns = [clean(str(c)) for c in safe.columns]
     return safe.to_csv(index=False).encode("utf-8")
+
+
+# --- display helpers (plain text tables for the page and its CSV) ----------------------------
+def summary_display(summary: pd.DataFrame, milestones_months: Sequence[float]) -> pd.DataFrame:
+    """Human-readable per-group table: medians in months with 95% CI, milestones in %."""
+    rows = []
+    for r in summary.to_dict("records"):
+        median = r["median_days"]
+        row = {"Group": r["group"], "N": r["n"], "Events": r["events"],
+               "Median, months": "not reached" if math.isinf(median) else months_text(median),
+               "95% CI": f"{months_text(r['median_ci_lower_days'])} to {months_text(r['median_ci_upper_days'])}"}
+        for m in milestones_months:
+            key = f"S({format_number(m)} mo)"
+            s = r[key]
+            row[f"{format_number(m)} months, % (95% CI)"] = "beyond follow-up" if math.isnan(s) else (
+                f"{100 * s:.1f} ({percent_text(r[key + ' lower'])[:-1]} to {percent_text(r[key + ' upper'])[:-1]})")
+        fu = r["followup_median_months"]
+        row["Median follow-up, months"] = "n/a" if math.isnan(fu) else (
+            "not reached" if math.isinf(fu) else f"{fu:.1f}")
+        row["Note"] = r["note"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def p_text(p: float) -> str:
+    if p is None or math.isnan(p):
+        return "n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def parse_milestones(text: str) -> tuple[float, ...]:
+    """'12, 24, 36' -> (12.0, 24.0, 36.0); raises ValueError on anything else.
+
+    >>> parse_milestones("6; 12 24")
+    (6.0, 12.0, 24.0)
+    """
+    parts = [p for p in text.replace(";", " ").replace(",", " ").split() if p]
+    values = tuple(float(p) for p in parts)
+    if not values or any(not math.isfinite(v) or v <= 0 for v in values) or len(values) > 8:
+        raise ValueError("milestones must be 1 to 8 positive numbers of months")
+    return tuple(sorted(set(values)))
+
+
+def continuous_median(db: CohortDatabase, column: str) -> float:
+    """Whole-cohort median of an allowed continuous attribute (default cutoff, stable in URLs)."""
+    if column not in CONTINUOUS_GROUPS:
+        raise ValueError(f"{column!r} is not an allowed continuous attribute")
+    value = db.scalar(f"SELECT median({column}) FROM patient_summary")
+    return float(value) if value is not None else 0.0

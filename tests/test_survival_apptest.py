@@ -1,0 +1,101 @@
+"""The Survival page under AppTest: standard states, HCT warning and honest-alternative
+sections, groups without events, URL options, downloads."""
+from __future__ import annotations
+
+import pytest
+
+from tests.apptest_helpers import EMPTY, FULL, SINGLE, all_text, run_page
+
+PAGE = "pages/survival.py"
+
+
+def charts(at):
+    """The Vega-Lite specs on the page (AppTest has no typed accessor for them)."""
+    import json
+    return [json.loads(e.proto.spec) for e in at.get("vega_lite_chart")]
+
+
+def test_full_cohort_shows_km_summary_and_table():
+    at = run_page(PAGE, FULL)
+    assert not at.exception
+    text = all_text(at)
+    assert "Survival" in text
+    assert "n = 32, 16 events" in text  # EFS (all three events), all patients
+    assert "Median follow-up (reverse Kaplan-Meier" in text
+    frames = [d.value for d in at.dataframe]
+    summary = frames[0]
+    assert summary["N"].tolist() == [32] and summary["Events"].tolist() == [16]
+    assert len(frames[-1]) == 32  # the per-patient table
+    specs = charts(at)
+    assert len(specs) == 3   # KM figure (+ risk table), forest plot, CIF
+    km = specs[0]
+    assert "vconcat" in km and km["vconcat"][1]["title"]["text"] == "Number at risk"
+    assert "Immortal-time bias" not in text
+
+
+def test_empty_filter_says_so():
+    at = run_page(PAGE, EMPTY)
+    assert not at.exception
+    assert "No patients match the current cohort filters" in all_text(at)
+    assert not at.dataframe
+
+
+def test_single_patient_page_is_honest():
+    at = run_page(PAGE, SINGLE)
+    assert not at.exception
+    text = all_text(at)
+    assert "n = 1, 0 events" in text
+    assert "no events" in text and "only 1 patient" in text
+    assert at.dataframe[0].value["Median, months"].tolist() == ["not reached"]
+
+
+def test_hct_group_shows_warning_landmark_and_time_dependent_cox():
+    at = run_page(PAGE, {"group": "hct", "population": "treated", "landmark": "200"})
+    assert not at.exception
+    text = all_text(at)
+    assert "Immortal-time bias" in text
+    assert "Landmark log-rank test" in text
+    assert "time-dependent covariate" in text and "HR" in text
+    assert at.number_input(key="landmark").value == 200
+    titles = [str(c.get("title", "")) for c in charts(at)]
+    assert any("naive, by HCT ever" in t for t in titles)
+    assert any("Landmark analysis at day 200" in t for t in titles)
+    # a landmark before any transplant leaves one group: said, not tested
+    at.number_input(key="landmark").set_value(100).run()
+    assert not at.exception
+    assert "nobody had received HCT by day 100" in all_text(at)
+    assert "Log-rank test** (2 groups)" in text or "Log-rank test (2 groups)" in text
+
+
+def test_group_without_events_says_so():
+    # Site B patients grouped by HCT: the one transplanted patient (S28) has no EFS event
+    at = run_page(PAGE, {"institution": "Site B", "group": "hct"})
+    assert not at.exception
+    text = all_text(at)
+    assert "**yes**: no events" in text
+    summary = at.dataframe[0].value.set_index("Group")
+    assert summary.loc["yes", "Events"] == 0 and summary.loc["yes", "Median, months"] == "not reached"
+
+
+def test_options_from_url_and_widgets():
+    at = run_page(PAGE, {"endpoint": "OS", "origin": "first_treatment", "group": "age_at_ball_dx",
+                         "cutoff_age_at_ball_dx": "70", "pairwise": "holm"})
+    assert not at.exception
+    text = all_text(at)
+    # OS from first treatment: the 4 untreated patients have no origin; 12 of 14 deaths are treated
+    assert "n = 28, 12 events" in text and "4 excluded" in text
+    groups = at.dataframe[0].value["Group"].tolist()
+    assert groups == ["< 70", "≥ 70"]
+    at.selectbox(key="group").set_value("first_line_regimen_category").run()
+    assert not at.exception
+    assert "Pairwise log-rank tests" in all_text(at)
+    at.multiselect(key="cox").set_value(["age_at_ball_dx", "tp53_status", "sex"]).run()
+    assert not at.exception
+    assert "events per model term" in all_text(at)
+
+
+def test_efs_definition_changes_events():
+    at = run_page(PAGE, {"efs": "relapse"})
+    assert not at.exception
+    assert at.dataframe[0].value["Events"].tolist() == [10]
+    assert at.multiselect(key="efs").value == ["relapse"]
