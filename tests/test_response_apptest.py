@@ -1,0 +1,77 @@
+"""The Response page in every standard state, through the real entrypoint (AppTest)."""
+import pytest
+
+from tests.apptest_helpers import PAGE_STATES, all_text, run_page
+
+PAGE = "pages/response.py"
+
+
+def charts(at):
+    return at.get("vega_lite_chart")
+
+
+def test_full_cohort():
+    at = run_page(PAGE, PAGE_STATES["full"])
+    assert not at.exception
+    text = all_text(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["CR or CRi among treated"].startswith("25/28")
+    assert metrics["Treated / untreated"] == "28 / 4"
+    assert metrics["Alive without evidence of B-ALL at last contact"] == "16 of 32 patients"
+    assert "Freeman-Halton exact test" in text            # default grouping: regimen category
+    assert "Time to first CR/CRi" in text
+    assert len(charts(at)) == 4                            # best response, by group, swimmer, flow
+    assert at.selectbox(key="group").value == "first_line_regimen_category"
+
+
+def test_group_from_url_and_widget():
+    at = run_page(PAGE, {"group": "tp53_status"})
+    assert not at.exception
+    assert at.selectbox(key="group").value == "tp53_status"
+    assert "TP53 not evaluated are shown but left out of the test" in all_text(at)
+    at.selectbox(key="group").set_value("institution").run()
+    assert not at.exception
+    assert "Fisher's exact test" in all_text(at)
+    assert at.query_params["group"] in ("institution", ["institution"])
+
+
+def test_invalid_group_in_url_falls_back():
+    at = run_page(PAGE, {"group": "patient_id"})
+    assert not at.exception
+    assert at.selectbox(key="group").value == "first_line_regimen_category"
+
+
+@pytest.mark.parametrize("sort", ["duration", "response", "regimen"])
+def test_swimmer_sorts(sort):
+    at = run_page(PAGE, {"resp_sort": sort})
+    assert not at.exception
+    assert at.selectbox(key="resp_sort").value == sort
+
+
+def test_empty_filter():
+    at = run_page(PAGE, PAGE_STATES["empty"])
+    assert not at.exception
+    assert "No patients match the current cohort filters" in all_text(at)
+    assert not charts(at)
+
+
+def test_single_patient():
+    at = run_page(PAGE, PAGE_STATES["single"])
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["CR or CRi among treated"].startswith("1/1")
+    assert "Only 1 treated patients with an assessment" in all_text(at)
+    assert "No test: fewer than two groups" in all_text(at)
+    assert len(charts(at)) == 4
+
+
+def test_no_treated_patient():
+    at = run_page(PAGE, {"treated": "no"})
+    assert not at.exception
+    text = all_text(at)
+    assert "No patient in the current selection received B-ALL treatment (4 untreated)" in text
+    assert "nothing to compare" in text
+    untreated = at.dataframe[0].value
+    assert len(untreated) == 4
+    assert untreated["Course / reason recorded"].str.len().min() > 0
+    assert len(charts(at)) == 2                            # swimmer and flow still drawn
