@@ -1,14 +1,56 @@
-"""Overview: Table 1, latency and exposure distributions, the patient table."""
+"""Overview: Table 1, latency and exposure distributions, the patient table (rows open the patient page)."""
 import streamlit as st
 
-from analytics import cohort
+from analytics import overview
+from analytics.export import safe_csv
 from ui import components, state
 from ui.routing import require_entrypoint
 
 require_entrypoint()
 
+table_one = state.cached(overview.table_one)
+exposure_values = state.cached(overview.exposure_values)
+patient_table = state.cached(overview.patient_table)
+
 st.title("Cohort overview")
 cohort_filter = state.current_filter()
-summary = state.cached(cohort.filtered_summary)(cohort_filter)
-components.require_patients(len(summary))
-st.dataframe(summary[["patient_id", "institution", "sex", "age_at_ball_dx"]], hide_index=True)
+patients = patient_table(cohort_filter)
+components.require_patients(len(patients))
+st.caption(f"{len(patients)} patients · filters: {cohort_filter.describe()}")
+
+left, right = st.columns([11, 10], gap="large")
+with left:
+    st.subheader("Table 1")
+    t1 = table_one(cohort_filter)
+    st.caption("Continuous: median (range). Categorical: n / evaluable (%), with an exact "
+               "(Clopper-Pearson) 95% CI. *Not evaluated* is counted separately and never enters "
+               "a denominator.")
+    shown = overview.table_one_display(t1).set_index("Characteristic")
+    st.table(shown)
+    st.download_button("Download Table 1 (CSV)", safe_csv(t1), file_name="table1.csv", mime="text/csv",
+                       icon=":material/download:", key="dl_table1")
+with right:
+    st.subheader("Lenalidomide exposure")
+    values = exposure_values(cohort_filter)
+    for measure in overview.EXPOSURE_MEASURES:
+        components.show_chart(overview.dot_plot(values, measure))
+
+st.subheader("Patients")
+st.caption("Click a column header to sort; select a row (checkbox on the left) to open that "
+           "patient's timeline.")
+selection = st.dataframe(
+    patients, hide_index=True, width="stretch", key="patient_table", on_select="rerun",
+    selection_mode="single-row",
+    column_config={
+        "Latency (mo)": st.column_config.NumberColumn(format="%.1f"),
+        "Cumulative lenalidomide (mo)": st.column_config.NumberColumn(format="%.1f"),
+        "Follow-up (mo)": st.column_config.NumberColumn(format="%.1f"),
+    })
+rows = selection.selection.rows if selection is not None else []
+if rows:
+    patient_id = str(patients.iloc[rows[0]]["Patient"])
+    st.session_state["patient"] = patient_id  # the patient page's select box follows the click
+    st.switch_page("pages/patient.py",
+                   query_params=overview.patient_link_params(cohort_filter, patient_id))
+st.download_button("Download patient table (CSV)", safe_csv(patients), file_name="patients.csv",
+                   mime="text/csv", icon=":material/download:", key="dl_patients")

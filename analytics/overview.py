@@ -1,0 +1,309 @@
+"""Cohort overview: Table 1, distributions of lenalidomide latency and exposure, patient table.
+
+Table 1 follows the usual clinical conventions:
+
+* continuous characteristics: median (range) over the patients with a value; the number
+  without a value is reported as "not evaluated";
+* categorical characteristics: n / evaluable (%), where *evaluable* counts only patients with a
+  result. "Not evaluated" (NULL) is its own count and never enters a denominator (TP53 is
+  k / sequenced, not k / all patients). Each proportion carries an exact (Clopper-Pearson) 95%
+  confidence interval, because the cohorts are small.
+
+Examples
+--------
+>>> from analytics.build import build_in_memory
+>>> from analytics.filters import CohortFilter
+>>> t1 = table_one(build_in_memory("data/demo_cohort"), CohortFilter())
+>>> int(t1.loc[t1.characteristic == "Patients", "n"].iloc[0])
+32
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+
+from analytics import theme
+from analytics.cohort import filtered_summary
+from analytics.db import CohortDatabase
+from analytics.filters import NOT_EVALUATED, CohortFilter
+from analytics.units import days_to_months
+
+
+@dataclass(frozen=True)
+class Continuous:
+    key: str            # column of the prepared frame
+    label: str
+    unit: str
+    decimals: int
+
+
+@dataclass(frozen=True)
+class Categorical:
+    column: str         # patient_summary column (allow-list; never user input)
+    label: str
+    levels: tuple = ()  # fixed display order, shown even at 0; observed extras are appended
+    names: tuple = ()   # display names for `levels` (same length) or () for the raw value
+
+
+CONTINUOUS: tuple[Continuous, ...] = (
+    Continuous("age_at_ball_dx", "Age at B-ALL diagnosis", "years", 0),
+    Continuous("age_at_myeloma_dx", "Age at myeloma diagnosis", "years", 0),
+    Continuous("latency_months", "Latency, first lenalidomide exposure to B-ALL", "months", 1),
+    Continuous("cumulative_months", "Cumulative lenalidomide exposure before B-ALL", "months", 1),
+    Continuous("wbc_k_per_ul", "WBC at diagnosis", "×10³/µL", 1),
+    Continuous("marrow_blast_pct", "Marrow blasts at diagnosis", "%", 0),
+)
+POS_NEG = ("positive", "negative")
+YES_NO = (True, False)
+CATEGORICAL: tuple[Categorical, ...] = (
+    Categorical("institution", "Institution"),
+    Categorical("sex", "Sex", ("F", "M"), ("female", "male")),
+    Categorical("lineage", "Lineage", ("B", "T"), ("B-lineage", "T-lineage")),
+    Categorical("bcr_abl1", "BCR::ABL1", POS_NEG),
+    Categorical("tp53_status", "TP53", ("mutated", "wild-type")),
+    Categorical("ploidy_category", "Ploidy category",
+                ("near-haploid", "low hypodiploid", "high hypodiploid", "near-diploid", "diploid",
+                 "hyperdiploid")),
+    Categorical("cd10", "CD10", POS_NEG),
+    Categorical("cd19", "CD19", POS_NEG),
+    Categorical("cd20", "CD20", POS_NEG),
+    Categorical("cd22", "CD22", POS_NEG),
+    Categorical("cns_status", "CNS status", ("CNS1", "CNS2", "CNS3")),
+    Categorical("myeloma_auto_hct", "Autologous HCT for myeloma", YES_NO, ("yes", "no")),
+    Categorical("treated", "B-ALL treatment received", YES_NO, ("yes", "no")),
+    Categorical("hct", "Allogeneic HCT", YES_NO, ("yes", "no")),
+    Categorical("vital_status", "Vital status at last contact", ("alive", "dead")),
+)
+
+TABLE_ONE_COLUMNS = ["characteristic", "level", "kind", "n", "evaluable", "not_evaluated", "percent",
+                     "ci_low", "ci_high", "median", "min", "max", "unit", "display"]
+
+
+def _prepared(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    summary = filtered_summary(db, cohort_filter)
+    summary["latency_months"] = days_to_months(summary["latency_days"].astype("Float64"))
+    summary["cumulative_months"] = days_to_months(summary["len_cumulative_days"].astype("Float64"))
+    return summary
+
+
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact binomial confidence interval for k successes out of n (NaNs when n == 0).
+
+    >>> [round(x, 4) for x in clopper_pearson(3, 10)]
+    [0.0667, 0.6525]
+    """
+    if n == 0:
+        return float("nan"), float("nan")
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def _fmt(value: float, decimals: int) -> str:
+    """Round half away from zero (12.5% -> 13%, as readers expect), not to even."""
+    scale = 10 ** decimals
+    rounded = math.floor(abs(value) * scale + 0.5) / scale
+    return f"{math.copysign(rounded, value) if rounded else 0.0:.{decimals}f}"
+
+
+def summarise_continuous(values: pd.Series, decimals: int = 1) -> dict:
+    """Median and range of the non-missing values, and how many were missing."""
+    present = pd.to_numeric(values, errors="coerce").dropna().astype(float).to_numpy()
+    out = {"n": len(present), "evaluable": len(present), "not_evaluated": int(len(values) - len(present)),
+           "median": np.nan, "min": np.nan, "max": np.nan}
+    if len(present):
+        out.update(median=float(np.median(present)), min=float(present.min()), max=float(present.max()))
+        out["display"] = (f"{_fmt(out['median'], decimals)} "
+                          f"({_fmt(out['min'], decimals)}–{_fmt(out['max'], decimals)})")
+    else:
+        out["display"] = "no evaluable patients"
+    return out
+
+
+def summarise_categorical(values: pd.Series, spec: Categorical) -> list[dict]:
+    """One row per level: n / evaluable (%) with an exact CI; NULLs counted apart."""
+    present = values.dropna()
+    evaluable = len(present)
+    not_evaluated = int(len(values) - evaluable)
+    observed = [v for v in pd.unique(present) if v not in spec.levels]
+    levels = list(spec.levels) + sorted(observed, key=str)
+    names = dict(zip(spec.levels, spec.names)) if spec.names else {}
+    rows = []
+    for level in levels:
+        k = int((present == level).sum())
+        low, high = clopper_pearson(k, evaluable)
+        percent = 100.0 * k / evaluable if evaluable else np.nan
+        rows.append({"level": names.get(level, str(level)), "kind": "categorical", "n": k,
+                     "evaluable": evaluable, "not_evaluated": not_evaluated, "percent": percent,
+                     "ci_low": low, "ci_high": high,
+                     "display": f"{k}/{evaluable} ({_fmt(percent, 0)}%)" if evaluable else f"{k}/0"})
+    if not_evaluated:
+        rows.append({"level": NOT_EVALUATED, "kind": "not evaluated", "n": not_evaluated,
+                     "evaluable": evaluable, "not_evaluated": not_evaluated, "percent": np.nan,
+                     "ci_low": np.nan, "ci_high": np.nan,
+                     "display": f"{not_evaluated} (not in denominator)"})
+    return rows
+
+
+def table_one(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Table 1 of the filtered cohort, one row per characteristic level (long format).
+
+    Columns: characteristic, level, kind ('count' | 'continuous' | 'categorical' |
+    'not evaluated'), n, evaluable, not_evaluated, percent, ci_low, ci_high (exact 95%, as
+    fractions), median, min, max, unit, display (the text a reader sees).
+    """
+    data = _prepared(db, cohort_filter)
+    total = len(data)
+    rows: list[dict] = [{"characteristic": "Patients", "level": "", "kind": "count", "n": total,
+                         "evaluable": total, "not_evaluated": 0, "display": str(total)}]
+    for spec in CONTINUOUS:
+        stats = summarise_continuous(data[spec.key], spec.decimals)
+        rows.append({"characteristic": spec.label, "level": f"median (range), {spec.unit}",
+                     "kind": "continuous", "unit": spec.unit, **stats})
+        if stats["not_evaluated"]:
+            rows.append({"characteristic": spec.label, "level": NOT_EVALUATED, "kind": "not evaluated",
+                         "n": stats["not_evaluated"], "evaluable": stats["evaluable"],
+                         "not_evaluated": stats["not_evaluated"],
+                         "display": f"{stats['not_evaluated']} (not in median)"})
+    for spec in CATEGORICAL:
+        for row in summarise_categorical(data[spec.column], spec):
+            rows.append({"characteristic": spec.label, **row})
+    frame = pd.DataFrame(rows).reindex(columns=TABLE_ONE_COLUMNS)
+    for column in ("n", "evaluable", "not_evaluated"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def table_one_display(t1: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 as a reader sees it: characteristic named once per block, CI as text."""
+    ci = [f"{_fmt(lo * 100, 0)}–{_fmt(hi * 100, 0)}%" if pd.notna(lo) else "" for lo, hi in zip(t1.ci_low, t1.ci_high)]
+    out = pd.DataFrame({
+        "Characteristic": t1["characteristic"].where(t1["characteristic"] != t1["characteristic"].shift(), ""),
+        "Category": t1["level"],
+        "Value": t1["display"],
+        "95% CI (exact)": ci,
+    })
+    return out
+
+
+# --- distributions ------------------------------------------------------------------------------
+EXPOSURE_MEASURES = {
+    "latency_months": "Latency from first lenalidomide exposure to B-ALL diagnosis",
+    "cumulative_months": "Cumulative lenalidomide exposure before B-ALL diagnosis",
+}
+
+
+def exposure_values(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Per patient (default order): latency and cumulative lenalidomide exposure, in months."""
+    data = _prepared(db, cohort_filter)
+    return data[["patient_id", "latency_months", "cumulative_months"]].astype(
+        {"latency_months": float, "cumulative_months": float})
+
+
+def dot_positions(values: pd.Series, gap: float) -> np.ndarray:
+    """Stack level of each value in a dot plot: dots closer than `gap` go on separate rows.
+
+    >>> dot_positions(pd.Series([1.0, 1.2, 5.0, 1.1]), gap=0.5).tolist()
+    [0, 2, 0, 1]
+    """
+    order = np.argsort(values.to_numpy(), kind="stable")
+    levels = np.zeros(len(values), dtype=int)
+    last_on_level: list[float] = []
+    for index in order:
+        x = float(values.iloc[index])
+        for level, last in enumerate(last_on_level):
+            if x - last >= gap:
+                levels[index] = level
+                last_on_level[level] = x
+                break
+        else:
+            levels[index] = len(last_on_level)
+            last_on_level.append(x)
+    return levels
+
+
+def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerChart:
+    """A dot plot (one dot per patient at the exact value) with the median as a labelled rule."""
+    if measure not in EXPOSURE_MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    data = values[["patient_id", measure]].dropna().rename(columns={measure: "months"})
+    n_missing = int(values[measure].isna().sum())
+    median = float(data["months"].median()) if len(data) else float("nan")
+    high = max(12.0, float(np.ceil(data["months"].max() / 12.0) * 12.0)) if len(data) else 12.0
+    data["level"] = dot_positions(data["months"], gap=high / 45.0) + 1 if len(data) else []
+    top = max(4, int(data["level"].max()) + 1) if len(data) else 4
+    title = alt.TitleParams(
+        EXPOSURE_MEASURES[measure],
+        subtitle=[f"n = {len(data)} patients" + (f" ({n_missing} not evaluated)" if n_missing else "")
+                  + f"; median {median:.1f} months (dashed line); one dot per patient"],
+        subtitleFontSize=theme.BASE_FONT_SIZE, subtitleColor="#333333")
+    x = alt.X("months:Q", title="Months (days / 30.4375)",
+              scale=alt.Scale(domain=[0, high], nice=False), axis=alt.Axis(values=list(range(0, int(high) + 1, 12))))
+    dots = alt.Chart(data).mark_circle(size=150, opacity=0.9, color=theme.PALETTE[0],
+                                       stroke="white", strokeWidth=1).encode(
+        x=x,
+        y=alt.Y("level:Q", title="Patients", scale=alt.Scale(domain=[0, top]),
+                axis=alt.Axis(tickMinStep=1, format="d", values=list(range(0, top + 1)))),
+        tooltip=[alt.Tooltip("patient_id:N", title="Patient"),
+                 alt.Tooltip("months:Q", title="Months", format=".1f")])
+    rule_data = pd.DataFrame({"months": [median], "label": [f"median {median:.1f}"]})
+    rule = alt.Chart(rule_data).mark_rule(color=theme.PALETTE[5], strokeDash=[6, 4], size=2.5).encode(
+        x="months:Q")
+    label = alt.Chart(rule_data).mark_text(align="left", dx=6, dy=-4, color=theme.PALETTE[5],
+                                           fontSize=theme.BASE_FONT_SIZE + 1, fontWeight="bold").encode(
+        x="months:Q", y=alt.value(12), text="label:N")
+    layers = [dots, rule, label] if len(data) else [dots]
+    return alt.layer(*layers).properties(title=title, width=width, height=210)
+
+
+# --- patient table --------------------------------------------------------------------------
+PATIENT_TABLE_COLUMNS = {
+    "patient_id": "Patient", "institution": "Institution", "sex": "Sex",
+    "age_at_ball_dx": "Age at B-ALL (y)", "latency_months": "Latency (mo)",
+    "cumulative_months": "Cumulative lenalidomide (mo)", "bcr_abl1": "BCR::ABL1", "tp53_status": "TP53",
+    "ploidy_category": "Ploidy", "first_line_regimen_category": "First-line regimen",
+    "best_response": "Best response", "hct": "Allogeneic HCT", "status_at_last_contact": "Status at last contact",
+    "follow_up_months": "Follow-up (mo)",
+}
+
+
+def patient_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """One row per patient in the default order, with readable headers.
+
+    Numbers stay numeric (so columns sort numerically). Not-evaluated results read
+    "not evaluated"; untreated patients read "untreated" for regimen and response.
+    """
+    data = _prepared(db, cohort_filter)
+    data["follow_up_months"] = days_to_months(data["os_days"].astype("Float64"))
+    for column in ("bcr_abl1", "tp53_status", "ploidy_category"):
+        data[column] = data[column].fillna(NOT_EVALUATED)
+    untreated = ~data["treated"].astype(bool)
+    data["first_line_regimen_category"] = data["first_line_regimen_category"].where(~untreated, "untreated")
+    data["best_response"] = data["best_response"].where(~untreated, "untreated").fillna("not assessed")
+    data["hct"] = data["hct"].map({True: "yes", False: "no"})
+    out = data[list(PATIENT_TABLE_COLUMNS)].rename(columns=PATIENT_TABLE_COLUMNS)
+    for column in ("Latency (mo)", "Cumulative lenalidomide (mo)", "Follow-up (mo)"):
+        out[column] = out[column].astype(float).round(1)
+    return out.reset_index(drop=True)
+
+
+def patient_link_params(cohort_filter: CohortFilter, patient_id: str) -> list[tuple[str, str]]:
+    """URL parameters of the patient page for one patient under the current filters.
+
+    List-valued filters become repeated keys (`tp53=mutated&tp53=not evaluated`), exactly
+    what the sidebar reads back.
+
+    >>> patient_link_params(CohortFilter(tp53=("mutated", "wild-type"), age=(50, 70)), "S05")
+    [('patient', 'S05'), ('age', '50-70'), ('tp53', 'mutated'), ('tp53', 'wild-type')]
+    """
+    params: list[tuple[str, str]] = [("patient", str(patient_id))]
+    for key, value in cohort_filter.to_query_params().items():
+        if isinstance(value, str):
+            params.append((key, value))
+        else:
+            params.extend((key, str(v)) for v in value)
+    return params
