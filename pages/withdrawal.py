@@ -221,9 +221,17 @@ if len(with_stop) < len(overview):
 st.header("5. Patient pages")
 filter_params = f.to_query_params()
 labels = dict(zip(overview["patient_id"], overview["followed"]))
-linked = [p for p in order if p in labels]
-columns = st.columns(4)
-for i, pid in enumerate(linked):
-    columns[i % 4].page_link("pages/patient.py", label=f"{pid} · {labels[pid]}",
-                             icon=":material/person:",
-                             query_params={"patient": pid, **filter_params})
+no_series = {withdrawal.NO_SERIES_TREATED, withdrawal.NO_SERIES_UNTREATED}
+groups = {"With serial measurements (class under the rule)":
+          [p for p in order if p in labels and labels[p] not in no_series],
+          "Without serial measurements":
+          [p for p in order if p in labels and labels[p] in no_series]}
+for heading, pids in groups.items():
+    if not pids:
+        continue
+    st.markdown(f"**{heading}** ({len(pids)})")
+    columns = st.columns(6 if labels[pids[0]] in no_series else 4)
+    for i, pid in enumerate(pids):
+        label = pid if labels[pid] in no_series else f"{pid} · {labels[pid]}"
+        columns[i % len(columns)].page_link("pages/patient.py", label=label, icon=":material/person:",
+                                            query_params={"patient": pid, **filter_params})

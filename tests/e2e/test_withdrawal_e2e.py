@@ -44,6 +44,16 @@ def test_small_multiples_log_scale_from_the_url(app_url, page):
     chart.screenshot(path=str(screenshot(page, "withdrawal-facet-log").with_name("withdrawal-facet-chart.png")))
 
 
+def test_diagnosis_time_axis(app_url, page):
+    _open(page, f"{app_url}/withdrawal?wd_axis=diagnosis")
+    chart = page.locator("[data-testid='stVegaLiteChart']").first
+    chart.wait_for(timeout=60000)
+    page.wait_for_timeout(1500)
+    assert page.get_by_text("Since B-ALL diagnosis", exact=True).first.is_visible()
+    chart.screenshot(path=str(screenshot(page, "withdrawal-diagnosis-axis").with_name(
+        "withdrawal-diagnosis-axis-chart.png")))
+
+
 def test_changing_the_rule_updates_the_count_and_the_url(app_url, page):
     _open(page, f"{app_url}/withdrawal")
     box = page.get_by_label("Partial regression: reduction ≥ (%)")
