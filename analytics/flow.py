@@ -30,9 +30,9 @@ STAGES = {"regimen": "First-line regimen", "response": "Best response",
 RESPONSE_SHORT = {"CR": "CR", "CRi": "CRi", "PR": "PR", "refractory": "Refractory",
                   "not evaluable": "NE", NO_ASSESSMENT: "No assessment", "not treated": "Not treated"}
 HCT_LABELS = ("HCT", "no HCT")
-NODE_WIDTH = 0.5
+NODE_WIDTH = 0.6
 GAP = 1.2          # vertical gap between nodes, in patients
-PX_PER_PATIENT = 18
+PX_PER_PATIENT = 22
 _SAMPLES = 24
 
 

@@ -404,8 +404,12 @@ def group_rate_chart(comparison: GroupComparison) -> alt.LayerChart:
         color=color, tooltip=tooltip)
     point = alt.Chart(t).mark_point(filled=True, size=160).encode(x="pct:Q", y=y, color=color,
                                                                    tooltip=tooltip)
-    text = alt.Chart(t).mark_text(dy=-14, fontSize=15).encode(x="pct:Q", y=y, text="label:N")
-    return (rule + point + text).properties(height=max(120, 60 * len(t)), width="container",
+    # labels above the point, kept inside the plot: right-aligned near 100%, left-aligned otherwise
+    high = alt.Chart(t[t["pct"] > 50]).mark_text(dy=-15, dx=6, align="right", fontSize=15).encode(
+        x="pct:Q", y=y, text="label:N")
+    low = alt.Chart(t[~(t["pct"] > 50)]).mark_text(dy=-15, dx=-6, align="left", fontSize=15).encode(
+        x="pct:Q", y=y, text="label:N")
+    return (rule + point + high + low).properties(height=max(120, 60 * len(t)), width="container",
                                             title=f"CR/CRi by {comparison.label}")
 
 

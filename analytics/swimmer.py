@@ -184,7 +184,7 @@ def swimmer_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "
         x2="end_months:Q", y=y,
         color=alt.Color("phase:N", title="Phase", scale=alt.Scale(domain=list(PHASE_COLORS),
                                                                    range=list(PHASE_COLORS.values())),
-                        legend=alt.Legend(orient="top", columns=5)),
+                        legend=alt.Legend(orient="right", labelLimit=300)),
         tooltip=[alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("phase:N", title="Phase"),
                  alt.Tooltip("start_d:Q", title="from day"), alt.Tooltip("end_d:Q", title="to day"),
                  alt.Tooltip("regimen:N", title="First-line regimen"),
@@ -193,7 +193,7 @@ def swimmer_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "
                  alt.Tooltip("follow_up_months:Q", title="Follow-up (months)", format=".1f")])
     shape = alt.Shape("marker:N", title="Event", scale=alt.Scale(domain=list(MARKERS),
                                                                range=list(MARKERS.values())),
-                      legend=alt.Legend(orient="top", columns=6, symbolFillColor="#000000",
+                      legend=alt.Legend(orient="right", symbolFillColor="#000000",
                                         symbolStrokeColor="#000000", symbolSize=140))
     tip = [alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("marker:N", title="Event"),
            alt.Tooltip("day_i:Q", title="day"), alt.Tooltip("months:Q", title="months", format=".1f"),

@@ -73,10 +73,8 @@ if untreated.empty:
 else:
     st.caption("Not part of the response denominator. Why, where recorded: lenalidomide stop, serial "
                "measurements after withdrawal (d = day from B-ALL diagnosis), notes, death cause.")
-    st.dataframe(untreated.rename(columns={
-        "patient_id": "Patient", "age_at_ball_dx": "Age", "vital_status": "Vital status",
-        "why": "Course / reason recorded"})[["Patient", "Age", "Vital status", "Course / reason recorded"]],
-        hide_index=True, width="stretch")
+    st.markdown("\n".join(
+        f"- **{r.patient_id}** ({r.age_at_ball_dx} y, {r.vital_status}): {r.why}" for r in untreated.itertuples()))
 
 # --- 2. by group -------------------------------------------------------------------------------
 st.header("CR/CRi by group")
@@ -90,7 +88,7 @@ if summary.n_treated_assessed == 0:
     st.info("No treated patient with a response assessment in the selection: nothing to compare.")
 else:
     comp = response_by_group(f, group)
-    left, right = st.columns([3, 2])
+    left, right = st.columns([1, 1])
     with left:
         components.show_chart(response.group_rate_chart(comp))
     with right:
