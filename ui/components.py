@@ -26,6 +26,9 @@ def require_patients(n: int, what: str = "patients") -> None:
         st.stop()
 
 
-def show_chart(chart) -> None:
-    """Render an Altair chart built by `analytics` with the app's own theme (not Streamlit's)."""
-    st.altair_chart(chart, theme=None, use_container_width=True)
+def show_chart(chart, *, stretch: bool = True) -> None:
+    """Render an Altair chart built by `analytics` with the app's own theme (not Streamlit's).
+
+    `stretch=False` keeps the chart's own width (facets and aligned risk tables need it).
+    """
+    st.altair_chart(chart, theme=None, width="stretch" if stretch else "content")

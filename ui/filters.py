@@ -61,7 +61,7 @@ def sidebar_filters() -> CohortFilter:
         active = CohortFilter(**kwargs)
         n, total = count_patients(active), count_patients(CohortFilter())
         status.markdown(f"**{n} of {total} patients**")
-        if not active.is_empty() and st.button("Clear filters", use_container_width=True):
+        if not active.is_empty() and st.button("Clear filters", width="stretch"):
             for key in [k for k in st.session_state if str(k).startswith(_WIDGET)]:
                 del st.session_state[key]
             st.session_state["_filters_seeded"] = False
