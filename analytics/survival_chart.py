@@ -31,7 +31,9 @@ HEIGHT = 360
 
 def _color(groups: Sequence[str], title: str | None) -> alt.Color:
     return alt.Color("group:N", scale=alt.Scale(domain=list(groups), range=PALETTE[:len(groups)]),
-                     legend=alt.Legend(title=title, orient="top", direction="horizontal")
+                     legend=alt.Legend(title=title, orient="top", direction="horizontal",
+                                       symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1,
+                                       symbolSize=300, labelFontSize=BASE_FONT_SIZE)
                      if len(groups) > 1 else None)
 
 
@@ -57,7 +59,7 @@ def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_ti
               axis=alt.Axis(values=list(range(0, 101, 20))))
     layers = []
     if show_ci:
-        layers.append(base.mark_area(interpolate="step-after", opacity=0.15).encode(
+        layers.append(base.mark_area(interpolate="step-after", opacity=0.13).encode(
             x=x, y=alt.Y("lower_pct:Q", scale=alt.Scale(domain=[0, 100]), title=y_title),
             y2="upper_pct:Q", color=color))
     layers.append(base.mark_line(interpolate="step-after", strokeWidth=2.5).encode(
@@ -86,7 +88,7 @@ def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_ti
                               title=None)),
         y=alt.Y("row:N", sort=groups, title=None,
                 axis=alt.Axis(domain=False, ticks=False, grid=False, labelFontSize=BASE_FONT_SIZE,
-                              labelLimit=220)),
+                              labelLimit=220, labelPadding=22)),
         text="at_risk:Q", color=alt.Color("group:N", scale=alt.Scale(domain=groups,
                                                                       range=PALETTE[:len(groups)]),
                                            legend=None),
@@ -95,11 +97,14 @@ def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_ti
                                        fontWeight="normal", anchor="start"))
     title_params = alt.TitleParams(title, subtitle=subtitle or "", subtitleFontSize=BASE_FONT_SIZE - 1,
                                    subtitleColor="#444444")
-    return alt.vconcat(curve, table, spacing=14, title=title_params).resolve_scale(
+    # bounds="flush": sub-views are laid out by their plot areas only, so the left edge of the
+    # risk table's plot area is exactly under x = 0 of the curves whatever the label widths.
+    return alt.vconcat(curve, table, spacing=78, bounds="flush", title=title_params).resolve_scale(
         x="shared", color="shared")
 
 
-def cif_chart(cif: pd.DataFrame, *, title: str, subtitle: str | None = None) -> alt.Chart:
+def cif_chart(cif: pd.DataFrame, *, title: str, subtitle: str | None = None,
+              x_title: str = "Months") -> alt.Chart:
     """Cumulative incidence step curves (y in %, x in months), one colour per cause,
     dashed per group when grouped; 95% CI as bands."""
     data = cif.copy()
@@ -109,12 +114,13 @@ def cif_chart(cif: pd.DataFrame, *, title: str, subtitle: str | None = None) -> 
     max_months = float(data["time_months"].max()) if len(data) else 1.0
     ticks = month_ticks(max_months)
     x_scale = alt.Scale(domain=[0, max(ticks[-1], max_months)], nice=False)
-    x = alt.X("time_months:Q", scale=x_scale, axis=alt.Axis(values=ticks, title="Months", format="d"))
+    x = alt.X("time_months:Q", scale=x_scale, axis=alt.Axis(values=ticks, title=x_title, format="d"))
     ymax = max(20.0, math.ceil(float(np.nanmax(data["upper_pct"])) / 10) * 10) if len(data) else 100
     y_scale = alt.Scale(domain=[0, min(100.0, ymax)])
     causes = list(dict.fromkeys(data["cause"]))
     color = alt.Color("cause:N", scale=alt.Scale(domain=causes, range=[PALETTE[5], PALETTE[0]]),
-                      legend=alt.Legend(title=None, orient="top"))
+                      legend=alt.Legend(title=None, orient="top", symbolType="stroke",
+                                        symbolStrokeWidth=3, symbolOpacity=1, symbolSize=300))
     groups = list(dict.fromkeys(data["group"]))
     dash = alt.StrokeDash("group:N", legend=alt.Legend(title="Group", orient="top")
                           if len(groups) > 1 else None)
@@ -144,10 +150,14 @@ def forest_chart(table: pd.DataFrame, *, title: str) -> alt.Chart:
     lo = float(min(data["hr_lower"].min(), 0.5)) if len(data) else 0.1
     hi = float(max(data["hr_upper"].max(), 2.0)) if len(data) else 10
     x_scale = alt.Scale(type="log", domain=[lo / 1.2, hi * 1.2], nice=False)
+    x_ticks = [v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+               if lo / 1.2 <= v <= hi * 1.2]
     order = list(data["label"])
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=360, grid=False),
+              scale=alt.Scale(padding=0.5))
     rule = alt.Chart(data).mark_rule(strokeWidth=2, color=PALETTE[0]).encode(
-        x=alt.X("hr_lower:Q", scale=x_scale, title="Hazard ratio (95% CI, log scale)"),
+        x=alt.X("hr_lower:Q", scale=x_scale, title="Hazard ratio (95% CI, log scale)",
+                axis=alt.Axis(values=x_ticks, format="~g")),
         x2="hr_upper:Q", y=y)
     point = alt.Chart(data).mark_square(size=120, color=PALETTE[0]).encode(
         x=alt.X("hr:Q", scale=x_scale), y=y, tooltip=[
@@ -158,4 +168,4 @@ def forest_chart(table: pd.DataFrame, *, title: str) -> alt.Chart:
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4], color="#666666").encode(
         x=alt.X("x:Q", scale=x_scale))
     return alt.layer(one, rule, point).properties(
-        width=WIDTH - 200, height=max(40 * len(data), 80), title=title)
+        width=WIDTH - 260, height=max(60 * len(data), 120), title=title)

@@ -25,6 +25,13 @@ continuous_median = state.cached(survival.continuous_median)
 
 
 
+def show_figure(chart) -> None:
+    """KM figures are vconcat (curves + number-at-risk table) with a fixed plot width:
+    `components.show_chart` stretches each sub-view to the container width, which pushes the
+    y axis and risk-table labels out of view, so these keep their own size (same theme)."""
+    st.altair_chart(chart, theme=None, width="content")
+
+
 def _nonempty(values: list) -> list:
     if not values:
         raise ValueError("empty selection")
@@ -61,7 +68,7 @@ c2.selectbox("Time origin", list(survival.ORIGINS), key="origin", format_func=su
 c3.selectbox("Population", list(survival.POPULATIONS), key="population",
              format_func=survival.POPULATIONS.get)
 c4.selectbox("Group by", GROUP_CHOICES, key="group", format_func=GROUP_LABELS.get)
-d1, d2, d3, d4 = st.columns(4)
+d1, d2, d3, d4 = st.columns([2, 1, 1, 1])
 endpoint = st.session_state["endpoint"]
 efs_events = tuple(survival.ALL_EFS_EVENTS)
 if endpoint == "EFS":
@@ -127,7 +134,7 @@ with tab_km:
                                     y_title=f"{spec.endpoint_label().split(' (')[0]} (%)",
                                     x_title=f"Months from {survival.ORIGINS[spec.origin]}",
                                     subtitle=describe)
-    components.show_chart(chart)
+    show_figure(chart)
     st.dataframe(survival.summary_display(summary, milestones), hide_index=True)
     st.caption("Median and milestone 95% CIs: log(-log) Greenwood (lifelines). Median follow-up: "
                "reverse Kaplan-Meier. Months = days / 30.4375. NR = not reached.")
@@ -183,7 +190,7 @@ with tab_km:
             lm_subtitle = (f"Patients alive and event-free at day {landmark} (n = {lm_n}, "
                            f"{int(lm_summary['events'].sum())} events), grouped by HCT by then; "
                            f"time reset to the landmark")
-            components.show_chart(survival_chart.km_chart(
+            show_figure(survival_chart.km_chart(
                 lm_curves, lm_counts, title=f"Landmark analysis at day {landmark}: "
                                             f"{spec.endpoint_label()}",
                 group_title="HCT status at landmark", show_ci=show_ci,
@@ -241,7 +248,7 @@ with tab_cox:
             st.dataframe(shown[["model", "term", "HR (95% CI)", "p", "n", "events"]], hide_index=True)
             forest_source = res.multivariable if not res.multivariable.empty else res.univariable
             which = "multivariable" if not res.multivariable.empty else "univariable"
-            components.show_chart(survival_chart.forest_chart(
+            show_figure(survival_chart.forest_chart(
                 forest_source, title=f"{spec.endpoint_label()}: {which} hazard ratios "
                                      f"(n = {int(forest_source['n'].max())})"))
             if len(covariates) > 1 and not math.isnan(res.events_per_variable):
@@ -269,6 +276,7 @@ with tab_cr:
                "induction failure without a documented relapse count as non-relapse mortality.")
     components.show_chart(survival_chart.cif_chart(
         cif, title="Cumulative incidence of relapse and non-relapse mortality",
+        x_title=f"Months from {survival.ORIGINS[spec.origin]}",
         subtitle=describe.split("; n =")[0] + f"; n = {n_included}"))
     at = pd.concat([survival_cr.cif_at(cif, m) for m in milestones], ignore_index=True)
     at["CIF, % (95% CI)"] = [

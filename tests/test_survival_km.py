@@ -208,3 +208,21 @@ def test_summary_flags_groups_without_events_and_small_groups():
     assert "no events" in summary.loc["a", "note"]
     assert math.isinf(summary.loc["a", "median_days"])
     assert "only 2 patients" in summary.loc["b", "note"]
+
+
+def test_km_figure_has_aligned_risk_table(demo_db):
+    from analytics.survival_chart import km_chart
+    counts = km_counts(demo_db, CohortFilter(), SurvivalSpec(group="first_line_regimen_category"))
+    spec = km_chart(curves_from_counts(counts), counts, title="EFS").to_dict()
+    assert spec["bounds"] == "flush"  # plot areas aligned, not label boxes
+    assert spec["resolve"]["scale"]["x"] == "shared"
+    curve, table = spec["vconcat"]
+    table_x = table["encoding"]["x"]
+    curve_x = [layer["encoding"]["x"] for layer in curve["layer"]]
+    assert all(x["scale"] == table_x["scale"] for x in curve_x)
+    assert all(x["axis"]["values"] == table_x["axis"]["values"] for x in curve_x)
+    assert curve["width"] == table["width"]
+    # the table's numbers are the at-risk counts at those ticks
+    values = spec["datasets"]
+    risk = [rows for rows in values.values() if rows and "at_risk" in rows[0] and "row" in rows[0]][0]
+    assert {r["group"] for r in risk} == set(counts["group"])
