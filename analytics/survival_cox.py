@@ -21,7 +21,6 @@ import math
 import warnings
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
 from lifelines.statistics import proportional_hazard_test

@@ -24,7 +24,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from lifelines import CoxTimeVaryingFitter
 

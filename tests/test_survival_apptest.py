@@ -2,8 +2,6 @@
 sections, groups without events, URL options, downloads."""
 from __future__ import annotations
 
-import pytest
-
 from tests.apptest_helpers import EMPTY, FULL, SINGLE, all_text, run_page
 
 PAGE = "pages/survival.py"
@@ -31,6 +29,12 @@ def test_full_cohort_shows_km_summary_and_table():
     km = specs[0]
     assert "vconcat" in km and km["vconcat"][1]["title"]["text"] == "Number at risk"
     assert "Immortal-time bias" not in text
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download curve data (CSV)", "Download cumulative incidence data (CSV)",
+                      "Download per-patient table (CSV)"]
+    tooltip_fields = {t["field"] for layer in km["vconcat"][0]["layer"]
+                      for t in layer["encoding"].get("tooltip", [])}
+    assert {"time_months", "survival_pct", "at_risk"} <= tooltip_fields
 
 
 def test_empty_filter_says_so():

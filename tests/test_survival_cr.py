@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from lifelines import AalenJohansenFitter, KaplanMeierFitter
-from lifelines.datasets import load_waltons
+
 
 from analytics.filters import CohortFilter
 from analytics.survival import SurvivalSpec, patient_table
