@@ -103,3 +103,13 @@ def test_efs_definition_changes_events():
     assert not at.exception
     assert at.dataframe[0].value["Events"].tolist() == [10]
     assert at.multiselect(key="efs").value == ["relapse"]
+
+
+def test_population_leaving_nobody_and_bad_milestones_are_explained():
+    at = run_page(PAGE, {"treated": "no", "origin": "first_treatment"})
+    assert not at.exception
+    assert "no time origin (never treated)" in all_text(at)
+    at = run_page(PAGE, {"milestones": "soon, later"})
+    assert not at.exception
+    assert "Milestones must be 1 to 8 positive numbers" in all_text(at)
+    assert "12 months, % (95% CI)" in at.dataframe[0].value.columns
