@@ -168,4 +168,4 @@ def forest_chart(table: pd.DataFrame, *, title: str) -> alt.Chart:
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4], color="#666666").encode(
         x=alt.X("x:Q", scale=x_scale))
     return alt.layer(one, rule, point).properties(
-        width=WIDTH - 260, height=max(60 * len(data), 120), title=title)
+        width=WIDTH, height=max(70 * len(data), 140), title=title)
