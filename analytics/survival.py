@@ -385,7 +385,10 @@ def logrank_from_counts(counts: pd.DataFrame) -> LogRankResult:
 
     Same statistic as lifelines' `multivariate_logrank_test` (and `logrank_test` for k=2):
     U = O - E over the first k-1 groups, chi2 = U' V^-1 U with hypergeometric covariance V.
+    Patients "not evaluated" for the grouping attribute are drawn but never tested: an unknown
+    value is not a group to compare.
     """
+    counts = evaluated_only(counts)
     groups = _groups(counts)
     if len(groups) < 2:
         raise ValueError("a log-rank test needs at least two groups")
@@ -419,9 +422,14 @@ def logrank_from_counts(counts: pd.DataFrame) -> LogRankResult:
                          tuple(groups))
 
 
+def evaluated_only(counts: pd.DataFrame) -> pd.DataFrame:
+    """The counts without the "not evaluated" group (tests compare evaluated groups only)."""
+    return counts[counts["group"] != NOT_EVALUATED]
+
+
 def logrank(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec) -> LogRankResult | None:
-    """Log-rank test across the groups of `spec` (None when fewer than two groups)."""
-    counts = km_counts(db, cohort_filter, spec)
+    """Log-rank test across the evaluated groups of `spec` (None when fewer than two)."""
+    counts = evaluated_only(km_counts(db, cohort_filter, spec))
     if counts["group"].nunique() < 2 or counts["n_event"].sum() == 0:
         return None
     return logrank_from_counts(counts)
@@ -456,6 +464,7 @@ def pairwise_logrank(db: CohortDatabase, cohort_filter: CohortFilter, spec: Surv
 
 
 def pairwise_from_counts(counts: pd.DataFrame, correction: str = "holm") -> pd.DataFrame:
+    counts = evaluated_only(counts)
     groups = _groups(counts)
     rows = []
     for i, a in enumerate(groups):

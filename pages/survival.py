@@ -6,6 +6,7 @@ import streamlit as st
 
 from analytics import survival, survival_chart, survival_cox, survival_cr, survival_hct
 from analytics.cohort import count_patients
+from analytics.filters import NOT_EVALUATED
 from ui import components, state
 from ui.url import choice_parser, url_option
 from ui.routing import require_entrypoint
@@ -146,10 +147,13 @@ with tab_km:
         st.markdown(f"Median follow-up (reverse Kaplan-Meier, all analysed patients): "
                     f"**{fu:.1f} months**.")
     if group:
-        with_patients = summary[summary["n"] > 0]
+        with_patients = summary[(summary["n"] > 0) & (summary["group"] != NOT_EVALUATED)]
+        if (summary["group"] == NOT_EVALUATED).any():
+            st.caption(f"Patients '{NOT_EVALUATED}' for this attribute are drawn as their own curve "
+                       "but left out of every test.")
         if len(with_patients) < 2:
             st.info("Only one group has patients under these filters: no comparison is possible.")
-        elif events == 0:
+        elif with_patients["events"].sum() == 0:
             st.info("No events in any group: a log-rank test has nothing to compare.")
         else:
             lr = survival.logrank_from_counts(counts)

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+
+from analytics.filters import NOT_EVALUATED
 from hypothesis import given, settings, strategies as st
 from lifelines import KaplanMeierFitter
 from lifelines.datasets import load_rossi, load_waltons
@@ -178,8 +180,9 @@ def test_demo_aggregated_path_matches_lifelines_on_patient_rows(demo_db, spec):
     for group, sub in rows.groupby("group"):
         raw = KaplanMeierFitter().fit(sub["time_days"].astype(float), sub["event"])
         assert_same_km(raw, fit_km(counts[counts["group"] == group]))
-    if rows["group"].nunique() > 1:
-        ref = multivariate_logrank_test(rows["time_days"].astype(float), rows["group"], rows["event"])
+    tested = rows[rows["group"] != NOT_EVALUATED]  # unknown values are drawn, never tested
+    if tested["group"].nunique() > 1:
+        ref = multivariate_logrank_test(tested["time_days"].astype(float), tested["group"], tested["event"])
         ours = logrank(demo_db, CohortFilter(), spec)
         assert ours.statistic == pytest.approx(ref.test_statistic, abs=TOL)
         assert ours.p_value == pytest.approx(ref.p_value, abs=TOL)
@@ -226,3 +229,17 @@ def test_km_figure_has_aligned_risk_table(demo_db):
     values = spec["datasets"]
     risk = [rows for rows in values.values() if rows and "at_risk" in rows[0] and "row" in rows[0]][0]
     assert {r["group"] for r in risk} == set(counts["group"])
+
+
+def test_not_evaluated_group_is_drawn_but_never_tested(demo_db):
+    from analytics.filters import CohortFilter, NOT_EVALUATED
+    from analytics.survival import SurvivalSpec, km_counts, logrank, logrank_from_counts, pairwise_from_counts
+    spec = SurvivalSpec(endpoint="OS", group="tp53_status")
+    counts = km_counts(demo_db, CohortFilter(), spec)
+    assert NOT_EVALUATED in set(counts["group"])
+    result = logrank(demo_db, CohortFilter(), spec)
+    assert set(result.groups) == {"mutated", "wild-type"}
+    evaluated = counts[counts["group"] != NOT_EVALUATED]
+    assert result.statistic == logrank_from_counts(evaluated).statistic
+    pairs = pairwise_from_counts(counts)
+    assert NOT_EVALUATED not in set(pairs["group A"]) | set(pairs["group B"])
