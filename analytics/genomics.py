@@ -255,7 +255,7 @@ _CLINICAL_ORDER = {
 _CLINICAL_COLORS = {
     "Age group": ["#C6DBEF", "#6BAED6", "#08519C"],
     "Best response": [PALETTE[2], PALETTE[4], PALETTE[1], PALETTE[5], "#999999", NOT_EVALUATED_COLOR,
-                      "#FFFFFF"],
+                      "#E3CBA0"],
     "Allogeneic HCT": [PALETTE[3], NEGATIVE_COLOR],
     "EFS": [PALETTE[7], NEGATIVE_COLOR],
 }
@@ -296,7 +296,7 @@ def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
 
 
 def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
-                    cell: int = 26) -> alt.VConcatChart:
+                    cell: int = 24) -> alt.VConcatChart:
     """Oncoprint: patients as columns (in `oncoprint_order`), clinical tracks, ploidy, alterations.
 
     'Not evaluated' cells are grey with a diagonal mark; 'no alteration' cells are near white.
@@ -305,15 +305,13 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     patients = _patients(db, cohort_filter).set_index("patient_id")
     karyo = {pid: (patients.at[pid, "karyotype_iscn"] if pd.notna(patients.at[pid, "karyotype_iscn"])
                    else "none recorded") for pid in order}
-    width = max(cell * len(order), 120)
+    width = max(min(cell * len(order), 660), 120)
     x_top = alt.X("patient_id:N", sort=order, title=None,
                   axis=alt.Axis(orient="top", labelAngle=-90, labelFontSize=13, ticks=False, domain=False,
                                 grid=False))
     x_hidden = alt.X("patient_id:N", sort=order, title=None, axis=None)
     y_axis = alt.Axis(labelFontSize=14, labelLimit=200, ticks=False, domain=False, grid=False, title=None)
     stroke = dict(stroke="white", strokeWidth=1.5)
-    legend = dict(orient="right", labelFontSize=13, titleFontSize=13, symbolSize=180, symbolType="square",
-                  symbolStrokeColor="#999999", symbolStrokeWidth=0.5)
 
     charts = []
     tracks = clinical_tracks(db, cohort_filter)
@@ -332,7 +330,7 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
             x=x_top if i == 0 else x_hidden,
             y=alt.Y("track:N", axis=y_axis),
             color=alt.Color("value:N", scale=alt.Scale(domain=domain, range=rng),
-                            legend=alt.Legend(title=name, **legend)),
+                            legend=None),
             tooltip=[alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("track:N", title="Track"),
                      alt.Tooltip("value:N", title="Value")],
         ).properties(width=width, height=cell))
@@ -345,13 +343,16 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
         "modal": p["modal_chromosome_number"].map(lambda v: "" if pd.isna(v) else str(int(v))),
         "karyotype": p["patient_id"].map(karyo)})
     pdomain = [c for c in PLOIDY_ORDER + [NOT_EVALUATED] if c in set(ploidy["value"])]
-    charts.append(alt.Chart(ploidy).mark_rect(**stroke).encode(
+    ploidy_chart = alt.Chart(ploidy).mark_rect(**stroke).encode(
         x=x_hidden, y=alt.Y("track:N", axis=y_axis),
         color=alt.Color("value:N", scale=alt.Scale(domain=pdomain, range=[PLOIDY_COLORS[c] for c in pdomain]),
-                        legend=alt.Legend(title="Ploidy", **legend)),
+                        legend=None),
         tooltip=[alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("value:N", title="Ploidy"),
                  alt.Tooltip("modal:N", title="Modal number"), alt.Tooltip("karyotype:N", title="Karyotype")],
-    ).properties(width=width, height=cell))
+    )
+    ploidy_hatch = alt.Chart(ploidy).transform_filter(alt.datum.value == NOT_EVALUATED).mark_text(
+        text="╱", fontSize=cell - 6, color="#7A7A7A").encode(x=x_hidden, y=alt.Y("track:N", axis=y_axis))
+    charts.append((ploidy_chart + ploidy_hatch).properties(width=width, height=cell))
 
     # Alteration rows (mutations, ploidy classes, fusion, structural) on one shared colour scale.
     m = feature_matrix(db, cohort_filter)
@@ -369,7 +370,7 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     rects = base.mark_rect(**stroke).encode(
         x=x_hidden, y=y_rows,
         color=alt.Color("value:N", scale=alt.Scale(domain=adomain, range=[ALTERATION_COLORS[v] for v in adomain]),
-                        legend=alt.Legend(title="Alteration", **legend)),
+                        legend=None),
         tooltip=tip)
     hatch = base.transform_filter(alt.datum.status == NOT_EVALUATED).mark_text(
         text="╱", fontSize=cell - 6, color="#7A7A7A").encode(x=x_hidden, y=y_rows, tooltip=tip)
@@ -377,11 +378,49 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
         fontSize=11, color="white", fontWeight="bold").encode(x=x_hidden, y=y_rows, text="vaf_text:N",
                                                               tooltip=tip)
     charts.append((rects + hatch + vaf).properties(width=width, height=cell * len(rows)))
-    ploidy_hatch_rows = None  # noqa: F841  (ploidy not-evaluated cells are grey, legend says so)
-    return alt.vconcat(*charts, spacing=2).resolve_scale(color="independent").properties(
+    key = _oncoprint_key(tracks, ploidy, m)
+    return alt.vconcat(*charts, key, spacing=2).resolve_scale(color="independent").properties(
         title=alt.TitleParams(
             f"Oncoprint: {len(order)} patients (columns). Grey ╱ = not evaluated; "
             "near white = evaluated, no alteration; numbers = VAF %", fontSize=16))
+
+
+def _oncoprint_key(tracks: pd.DataFrame, ploidy: pd.DataFrame, alterations: pd.DataFrame) -> alt.LayerChart:
+    """Colour key under the grid: one line per track, swatch + value (only values present)."""
+    lines: list[tuple[str, list[tuple[str, str]]]] = []
+    for name in CLINICAL_TRACKS:
+        present = set(tracks.loc[tracks["track"] == name, "value"])
+        if name in _CLINICAL_ORDER:
+            full = _CLINICAL_ORDER[name]
+            items = [(v, _CLINICAL_COLORS[name][full.index(v)]) for v in full if v in present]
+        else:
+            values = sorted(present)
+            rng = PALETTE[4:4 + len(values)] if len(values) <= 4 else PALETTE[:len(values)]
+            items = list(zip(values, rng))
+        lines.append((name, items))
+    lines.append(("Ploidy category", [(c, PLOIDY_COLORS[c]) for c in PLOIDY_ORDER + [NOT_EVALUATED]
+                                      if c in set(ploidy["value"])]))
+    lines.append(("Alterations", [(v, ALTERATION_COLORS[v]) for v in ALTERATION_COLORS
+                                  if v in set(alterations["value"])]))
+    rows = []
+    for i, (name, items) in enumerate(lines):
+        x = 0
+        for value, color in items:
+            rows.append(dict(line=i, track=name, value=value, color=color, x=x + 12,
+                             hatch="╱" if value == NOT_EVALUATED else ""))
+            x += 34 + 8 * len(value)
+    key = pd.DataFrame(rows)
+    y = alt.Y("track:N", sort=[n for n, _ in lines], title=None,
+              axis=alt.Axis(labelFontSize=13, ticks=False, domain=False, grid=False, labelFontWeight="bold",
+                            labelLimit=200, labelPadding=6))
+    x = alt.X("x:Q", scale=alt.Scale(domain=[0, 660], nice=False), axis=None)
+    base = alt.Chart(key)
+    swatch = base.mark_square(size=200, stroke="#888888", strokeWidth=0.6).encode(
+        x=x, y=y, color=alt.Color("color:N", scale=None))
+    hatch = base.mark_text(fontSize=14, color="#7A7A7A").encode(x=x, y=y, text="hatch:N")
+    label = base.mark_text(align="left", dx=11, fontSize=13).encode(x=x, y=y, text="value:N")
+    return (swatch + hatch + label).properties(width=660, height=22 * len(lines),
+                                               title=alt.TitleParams("Key", fontSize=14))
 
 
 # --------------------------------------------------------------------------------------------

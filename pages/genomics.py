@@ -84,7 +84,9 @@ with tab_onco:
     sort_by = st.selectbox("Sort patients by", options, key="onco_sort",
                            help="Altered first, then no alteration, then not evaluated; ties keep the "
                                 "app-wide patient order.")
-    components.show_chart(oncoprint(f, sort_by))
+    # Fixed cell size: stretching a concatenated grid to the container pushes the columns past
+    # the edge, so this one chart is drawn at its own width (still with the app's theme).
+    st.altair_chart(oncoprint(f, sort_by), theme=None, width="content")
     st.caption("Columns are patients. Grey with ╱ = not evaluated (no test); near white = tested, no "
                "alteration. Numbers in mutation cells are the VAF in %. Hover a cell for protein change, "
                "VAF and karyotype.")
@@ -216,9 +218,8 @@ with tab_mut:
 # ---------------------------------------------------------------------------------------------
 st.divider()
 st.markdown("**Use a genomic feature as the group on other pages** (keeps the current cohort filters):")
-link_cols = st.columns(len(genomics.GROUP_COLUMNS) * 2)
-i = 0
-for label, column in genomics.GROUP_COLUMNS.items():
+link_cols = st.columns(len(genomics.GROUP_COLUMNS))
+for i, (label, column) in enumerate(genomics.GROUP_COLUMNS.items()):
     for target, title in (("pages/survival.py", "Survival"), ("pages/response.py", "Response")):
         params = {"group": column, **f.to_query_params()}
         try:
@@ -226,4 +227,3 @@ for label, column in genomics.GROUP_COLUMNS.items():
                                    icon=":material/arrow_forward:")
         except Exception:  # noqa: BLE001  (target page not part of this app build yet)
             link_cols[i].caption(f"{title} page not available: {title} by {label}")
-        i += 1

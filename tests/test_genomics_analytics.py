@@ -74,12 +74,12 @@ def test_oncoprint_default_order_is_the_cohort_order(demo_db):
                                      "BCR::ABL1", "t(9;22)"])
 def test_oncoprint_builds_for_every_sort(demo_db, sort_by):
     spec = genomics.oncoprint_chart(demo_db, FULL, sort_by).to_dict()
-    assert len(spec["vconcat"]) == len(genomics.CLINICAL_TRACKS) + 2
+    assert len(spec["vconcat"]) == len(genomics.CLINICAL_TRACKS) + 3   # tracks, ploidy, alterations, key
 
 
 def test_oncoprint_not_evaluated_differs_from_no_alteration(demo_db):
     spec = genomics.oncoprint_chart(demo_db, FULL).to_dict()
-    scale = spec["vconcat"][-1]["layer"][0]["encoding"]["color"]["scale"]
+    scale = spec["vconcat"][-2]["layer"][0]["encoding"]["color"]["scale"]
     colors = dict(zip(scale["domain"], scale["range"]))
     assert colors["not evaluated"] != colors["no alteration"]
 
