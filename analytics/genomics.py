@@ -473,8 +473,9 @@ def cooccurrence_matrix(db: CohortDatabase, cohort_filter: CohortFilter, min_eva
     df = pd.DataFrame(rows, columns=["feature_a", "feature_b", "n", "both", "a_only", "b_only", "neither",
                                      "odds_ratio", "ci_low", "ci_high", "p_value"])
     df["q_value"] = benjamini_hochberg(df["p_value"].tolist()) if len(df) else []
-    df["tendency"] = np.where(df["odds_ratio"] > 1, "co-occurrence",
-                              np.where(df["odds_ratio"] < 1, "mutual exclusivity", "none"))
+    # Direction of the estimate only; significance is read from p and q.
+    df["tendency"] = np.where(df["odds_ratio"] > 1, "towards co-occurrence",
+                              np.where(df["odds_ratio"] < 1, "towards exclusivity", "none"))
     return df
 
 
@@ -497,16 +498,17 @@ def cooccurrence_heatmap(pairs: pd.DataFrame) -> alt.Chart:
            alt.Tooltip("p_value:Q", title="Fisher p", format=".3g"),
            alt.Tooltip("q_value:Q", title="BH q", format=".3g")]
     base = alt.Chart(d).encode(
-        x=alt.X("feature_a:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40, labelFontSize=14)),
-        y=alt.Y("feature_b:N", sort=order, title=None, axis=alt.Axis(labelFontSize=14)), tooltip=tip)
+        x=alt.X("feature_a:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40, labelFontSize=14, grid=False)),
+        y=alt.Y("feature_b:N", sort=order, title=None, axis=alt.Axis(labelFontSize=14, grid=False)), tooltip=tip)
     rect = base.mark_rect(stroke="white").encode(color=alt.Color(
         "log2_or:Q", scale=alt.Scale(scheme="blueorange", domain=[-5, 5]),
         legend=alt.Legend(title="log2 odds ratio (capped ±5)", orient="right", gradientLength=200)))
-    text = base.mark_text(fontSize=12, lineBreak="\n").encode(
-        text=alt.Text("label:N"), color=alt.value("black")).transform_calculate(
-        label="datum.or_text + '\\n' + datum.q_text")
-    size = max(60, 70)
-    return (rect + text).properties(width=size * len(order), height=size * len(order))
+    ink = alt.condition("abs(datum.log2_or) > 2.5", alt.value("white"), alt.value("black"))
+    or_label = base.mark_text(fontSize=14, dy=-9).encode(text=alt.Text("or_label:N"), color=ink).transform_calculate(
+        or_label="'OR ' + datum.or_text")
+    q_label = base.mark_text(fontSize=13, dy=9).encode(text="q_text:N", color=ink)
+    size = 64
+    return (rect + or_label + q_label).properties(width=size * len(order), height=size * len(order))
 
 
 # --------------------------------------------------------------------------------------------
@@ -630,12 +632,11 @@ def vaf_chart(variants: pd.DataFrame) -> alt.Chart:
     return alt.Chart(d).mark_circle(size=220, opacity=0.9, stroke="black", strokeWidth=0.5).encode(
         x=alt.X("vaf_pct:Q", scale=alt.Scale(domain=[0, 100]), title="Variant allele fraction (%)"),
         y=alt.Y("gene:N", title=None, axis=alt.Axis(labelFontSize=15)),
-        yOffset=alt.YOffset("jitter:Q"),
         color=alt.Color("class_group:N", scale=alt.Scale(domain=classes, range=[ALTERATION_COLORS[c] for c in classes]),
-                        legend=alt.Legend(title="Variant class")),
+                        legend=alt.Legend(title="Variant class", orient="right")),
         tooltip=[alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("protein_change:N", title="Protein"),
                  alt.Tooltip("variant_class:N", title="Class"), alt.Tooltip("vaf_pct:Q", title="VAF %", format=".0f")],
-    ).transform_calculate(jitter="(random() - 0.5) * 20").properties(height=max(90, 60 * d["gene"].nunique()))
+    ).properties(height=max(140, 70 * d["gene"].nunique()))
 
 
 def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
@@ -649,7 +650,7 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
     classes = [c for c in ALTERATION_COLORS if c in set(counts["class_group"])]
     x = alt.X("position:Q", scale=alt.Scale(domain=[0, TP53_LENGTH], nice=False),
               title=f"TP53 amino-acid position (1-{TP53_LENGTH})")
-    top = max(3, int(counts["n"].max()) + 1) if len(counts) else 3
+    top = max(4, int(counts["n"].max()) + 3) if len(counts) else 4
     sticks = alt.Chart(counts).mark_rule(strokeWidth=2, color="#555555").encode(
         x=x, y=alt.Y("zero:Q", scale=alt.Scale(domain=[-0.6, top]), title="Patients",
                      axis=alt.Axis(tickMinStep=1, values=list(range(0, top + 1)))), y2="n:Q"
@@ -660,7 +661,7 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
                         legend=alt.Legend(title="Variant class")),
         tooltip=[alt.Tooltip("proteins:N", title="Protein change"), alt.Tooltip("position:Q", title="Position"),
                  alt.Tooltip("n:Q", title="Patients"), alt.Tooltip("patients:N", title="Patient ids")])
-    labels = alt.Chart(counts).mark_text(dy=-18, fontSize=12, angle=0).encode(
+    labels = alt.Chart(counts).mark_text(dx=8, dy=-10, fontSize=13, angle=315, align="left").encode(
         x="position:Q", y="n:Q", text="proteins:N")
     domains = pd.DataFrame([dict(domain=n, start=s, end=e, mid=(s + e) / 2) for n, s, e in TP53_DOMAINS])
     dom = alt.Chart(domains).mark_rect(color=PALETTE[4], opacity=0.55).encode(
@@ -668,7 +669,7 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
         tooltip=[alt.Tooltip("domain:N", title="Domain"), alt.Tooltip("start:Q"), alt.Tooltip("end:Q")])
     dom_text = alt.Chart(domains).mark_text(fontSize=12, baseline="middle").encode(
         x="mid:Q", y=alt.datum(-0.33), text="domain:N")
-    return (dom + dom_text + sticks + heads + labels).properties(height=280)
+    return (dom + dom_text + sticks + heads + labels).properties(height=340)
 
 
 def safe_csv(df: pd.DataFrame) -> bytes:

@@ -135,7 +135,7 @@ with tab_co:
                             "ci", "p_value", "q_value", "tendency"]].rename(columns={
             "feature_a": "A", "feature_b": "B", "n": "Evaluable for both", "both": "Both", "a_only": "A only",
             "b_only": "B only", "neither": "Neither", "odds_ratio": "OR (cond. MLE)", "ci": "95% CI",
-            "p_value": "Fisher p", "q_value": "BH q", "tendency": "Tendency"}),
+            "p_value": "Fisher p", "q_value": "BH q", "tendency": "Direction of OR"}),
             hide_index=True, width="stretch",
             column_config={"Fisher p": st.column_config.NumberColumn(format="%.3g"),
                            "BH q": st.column_config.NumberColumn(format="%.3g")})
