@@ -86,7 +86,7 @@ with tab_onco:
                                 "app-wide patient order.")
     # Fixed cell size: stretching a concatenated grid to the container pushes the columns past
     # the edge, so this one chart is drawn at its own width (still with the app's theme).
-    st.altair_chart(oncoprint(f, sort_by), theme=None, width="content")
+    components.show_chart(oncoprint(f, sort_by), stretch=False)
     st.caption("Columns are patients. Grey with ╱ = not evaluated (no test); near white = tested, no "
                "alteration. Numbers in mutation cells are the VAF in %. Hover a cell for protein change, "
                "VAF and karyotype.")

@@ -26,13 +26,6 @@ continuous_median = state.cached(survival.continuous_median)
 
 
 
-def show_figure(chart) -> None:
-    """KM figures are vconcat (curves + number-at-risk table) with a fixed plot width:
-    `components.show_chart` stretches each sub-view to the container width, which pushes the
-    y axis and risk-table labels out of view, so these keep their own size (same theme)."""
-    st.altair_chart(chart, theme=None, width="content")
-
-
 def _nonempty(values: list) -> list:
     if not values:
         raise ValueError("empty selection")
@@ -135,7 +128,7 @@ with tab_km:
                                     y_title=f"{spec.endpoint_label().split(' (')[0]} (%)",
                                     x_title=f"Months from {survival.ORIGINS[spec.origin]}",
                                     subtitle=describe)
-    show_figure(chart)
+    components.show_chart(chart, stretch=False)
     st.dataframe(survival.summary_display(summary, milestones), hide_index=True)
     st.caption("Median and milestone 95% CIs: log(-log) Greenwood (lifelines). Median follow-up: "
                "reverse Kaplan-Meier. Months = days / 30.4375. NR = not reached.")
@@ -194,7 +187,7 @@ with tab_km:
             lm_subtitle = (f"Patients alive and event-free at day {landmark} (n = {lm_n}, "
                            f"{int(lm_summary['events'].sum())} events), grouped by HCT by then; "
                            f"time reset to the landmark")
-            show_figure(survival_chart.km_chart(
+            components.show_chart(stretch=False, chart=survival_chart.km_chart(
                 lm_curves, lm_counts, title=f"Landmark analysis at day {landmark}: "
                                             f"{spec.endpoint_label()}",
                 group_title="HCT status at landmark", show_ci=show_ci,
@@ -252,7 +245,7 @@ with tab_cox:
             st.dataframe(shown[["model", "term", "HR (95% CI)", "p", "n", "events"]], hide_index=True)
             forest_source = res.multivariable if not res.multivariable.empty else res.univariable
             which = "multivariable" if not res.multivariable.empty else "univariable"
-            show_figure(survival_chart.forest_chart(
+            components.show_chart(stretch=False, chart=survival_chart.forest_chart(
                 forest_source, title=f"{spec.endpoint_label()}: {which} hazard ratios "
                                      f"(n = {int(forest_source['n'].max())})"))
             if len(covariates) > 1 and not math.isnan(res.events_per_variable):
