@@ -162,10 +162,11 @@ def table_one(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
                          "evaluable": total, "not_evaluated": 0, "display": str(total)}]
     for spec in CONTINUOUS:
         stats = summarise_continuous(data[spec.key], spec.decimals)
-        rows.append({"characteristic": spec.label, "level": f"median (range), {spec.unit}",
+        rows.append({"characteristic": f"{spec.label}, {spec.unit}", "level": "median (range)",
                      "kind": "continuous", "unit": spec.unit, **stats})
         if stats["not_evaluated"]:
-            rows.append({"characteristic": spec.label, "level": NOT_EVALUATED, "kind": "not evaluated",
+            rows.append({"characteristic": f"{spec.label}, {spec.unit}", "level": NOT_EVALUATED,
+                         "kind": "not evaluated",
                          "n": stats["not_evaluated"], "evaluable": stats["evaluable"],
                          "not_evaluated": stats["not_evaluated"],
                          "display": f"{stats['not_evaluated']} (not in median)"})
@@ -192,8 +193,8 @@ def table_one_display(t1: pd.DataFrame) -> pd.DataFrame:
 
 # --- distributions ------------------------------------------------------------------------------
 EXPOSURE_MEASURES = {
-    "latency_months": "Latency from first lenalidomide exposure to B-ALL diagnosis",
-    "cumulative_months": "Cumulative lenalidomide exposure before B-ALL diagnosis",
+    "latency_months": "Latency from first lenalidomide to B-ALL",
+    "cumulative_months": "Cumulative lenalidomide before B-ALL",
 }
 
 
@@ -238,15 +239,15 @@ def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerC
     top = max(4, int(data["level"].max()) + 1) if len(data) else 4
     title = alt.TitleParams(
         EXPOSURE_MEASURES[measure],
-        subtitle=[f"n = {len(data)} patients" + (f" ({n_missing} not evaluated)" if n_missing else "")
-                  + f"; median {median:.1f} months (dashed line); one dot per patient"],
+        subtitle=[f"n = {len(data)} patients, one dot each" + (f" ({n_missing} not evaluated)" if n_missing else ""),
+                  f"median {median:.1f} months (dashed line)"],
         subtitleFontSize=theme.BASE_FONT_SIZE, subtitleColor="#333333")
     x = alt.X("months:Q", title="Months (days / 30.4375)",
               scale=alt.Scale(domain=[0, high], nice=False), axis=alt.Axis(values=list(range(0, int(high) + 1, 12))))
     dots = alt.Chart(data).mark_circle(size=150, opacity=0.9, color=theme.PALETTE[0],
                                        stroke="white", strokeWidth=1).encode(
         x=x,
-        y=alt.Y("level:Q", title="Patients", scale=alt.Scale(domain=[0, top]),
+        y=alt.Y("level:Q", title="Patients (stacked)", scale=alt.Scale(domain=[0, top]),
                 axis=alt.Axis(tickMinStep=1, format="d", values=list(range(0, top + 1)))),
         tooltip=[alt.Tooltip("patient_id:N", title="Patient"),
                  alt.Tooltip("months:Q", title="Months", format=".1f")])

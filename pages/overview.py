@@ -18,7 +18,7 @@ patients = patient_table(cohort_filter)
 components.require_patients(len(patients))
 st.caption(f"{len(patients)} patients · filters: {cohort_filter.describe()}")
 
-left, right = st.columns([11, 10], gap="large")
+left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Table 1")
     t1 = table_one(cohort_filter)
@@ -50,6 +50,10 @@ rows = selection.selection.rows if selection is not None else []
 if rows:
     patient_id = str(patients.iloc[rows[0]]["Patient"])
     st.session_state["patient"] = patient_id  # the patient page's select box follows the click
+    # st.switch_page drops every widget state (Streamlit clears them on a page change it did not
+    # get from the browser), the sidebar filters included: have the sidebar re-seed them from
+    # the URL, which carries the same filters (see the report: ui/filters.py should do this itself).
+    st.session_state["_filters_seeded"] = False
     st.switch_page("pages/patient.py",
                    query_params=overview.patient_link_params(cohort_filter, patient_id))
 st.download_button("Download patient table (CSV)", safe_csv(patients), file_name="patients.csv",

@@ -65,10 +65,10 @@ def test_tp53_not_evaluated_is_not_negative(t1, raw):
 
 def test_continuous_median_and_range_match_statistics_module(t1, raw):
     expected = {
-        "Age at B-ALL diagnosis": raw.age_at_ball_dx,
-        "Latency, first lenalidomide exposure to B-ALL": raw.latency_days / DAYS_PER_MONTH,
-        "Cumulative lenalidomide exposure before B-ALL": raw.len_cumulative_days / DAYS_PER_MONTH,
-        "WBC at diagnosis": raw.wbc_k_per_ul,
+        "Age at B-ALL diagnosis, years": raw.age_at_ball_dx,
+        "Latency, first lenalidomide exposure to B-ALL, months": raw.latency_days / DAYS_PER_MONTH,
+        "Cumulative lenalidomide exposure before B-ALL, months": raw.len_cumulative_days / DAYS_PER_MONTH,
+        "WBC at diagnosis, ×10³/µL": raw.wbc_k_per_ul,
     }
     for label, series in expected.items():
         values = [float(v) for v in series.dropna()]
@@ -156,7 +156,7 @@ def test_dot_plot_shows_every_patient_and_the_median(demo_db, measure):
     dots = spec["datasets"][spec["layer"][0]["data"]["name"]]
     assert len(dots) == len(values)
     median = float(values[measure].median())
-    assert f"median {median:.1f}" in spec["title"]["subtitle"][0]
+    assert f"median {median:.1f}" in spec["title"]["subtitle"][1]
     assert f"n = {len(values)}" in spec["title"]["subtitle"][0]
 
 

@@ -24,21 +24,21 @@ def test_f1_thirty_two_patients_from_two_institutions(demo_file_db):
 
 
 def test_f4_latency_median_54_months_range_5_to_119(demo_file_db):
-    latency = _continuous(_table_one(demo_file_db), "Latency, first lenalidomide exposure to B-ALL")
+    latency = _continuous(_table_one(demo_file_db), "Latency, first lenalidomide exposure to B-ALL, months")
     assert latency.unit == "months"
     assert (round(latency["median"]), round(latency["min"]), round(latency["max"])) == (54, 5, 119)
     assert latency.evaluable == 32
 
 
 def test_f5_cumulative_exposure_median_42_months_range_2_to_114(demo_file_db):
-    exposure = _continuous(_table_one(demo_file_db), "Cumulative lenalidomide exposure before B-ALL")
+    exposure = _continuous(_table_one(demo_file_db), "Cumulative lenalidomide exposure before B-ALL, months")
     assert exposure.unit == "months"
     assert (round(exposure["median"]), round(exposure["min"]), round(exposure["max"])) == (42, 2, 114)
     assert exposure.evaluable == 32
 
 
 def test_f8_median_age_at_ball_diagnosis_65(demo_file_db):
-    age = _continuous(_table_one(demo_file_db), "Age at B-ALL diagnosis")
+    age = _continuous(_table_one(demo_file_db), "Age at B-ALL diagnosis, years")
     assert round(age["median"]) == 65
     assert age.evaluable == 32
 
@@ -46,7 +46,7 @@ def test_f8_median_age_at_ball_diagnosis_65(demo_file_db):
 def test_f4_f5_dot_plots_show_the_same_medians_as_table_one(demo_file_db):
     t1 = _table_one(demo_file_db)
     values = overview.exposure_values(demo_file_db, CohortFilter())
-    for measure, label in (("latency_months", "Latency, first lenalidomide exposure to B-ALL"),
-                           ("cumulative_months", "Cumulative lenalidomide exposure before B-ALL")):
-        subtitle = overview.dot_plot(values, measure).to_dict()["title"]["subtitle"][0]
+    for measure, label in (("latency_months", "Latency, first lenalidomide exposure to B-ALL, months"),
+                           ("cumulative_months", "Cumulative lenalidomide exposure before B-ALL, months")):
+        subtitle = overview.dot_plot(values, measure).to_dict()["title"]["subtitle"][1]
         assert f"median {_continuous(t1, label)['median']:.1f}" in subtitle
