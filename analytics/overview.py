@@ -247,8 +247,7 @@ def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerC
     dots = alt.Chart(data).mark_circle(size=150, opacity=0.9, color=theme.PALETTE[0],
                                        stroke="white", strokeWidth=1).encode(
         x=x,
-        y=alt.Y("level:Q", title="Patients (stacked)", scale=alt.Scale(domain=[0, top]),
-                axis=alt.Axis(tickMinStep=1, format="d", values=list(range(0, top + 1)))),
+        y=alt.Y("level:Q", title=None, scale=alt.Scale(domain=[0, top]), axis=None),  # stacking only
         tooltip=[alt.Tooltip("patient_id:N", title="Patient"),
                  alt.Tooltip("months:Q", title="Months", format=".1f")])
     rule_data = pd.DataFrame({"months": [median], "label": [f"median {median:.1f}"]})

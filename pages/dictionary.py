@@ -36,6 +36,13 @@ if shown.empty:
     st.stop()
 st.caption(f"{len(shown)} of {len(table)} columns shown" + (f" (search: '{query}')" if query else ""))
 
+def _md(text: str) -> str:
+    """st.table renders cells as Markdown: escape it ('>= 1' would become a quote block)."""
+    for char in "\\`*_[]<>#+-!|~":
+        text = str(text).replace(char, "\\" + char)
+    return text
+
+
 HEADERS = {"column": "Column", "type": "Type", "description": "Description",
            "allowed_values": "Allowed values", "unit": "Unit"}
 relations = list(dictionary.RELATIONS) + sorted(set(shown["relation"]) - set(dictionary.RELATIONS))
@@ -47,4 +54,6 @@ for relation in relations:
     if relation in dictionary.RELATIONS:
         st.caption(dictionary.RELATIONS[relation])
     # A static table wraps long descriptions (an interactive grid would cut them off).
-    st.table(rows.drop(columns="relation").rename(columns=HEADERS).set_index("Column"))
+    cells = rows.drop(columns="relation")
+    cells[["description", "allowed_values", "unit"]] = cells[["description", "allowed_values", "unit"]].map(_md)
+    st.table(cells.rename(columns=HEADERS).set_index("Column"))

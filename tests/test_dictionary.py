@@ -90,3 +90,30 @@ def test_no_exported_text_cell_starts_with_a_formula_character(values):
         if original.startswith(("=", "+", "-", "@", "\t", "\r")):
             assert written.startswith("'")
     assert all(not neutralise_cell(v).startswith(("=", "+", "-", "@")) for v in values)
+
+
+# --- the page --------------------------------------------------------------------------------
+@pytest.mark.parametrize("state", ["full", "empty", "single"])
+def test_dictionary_page_states(state):
+    from tests.apptest_helpers import PAGE_STATES, all_text, run_page
+    at = run_page("pages/dictionary.py", PAGE_STATES[state])
+    assert not at.exception
+    text = all_text(at)
+    assert "Data dictionary" in text
+    n = len(dictionary.load_dictionary())
+    assert f"{n} of {n} columns shown" in text  # the dictionary does not depend on the filters
+    headers = [s.value for s in at.subheader]
+    assert any(h.startswith("patient_summary") for h in headers)
+    assert len(at.table) == len(dictionary.RELATIONS)
+    assert not at.warning  # the schema matches the dictionary
+
+
+def test_dictionary_page_search():
+    from tests.apptest_helpers import all_text, run_page
+    at = run_page("pages/dictionary.py")
+    at.text_input(key="dict_search").input("induction").run()
+    assert not at.exception
+    expected = len(dictionary.search(dictionary.load_dictionary(), "induction"))
+    assert f"{expected} of " in all_text(at) and 0 < expected < 20
+    at.text_input(key="dict_search").input("zzz-nothing").run()
+    assert "No column matches" in all_text(at)

@@ -1,0 +1,32 @@
+"""Overview page under AppTest in the standard states."""
+import pytest
+
+from tests.apptest_helpers import PAGE_STATES, all_text, run_page
+
+PAGE = "pages/overview.py"
+
+
+@pytest.mark.parametrize("state", list(PAGE_STATES))
+def test_overview_states(state):
+    at = run_page(PAGE, PAGE_STATES[state])
+    assert not at.exception
+    text = all_text(at)
+    assert "Cohort overview" in text
+    if state == "empty":
+        assert "No patients match the current cohort filters" in text
+        assert len(at.table) == 0 and len(at.dataframe) == 0
+        return
+    n = 32 if state == "full" else 1
+    assert f"{n} patients · filters:" in text
+    table_one = at.table[0].value
+    assert table_one.loc["Patients", "Value"] == str(n)
+    patients = at.dataframe[0].value
+    assert len(patients) == n
+    if state == "single":
+        assert patients["Patient"].tolist() == ["S28"]
+    else:  # not evaluated counted on its own, evaluable denominators elsewhere
+        values = table_one["Value"].tolist()
+        assert any("(not in denominator)" in v for v in values)
+    assert len(at.get("vega_lite_chart")) == 2
+    assert {b.proto.label for b in at.get("download_button")} >= {"Download Table 1 (CSV)",
+                                                             "Download patient table (CSV)"}
