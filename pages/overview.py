@@ -49,11 +49,7 @@ selection = st.dataframe(
 rows = selection.selection.rows if selection is not None else []
 if rows:
     patient_id = str(patients.iloc[rows[0]]["Patient"])
-    st.session_state["patient"] = patient_id  # the patient page's select box follows the click
-    # st.switch_page drops every widget state (Streamlit clears them on a page change it did not
-    # get from the browser), the sidebar filters included: have the sidebar re-seed them from
-    # the URL, which carries the same filters (see the report: ui/filters.py should do this itself).
-    st.session_state["_filters_seeded"] = False
+    # The link carries the filters and the patient: both pages re-seed their widgets from it.
     st.switch_page("pages/patient.py",
                    query_params=overview.patient_link_params(cohort_filter, patient_id))
 st.download_button("Download patient table (CSV)", safe_csv(patients), file_name="patients.csv",

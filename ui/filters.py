@@ -9,6 +9,7 @@ from ui.state import FILTER_KEY, cached
 
 ANY, YES, NO = "Any", "Yes", "No"
 _WIDGET = "flt_"  # widget keys: flt_<filter field>
+_ALL_FIELDS = (*FILTER_COLUMNS, "age", "treated", "hct")
 
 filter_options = cached(cohort.filter_options)
 count_patients = cached(cohort.count_patients)
@@ -23,8 +24,9 @@ def sidebar_filters() -> CohortFilter:
     options = filter_options()
     url_filter = CohortFilter.from_query_params(st.query_params.to_dict() | {
         k: st.query_params.get_all(k) for k in FILTER_COLUMNS if k in st.query_params})
-    if not st.session_state.get("_filters_seeded"):
-        st.session_state["_filters_seeded"] = True
+    # Seed the widgets from the URL on a session's first run, and again whenever Streamlit has
+    # dropped their state (st.switch_page clears widget state; the URL carries the filters).
+    if any(_WIDGET + name not in st.session_state for name in _ALL_FIELDS):
         for name in FILTER_COLUMNS:
             chosen = [v for v in getattr(url_filter, name) if v in options[name]]
             st.session_state[_WIDGET + name] = chosen
@@ -46,7 +48,7 @@ def sidebar_filters() -> CohortFilter:
                                                 placeholder="All"))
         low, high = options["age"]
         if low < high:
-            age = st.slider(FILTER_LABELS["age"], low, high, key=_WIDGET + "age")
+            age = st.slider(FILTER_LABELS["age"], low, high, key=_WIDGET + "age")  # seeded as a range
             kwargs["age"] = None if tuple(age) == (low, high) else tuple(int(a) for a in age)
         for name in ("bcr_abl1", "tp53", "ploidy"):
             kwargs[name] = tuple(st.multiselect(FILTER_LABELS[name], options[name], key=_WIDGET + name,
@@ -62,15 +64,14 @@ def sidebar_filters() -> CohortFilter:
         n, total = count_patients(active), count_patients(CohortFilter())
         status.markdown(f"**{n} of {total} patients**")
         if not active.is_empty() and st.button("Clear filters", width="stretch"):
-            for key in [k for k in st.session_state if str(k).startswith(_WIDGET)]:
-                del st.session_state[key]
-            st.session_state["_filters_seeded"] = False
-            for key in [k for k in st.query_params if k in FILTER_COLUMNS or k in ("age", "treated", "hct")]:
+            for key in [k for k in st.query_params if k in _ALL_FIELDS]:
                 del st.query_params[key]
+            for key in [k for k in st.session_state if str(k).startswith(_WIDGET)]:
+                del st.session_state[key]  # re-seeded from the (now filter-free) URL
             st.rerun()
 
     # Mirror the filter in the URL (page switches clear query parameters).
-    for key in ("institution", "sex", "age", "bcr_abl1", "tp53", "ploidy", "treated", "regimen", "hct"):
+    for key in _ALL_FIELDS:
         if key in st.query_params:
             del st.query_params[key]
     for key, value in active.to_query_params().items():

@@ -2,21 +2,15 @@
 
 Streamlit clears query parameters when the user switches page, so the entrypoint writes the
 cohort filters back on every run, and each page registers its own options with `url_option`.
-A value from the URL seeds the widget once per session; afterwards the widget is the truth
-and the URL follows it.
+A value from the URL seeds the widget whenever the widget has no state (a session's first
+run, or after Streamlit dropped widget state on a page switch); afterwards the widget is the
+truth and the URL follows it.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
 import streamlit as st
-
-_SEEDED = "_url_seeded_keys"
-
-
-def _seeded() -> set[str]:
-    return st.session_state.setdefault(_SEEDED, set())
-
 
 def url_option(key: str, default: Any, *, parse: Callable[[str | list[str]], Any] = str,
                serialize: Callable[[Any], str | list[str]] = str, multi: bool = False) -> None:
@@ -25,17 +19,14 @@ def url_option(key: str, default: Any, *, parse: Callable[[str | list[str]], Any
     Call before creating the widget (which must use `key=key` and no explicit default). Invalid
     URL values fall back to `default` silently: a hand-edited link never raises.
     """
-    seeded = _seeded()
-    if key not in seeded:
-        seeded.add(key)
-        if key in st.query_params and key not in st.session_state:
+    if key not in st.session_state:
+        st.session_state[key] = default
+        if key in st.query_params:
             raw = st.query_params.get_all(key) if multi else st.query_params[key]
             try:
                 st.session_state[key] = parse(raw)
             except (ValueError, TypeError, KeyError):
-                st.session_state[key] = default
-    if key not in st.session_state:
-        st.session_state[key] = default
+                pass  # keep the default
     value = st.session_state[key]
     if value == default:
         if key in st.query_params:
