@@ -24,7 +24,6 @@ Features (rows of the oncoprint, in this order):
 """
 from __future__ import annotations
 
-import io
 import re
 from itertools import combinations
 
@@ -70,7 +69,6 @@ CLINICAL_TRACKS = ["Age group", "Institution", "Best response", "Allogeneic HCT"
 # Columns of patient_summary usable as a group on the survival/response pages.
 GROUP_COLUMNS = {"TP53": "tp53_status", "Ploidy category": "ploidy_category", "BCR::ABL1": "bcr_abl1"}
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --------------------------------------------------------------------------------------------
@@ -672,13 +670,3 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
     return (dom + dom_text + sticks + heads + labels).properties(height=340)
 
 
-def safe_csv(df: pd.DataFrame) -> bytes:
-    """CSV bytes with spreadsheet-formula injection neutralised: text cells starting with
-    = + - @ (or tab/CR) get a leading single quote."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
-    buf = io.StringIO()
-    out.to_csv(buf, index=False)
-    return buf.getvalue().encode("utf-8")

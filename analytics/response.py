@@ -31,7 +31,6 @@ True
 """
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 

@@ -504,27 +504,6 @@ def risk_table(counts: pd.DataFrame, ticks_months: Sequence[float]) -> pd.DataFr
 
 
 # --- CSV export -------------------------------------------------------------------------------
-_FORMULA_START = ("=", "+", "-", "@")
-
-
-def csv_safe(frame: pd.DataFrame) -> bytes:
-    """CSV bytes with spreadsheet formula injection neutralised (cells starting = + - @ get ').
-
-    >>> csv_safe(pd.DataFrame({"a": ["=1+1", "ok"]})).decode().splitlines()
-    ['a', "'=1+1", 'ok']
-    """
-    def clean(value: Any) -> Any:
-        if isinstance(value, str) and value.startswith(_FORMULA_START):
-            return "'" + value
-        return value
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(clean)
-    safe.columns = [clean(str(c)) for c in safe.columns]
-    return safe.to_csv(index=False).encode("utf-8")
-
-
 # --- display helpers (plain text tables for the page and its CSV) ----------------------------
 def summary_display(summary: pd.DataFrame, milestones_months: Sequence[float]) -> pd.DataFrame:
     """Human-readable per-group table: medians in months with 95% CI, milestones in %."""

@@ -6,6 +6,7 @@ import streamlit as st
 from analytics import cohort, genomics
 from analytics.genomics import CLASS_GROUPS
 from ui import components, state
+from analytics.export import safe_csv
 from ui.routing import require_entrypoint
 from ui.url import choice_parser, url_option
 
@@ -212,7 +213,7 @@ with tab_mut:
                "the selection were sequenced (the others are not evaluated, not wild-type).")
     st.dataframe(muts, hide_index=True, width="stretch",
                  column_config={"vaf": st.column_config.NumberColumn("VAF", format="%.2f")})
-    st.download_button("Download CSV", genomics.safe_csv(muts), file_name="mutations.csv", mime="text/csv",
+    st.download_button("Download CSV", safe_csv(muts), file_name="mutations.csv", mime="text/csv",
                        key="mut_download")
 
 # ---------------------------------------------------------------------------------------------

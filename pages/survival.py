@@ -9,6 +9,7 @@ from analytics.cohort import count_patients
 from analytics.filters import NOT_EVALUATED
 from ui import components, state
 from ui.url import choice_parser, url_option
+from analytics.export import safe_csv
 from ui.routing import require_entrypoint
 
 require_entrypoint()
@@ -167,7 +168,7 @@ with tab_km:
                 st.dataframe(shown, hide_index=True)
             elif correction != "none":
                 st.caption("Pairwise tests need three or more groups.")
-    st.download_button("Download curve data (CSV)", survival.csv_safe(curves),
+    st.download_button("Download curve data (CSV)", safe_csv(curves),
                        file_name=f"km_{spec.endpoint.lower()}_curves.csv", mime="text/csv",
                        key="dl_curves")
 
@@ -280,7 +281,7 @@ with tab_cr:
         "beyond follow-up" if pd.isna(c) else f"{100 * c:.1f} ({100 * lo:.1f} to {100 * hi:.1f})"
         for c, lo, hi in zip(at["cif"], at["ci_lower"], at["ci_upper"])]
     st.dataframe(at[["group", "cause", "months", "CIF, % (95% CI)"]], hide_index=True)
-    st.download_button("Download cumulative incidence data (CSV)", survival.csv_safe(cif),
+    st.download_button("Download cumulative incidence data (CSV)", safe_csv(cif),
                        file_name="cumulative_incidence.csv", mime="text/csv", key="dl_cif")
 
 # --- per-patient working table ------------------------------------------------------------------------
@@ -289,6 +290,6 @@ with tab_table:
                "B-ALL diagnosis). Time = end day - origin day; the end day is the first counted "
                "event, else the last contact.")
     st.dataframe(table, hide_index=True)
-    st.download_button("Download per-patient table (CSV)", survival.csv_safe(table),
+    st.download_button("Download per-patient table (CSV)", safe_csv(table),
                        file_name=f"survival_{spec.endpoint.lower()}_patients.csv", mime="text/csv",
                        key="dl_patients")

@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.export import safe_csv
+
 from analytics import cohort, genomics
 from analytics.filters import CohortFilter
 from analytics.stats import benjamini_hochberg, fisher_exact_2x2
@@ -116,6 +118,6 @@ def test_mutation_table_filters_are_parameters(demo_db):
 
 def test_safe_csv_neutralises_formulas():
     df = pd.DataFrame({"a": ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "p.R248Q"], "b": [1, 2, 3, 4, 5]})
-    back = pd.read_csv(io.BytesIO(genomics.safe_csv(df)))
+    back = pd.read_csv(io.BytesIO(safe_csv(df)))
     assert back["a"].tolist() == ["'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "p.R248Q"]
     assert back["b"].tolist() == [1, 2, 3, 4, 5]

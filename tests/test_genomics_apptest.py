@@ -1,5 +1,4 @@
 """The Genomics page under AppTest: standard states, a never-tested patient, widgets."""
-import pytest
 
 from tests.apptest_helpers import PAGE_STATES, all_text, run_page
 

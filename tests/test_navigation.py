@@ -5,7 +5,6 @@ run) in legacy mode, where a deep link runs the page file directly and skips the
 ui.routing.require_entrypoint turns that mode off and reruns through the entrypoint.
 """
 import ast
-from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
 

@@ -1,5 +1,4 @@
 """analytics/patient.py: facts, timeline rows and tables, checked against the raw events."""
-import pandas as pd
 import pytest
 
 from analytics import patient

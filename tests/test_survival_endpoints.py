@@ -7,9 +7,11 @@ import io
 import pandas as pd
 import pytest
 
+from analytics.export import safe_csv
+
 from analytics.cohort import filtered_summary
 from analytics.filters import CohortFilter
-from analytics.survival import (ALL_EFS_EVENTS, EFS_EVENT_COLUMNS, SurvivalSpec, csv_safe, km_counts,
+from analytics.survival import (ALL_EFS_EVENTS, EFS_EVENT_COLUMNS, SurvivalSpec, km_counts,
                                 patient_table)
 
 
@@ -98,7 +100,7 @@ def test_all_efs_events_listed():
 def test_csv_neutralises_formula_injection():
     frame = pd.DataFrame({"name": ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "ok", None],
                           "n": [1, -2, 3, 4, 5, 6]})
-    text = csv_safe(frame).decode()
+    text = safe_csv(frame).decode()
     back = pd.read_csv(io.StringIO(text))
     assert back["name"].tolist()[:5] == ["'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "ok"]
     assert back["n"].tolist() == [1, -2, 3, 4, 5, 6]  # numbers stay numbers
