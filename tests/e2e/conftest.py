@@ -88,7 +88,7 @@ def page(browser):
 
 def wait_for_app(page, timeout: float = 60_000) -> None:
     """Wait until the app has rendered its sidebar count and finished running the script."""
-    page.get_by_text(re.compile(r"^\d+ of \d+ patients$")).wait_for(timeout=timeout)
+    page.get_by_test_id("stSidebar").get_by_text(re.compile(r"^\d+ of \d+ patients$")).wait_for(timeout=timeout)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')",
         timeout=timeout)
