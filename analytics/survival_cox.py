@@ -119,6 +119,16 @@ class CoxAnalysis:
     messages: list[str] = field(default_factory=list)
 
 
+def _ph_table(cph, data: pd.DataFrame, terms: list[str], labels: dict[str, str]) -> pd.DataFrame:
+    """Proportional-hazards test per term (lifelines, rank time transform)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lifelines warns on small samples; the page says so
+        test = proportional_hazard_test(cph, data[["time_days", "event"] + terms], time_transform="rank")
+    ph = test.summary.reset_index().rename(columns={"index": "term"})
+    ph["term"] = ph["term"].map(labels)
+    return ph[["term", "test_statistic", "p"]]
+
+
 def cox_analysis(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
                  covariates: tuple[str, ...]) -> CoxAnalysis:
     """Univariable fits (each on its own complete cases), one multivariable fit (complete cases
@@ -150,25 +160,12 @@ def cox_analysis(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survival
         try:
             cph = fit_cox(data, terms)
             multi = pd.DataFrame(_rows(cph, labels, len(data), events, "multivariable"))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                test = proportional_hazard_test(cph, data[["time_days", "event"] + terms],
-                                                time_transform="rank")
-            ph = test.summary.reset_index().rename(columns={"index": "term"})
-            ph["term"] = ph["term"].map(labels)
-            ph = ph[["term", "test_statistic", "p"]]
+            ph = _ph_table(cph, data, terms, labels)
         except Exception as exc:
             messages.append(f"Multivariable model did not converge ({type(exc).__name__}): "
                             "too few events for this many terms.")
     elif len(covariates) == 1 and terms and events > 0 and uni:
         data1, terms1, labels1 = design(frame, covariates)
-        cph = fit_cox(data1, terms1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            test = proportional_hazard_test(cph, data1[["time_days", "event"] + terms1],
-                                            time_transform="rank")
-        ph = test.summary.reset_index().rename(columns={"index": "term"})
-        ph["term"] = ph["term"].map(labels1)
-        ph = ph[["term", "test_statistic", "p"]]
+        ph = _ph_table(fit_cox(data1, terms1), data1, terms1, labels1)
     return CoxAnalysis(pd.DataFrame(uni, columns=columns), multi, ph, epv, len(data), len(frame),
                        messages)
