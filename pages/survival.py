@@ -130,6 +130,7 @@ with tab_km:
                                     x_title=f"Months from {survival.ORIGINS[spec.origin]}",
                                     subtitle=describe)
     components.show_chart(chart, stretch=False)
+    components.figure_downloads(chart, f"km_{spec.endpoint.lower()}", int(summary["n"].sum()), "fig_km")
     st.dataframe(survival.summary_display(summary, milestones), hide_index=True)
     st.caption("Median and milestone 95% CIs: log(-log) Greenwood (lifelines). Median follow-up: "
                "reverse Kaplan-Meier. Months = days / 30.4375. NR = not reached.")
@@ -188,12 +189,14 @@ with tab_km:
             lm_subtitle = (f"Patients alive and event-free at day {landmark} (n = {lm_n}, "
                            f"{int(lm_summary['events'].sum())} events), grouped by HCT by then; "
                            f"time reset to the landmark")
-            components.show_chart(stretch=False, chart=survival_chart.km_chart(
+            lm_chart = survival_chart.km_chart(
                 lm_curves, lm_counts, title=f"Landmark analysis at day {landmark}: "
                                             f"{spec.endpoint_label()}",
                 group_title="HCT status at landmark", show_ci=show_ci,
                 y_title=f"{spec.endpoint_label().split(' (')[0]} (%)",
-                x_title=f"Months after day {landmark}", subtitle=lm_subtitle))
+                x_title=f"Months after day {landmark}", subtitle=lm_subtitle)
+            components.show_chart(lm_chart, stretch=False)
+            components.figure_downloads(lm_chart, f"landmark_day{landmark}", lm_n, "fig_landmark")
             st.dataframe(survival.summary_display(lm_summary, milestones), hide_index=True)
             if lm_counts["group"].nunique() == 2 and lm_counts["n_event"].sum() > 0:
                 lr = survival.logrank_from_counts(lm_counts)
@@ -246,9 +249,11 @@ with tab_cox:
             st.dataframe(shown[["model", "term", "HR (95% CI)", "p", "n", "events"]], hide_index=True)
             forest_source = res.multivariable if not res.multivariable.empty else res.univariable
             which = "multivariable" if not res.multivariable.empty else "univariable"
-            components.show_chart(stretch=False, chart=survival_chart.forest_chart(
+            forest = survival_chart.forest_chart(
                 forest_source, title=f"{spec.endpoint_label()}: {which} hazard ratios "
-                                     f"(n = {int(forest_source['n'].max())})"))
+                                     f"(n = {int(forest_source['n'].max())})")
+            components.show_chart(forest, stretch=False)
+            components.figure_downloads(forest, f"cox_{which}", int(forest_source["n"].max()), "fig_forest")
             if len(covariates) > 1 and not math.isnan(res.events_per_variable):
                 epv = res.events_per_variable
                 text = (f"Multivariable model: {res.n_complete} of {res.n_total} patients with "
@@ -272,10 +277,12 @@ with tab_cr:
     st.caption("Aalen-Johansen cumulative incidence from the same time origin and population. "
                "Relapse competes with death without relapse (non-relapse mortality); deaths after "
                "induction failure without a documented relapse count as non-relapse mortality.")
-    components.show_chart(survival_chart.cif_chart(
+    cif_figure = survival_chart.cif_chart(
         cif, title="Cumulative incidence of relapse and non-relapse mortality",
         x_title=f"Months from {survival.ORIGINS[spec.origin]}",
-        subtitle=describe.split("; n =")[0] + f"; n = {n_included}"))
+        subtitle=describe.split("; n =")[0] + f"; n = {n_included}")
+    components.show_chart(cif_figure)
+    components.figure_downloads(cif_figure, "cumulative_incidence", n_included, "fig_cif")
     at = pd.concat([survival_cr.cif_at(cif, m) for m in milestones], ignore_index=True)
     at["CIF, % (95% CI)"] = [
         "beyond follow-up" if pd.isna(c) else f"{100 * c:.1f} ({100 * lo:.1f} to {100 * hi:.1f})"

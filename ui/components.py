@@ -32,3 +32,21 @@ def show_chart(chart, *, stretch: bool = True) -> None:
     `stretch=False` keeps the chart's own width (facets and aligned risk tables need it).
     """
     st.altair_chart(chart, theme=None, width="stretch" if stretch else "content")
+
+
+def figure_downloads(chart, name: str, n_patients: int, key: str) -> None:
+    """PNG (300 ppi), SVG and PDF downloads of `chart` with its provenance footer.
+
+    The files are rendered only when a button is clicked (deferred callables), never on rerun.
+    """
+    from analytics.figure_export import FORMATS, Provenance, export_figure
+    from ui.state import current_database, current_filter
+
+    db = current_database()
+    provenance = Provenance(db.label, db.synthetic, n_patients, current_filter().describe())
+    columns = st.columns(len(FORMATS))
+    for column, (fmt, mime) in zip(columns, FORMATS.items()):
+        column.download_button(
+            f"{fmt.upper()}", data=lambda fmt=fmt: export_figure(chart, provenance, fmt),
+            file_name=f"{name}.{fmt}", mime=mime, key=f"{key}_{fmt}", icon=":material/download:",
+            help=f"Download this figure as {fmt.upper()} with a provenance footer")
