@@ -30,8 +30,11 @@ def test_full_cohort_shows_km_summary_and_table():
     assert "vconcat" in km and km["vconcat"][1]["title"]["text"] == "Number at risk"
     assert "Immortal-time bias" not in text
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Download curve data (CSV)", "Download cumulative incidence data (CSV)",
-                      "Download per-patient table (CSV)"]
+    assert [x for x in labels if "CSV" in x] == [
+        "Download curve data (CSV)", "Download cumulative incidence data (CSV)",
+        "Download per-patient table (CSV)"]
+    # every figure (KM with risk table, forest plot, CIF) offers PNG, SVG and PDF
+    assert sorted(x for x in labels if "CSV" not in x) == sorted(["PNG", "SVG", "PDF"] * 3)
     tooltip_fields = {t["field"] for layer in km["vconcat"][0]["layer"]
                       for t in layer["encoding"].get("tooltip", [])}
     assert {"time_months", "survival_pct", "at_risk"} <= tooltip_fields
