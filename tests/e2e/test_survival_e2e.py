@@ -56,3 +56,14 @@ def test_cox_and_competing_risk_tabs(app_url, page):
     cif = page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).first
     cif.scroll_into_view_if_needed()
     cif.screenshot(path=str(screenshot(page, "survival-cif").with_name("survival-cif-figure.png")))
+
+
+def test_km_figure_downloads_as_svg_with_provenance(app_url, page):
+    open_survival(page, app_url, "endpoint=OS&group=tp53_status&tp53=mutated&tp53=wild-type")
+    with page.expect_download(timeout=60000) as download_info:
+        page.get_by_test_id("stDownloadButton").filter(has_text="SVG").first.click()
+    svg = open(download_info.value.path(), encoding="utf-8").read()
+    assert download_info.value.suggested_filename == "km_os.svg"
+    assert "Number at risk" in svg
+    assert "Synthetic cohort, not patient data" in svg
+    assert "filters: TP53: mutated, wild-type" in svg
