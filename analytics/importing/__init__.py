@@ -1,0 +1,143 @@
+"""Bring your own cohort: read, validate (privacy first) and load uploaded cohort files.
+
+Inputs: the app's own format (the template workbook, or the five tables as CSV files) or a
+cBioPortal study (data_clinical_patient.txt, data_clinical_sample.txt, data_mutations*.txt,
+data_timeline*.txt). Nothing is loaded unless the report has no errors; the cohort is then
+built in memory (session-only) or, by the command line, written atomically to a DuckDB file.
+
+>>> from analytics.importing.template import workbook_from_tables, tables_from_folder
+>>> book = workbook_from_tables(tables_from_folder("data/demo_cohort"))
+>>> result = import_files([("cohort.xlsx", book)])
+>>> result.report.ok, len(result.tables["patients"])
+(True, 32)
+>>> int(build_database(result.tables).scalar("SELECT count(*) FROM events"))
+182
+"""
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analytics.build import build_file, build_in_memory
+from analytics.db import CohortDatabase
+from analytics.importing import sources
+from analytics.importing.report import Issue, Report
+from analytics.importing.sources import OWN_TABLES, RawTable
+from analytics.importing.validation import column_specs, validate
+
+__all__ = ["ImportResult", "Issue", "Report", "import_files", "build_database", "write_database",
+           "content_hash"]
+
+CBIOPORTAL_PREFIXES = ("data_clinical", "data_mutations", "data_timeline", "meta_", "case_list",
+                       "cases_")
+
+
+@dataclass
+class ImportResult:
+    report: Report
+    tables: dict[str, pd.DataFrame] | None    # validated text tables, None when errors block
+    kind: str                                  # "workbook", "csv", "cbioportal" or "unknown"
+    not_mapped: list[str] = field(default_factory=list)   # cBioPortal items that have no place
+
+    @property
+    def ok(self) -> bool:
+        return self.tables is not None and self.report.ok
+
+
+def content_hash(files: list[tuple[str, bytes]]) -> str:
+    """A short hash of the uploaded names and bytes (part of the session cache token)."""
+    digest = hashlib.sha256()
+    for name, data in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()[:16]
+
+
+def _kind(name: str) -> str:
+    lower = Path(name).name.lower()
+    if lower.startswith(CBIOPORTAL_PREFIXES):
+        return "cbioportal"
+    if lower.endswith((".xlsx", ".xlsm", ".xls")):
+        return "workbook"
+    if lower.endswith(".csv"):
+        return "csv"
+    return "unknown"
+
+
+def import_files(files: list[tuple[str, bytes]]) -> ImportResult:
+    """Read and validate uploaded files (name, bytes). Never raises for a bad file: every
+    problem is an issue of the report."""
+    report = Report()
+    if not files:
+        report.error("(no file)", "no file was uploaded", "Upload the workbook, the CSV tables or a "
+                     "cBioPortal study.")
+        return ImportResult(report, None, "unknown")
+    kinds = {name: _kind(name) for name, _ in files}
+    for name, kind in kinds.items():
+        if kind == "unknown":
+            report.error(name, "unrecognised file type", "Upload an .xlsx workbook, .csv tables named "
+                         f"after the tables ({', '.join(t + '.csv' for t in OWN_TABLES)}) or cBioPortal "
+                         "data_*.txt files.")
+    distinct = set(kinds.values()) - {"unknown"}
+    if len(distinct) > 1:
+        report.error(", ".join(sorted(kinds)), "files of different formats were uploaded together ("
+                     + ", ".join(sorted(distinct)) + ")", "Upload one cohort in one format at a time.")
+    if not report.ok:
+        return ImportResult(report, None, "unknown")
+    kind = distinct.pop()
+    if kind == "cbioportal":
+        from analytics.importing import cbioportal
+        raws, not_mapped = cbioportal.read_study(files, report)
+        if raws is None:
+            return ImportResult(report, None, kind, not_mapped)
+        report, tables = validate(raws, report)
+        return ImportResult(report, tables, kind, not_mapped)
+    raws: dict[str, RawTable] = {}
+    for name, data in files:
+        if sources.too_large(name, data, report):
+            continue
+        if kind == "workbook":
+            if name.lower().endswith(".xls"):
+                report.error(name, "old Excel format (.xls)", "Open it in Excel and save as .xlsx.")
+                continue
+            tables = sources.read_workbook(name, data, report)
+        else:
+            table = Path(name).stem.strip().lower()
+            if table not in OWN_TABLES:
+                report.error(name, f"'{name}' is not one of the tables", "Name each CSV after its table: "
+                             + ", ".join(t + ".csv" for t in OWN_TABLES) + ".")
+                continue
+            raw = sources.read_delimited(name, data, report, table=table)
+            tables = [] if raw is None else [raw]
+        for raw in tables:
+            if raw.table in raws:
+                report.error(name, f"the table '{raw.table}' was uploaded twice ({raws[raw.table].file})",
+                             "Upload each table once.", sheet=raw.sheet)
+            raws[raw.table] = raw
+    if not report.ok:
+        return ImportResult(report, None, kind)
+    report, tables = validate(raws, report)
+    return ImportResult(report, tables, kind)
+
+
+def _write_csvs(tables: dict[str, pd.DataFrame], folder: Path) -> None:
+    for table in OWN_TABLES:
+        frame = tables[table].reindex(columns=list(column_specs()[table]))
+        frame.to_csv(folder / f"{table}.csv", index=False, na_rep="")
+
+
+def build_database(tables: dict[str, pd.DataFrame]) -> CohortDatabase:
+    """Validated tables -> an in-memory cohort (the schema's constraints apply once more)."""
+    with tempfile.TemporaryDirectory(prefix="cohort-import-") as folder:
+        _write_csvs(tables, Path(folder))
+        return build_in_memory(folder)
+
+
+def write_database(tables: dict[str, pd.DataFrame], out: str | Path) -> Path:
+    """Validated tables -> a DuckDB file, atomically (temporary file, then rename)."""
+    with tempfile.TemporaryDirectory(prefix="cohort-import-") as folder:
+        _write_csvs(tables, Path(folder))
+        return build_file(folder, out)

@@ -1,0 +1,90 @@
+"""The validation report: one `Issue` per problem, located the way a spreadsheet shows it.
+
+Rows are 1-based as a spreadsheet shows them (the header is row 1, the first patient row 2;
+for a cBioPortal file with four '#' rows the header is row 5). Errors block the import,
+warnings do not.
+
+>>> r = Report()
+>>> r.error("patients.csv", "bad sex", "Use F or M.", row=3, column="sex", value="X")
+>>> r.ok, len(r.errors), r.issues[0].where()
+(False, 1, 'patients.csv, row 3, column sex')
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+REPORT_COLUMNS = ["severity", "file", "sheet", "row", "column", "value", "problem", "fix"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    severity: str            # "error" | "warning"
+    file: str
+    problem: str
+    fix: str
+    sheet: str | None = None
+    row: int | None = None   # spreadsheet row (header = 1)
+    column: str | None = None
+    value: str | None = None
+
+    def where(self) -> str:
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"sheet {self.sheet}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column}")
+        return ", ".join(parts)
+
+    def text(self) -> str:
+        value = "" if self.value is None else f" (value: {self.value!r})"
+        return f"{self.severity.upper()}: {self.where()}: {self.problem}{value}. Fix: {self.fix}"
+
+
+@dataclass
+class Report:
+    issues: list[Issue] = field(default_factory=list)
+
+    def add(self, severity: str, file: str, problem: str, fix: str, *, sheet: str | None = None,
+            row: int | None = None, column: str | None = None, value=None) -> None:
+        if value is not None:
+            value = str(value)
+            if len(value) > 80:
+                value = value[:77] + "..."
+        self.issues.append(Issue(severity, file, problem, fix, sheet, row, column, value))
+
+    def error(self, file: str, problem: str, fix: str, **where) -> None:
+        self.add("error", file, problem, fix, **where)
+
+    def warning(self, file: str, problem: str, fix: str, **where) -> None:
+        self.add("warning", file, problem, fix, **where)
+
+    def extend(self, other: "Report") -> None:
+        self.issues.extend(other.issues)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def frame(self) -> pd.DataFrame:
+        """The report as a table (errors first), for display and CSV download."""
+        rows = [asdict(i) for i in self.issues]
+        frame = pd.DataFrame(rows, columns=REPORT_COLUMNS)
+        if not frame.empty:
+            frame["row"] = frame["row"].astype("Int64")
+            frame = frame.sort_values("severity", kind="stable").reset_index(drop=True)
+        return frame
+
+    def text(self) -> str:
+        return "\n".join(i.text() for i in sorted(self.issues, key=lambda i: i.severity))
