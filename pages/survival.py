@@ -129,8 +129,8 @@ with tab_km:
                                     y_title=f"{spec.endpoint_label().split(' (')[0]} (%)",
                                     x_title=f"Months from {survival.ORIGINS[spec.origin]}",
                                     subtitle=describe)
-    components.show_chart(chart, stretch=False)
-    components.figure_downloads(chart, f"km_{spec.endpoint.lower()}", int(summary["n"].sum()), "fig_km")
+    components.show_chart(chart, stretch=False, name=f"km_{spec.endpoint.lower()}",
+                          n_patients=int(summary["n"].sum()))
     st.dataframe(survival.summary_display(summary, milestones), hide_index=True)
     st.caption("Median and milestone 95% CIs: log(-log) Greenwood (lifelines). Median follow-up: "
                "reverse Kaplan-Meier. Months = days / 30.4375. NR = not reached.")
@@ -195,8 +195,7 @@ with tab_km:
                 group_title="HCT status at landmark", show_ci=show_ci,
                 y_title=f"{spec.endpoint_label().split(' (')[0]} (%)",
                 x_title=f"Months after day {landmark}", subtitle=lm_subtitle)
-            components.show_chart(lm_chart, stretch=False)
-            components.figure_downloads(lm_chart, f"landmark_day{landmark}", lm_n, "fig_landmark")
+            components.show_chart(lm_chart, stretch=False, name=f"landmark_day{landmark}", n_patients=lm_n)
             st.dataframe(survival.summary_display(lm_summary, milestones), hide_index=True)
             if lm_counts["group"].nunique() == 2 and lm_counts["n_event"].sum() > 0:
                 lr = survival.logrank_from_counts(lm_counts)
@@ -252,8 +251,8 @@ with tab_cox:
             forest = survival_chart.forest_chart(
                 forest_source, title=f"{spec.endpoint_label()}: {which} hazard ratios "
                                      f"(n = {int(forest_source['n'].max())})")
-            components.show_chart(forest, stretch=False)
-            components.figure_downloads(forest, f"cox_{which}", int(forest_source["n"].max()), "fig_forest")
+            components.show_chart(forest, stretch=False, name=f"cox_{which}",
+                                  n_patients=int(forest_source["n"].max()))
             if len(covariates) > 1 and not math.isnan(res.events_per_variable):
                 epv = res.events_per_variable
                 text = (f"Multivariable model: {res.n_complete} of {res.n_total} patients with "
@@ -281,8 +280,7 @@ with tab_cr:
         cif, title="Cumulative incidence of relapse and non-relapse mortality",
         x_title=f"Months from {survival.ORIGINS[spec.origin]}",
         subtitle=describe.split("; n =")[0] + f"; n = {n_included}")
-    components.show_chart(cif_figure)
-    components.figure_downloads(cif_figure, "cumulative_incidence", n_included, "fig_cif")
+    components.show_chart(cif_figure, name="cumulative_incidence", n_patients=n_included)
     at = pd.concat([survival_cr.cif_at(cif, m) for m in milestones], ignore_index=True)
     at["CIF, % (95% CI)"] = [
         "beyond follow-up" if pd.isna(c) else f"{100 * c:.1f} ({100 * lo:.1f} to {100 * hi:.1f})"

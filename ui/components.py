@@ -1,6 +1,8 @@
 """Small display pieces every page uses: the synthetic-data notice and the empty state."""
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from analytics.db import CohortDatabase
@@ -26,12 +28,39 @@ def require_patients(n: int, what: str = "patients") -> None:
         st.stop()
 
 
-def show_chart(chart, *, stretch: bool = True) -> None:
-    """Render an Altair chart built by `analytics` with the app's own theme (not Streamlit's).
+FIGURE_COUNTER = "_figures_drawn_this_run"
+
+
+def show_chart(chart, *, stretch: bool = True, name: str | None = None,
+               n_patients: int | None = None) -> None:
+    """Render an Altair chart built by `analytics` with the app's own theme (not Streamlit's),
+    with PNG/SVG/PDF downloads that carry a provenance footer.
 
     `stretch=False` keeps the chart's own width (facets and aligned risk tables need it).
+    `name` is the file name (default: from the chart title); `n_patients` the n in the footer
+    (default: the filtered cohort).
     """
     st.altair_chart(chart, theme=None, width="stretch" if stretch else "content")
+    if n_patients is None:
+        from analytics.cohort import count_patients
+        from ui.state import cached, current_filter
+        n_patients = cached(count_patients)(current_filter())
+    name = name or _file_name(chart)
+    # A per-run counter (reset by routing.mark_routed) keeps keys unique and stable across reruns.
+    index = st.session_state.get(FIGURE_COUNTER, 0)
+    st.session_state[FIGURE_COUNTER] = index + 1
+    with st.popover("Download figure", icon=":material/download:"):
+        figure_downloads(chart, name, n_patients, key=f"fig{index}_{name}")
+
+
+def _file_name(chart) -> str:
+    title = getattr(chart, "title", None)
+    text = getattr(title, "text", title)
+    if isinstance(text, (list, tuple)):
+        text = " ".join(map(str, text))
+    if not isinstance(text, str) or not text:
+        return "figure"
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "figure"
 
 
 def figure_downloads(chart, name: str, n_patients: int, key: str) -> None:

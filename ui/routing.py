@@ -12,12 +12,15 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from ui.components import FIGURE_COUNTER
+
 _ROUTED = "_routed_by_entrypoint"
 
 
 def mark_routed() -> None:
     """Called by the entrypoint right before it runs the selected page."""
     st.session_state[_ROUTED] = True
+    st.session_state[FIGURE_COUNTER] = 0  # see components.show_chart
 
 
 def require_entrypoint() -> None:

@@ -60,8 +60,9 @@ def test_cox_and_competing_risk_tabs(app_url, page):
 
 def test_km_figure_downloads_as_svg_with_provenance(app_url, page):
     open_survival(page, app_url, "endpoint=OS&group=tp53_status&tp53=mutated&tp53=wild-type")
+    page.get_by_test_id("stPopover").filter(has_text="Download figure").first.click()
     with page.expect_download(timeout=60000) as download_info:
-        page.get_by_test_id("stDownloadButton").filter(has_text="SVG").first.click()
+        page.get_by_test_id("stDownloadButton").filter(has_text="SVG").filter(visible=True).first.click()
     svg = open(download_info.value.path(), encoding="utf-8").read()
     assert download_info.value.suggested_filename == "km_os.svg"
     assert "Number at risk" in svg
