@@ -69,3 +69,20 @@ def test_demo_cif_sums_with_km_of_any_event_to_one(demo_db):
     assert counts["n_nrm"].sum() == 6
     at = cif_at(cif, 24).set_index("cause")
     assert 0 < at.loc["relapse", "cif"] < 1 and at.loc["relapse", "ci_lower"] < at.loc["relapse", "cif"]
+
+
+@pytest.mark.parametrize("group, subgroup_filter", [
+    ("hct", {"yes": CohortFilter(hct=True), "no": CohortFilter(hct=False)}),
+    ("institution", {"Site A": CohortFilter(institution=("Site A",)),
+                     "Site B": CohortFilter(institution=("Site B",))}),
+])
+def test_grouped_cif_equals_the_ungrouped_estimate_on_each_subgroup(demo_db, group, subgroup_filter):
+    from analytics.survival import SurvivalSpec
+    from analytics.survival_cr import cumulative_incidence
+    grouped = cumulative_incidence(demo_db, CohortFilter(), SurvivalSpec(population="treated", group=group))
+    assert set(grouped["group"]) == set(subgroup_filter)
+    for label, only_this_group in subgroup_filter.items():
+        alone = cumulative_incidence(demo_db, only_this_group, SurvivalSpec(population="treated"))
+        mine = grouped[grouped["group"] == label].drop(columns="group").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone.drop(columns="group").reset_index(drop=True),
+                                      check_exact=False, atol=1e-12)
