@@ -6,10 +6,13 @@ import streamlit as st
 
 import analytics.theme  # noqa: F401  (registers and enables the app's chart theme)
 from analytics.db import CohortDatabaseError
-from ui import components, filters, routing, state
+from ui import access, components, filters, presentation, routing, share_link, state
 
 st.set_page_config(page_title="Lenalidomide-associated B-ALL cohort", page_icon=":material/biotech:",
-                   layout="wide")
+                   layout="wide",
+                   # a link with present=1 opens for the projector: sidebar collapsed
+                   initial_sidebar_state=presentation.initial_sidebar_state())
+access.gate()  # off by default; when on, nothing below runs for a user not on the allow-list
 
 # Pages live in pages/ but are routed explicitly; st.navigation turns off the legacy
 # auto-discovery of that folder (tests/test_navigation.py proves it).
@@ -34,6 +37,11 @@ st.session_state["db_token"] = token
 
 page = st.navigation(PAGES)
 filters.sidebar_filters()
+presentation.sidebar_toggle()
 components.cohort_notice(database)
+link = share_link.link_slot()
 routing.mark_routed()
-page.run()
+try:
+    page.run()
+finally:  # also when the page stops early: its options are in the URL by then
+    share_link.show_link(link, page.url_path)

@@ -38,6 +38,7 @@ PHASE_COLORS = {INDUCTION: PALETTE[0], CONSOLIDATION: PALETTE[4], AFTER_HCT: PAL
                 RELAPSE: PALETTE[5], OBSERVATION: PALETTE[6]}
 MARKERS = {"CR/CRi": "diamond", "MRD-negative": "circle", "allogeneic HCT": "square",
            "relapse": "triangle-down", "death": "cross", "alive at last contact": "triangle-right"}
+ORIGINS = {"diagnosis": "B-ALL diagnosis", "treatment": "start of first B-ALL treatment"}
 SORTS = {"default": "Patient order (as on every page)", "duration": "Follow-up duration",
          "response": "Best response", "regimen": "First-line regimen"}
 
@@ -170,17 +171,48 @@ def swimmer_order(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "
     return df.sort_values(keys, kind="mergesort").index.tolist()
 
 
-def swimmer_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "default") -> alt.LayerChart:
-    """The swimmer plot (Altair), x in months from B-ALL diagnosis."""
+def align_on_origin(db: CohortDatabase, cohort_filter: CohortFilter, seg: pd.DataFrame,
+                    mk: pd.DataFrame, origin: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Shift each patient's bar and markers so day 0 is `origin`.
+
+    From first treatment, time before therapy becomes negative (it stays visible: e.g. the
+    observation after lenalidomide withdrawal); untreated patients have no such origin and are
+    returned as excluded.
+    """
+    if origin not in ORIGINS:
+        raise ValueError(f"unknown origin {origin!r}")
+    if origin == "diagnosis":
+        return seg, mk, []
+    where, params = cohort_filter.where_sql()
+    start = db.query(f"SELECT patient_id, first_treatment_day FROM patient_summary WHERE {where}",
+                     params).set_index("patient_id")["first_treatment_day"]
+    excluded = sorted(start[start.isna()].index)
+    offset = start.dropna().astype(float)
+    seg = seg[seg["patient_id"].isin(offset.index)].copy()
+    mk = mk[mk["patient_id"].isin(offset.index)].copy()
+    for frame, columns in ((seg, ("start_day", "end_day")), (mk, ("day",))):
+        shift = frame["patient_id"].map(offset)
+        for column in columns:
+            frame[column] = frame[column] - shift
+    seg["start_months"] = seg["start_day"] / DAYS_PER_MONTH
+    seg["end_months"] = seg["end_day"] / DAYS_PER_MONTH
+    mk["months"] = mk["day"] / DAYS_PER_MONTH
+    return seg, mk, excluded
+
+
+def swimmer_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "default",
+                  origin: str = "diagnosis") -> alt.LayerChart:
+    """The swimmer plot (Altair), x in months from B-ALL diagnosis or from first treatment."""
     seg, mk = swimmer_data(db, cohort_filter)
-    order = swimmer_order(db, cohort_filter, sort)
+    seg, mk, excluded = align_on_origin(db, cohort_filter, seg, mk, origin)
+    order = [p for p in swimmer_order(db, cohort_filter, sort) if p not in excluded]
     seg = seg.assign(start_d=seg["start_day"].round().astype(int), end_d=seg["end_day"].round().astype(int))
     mk = mk.assign(day_i=mk["day"].round().astype(int))
     y = alt.Y("patient_id:N", sort=order, title=None,
               axis=alt.Axis(labelFontSize=14, ticks=False, domain=False),
               scale=alt.Scale(paddingInner=0.3))
     bars = alt.Chart(seg).mark_bar(cornerRadius=2).encode(
-        x=alt.X("start_months:Q", title="Months from B-ALL diagnosis", axis=alt.Axis(tickMinStep=6)),
+        x=alt.X("start_months:Q", title=f"Months from {ORIGINS[origin]}", axis=alt.Axis(tickMinStep=6)),
         x2="end_months:Q", y=y,
         color=alt.Color("phase:N", title="Phase", scale=alt.Scale(domain=list(PHASE_COLORS),
                                                                    range=list(PHASE_COLORS.values())),
@@ -209,5 +241,6 @@ def swimmer_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "
     n = max(len(order), 1)
     return (bars + points + mrd_points).properties(
         height=max(140, 30 * n), width="container",
-        title=alt.Title("Swimmer plot: B-ALL diagnosis to death or last contact",
-                        subtitle="Open circle below the bar: MRD-negative CR/CRi. Hover for details."))
+        title=alt.Title(f"Swimmer plot: {ORIGINS[origin]} to death or last contact",
+                        subtitle="Open circle below the bar: MRD-negative CR/CRi. Hover for details."
+                        + (f" Not shown (never treated): {', '.join(excluded)}." if excluded else "")))

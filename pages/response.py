@@ -159,7 +159,10 @@ st.header("Swimmer plot")
 url_option("resp_sort", "default", parse=choice_parser(list(swimmer.SORTS)))
 sort = st.selectbox("Sort patients by", list(swimmer.SORTS), key="resp_sort",
                     format_func=lambda k: swimmer.SORTS[k])
-components.show_chart(swimmer_chart(f, sort))
+url_option("resp_swimmer_origin", "diagnosis", parse=choice_parser(list(swimmer.ORIGINS)))
+swimmer_origin = st.radio("Bars start at", list(swimmer.ORIGINS), key="resp_swimmer_origin",
+                          format_func=lambda k: swimmer.ORIGINS[k], horizontal=True)
+components.show_chart(swimmer_chart(f, sort, swimmer_origin), name=f"swimmer_{swimmer_origin}")
 st.caption("Phases: induction = first line up to its first response assessment; consolidation / "
            "maintenance = rest of the first line (no end day = ongoing); after HCT; relapse / later "
            "lines; observation = no B-ALL therapy (before treatment, after it ended, or untreated). "

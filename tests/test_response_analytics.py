@@ -204,3 +204,27 @@ def test_flow_counts_partition_the_cohort(demo_db, raw):
     nodes = pd.DataFrame(chart["datasets"][chart["layer"][1]["data"]["name"]])
     for stage, total in nodes.groupby("stage")["n"].sum().items():
         assert total == len(patients), stage
+
+
+def test_swimmer_aligned_on_first_treatment_shifts_each_patient_by_their_start(demo_db):
+    from analytics import swimmer
+    seg, mk = swimmer.swimmer_data(demo_db, CohortFilter())
+    seg_t, mk_t, excluded = swimmer.align_on_origin(demo_db, CohortFilter(), seg, mk, "treatment")
+    from analytics.cohort import filtered_summary
+    start = filtered_summary(demo_db, CohortFilter()).set_index("patient_id")["first_treatment_day"]
+    assert excluded == sorted(start[start.isna()].index)           # untreated: no origin
+    assert set(seg_t["patient_id"]) == set(start.dropna().index)
+    for pid, day in start.dropna().items():
+        before = mk[mk["patient_id"] == pid]["day"].to_numpy()
+        after = mk_t[mk_t["patient_id"] == pid]["day"].to_numpy()
+        assert (after == before - day).all()
+        assert seg_t[seg_t["patient_id"] == pid]["start_day"].min() == -day  # pre-treatment kept
+    # S04 was observed ~3 months after withdrawal before therapy: its bar starts before 0
+    assert seg_t[seg_t["patient_id"] == "S04"]["start_months"].min() < -3
+
+
+def test_swimmer_chart_from_treatment_names_the_untreated(demo_db):
+    from analytics import swimmer
+    spec = swimmer.swimmer_chart(demo_db, CohortFilter(), "default", "treatment").to_dict()
+    assert "start of first B-ALL treatment" in spec["title"]["text"]
+    assert "Not shown (never treated): S12, S20, S25, S31." in spec["title"]["subtitle"]

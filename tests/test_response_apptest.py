@@ -75,3 +75,9 @@ def test_no_treated_patient():
         assert f"**{pid}**" in text
     assert "declined therapy" in text and "lenalidomide stopped on day" in text
     assert len(charts(at)) == 2                            # swimmer and flow still drawn
+
+
+def test_swimmer_origin_from_the_url():
+    at = run_page("pages/response.py", {"resp_swimmer_origin": "treatment"})
+    assert not at.exception
+    assert at.radio(key="resp_swimmer_origin").value == "treatment"
