@@ -5,6 +5,8 @@ Chart builders in `analytics` import `PALETTE`/`CATEGORY_COLORS` and call `apply
 """
 from __future__ import annotations
 
+import threading
+
 import altair as alt
 
 # Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
@@ -15,24 +17,65 @@ FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 BASE_FONT_SIZE = 14
 
 THEME_NAME = "ball_cohort"
+PRESENTATION_THEME_NAME = "ball_cohort_presentation"
+PRESENTATION_FONT_SIZE = 20  # legible from the back of a seminar room
+
+
+def _config(font_size: int, *, presentation: bool = False) -> dict:
+    """The theme's Vega-Lite config: same palette and greys in both modes; presentation mode
+    only scales text, lines and points (patient order and colours stay the same)."""
+    config: dict = {
+        "font": FONT,
+        "view": {"stroke": None, "continuousWidth": 600, "continuousHeight": 320},
+        "range": {"category": PALETTE},
+        "axis": {"labelFontSize": font_size, "titleFontSize": font_size + 1,
+                 "titleFontWeight": "normal", "grid": True, "gridColor": "#EBEBEB"},
+        "legend": {"labelFontSize": font_size, "titleFontSize": font_size,
+                   "titleFontWeight": "normal", "orient": "bottom"},
+        "header": {"labelFontSize": font_size, "titleFontSize": font_size + 1},
+        "title": {"fontSize": font_size + 4, "anchor": "start", "fontWeight": "normal"},
+        "text": {"fontSize": font_size},
+    }
+    if presentation:
+        config["axis"] |= {"labelColor": "#000000", "titleColor": "#000000", "tickWidth": 1.5,
+                           "domainWidth": 1.5}
+        config["title"] |= {"subtitleFontSize": font_size - 2}
+        config["legend"] |= {"symbolSize": 220, "symbolStrokeWidth": 3}
+        config["line"] = {"strokeWidth": 3.5}
+        config["point"] = {"size": 140, "strokeWidth": 2.5}
+        config["circle"] = {"size": 140}
+        config["square"] = {"size": 140}
+        config["rule"] = {"strokeWidth": 2.5}
+        config["tick"] = {"thickness": 3}
+    return config
+
+
+# Presentation mode is per session, but Altair's enabled theme is one global for the whole
+# server process: switching it would switch every session. So the enabled theme reads a flag
+# that is local to the thread running this session's script (`use_presentation`).
+_mode = threading.local()
+
+
+def use_presentation(on: bool) -> None:
+    """Draw charts built *in this thread* with the presentation variant (or not)."""
+    _mode.presentation = bool(on)
+
+
+def presenting() -> bool:
+    return getattr(_mode, "presentation", False)
 
 
 @alt.theme.register(THEME_NAME, enable=True)
 def _theme() -> alt.theme.ThemeConfig:
-    return {
-        "config": {
-            "font": FONT,
-            "view": {"stroke": None, "continuousWidth": 600, "continuousHeight": 320},
-            "range": {"category": PALETTE},
-            "axis": {"labelFontSize": BASE_FONT_SIZE, "titleFontSize": BASE_FONT_SIZE + 1,
-                     "titleFontWeight": "normal", "grid": True, "gridColor": "#EBEBEB"},
-            "legend": {"labelFontSize": BASE_FONT_SIZE, "titleFontSize": BASE_FONT_SIZE,
-                       "titleFontWeight": "normal", "orient": "bottom"},
-            "header": {"labelFontSize": BASE_FONT_SIZE, "titleFontSize": BASE_FONT_SIZE + 1},
-            "title": {"fontSize": BASE_FONT_SIZE + 4, "anchor": "start", "fontWeight": "normal"},
-            "text": {"fontSize": BASE_FONT_SIZE},
-        }
-    }
+    if presenting():
+        return {"config": _config(PRESENTATION_FONT_SIZE, presentation=True)}
+    return {"config": _config(BASE_FONT_SIZE)}
+
+
+@alt.theme.register(PRESENTATION_THEME_NAME, enable=False)
+def _presentation_theme() -> alt.theme.ThemeConfig:
+    """The presentation variant by name (e.g. `with alt.theme.enable(PRESENTATION_THEME_NAME)`)."""
+    return {"config": _config(PRESENTATION_FONT_SIZE, presentation=True)}
 
 
 def apply_theme() -> None:

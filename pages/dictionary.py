@@ -5,6 +5,7 @@ from analytics import dictionary
 from analytics.export import safe_csv
 from ui import state
 from ui.routing import require_entrypoint
+from ui.url import url_option
 
 require_entrypoint()
 
@@ -24,6 +25,7 @@ if differences:
                + "\n".join(f"- {d}" for d in differences), icon=":material/warning:")
 
 search_col, download_col = st.columns([3, 1], vertical_alignment="bottom")
+url_option("dict_search", "")
 query = search_col.text_input("Search columns and descriptions", key="dict_search",
                               placeholder="e.g. TP53, induction, MRD, months")
 shown = dictionary.search(table, query)

@@ -42,14 +42,22 @@ def _fmt_ci(low: float, high: float) -> str:
     return f"{low:.0%}–{high:.0%}"
 
 
+def _vaf(raw: str | list[str]) -> float:
+    value = float(raw if isinstance(raw, str) else raw[0])
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(raw)
+    return value
+
+
 def _fmt_num(x: float) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     return "∞" if math.isinf(x) else f"{x:.3g}"
 
 
-tab_freq, tab_onco, tab_co, tab_kar, tab_tp53, tab_mut = st.tabs(
-    ["Frequencies", "Oncoprint", "Co-occurrence", "Karyotype & ploidy", "TP53", "Mutation table"])
+TABS = ["Frequencies", "Oncoprint", "Co-occurrence", "Karyotype & ploidy", "TP53", "Mutation table"]
+url_option("gen_tab", TABS[0], parse=choice_parser(TABS))  # the open tab is part of the view
+tab_freq, tab_onco, tab_co, tab_kar, tab_tp53, tab_mut = st.tabs(TABS, key="gen_tab", on_change="rerun")
 
 # ---------------------------------------------------------------------------------------------
 with tab_freq:
@@ -203,6 +211,7 @@ with tab_mut:
                                                    if g in genes], serialize=list, multi=True)
     url_option("mut_classes", [], parse=lambda raw: [c for c in ([raw] if isinstance(raw, str) else raw)
                                                      if c in classes], serialize=list, multi=True)
+    url_option("mut_min_vaf", 0.0, parse=lambda raw: _vaf(raw), serialize=lambda v: f"{v:g}")
     c1, c2, c3 = st.columns([2, 2, 1])
     chosen_genes = c1.multiselect("Genes", genes, key="mut_genes", placeholder="All genes")
     chosen_classes = c2.multiselect("Variant class", classes, key="mut_classes", placeholder="All classes")

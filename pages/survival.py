@@ -116,8 +116,9 @@ if group in survival.POST_BASELINE_GROUPS:
         st.warning(survival_hct.POST_BASELINE_WARNING.format(
             label=survival.CATEGORICAL_GROUPS[group]), icon=":material/warning:")
 
-tab_km, tab_cox, tab_cr, tab_table = st.tabs(
-    ["Kaplan-Meier", "Cox model", "Relapse vs non-relapse mortality", "Per-patient table"])
+TABS = ["Kaplan-Meier", "Cox model", "Relapse vs non-relapse mortality", "Per-patient table"]
+url_option("surv_tab", TABS[0], parse=choice_parser(TABS))  # the open tab is part of the view
+tab_km, tab_cox, tab_cr, tab_table = st.tabs(TABS, key="surv_tab", on_change="rerun")
 
 # --- Kaplan-Meier -------------------------------------------------------------------------------
 with tab_km:

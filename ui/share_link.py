@@ -1,0 +1,39 @@
+"""The "copy link" control shown on every page: the exact URL of the current view.
+
+The entrypoint calls `link_slot()` before the page runs and `show_link()` after it (also when
+the page stopped early), because the page's own options reach the URL while it runs.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+
+def view_query() -> list[tuple[str, str]]:
+    """The URL's query parameters (repeated keys kept), in a stable order."""
+    pairs: list[tuple[str, str]] = []
+    for key in st.query_params:
+        for value in st.query_params.get_all(key):
+            pairs.append((key, value))
+    return pairs
+
+
+def view_url(url_path: str) -> str:
+    """Absolute link to this view when the browser told us the app's address, else relative."""
+    base = (st.context.url or "").rstrip("/")
+    query = urlencode(view_query())
+    return f"{base}/{url_path}" + (f"?{query}" if query else "")
+
+
+def link_slot():
+    with st.sidebar:
+        return st.empty()
+
+
+def show_link(slot, url_path: str) -> None:
+    with slot.container():
+        st.markdown("**Link to this view**")
+        st.code(view_url(url_path), language=None, wrap_lines=True)
+        st.caption("Copy it with the icon at the right of the box: page, filters and options "
+                   "open exactly as shown here.")
