@@ -26,6 +26,7 @@ PAGES = [
     st.Page("pages/survival.py", title="Survival", icon=":material/timeline:", url_path="survival"),
     st.Page("pages/dictionary.py", title="Data dictionary", icon=":material/menu_book:",
             url_path="dictionary"),
+    st.Page("pages/share.py", title="Share & present", icon=":material/co_present:", url_path="share"),
 ]
 
 try:

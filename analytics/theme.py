@@ -40,7 +40,7 @@ def _config(font_size: int, *, presentation: bool = False) -> dict:
         config["axis"] |= {"labelColor": "#000000", "titleColor": "#000000", "tickWidth": 1.5,
                            "domainWidth": 1.5}
         config["title"] |= {"subtitleFontSize": font_size - 2}
-        config["legend"] |= {"symbolSize": 220, "symbolStrokeWidth": 3}
+        config["legend"] |= {"symbolSize": 220, "symbolStrokeWidth": 3, "labelLimit": 360}
         config["line"] = {"strokeWidth": 3.5}
         config["point"] = {"size": 140, "strokeWidth": 2.5}
         config["circle"] = {"size": 140}

@@ -26,12 +26,23 @@ def view_url(url_path: str) -> str:
     return f"{base}/{url_path}" + (f"?{query}" if query else "")
 
 
+VIEWS_KEY = "_page_views"  # url_path -> that page's last URL parameters (for the deck)
+
+
+def page_views() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Each visited page's last view, hashable (analytics.deck.page_figures takes it)."""
+    return tuple(sorted(st.session_state.get(VIEWS_KEY, {}).items()))
+
+
 def link_slot():
     with st.sidebar:
         return st.empty()
 
 
 def show_link(slot, url_path: str) -> None:
+    views = dict(st.session_state.get(VIEWS_KEY, {}))
+    views[url_path or "overview"] = tuple(view_query())
+    st.session_state[VIEWS_KEY] = views
     with slot.container():
         st.markdown("**Link to this view**")
         st.code(view_url(url_path), language=None, wrap_lines=True)

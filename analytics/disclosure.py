@@ -1,0 +1,101 @@
+"""Small-cell suppression: counts from 1 to k-1 are shown as "<k", the same way everywhere.
+
+A pure function layer: pages, the deck and exports call these on the numbers they display.
+`k = 0` (the default on a laptop) switches suppression off; zero counts are not suppressed
+(an empty cell discloses nobody). Within one categorical characteristic a single suppressed
+level could be recovered from the denominator and the other levels, so the next-smallest
+non-zero level is suppressed with it (secondary suppression), and percentages and confidence
+intervals of suppressed cells are blanked (they would give the count back).
+
+Example
+-------
+>>> suppress_count(3, 5), suppress_count(0, 5), suppress_count(7, 5), suppress_count(3, 0)
+('<5', '0', '7', '3')
+>>> suppress_fraction(3, 19, 5), suppress_fraction(9, 19, 5)
+('<5/19', '9/19 (47%)')
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import pandas as pd
+
+SUPPRESSED = "suppressed"
+
+
+def is_small(n, k: int) -> bool:
+    """True for a count that must not be shown (1 <= n < k); never for k <= 1 or missing n."""
+    if k <= 1 or n is None or pd.isna(n):
+        return False
+    return 0 < int(n) < k
+
+
+def suppress_count(n, k: int) -> str:
+    return f"<{k}" if is_small(n, k) else ("" if n is None or pd.isna(n) else str(int(n)))
+
+
+def suppress_fraction(n: int, d: int, k: int) -> str:
+    """`n/d (p%)`, or `<k/d` with no percentage when n is a small cell."""
+    if is_small(n, k):
+        return f"<{k}/{d}"
+    return f"{n}/{d} ({100 * n / d:.0f}%)" if d else f"{n}/{d}"
+
+
+def suppress_frame(frame: pd.DataFrame, count_columns: Iterable[str], k: int,
+                   dependent_columns: Iterable[str] = ()) -> pd.DataFrame:
+    """A copy with small counts as "<k" and, in those rows, `dependent_columns` blanked.
+
+    >>> df = pd.DataFrame({"group": ["a", "b"], "n": [2, 10], "pct": [16.7, 83.3]})
+    >>> suppress_frame(df, ["n"], 5, ["pct"]).to_dict("list")
+    {'group': ['a', 'b'], 'n': ['<5', '10'], 'pct': ['', 83.3]}
+    """
+    count_columns, dependent_columns = list(count_columns), list(dependent_columns)
+    if k <= 1:
+        return frame.copy()
+    out = frame.copy().astype({c: object for c in count_columns + dependent_columns})
+    small = pd.Series(False, index=frame.index)
+    for column in count_columns:
+        hit = frame[column].map(lambda n: is_small(n, k))
+        small |= hit
+        out[column] = frame[column].map(lambda n: suppress_count(n, k))
+    for column in dependent_columns:
+        out[column] = [("" if s else v) for s, v in zip(small, frame[column].astype(object))]
+    return out
+
+
+def suppress_table_one(t1: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Table 1 (analytics.overview.table_one) with small cells suppressed in `display`,
+    percentages and CIs blanked for them; secondary suppression within a characteristic.
+
+    The `n` column keeps the numbers (for computation); only `display`, `percent`, `ci_low`,
+    `ci_high` (and `median`/`min`/`max` of continuous rows with fewer than k patients, whose
+    range would show individual values) are what a reader sees and what is changed.
+    """
+    out = t1.copy()
+    out[SUPPRESSED] = False
+    if k <= 1:
+        return out
+    for _, block in out.groupby("characteristic", sort=False):
+        cat = block[block["kind"] == "categorical"]
+        primary = [i for i in cat.index if is_small(cat.at[i, "n"], k)]
+        chosen = set(primary)
+        if len(primary) == 1:
+            others = cat.drop(index=primary)
+            others = others[others["n"] > 0]
+            if len(others):
+                chosen.add(others["n"].astype(int).idxmin())
+        for i in block.index:
+            kind = out.at[i, "kind"]
+            if i in chosen:
+                out.loc[i, ["percent", "ci_low", "ci_high"]] = float("nan")
+                out.at[i, "display"] = f"<{k}/{int(out.at[i, 'evaluable'])}" if is_small(out.at[i, "n"], k) \
+                    else f"suppressed/{int(out.at[i, 'evaluable'])}"
+                out.at[i, SUPPRESSED] = True
+            elif kind in ("count", "not evaluated") and is_small(out.at[i, "n"], k):
+                out.at[i, "display"] = str(out.at[i, "display"]).replace(str(int(out.at[i, "n"])), f"<{k}", 1)
+                out.at[i, SUPPRESSED] = True
+            elif kind == "continuous" and is_small(out.at[i, "n"], k):
+                out.loc[i, ["median", "min", "max"]] = float("nan")
+                out.at[i, "display"] = f"<{k} patients: not shown"
+                out.at[i, SUPPRESSED] = True
+    return out
