@@ -5,7 +5,7 @@ import streamlit as st
 
 from analytics import cohort, genomics
 from analytics.genomics import CLASS_GROUPS
-from ui import components, state
+from ui import access, components, state
 from analytics.export import safe_csv
 from ui.routing import require_entrypoint
 from ui.url import choice_parser, url_option
@@ -220,10 +220,14 @@ with tab_mut:
     sequenced = int(freq.set_index("feature").loc["TP53", "evaluable"]) if "TP53" in set(freq["feature"]) else 0
     st.caption(f"{len(muts)} variants in {muts['patient_id'].nunique()} patients; {sequenced} of {n} patients in "
                "the selection were sequenced (the others are not evaluated, not wild-type).")
-    st.dataframe(muts, hide_index=True, width="stretch",
-                 column_config={"vaf": st.column_config.NumberColumn("VAF", format="%.2f")})
-    st.download_button("Download CSV", safe_csv(muts), file_name="mutations.csv", mime="text/csv",
-                       key="mut_download")
+    if access.public_mode():
+        st.info("Public deployment: the variant-level table and its download are not shown.",
+                icon=":material/public:")
+    else:
+        st.dataframe(muts, hide_index=True, width="stretch",
+                     column_config={"vaf": st.column_config.NumberColumn("VAF", format="%.2f")})
+        st.download_button("Download CSV", safe_csv(muts), file_name="mutations.csv", mime="text/csv",
+                           key="mut_download")
 
 # ---------------------------------------------------------------------------------------------
 st.divider()

@@ -3,7 +3,8 @@ import streamlit as st
 
 from analytics import overview
 from analytics.export import safe_csv
-from ui import components, state
+from analytics.disclosure import suppress_table_one
+from ui import access, components, state
 from ui.routing import require_entrypoint
 
 require_entrypoint()
@@ -21,7 +22,7 @@ st.caption(f"{len(patients)} patients · filters: {cohort_filter.describe()}")
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Table 1")
-    t1 = table_one(cohort_filter)
+    t1 = suppress_table_one(table_one(cohort_filter), access.small_cell_k())
     st.caption("Continuous: median (range). Categorical: n / evaluable (%), with an exact "
                "(Clopper-Pearson) 95% CI. *Not evaluated* is counted separately and never enters "
                "a denominator.")
@@ -35,6 +36,10 @@ with right:
     for measure in overview.EXPOSURE_MEASURES:
         components.show_chart(overview.dot_plot(values, measure))
 
+if access.public_mode():  # public deployment: aggregates only
+    st.info("Public deployment: the patient-level table and its download are not shown.",
+            icon=":material/public:")
+    st.stop()
 st.subheader("Patients")
 st.caption("Click a column header to sort; select a row (checkbox on the left) to open that "
            "patient's timeline.")

@@ -3,7 +3,7 @@ import streamlit as st
 
 from analytics import cohort, patient
 from analytics.filters import CohortFilter
-from ui import components, state
+from ui import access, components, state
 from ui.routing import require_entrypoint
 from ui.url import choice_parser, url_option
 
@@ -18,6 +18,10 @@ measurements = state.cached(patient.measurements)
 summary_row = state.cached(patient.summary_row)
 
 st.title("Patient")
+if access.public_mode():
+    st.info("Public deployment: patient-level pages are not available. The other pages show "
+            "cohort aggregates.", icon=":material/public:")
+    st.stop()
 cohort_filter = state.current_filter()
 ids = patient_order(cohort_filter)
 all_ids = patient_order(CohortFilter())

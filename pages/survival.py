@@ -7,7 +7,7 @@ import streamlit as st
 from analytics import survival, survival_chart, survival_cox, survival_cr, survival_hct
 from analytics.cohort import count_patients
 from analytics.filters import NOT_EVALUATED
-from ui import components, state
+from ui import access, components, state
 from ui.url import choice_parser, url_option
 from analytics.export import safe_csv
 from ui.routing import require_entrypoint
@@ -295,6 +295,10 @@ with tab_table:
     st.caption("Each patient's derived time and status beside the source event days (days from "
                "B-ALL diagnosis). Time = end day - origin day; the end day is the first counted "
                "event, else the last contact.")
+    if access.public_mode():
+        st.info("Public deployment: the per-patient table and its download are not shown.",
+                icon=":material/public:")
+        st.stop()
     st.dataframe(table, hide_index=True)
     st.download_button("Download per-patient table (CSV)", safe_csv(table),
                        file_name=f"survival_{spec.endpoint.lower()}_patients.csv", mime="text/csv",
