@@ -27,6 +27,7 @@ PAGES = [
     st.Page("pages/dictionary.py", title="Data dictionary", icon=":material/menu_book:",
             url_path="dictionary"),
     st.Page("pages/share.py", title="Share & present", icon=":material/co_present:", url_path="share"),
+    st.Page("pages/upload.py", title="Load a cohort", icon=":material/upload_file:", url_path="upload"),
 ]
 
 try:
@@ -45,4 +46,4 @@ routing.mark_routed()
 try:
     page.run()
 finally:  # also when the page stops early: its options are in the URL by then
-    share_link.show_link(link, page.url_path)
+    share_link.show_link(link, page.url_path, [p.url_path for p in PAGES])

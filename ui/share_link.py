@@ -5,6 +5,7 @@ the page stopped early), because the page's own options reach the URL while it r
 """
 from __future__ import annotations
 
+from typing import Iterable
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -19,9 +20,16 @@ def view_query() -> list[tuple[str, str]]:
     return pairs
 
 
-def view_url(url_path: str) -> str:
-    """Absolute link to this view when the browser told us the app's address, else relative."""
+def view_url(url_path: str, page_paths: Iterable[str] = ()) -> str:
+    """Absolute link to this view when the browser told us the app's address, else relative.
+
+    `st.context.url` is meant to be the app's address without the page, but on a page's first
+    load it can still end in the page's path: any trailing page path is removed here.
+    """
     base = (st.context.url or "").rstrip("/")
+    known = {p for p in (*page_paths, url_path) if p}
+    while base and base.rsplit("/", 1)[-1] in known:
+        base = base.rsplit("/", 1)[0]
     query = urlencode(view_query())
     return f"{base}/{url_path}" + (f"?{query}" if query else "")
 
@@ -39,12 +47,12 @@ def link_slot():
         return st.empty()
 
 
-def show_link(slot, url_path: str) -> None:
+def show_link(slot, url_path: str, page_paths: Iterable[str] = ()) -> None:
     views = dict(st.session_state.get(VIEWS_KEY, {}))
     views[url_path or "overview"] = tuple(view_query())
     st.session_state[VIEWS_KEY] = views
     with slot.container():
         st.markdown("**Link to this view**")
-        st.code(view_url(url_path), language=None, wrap_lines=True)
+        st.code(view_url(url_path, page_paths), language=None, wrap_lines=True)
         st.caption("Copy it with the icon at the right of the box: page, filters and options "
                    "open exactly as shown here.")

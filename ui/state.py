@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import functools
 import os
+import uuid
+import weakref
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -16,8 +18,13 @@ DEFAULT_DATABASE = Path(__file__).resolve().parent.parent / "data" / "cohort.duc
 DATABASE_ENV = "BALL_COHORT_DB"  # point the app at another cohort file
 FILTER_KEY = "cohort_filter"
 
+SESSION_COHORT_KEY = "session_cohort"  # an uploaded cohort: {"token", "db", "files"} in this session only
+_SESSION_ID_KEY = "_session_uuid"
+
 # Databases by token, so cached functions can take a small hashable token instead of the handle.
-_DATABASES: dict[str, CohortDatabase] = {}
+# Weak values: a session-only cohort is owned by its session's state and goes when the session
+# goes; the shared file's handle is owned by st.cache_resource.
+_DATABASES: "weakref.WeakValueDictionary[str, CohortDatabase]" = weakref.WeakValueDictionary()
 
 T = TypeVar("T")
 
@@ -32,8 +39,55 @@ def _open_shared(path: str, mtime_ns: int) -> CohortDatabase:
     return CohortDatabase.open_file(path)
 
 
+def _session_id() -> str:
+    if _SESSION_ID_KEY not in st.session_state:
+        st.session_state[_SESSION_ID_KEY] = uuid.uuid4().hex
+    return st.session_state[_SESSION_ID_KEY]
+
+
+def _reset_filters() -> None:
+    """A different cohort has other institutions/ages: let the sidebar re-seed its widgets."""
+    for key in list(st.session_state.keys()):
+        if str(key).startswith("flt_") or key == FILTER_KEY:
+            del st.session_state[key]
+
+
+def use_session_cohort(db: CohortDatabase, content_hash: str, files: tuple[str, ...] = ()) -> str:
+    """Make `db` (an in-memory cohort built from validated uploads) this session's cohort.
+
+    Its token carries this session's id and the uploads' content hash, so cached results are
+    never shared with another session (nor with another upload). The shared file is untouched.
+    """
+    token = f"session:{_session_id()}:{content_hash}"
+    use_demo_cohort()
+    st.session_state[SESSION_COHORT_KEY] = {"token": token, "db": db, "files": tuple(files)}
+    _DATABASES[token] = db
+    st.session_state["db_token"] = token
+    return token
+
+
+def use_demo_cohort() -> None:
+    """Drop this session's uploaded cohort (if any) and go back to the shared cohort file."""
+    previous = st.session_state.pop(SESSION_COHORT_KEY, None)
+    if previous is not None:
+        _DATABASES.pop(previous["token"], None)
+        previous["db"].close()
+    _reset_filters()
+
+
+def session_cohort() -> dict | None:
+    """This session's uploaded cohort ({"token", "db", "files"}), or None on the shared cohort."""
+    return st.session_state.get(SESSION_COHORT_KEY)
+
+
 def open_database() -> tuple[CohortDatabase, str]:
-    """The session's cohort and its cache token. Raises CohortDatabaseError with a readable text."""
+    """The session's cohort and its cache token. Raises CohortDatabaseError with a readable text.
+
+    An uploaded cohort of this session comes first; otherwise the shared file (read-only)."""
+    uploaded = session_cohort()
+    if uploaded is not None:
+        _DATABASES[uploaded["token"]] = uploaded["db"]
+        return uploaded["db"], uploaded["token"]
     path = database_path()
     if path.resolve() == DEFAULT_DATABASE.resolve():
         ensure_demo_database(path)  # a missing demo file is built, never an error
