@@ -1,0 +1,107 @@
+"""The column-wise genomics feature matrix equals the straightforward per-patient loop it replaced.
+
+The loop (kept here as the reference) took 55 s at 10,000 patients (bench/); the column-wise
+version is linear. Equality is exact: same rows, order, values and dtypes, on the demo cohort
+and on synthetic cohorts with filters (including empty and single-patient selections).
+"""
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics import genomics
+from analytics.build import build_in_memory
+from analytics.filters import NOT_EVALUATED, CohortFilter
+from analytics.genomics import (ALTERED, CLASS_GROUPS, GROUP_FUSION, GROUP_MUTATION, GROUP_PLOIDY,
+                                GROUP_STRUCTURAL, NO_ALTERATION)
+from analytics.karyotype import parse_karyotype
+from analytics.synthetic import build_synthetic_in_memory
+
+
+def reference_feature_matrix(db, cohort_filter):
+    """One row per (patient, feature): status altered / no alteration / not evaluated.
+
+    Columns: patient_id, feature, group, status, value (colour category: variant class group,
+    'Present', 'no alteration' or 'not evaluated'), detail (tooltip text), vaf.
+    """
+    patients = genomics._patients(db, cohort_filter)
+    muts = genomics._mutations(db, cohort_filter)
+    rows: list[dict] = []
+    genes = genomics.cohort_genes(db)
+    for _, p in patients.iterrows():
+        pid = p["patient_id"]
+        sequenced = pd.notna(p["sequencing_assay"])
+        pm = muts[muts["patient_id"] == pid]
+        for gene in genes:
+            gm = pm[pm["gene"] == gene]
+            if not sequenced:
+                rows.append(dict(patient_id=pid, feature=gene, group=GROUP_MUTATION, status=NOT_EVALUATED,
+                                 value=NOT_EVALUATED, detail="not sequenced", vaf=np.nan))
+            elif gm.empty:
+                rows.append(dict(patient_id=pid, feature=gene, group=GROUP_MUTATION, status=NO_ALTERATION,
+                                 value=NO_ALTERATION, detail=f"wild-type ({p['sequencing_assay']})",
+                                 vaf=np.nan))
+            else:
+                first = gm.sort_values("vaf", ascending=False, na_position="last").iloc[0]
+                detail = "; ".join(
+                    f"{r.protein_change or '?'} ({CLASS_GROUPS[r.variant_class].lower()}"
+                    + (f", VAF {r.vaf:.0%}" if pd.notna(r.vaf) else "") + ")" for r in gm.itertuples())
+                rows.append(dict(patient_id=pid, feature=gene, group=GROUP_MUTATION, status=ALTERED,
+                                 value=CLASS_GROUPS[first.variant_class], detail=detail, vaf=first.vaf))
+        category = p["ploidy_category"]
+        for feat in genomics._ploidy_features(db):
+            if pd.isna(category):
+                status, detail = NOT_EVALUATED, "cytogenetics not evaluable"
+            else:
+                status = ALTERED if category == feat else NO_ALTERATION
+                modal = p["modal_chromosome_number"]
+                detail = f"{category}" + (f", modal number {int(modal)}" if pd.notna(modal) else "")
+            rows.append(dict(patient_id=pid, feature=feat.capitalize(), group=GROUP_PLOIDY, status=status,
+                             value="Present" if status == ALTERED else status, detail=detail, vaf=np.nan))
+        bcr = p["bcr_abl1"]
+        status = NOT_EVALUATED if pd.isna(bcr) else (ALTERED if bcr == "positive" else NO_ALTERATION)
+        rows.append(dict(patient_id=pid, feature="BCR::ABL1", group=GROUP_FUSION, status=status,
+                         value="Present" if status == ALTERED else status,
+                         detail="not tested" if pd.isna(bcr) else str(bcr), vaf=np.nan))
+    structural = genomics._structural_features(db)
+    for _, p in patients.iterrows():
+        k = parse_karyotype(p["karyotype_iscn"])
+        for label in structural:
+            if not k.clones:
+                status, detail = NOT_EVALUATED, k.reason or "no karyotype"
+            else:
+                status = ALTERED if label in k.structural else NO_ALTERATION
+                detail = k.text
+            rows.append(dict(patient_id=p["patient_id"], feature=label, group=GROUP_STRUCTURAL,
+                             status=status, value="Present" if status == ALTERED else status,
+                             detail=detail, vaf=np.nan))
+    return pd.DataFrame(rows, columns=["patient_id", "feature", "group", "status", "value", "detail", "vaf"])
+
+
+FILTERS = [CohortFilter(), CohortFilter(sex=("F",)), CohortFilter(tp53=("mutated",)),
+           CohortFilter(tp53=(NOT_EVALUATED,)), CohortFilter(ploidy=("low hypodiploid",)),
+           CohortFilter(institution=("nowhere",))]
+
+
+@pytest.fixture(scope="module", params=["demo", "synthetic"])
+def db(request):
+    if request.param == "demo":
+        return build_in_memory("data/demo_cohort")
+    return build_synthetic_in_memory(700, seed=21)
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=lambda f: f.describe())
+def test_feature_matrix_equals_reference_loop(db, f):
+    expected = reference_feature_matrix(db, f)
+    got = genomics.feature_matrix(db, f)
+    if expected.empty:
+        assert got.empty and list(got.columns) == list(expected.columns)
+    else:
+        pd.testing.assert_frame_equal(got, expected)
+
+
+def test_single_patient_equals_reference():
+    db = build_in_memory("data/demo_cohort")
+    f = CohortFilter.from_query_params({"age": "48-48"})  # exactly one demo patient (S28)
+    expected = reference_feature_matrix(db, f)
+    assert expected["patient_id"].nunique() == 1
+    pd.testing.assert_frame_equal(genomics.feature_matrix(db, f), expected)
