@@ -94,6 +94,7 @@ def import_files(files: list[tuple[str, bytes]]) -> ImportResult:
         if raws is None:
             return ImportResult(report, None, kind, not_mapped)
         report, tables = validate(raws, report)
+        cbioportal.relocate(report, raws)  # problems point at the study's own files and rows
         return ImportResult(report, tables, kind, not_mapped)
     raws: dict[str, RawTable] = {}
     for name, data in files:

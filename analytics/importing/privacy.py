@@ -71,7 +71,7 @@ def looks_like_identifier(value: str) -> str | None:
 
 def check_table(frame: pd.DataFrame, file: str, report: Report, *, sheet: str | None = None,
                 id_columns: tuple[str, ...] = ("patient_id",), known_columns: frozenset[str] = frozenset(),
-                skip_columns: tuple[str, ...] = ()) -> None:
+                skip_columns: tuple[str, ...] = (), header_row: int = 1) -> None:
     """Add an error for every identifier-looking column name and cell (first 3 cells per column).
 
     `known_columns` (the schema's own columns, e.g. cohort_info.cohort_name) are exempt from the
@@ -83,7 +83,7 @@ def check_table(frame: pd.DataFrame, file: str, report: Report, *, sheet: str | 
             report.error(file, f"column name '{column}' suggests {label}, a direct identifier; "
                                "the app never stores identifiers",
                          "Delete this column before uploading (times are days relative to diagnosis).",
-                         sheet=sheet, row=1, column=column)
+                         sheet=sheet, row=header_row, column=column)
             continue
         if column in skip_columns:
             continue
