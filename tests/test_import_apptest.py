@@ -78,3 +78,28 @@ def test_upload_load_explore_every_page_then_switch_back():
     assert not at.exception
     assert "32 of 32 patients" in all_text(at)
     assert at.session_state["db_token"].startswith("file:")
+
+
+def test_oversized_file_gets_the_stated_limit_and_no_traceback():
+    at = run_page(PAGE)
+    big = b"patient_id,sex\n" + b"S01,F\n" * (6 * 1024 * 1024 // 6)
+    upload(at, [("patients.csv", big, "text/csv")])
+    assert not at.exception
+    text = all_text(at)
+    assert "the limit is 5.2 MB per file" in text
+    assert not [b for b in at.button if b.key == "upload_load"]
+
+
+def test_cbioportal_study_shows_what_was_not_mapped_and_loads():
+    from tests.test_cbioportal_import import study
+    at = run_page(PAGE)
+    upload(at, [(name, data, "text/plain") for name, data in study()])
+    assert not at.exception
+    text = all_text(at)
+    assert "Not mapped from the cBioPortal study" in text and "DFS_STATUS/DFS_MONTHS" in text
+    at.button(key="upload_load").click().run()
+    assert not at.exception
+    assert "You are exploring **Test lenalidomide B-ALL study**" in all_text(at)
+    at.switch_page("pages/survival.py").run()
+    assert not at.exception
+    assert "10 of 10 patients" in all_text(at)
