@@ -12,6 +12,7 @@ import altair as alt
 # Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 NOT_EVALUATED_COLOR = "#BDBDBD"   # grey: never confused with a result
+NOT_EVALUATED_LINE_COLOR = "#808080"  # the same meaning for lines: darker, to stay visible on white
 NEGATIVE_COLOR = "#F2F2F2"        # near white: tested, no alteration
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 BASE_FONT_SIZE = 14
@@ -81,3 +82,50 @@ def _presentation_theme() -> alt.theme.ThemeConfig:
 def apply_theme() -> None:
     """Enable the theme (idempotent; registration above already enables it)."""
     alt.theme.enable(THEME_NAME)
+
+
+# Font-size keys a chart builder may set explicitly (the theme cannot reach those).
+_SIZE_KEYS = ("fontSize", "labelFontSize", "titleFontSize", "subtitleFontSize")
+SMALLEST_SCALED_TEXT = 13  # smaller texts sit inside fixed-size cells (oncoprint VAFs): kept
+
+
+def _enlarge(node, factor: float, parent_key: str | None = None) -> None:
+    """Scale explicit font sizes in place, walking Altair objects (never the data)."""
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            _enlarge(item, factor, parent_key)
+        return
+    if isinstance(node, alt.SchemaBase):
+        attrs = node._kwds
+    elif isinstance(node, dict):
+        attrs = node
+    else:
+        return
+    is_text_mark = parent_key == "mark" and attrs.get("type") == "text"
+    glyph = is_text_mark and isinstance(attrs.get("text"), str)  # a constant symbol (hatch, flag)
+    for key, value in list(attrs.items()):
+        if key in ("data", "datasets", "config"):  # the data; the theme's own sizes
+            continue
+        if key in _SIZE_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not glyph and not (is_text_mark and value < SMALLEST_SCALED_TEXT):
+                attrs[key] = round(value * factor, 1)
+        else:
+            _enlarge(value, factor, key)
+
+
+def for_projector(chart: alt.TopLevelMixin, factor: float = PRESENTATION_FONT_SIZE / BASE_FONT_SIZE
+                  ) -> alt.TopLevelMixin:
+    """The same chart with the font sizes its builder set explicitly (value labels, risk
+    tables, titles) scaled like the presentation theme's; in-cell texts and glyphs are kept.
+
+    >>> for_projector(alt.Chart().mark_text(fontSize=14)).to_dict()["mark"]["fontSize"]
+    20.0
+    >>> for_projector(alt.Chart().mark_text(fontSize=11)).to_dict()["mark"]["fontSize"]  # in a cell
+    11
+    >>> original = alt.Chart().mark_text(fontSize=15)
+    >>> _ = for_projector(original); original.to_dict()["mark"]["fontSize"]  # a copy is enlarged
+    15
+    """
+    enlarged = chart.copy(deep=True)
+    _enlarge(enlarged, factor)
+    return enlarged

@@ -243,3 +243,21 @@ def test_not_evaluated_group_is_drawn_but_never_tested(demo_db):
     assert result.statistic == logrank_from_counts(evaluated).statistic
     pairs = pairwise_from_counts(counts)
     assert NOT_EVALUATED not in set(pairs["group A"]) | set(pairs["group B"])
+
+
+def test_not_evaluated_curve_is_grey_in_curves_and_risk_table():
+    from analytics.survival import curves_from_counts
+    from analytics.survival_chart import km_chart
+    from analytics.theme import NOT_EVALUATED_LINE_COLOR, PALETTE
+
+    counts = pd.DataFrame({"group": ["mutated", "mutated", NOT_EVALUATED, "wild-type"],
+                           "time_days": [30, 400, 200, 90], "n_event": [1, 0, 1, 1],
+                           "n_censored": [0, 1, 0, 0]})
+    spec = km_chart(curves_from_counts(counts), counts, title="OS", group_title="TP53").to_dict()
+    scales = [enc["color"]["scale"] for view in (spec["vconcat"][0]["layer"] + [spec["vconcat"][1]])
+              for enc in [view.get("encoding", {})] if "color" in enc]
+    assert scales
+    for scale in scales:
+        colors = dict(zip(scale["domain"], scale["range"]))
+        assert colors[NOT_EVALUATED] == NOT_EVALUATED_LINE_COLOR
+        assert [colors["mutated"], colors["wild-type"]] == PALETTE[:2]
