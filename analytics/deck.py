@@ -286,7 +286,7 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, figures: list[De
     with _projector_theme():
         for figure in figures:
             provenance = _provenance(db, cohort_filter, figure.n_patients, created)
-            png = export_figure(figure.chart, provenance, "png")
+            png = export_figure(theme.for_projector(figure.chart), provenance, "png")
             slide = titled(figure.title)
             width_px, height_px = Image.open(io.BytesIO(png)).size
             box_w, box_h = Inches(12.5), Inches(4.95)

@@ -40,6 +40,9 @@ def show_chart(chart, *, stretch: bool = True, name: str | None = None,
     `name` is the file name (default: from the chart title); `n_patients` the n in the footer
     (default: the filtered cohort).
     """
+    from analytics import theme
+    if theme.presenting():  # explicit text sizes grow with the theme's for the projector
+        chart = theme.for_projector(chart)
     st.altair_chart(chart, theme=None, width="stretch" if stretch else "content")
     if n_patients is None:
         from analytics.cohort import count_patients
