@@ -54,7 +54,7 @@ def ours(db: CohortDatabase, group: str | None, km_only: bool = False) -> dict:
     lr = survival.logrank_from_counts(counts) if group else None
     chart = survival_chart.km_chart(curves, counts, title=spec.endpoint_label(),
                                     group_title=spec.group_label() if group else None)
-    out.update(summary=summary, p=None if lr is None else lr.p_value, chart_bytes=len(chart.to_json()))
+    out.update(summary=summary, p=None if lr is None else lr.p_value, chart_bytes=len(chart.to_json(indent=None)))
     return out
 
 
@@ -128,7 +128,7 @@ def naive(path: str, group: str | None) -> dict:
     chart = alt.Chart(df[["patient_id", "group", "months", "survival", "event"]]).mark_line(
         interpolate="step-after").encode(x="months:Q", y="survival:Q", color="group:N",
                                          tooltip=["patient_id", "months", "survival"])
-    return {"summary": pd.DataFrame(rows), "p": p, "chart_bytes": len(chart.to_json())}
+    return {"summary": pd.DataFrame(rows), "p": p, "chart_bytes": len(chart.to_json(indent=None))}
 
 
 def main(argv: list[str] | None = None) -> int:
