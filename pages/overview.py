@@ -11,13 +11,14 @@ require_entrypoint()
 
 table_one = state.cached(overview.table_one)
 exposure_values = state.cached(overview.exposure_values)
-patient_table = state.cached(overview.patient_table)
+patient_table_head = state.cached(overview.patient_table_head)
+SHOWN_ROWS = 1000  # on-screen rows; the CSV download has every patient
 
 st.title("Cohort overview")
 cohort_filter = state.current_filter()
-patients = patient_table(cohort_filter)
-components.require_patients(len(patients))
-st.caption(f"{len(patients)} patients · filters: {cohort_filter.describe()}")
+patients, n_patients = patient_table_head(cohort_filter, SHOWN_ROWS)
+components.require_patients(n_patients)
+st.caption(f"{n_patients} patients · filters: {cohort_filter.describe()}")
 
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -43,6 +44,9 @@ if access.public_mode():  # public deployment: aggregates only
 st.subheader("Patients")
 st.caption("Click a column header to sort; select a row (checkbox on the left) to open that "
            "patient's timeline.")
+if n_patients > len(patients):
+    st.info(f"Showing the first {len(patients):,} of {n_patients:,} patients (default order); "
+            "the CSV download below has all of them.", icon=":material/table_rows:")
 selection = st.dataframe(
     patients, hide_index=True, width="stretch", key="patient_table", on_select="rerun",
     selection_mode="single-row",
@@ -57,5 +61,7 @@ if rows:
     # The link carries the filters and the patient: both pages re-seed their widgets from it.
     st.switch_page("pages/patient.py",
                    query_params=overview.patient_link_params(cohort_filter, patient_id))
-st.download_button("Download patient table (CSV)", safe_csv(patients), file_name="patients.csv",
+_db = state.current_database()  # the CSV is built on click (in its own thread), not on every rerun
+st.download_button("Download patient table (CSV)",
+                   lambda: safe_csv(overview.patient_table(_db, cohort_filter)), file_name="patients.csv",
                    mime="text/csv", icon=":material/download:", key="dl_patients")
