@@ -351,3 +351,23 @@ def measurements(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: st
         "Method": frame["method"],
     })
     return out
+
+
+def patient_choices(db: CohortDatabase, cohort_filter: CohortFilter,
+                    limit: int = 1000) -> tuple[pd.DataFrame, int]:
+    """The first `limit` patients of the filtered cohort (default order) with what a picker
+    shows (institution, sex, age), and the number of patients in the filtered cohort.
+
+    A picker listing a million ids would send them all to the browser on every rerun; pages
+    list the first `limit` and look any other id up with `patient_status`.
+
+    >>> from analytics.build import build_in_memory
+    >>> rows, n = patient_choices(build_in_memory("data/demo_cohort"), CohortFilter(), limit=3)
+    >>> rows["patient_id"].tolist(), n
+    (['S01', 'S02', 'S03'], 32)
+    """
+    where, params = cohort_filter.where_sql()
+    n = int(db.scalar(f"SELECT count(*) FROM patient_summary WHERE {where}", params))
+    rows = db.query(f"SELECT patient_id, institution, sex, age_at_ball_dx FROM patient_summary "
+                    f"WHERE {where} ORDER BY patient_id LIMIT ?", [*params, int(limit)])
+    return rows, n

@@ -1,7 +1,7 @@
 """Patient: one patient's timeline, key facts, mutations and measurements."""
 import streamlit as st
 
-from analytics import cohort, patient
+from analytics import patient
 from analytics.filters import CohortFilter
 from ui import access, components, state
 from ui.routing import require_entrypoint
@@ -9,13 +9,14 @@ from ui.url import choice_parser, url_option
 
 require_entrypoint()
 
-patient_order = state.cached(cohort.patient_order)
+patient_choices = state.cached(patient.patient_choices)
 patient_status = state.cached(patient.patient_status)
 key_facts = state.cached(patient.key_facts)
 timeline_events = state.cached(patient.timeline_events)
 mutations = state.cached(patient.mutations)
 measurements = state.cached(patient.measurements)
 summary_row = state.cached(patient.summary_row)
+PICKER_MAX = 1000  # ids listed in the picker; any other id is found by typing it
 
 st.title("Patient")
 if access.public_mode():
@@ -23,25 +24,35 @@ if access.public_mode():
             "cohort aggregates.", icon=":material/public:")
     st.stop()
 cohort_filter = state.current_filter()
-ids = patient_order(cohort_filter)
-all_ids = patient_order(CohortFilter())
+choices, n_filtered = patient_choices(cohort_filter, PICKER_MAX)
+ids = choices["patient_id"].tolist()
+
+
+def _known(raw: str | list[str]) -> str:
+    """URL parser: any patient id of this cohort (looked up in the database)."""
+    text = raw if isinstance(raw, str) else raw[0]
+    if patient_status(CohortFilter(), text) == "unknown":
+        raise ValueError(text)
+    return text
+
 
 requested = st.query_params.get("patient")
-if requested is not None and requested not in all_ids:
+if requested is not None and patient_status(CohortFilter(), requested) == "unknown":
     st.warning(f"There is no patient **{requested}** in this cohort. Choose a patient below.",
                icon=":material/person_off:")
-components.require_patients(len(ids))
+components.require_patients(n_filtered)
 
-url_option("patient", ids[0], parse=choice_parser(all_ids))
+url_option("patient", ids[0], parse=_known)
 chosen = st.session_state["patient"]
-if chosen not in ids:
-    reason = ("is not in the filtered cohort" if patient_status(cohort_filter, chosen) == "filtered out"
-              else "is not in this cohort")
+status = "in cohort" if chosen in ids else patient_status(cohort_filter, chosen)
+if status != "in cohort":
+    reason = "is not in the filtered cohort" if status == "filtered out" else "is not in this cohort"
     st.warning(f"Patient **{chosen}** {reason} (filters: {cohort_filter.describe()}). Clear the "
                "filters in the sidebar to see them, or choose a patient of the filtered cohort below.",
                icon=":material/filter_alt:")
     st.session_state["patient"] = ids[0]
-    url_option("patient", ids[0], parse=choice_parser(all_ids))  # drop the excluded id from the URL
+    url_option("patient", ids[0], parse=_known)  # drop the excluded id from the URL
+    chosen = ids[0]
 
 def _md(text: str) -> str:
     """Escape markdown in data values (karyotypes contain brackets, commas and minus signs)."""
@@ -50,7 +61,11 @@ def _md(text: str) -> str:
     return text
 
 
-labels = {row.patient_id: row for row in state.cached(cohort.filtered_summary)(cohort_filter).itertuples()}
+labels = {row.patient_id: row for row in choices.itertuples()}
+if chosen not in labels:  # typed (or linked) id beyond the first PICKER_MAX: look its row up
+    for row in summary_row(cohort_filter, chosen).itertuples():
+        labels[chosen] = row
+options = ids if chosen in ids else ids + [chosen]
 
 
 def describe(pid: str) -> str:
@@ -58,8 +73,25 @@ def describe(pid: str) -> str:
     return pid if r is None else f"{pid} · {r.institution} · {r.sex} · {r.age_at_ball_dx} y"
 
 
-patient_id = st.selectbox(f"Patient ({len(ids)} in the filtered cohort, default order)", ids,
-                          key="patient", format_func=describe)
+def _go_to_typed_id() -> None:
+    typed = st.session_state.get("patient_lookup", "").strip()
+    if typed and patient_status(cohort_filter, typed) == "in cohort":
+        st.session_state["patient"] = typed
+        st.session_state["patient_lookup_missing"] = None
+    elif typed:
+        st.session_state["patient_lookup_missing"] = typed
+
+
+shown = "" if n_filtered <= len(ids) else f", first {len(ids):,} listed"
+patient_id = st.selectbox(f"Patient ({n_filtered:,} in the filtered cohort, default order{shown})",
+                          options, key="patient", format_func=describe)
+if n_filtered > len(ids):
+    st.text_input("Or type a patient id", key="patient_lookup", on_change=_go_to_typed_id,
+                  help=f"The list shows the first {len(ids):,} patients; any other id of the filtered "
+                       "cohort can be typed here.")
+    missing = st.session_state.get("patient_lookup_missing")
+    if missing:
+        st.warning(f"No patient **{missing}** in the filtered cohort.", icon=":material/person_off:")
 
 facts = key_facts(cohort_filter, patient_id)
 if facts.empty:  # cannot happen after the checks above; never show a traceback
