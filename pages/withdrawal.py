@@ -27,11 +27,23 @@ def _bounded(low: float, high: float, cast=float):
     return parse
 
 
+PATIENTS_DRAWN_MAX = 200  # per-patient charts and links: the first N in the default order
+TABLE_ROWS_MAX = 1000     # on-screen kinetics rows (the counts above use every patient)
+
+
+def _first(pids: list, limit: int) -> tuple[list, str]:
+    """The first `limit` ids and a note when some are left out (registry-size cohorts)."""
+    if len(pids) <= limit:
+        return pids, ""
+    return pids[:limit], f"Showing the first {limit:,} of {len(pids):,} patients (default order)."
+
+
 def _num(x, digits=1, suffix=""):
     return "–" if x is None or x != x else f"{x:.{digits}f}{suffix}"
 
 
 st.title("Withdrawal")
+components.withheld_under_suppression("this page (trajectories and kinetics of individual patients)", stop=True)
 st.caption("Leukemia kinetics after lenalidomide was stopped: does the B-ALL, or an immature "
            "B-cell population with a B-ALL immunophenotype, regress before any B-ALL therapy?")
 f = state.current_filter()
@@ -99,10 +111,14 @@ else:
                 f"{analyte_text} ({specimen}).")
     classes = dict(zip(table["patient_id"], table["classification"]))
     unit = data["unit"].iloc[0]
-    chart = withdrawal.trajectory_chart(data, classes, axis, scale, layout == "facet",
-                                        [p for p in order if p in classes],
+    drawn, drawn_note = _first([p for p in order if p in classes], PATIENTS_DRAWN_MAX)
+    drawn_data = data[data["patient_id"].isin(drawn)] if drawn_note else data
+    chart = withdrawal.trajectory_chart(drawn_data, classes, axis, scale, layout == "facet", drawn,
                                         y_title=f"{withdrawal.SHORT_LABELS[analyte]} ({unit}, {specimen})")
     components.show_chart(chart)
+    if drawn_note:
+        st.info(drawn_note + " The kinetics counts and tests below use every patient.",
+                icon=":material/timeline:")
     dropped = int((data["level"] <= 0).sum()) if scale == "log" else 0
     st.caption(
         "Solid line: before B-ALL therapy; dashed: after therapy started; black ◆: first B-ALL "
@@ -133,6 +149,9 @@ else:
         nadir_when=[("after therapy start" if a else "before therapy") if v == v and v is not None
                     else "–" for a, v in zip(table["overall_nadir_after_therapy"],
                                              table["overall_nadir_value"])])
+    if len(shown) > TABLE_ROWS_MAX:
+        st.caption(f"Table: the first {TABLE_ROWS_MAX:,} of {len(shown):,} patients (default order).")
+        shown = shown.head(TABLE_ROWS_MAX)
     st.dataframe(
         shown[["patient_id", "classification", "baseline_value", "nadir_value", "reduction_pct",
                "days_to_half_from_stop", "days_to_nadir_from_stop", "therapy_days_from_stop",
@@ -187,11 +206,16 @@ else:
             others=[f"{_num(md)} ({rg}), n={n}" for md, rg, n in
                     zip(cont.median_others, cont.range_others, cont.n_others)],
             U=[_num(u, 1) for u in cont.U], p=[_num(p, 3) for p in cont.p_value])
-        st.markdown("**Continuous**: median (range); exact two-sided Mann-Whitney U.")
+        approximate = cont["test"].str.contains("approximation").any()
+        st.markdown("**Continuous**: median (range); " + (
+            f"two-sided Mann-Whitney U, exact up to {withdrawal.EXACT_MWU_MAX} patients per group, "
+            "normal approximation (tie-corrected) above." if approximate else
+            "exact two-sided Mann-Whitney U."))
         st.dataframe(cont_shown[["feature", "regressors", "others", "U", "p", "not_evaluated"]],
                      hide_index=True, width="stretch",
                      column_config={"feature": "Feature", "regressors": "Regressors",
-                                    "others": "Others (none / progression)", "p": "p (exact)",
+                                    "others": "Others (none / progression)",
+                                    "p": "p (approximate)" if approximate else "p (exact)",
                                     "not_evaluated": "Not evaluated"})
         cat_shown = cat.assign(
             regressors=[f"{a}/{n}" for a, n in zip(cat.regressors_positive, cat.regressors_evaluable)],
@@ -212,7 +236,11 @@ with_stop = overview.dropna(subset=["len_stop_day"])
 st.markdown(f"Lenalidomide stop day relative to B-ALL diagnosis for **{len(with_stop)} of "
             f"{len(overview)} selected patients** (negative: stopped before diagnosis).")
 if len(with_stop):
-    components.show_chart(withdrawal.timing_chart(overview, order))
+    timing_ids, timing_note = _first(with_stop["patient_id"].tolist(), PATIENTS_DRAWN_MAX)
+    components.show_chart(withdrawal.timing_chart(
+        overview[overview["patient_id"].isin(timing_ids)] if timing_note else overview, order))
+    if timing_note:
+        st.caption(timing_note)
 if len(with_stop) < len(overview):
     st.caption(f"{len(overview) - len(with_stop)} patient(s) without a recorded lenalidomide stop "
                "day are not drawn.")
@@ -230,6 +258,9 @@ for heading, pids in groups.items():
     if not pids:
         continue
     st.markdown(f"**{heading}** ({len(pids)})")
+    pids, links_note = _first(pids, PATIENTS_DRAWN_MAX)
+    if links_note:
+        st.caption(links_note)
     columns = st.columns(6 if labels[pids[0]] in no_series else 4)
     for i, pid in enumerate(pids):
         label = pid if labels[pid] in no_series else f"{pid} · {labels[pid]}"
