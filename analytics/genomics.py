@@ -33,6 +33,7 @@ import pandas as pd
 
 from analytics import cohort
 from analytics.db import CohortDatabase
+from analytics.disclosure import suppress_count, suppressed_cells, suppressed_label
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.karyotype import PLOIDY_BANDS, PLOIDY_ORDER, masked_hypodiploidy_reason, parse_karyotype
 from analytics.stats import benjamini_hochberg, clopper_pearson, fisher_exact_2x2
@@ -251,17 +252,33 @@ def alteration_frequencies(db: CohortDatabase, cohort_filter: CohortFilter,
     return df
 
 
-def frequency_chart(freq: pd.DataFrame) -> alt.Chart:
-    """Point + exact CI per feature, with the 'k/n' label; features without evaluable patients omitted."""
+def frequency_chart(freq: pd.DataFrame, small_cell_k: int = 0) -> alt.Chart:
+    """Point + exact CI per feature, with the 'k/n' label; features without evaluable patients omitted.
+
+    With `small_cell_k` > 1 counts from 1 to k-1 read '<k', and a suppressed alteration count
+    has no point or interval drawn (their position would give the count back)."""
     data = freq[freq["evaluable"] > 0].copy()
     data["pct"] = data["proportion"] * 100
     data["lo"] = data["ci_low"] * 100
     data["hi"] = data["ci_high"] * 100
+    if small_cell_k > 1:
+        small = pd.Series([suppressed_cells([a, e - a], small_cell_k)[0]
+                           for a, e in zip(data["altered"], data["evaluable"])], index=data.index, dtype=bool)
+        data["label"] = [
+            (suppressed_label(a, e, small_cell_k) if hide else f"{a}/{e} ({a / e:.0%})")
+            + f"; {suppress_count(ne, small_cell_k)} not evaluated"
+            for a, e, ne, hide in zip(data["altered"], data["evaluable"], data["not_evaluated"], small)]
+        data.loc[small, ["pct", "lo", "hi"]] = np.nan
+        data["altered"] = [suppressed_label(a, e, small_cell_k).split("/")[0] if hide else str(a)
+                           for a, e, hide in zip(data["altered"], data["evaluable"], small)]
+        data["not_evaluated"] = [suppress_count(n, small_cell_k) for n in data["not_evaluated"]]
+        data = data.drop(columns=["proportion", "ci_low", "ci_high"])
+    data["label_x"] = data["pct"].fillna(0.0)
     order = data["feature"].tolist()
     y = alt.Y("feature:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=220))
-    tooltip = [alt.Tooltip("feature:N", title="Alteration"), alt.Tooltip("altered:Q", title="Altered"),
+    tooltip = [alt.Tooltip("feature:N", title="Alteration"), alt.Tooltip("altered", title="Altered"),
                alt.Tooltip("evaluable:Q", title="Evaluable"),
-               alt.Tooltip("not_evaluated:Q", title="Not evaluated"),
+               alt.Tooltip("not_evaluated", title="Not evaluated"),
                alt.Tooltip("pct:Q", title="% of evaluable", format=".1f"),
                alt.Tooltip("lo:Q", title="95% CI low %", format=".1f"),
                alt.Tooltip("hi:Q", title="95% CI high %", format=".1f")]
@@ -271,7 +288,7 @@ def frequency_chart(freq: pd.DataFrame) -> alt.Chart:
                      title="% of evaluable patients (95% Clopper-Pearson CI)"), x2="hi:Q", tooltip=tooltip)
     point = base.mark_point(filled=True, size=140, color=PALETTE[0]).encode(y=y, x="pct:Q", tooltip=tooltip)
     text = base.mark_text(align="left", dx=8, dy=-11, fontSize=14).encode(
-        y=y, x="pct:Q", text="label:N")
+        y=y, x="label_x:Q", text="label:N")
     return (rule + point + text).properties(height=max(120, 36 * len(data)))
 
 
@@ -346,12 +363,18 @@ def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
 
 
 def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
-                    cell: int = 24) -> alt.VConcatChart:
+                    cell: int = 24, max_patients: int | None = None) -> alt.VConcatChart:
     """Oncoprint: patients as columns (in `oncoprint_order`), clinical tracks, ploidy, alterations.
 
     'Not evaluated' cells are grey with a diagonal mark; 'no alteration' cells are near white.
+    `max_patients`: draw only the first N columns of that order (the title says so); a grid of
+    every patient of a registry-size cohort would be megabytes and unreadable.
     """
     order = oncoprint_order(db, cohort_filter, sort_by)
+    n_total = len(order)
+    if max_patients is not None and n_total > max_patients:
+        order = order[:max_patients]
+    drawn = set(order)
     patients = _patients(db, cohort_filter).set_index("patient_id")
     karyo = {pid: (patients.at[pid, "karyotype_iscn"] if pd.notna(patients.at[pid, "karyotype_iscn"])
                    else "none recorded") for pid in order}
@@ -365,6 +388,9 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
 
     charts = []
     tracks = clinical_tracks(db, cohort_filter)
+    if len(order) < n_total:
+        tracks = tracks[tracks["patient_id"].isin(drawn)].copy()
+        patients = patients.loc[order]
     tracks["karyotype"] = tracks["patient_id"].map(karyo)
     for i, name in enumerate(CLINICAL_TRACKS):
         data = tracks[tracks["track"] == name]
@@ -406,7 +432,7 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
 
     # Alteration rows (mutations, ploidy classes, fusion, structural) on one shared colour scale.
     m = feature_matrix(db, cohort_filter)
-    m = m[m["group"] != GROUP_PLOIDY]  # ploidy is drawn as its own categorical row above
+    m = m[(m["group"] != GROUP_PLOIDY) & (m["patient_id"].isin(drawn) if len(order) < n_total else True)]
     m["karyotype"] = m["patient_id"].map(karyo)
     m["vaf_text"] = m["vaf"].map(lambda v: "" if pd.isna(v) else f"{v * 100:.0f}")
     m["vaf_pct"] = m["vaf"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
@@ -431,7 +457,9 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     key = _oncoprint_key(tracks, ploidy, m)
     return alt.vconcat(*charts, key, spacing=2).resolve_scale(color="independent").properties(
         title=alt.TitleParams(
-            f"Oncoprint: {len(order)} patients (columns). Grey ╱ = not evaluated; "
+            (f"Oncoprint: {len(order)} patients (columns)" if len(order) == n_total else
+             f"Oncoprint: first {len(order)} of {n_total} patients (columns, in this sort order)")
+            + ". Grey ╱ = not evaluated; "
             "near white = evaluated, no alteration; numbers = VAF %", fontSize=16))
 
 

@@ -105,3 +105,17 @@ def test_single_patient_equals_reference():
     expected = reference_feature_matrix(db, f)
     assert expected["patient_id"].nunique() == 1
     pd.testing.assert_frame_equal(genomics.feature_matrix(db, f), expected)
+
+
+def test_oncoprint_draws_the_first_columns_of_the_sort_order():
+    db = build_synthetic_in_memory(700, seed=21)
+    order = genomics.oncoprint_order(db, CohortFilter(), "TP53")
+    spec = genomics.oncoprint_chart(db, CohortFilter(), "TP53", max_patients=50).to_dict()
+    assert f"first 50 of {len(order)} patients" in spec["title"]["text"]
+    drawn = set()
+    for rows in spec["datasets"].values():
+        drawn |= {r["patient_id"] for r in rows if "patient_id" in r}
+    assert drawn == set(order[:50])  # TP53 carriers first: the drawn columns are the top of the sort
+    demo = build_in_memory("data/demo_cohort")  # fewer patients than the cap: every column, usual title
+    spec = genomics.oncoprint_chart(demo, CohortFilter(), max_patients=50).to_dict()
+    assert "Oncoprint: 32 patients" in spec["title"]["text"]
