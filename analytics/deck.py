@@ -35,7 +35,8 @@ import altair as alt
 import pandas as pd
 from PIL import Image
 
-from analytics import cohort, disclosure, genomics, overview, patient, survival, survival_chart, swimmer, withdrawal
+from analytics import (cohort, disclosure, genomics, overview, patient, response, survival, survival_chart,
+                       swimmer, withdrawal)
 from analytics.db import CohortDatabase
 from analytics.figure_export import Provenance, data_hash, export_figure
 from analytics.filters import CohortFilter
@@ -139,7 +140,26 @@ def _response(db, f, params) -> DeckFigure | None:
                       swimmer.swimmer_chart(db, f, sort), cohort.count_patients(db, f))
 
 
-def _survival(db, f, params) -> DeckFigure | None:
+def _suppressed_genomics(db, f, params, k: int) -> DeckFigure | None:
+    freq = genomics.alteration_frequencies(db, f)
+    if not (freq["evaluable"] > 0).any():
+        return None
+    return DeckFigure("Genomics", "Genomics: alteration frequencies among evaluable patients",
+                      f"Exact 95% CIs; counts below {k} shown as <{k} (no point drawn). Not evaluated "
+                      "is never counted as no alteration.",
+                      genomics.frequency_chart(freq, small_cell_k=k), cohort.count_patients(db, f))
+
+
+def _suppressed_response(db, f, params, k: int) -> DeckFigure | None:
+    summary = response.best_response_summary(db, f)
+    if not summary.n_treated_assessed:
+        return None
+    return DeckFigure("Response", "Response: best response among treated patients",
+                      f"Exact 95% CIs; counts below {k} shown as <{k} (no bar drawn).",
+                      response.best_response_chart(summary, small_cell_k=k), cohort.count_patients(db, f))
+
+
+def _survival(db, f, params, k: int = 0) -> DeckFigure | None:
     efs = params.get("efs")
     efs_events = tuple(e for e in survival.ALL_EFS_EVENTS if e in (efs if isinstance(efs, (list, tuple)) else
                                                                   [efs] if efs else survival.ALL_EFS_EVENTS))
@@ -156,6 +176,9 @@ def _survival(db, f, params) -> DeckFigure | None:
         population=_choice(params, "population", list(survival.POPULATIONS), "all"),
         group=group, cutoff=cutoff).validate()
     counts = survival.km_counts(db, f, spec)
+    if k > 1:  # small-cell suppression: groups of fewer than k patients are not drawn
+        sizes = counts.groupby("group")[["n_event", "n_censored"]].sum().sum(axis=1)
+        counts = counts[counts["group"].isin(sizes[sizes >= k].index)]
     if counts.empty:
         return None
     curves = survival.curves_from_counts(counts)
@@ -165,30 +188,41 @@ def _survival(db, f, params) -> DeckFigure | None:
         curves, counts, title=spec.endpoint_label(), group_title=spec.group_label() if group else None,
         show_ci=params.get("ci", "yes") != "no",
         y_title=f"{spec.endpoint_label().split(' (')[0]} (%)",
-        x_title=f"Months from {survival.ORIGINS[spec.origin]}")
+        x_title=f"Months from {survival.ORIGINS[spec.origin]}", small_cell_k=k)
+    n_text, events_text = (disclosure.suppress_count(x, k) for x in (n, int(summary["events"].sum())))
     return DeckFigure("Survival", f"Survival: {spec.endpoint_label()}" + (f" by {spec.group_label()}" if group else ""),
                       f"Kaplan-Meier with 95% CI (log(-log) Greenwood) and number at risk; "
                       f"{survival.POPULATIONS[spec.population]}, time from {survival.ORIGINS[spec.origin]}; "
-                      f"n = {n}, {int(summary['events'].sum())} events.", chart, n)
+                      f"n = {n_text}, {events_text} events.", chart, n)
 
 
 BUILDERS = {"overview": _overview, "patient": _patient, "genomics": _genomics,
             "withdrawal": _withdrawal, "response": _response, "survival": _survival}
+# Under small-cell suppression: aggregate figures that honour it; patient-level pages are left out.
+SUPPRESSED_BUILDERS = {"genomics": _suppressed_genomics, "response": _suppressed_response,
+                       "survival": _survival}
 
 
 def page_figures(db: CohortDatabase, cohort_filter: CohortFilter, views: Views = (),
-                 pages: tuple[str, ...] = PAGE_ORDER) -> list[DeckFigure]:
+                 pages: tuple[str, ...] = PAGE_ORDER, small_cell_k: int = 0) -> list[DeckFigure]:
     """The current figure of each page in `pages`, from that page's URL parameters in `views`.
 
     Parameters that are unknown or invalid fall back to the page's defaults (a hand-edited
-    link never raises). Pages with nothing to draw under the filters are left out.
+    link never raises). Pages with nothing to draw under the filters are left out. With
+    `small_cell_k` > 1 only aggregate figures with small counts suppressed are built
+    (SUPPRESSED_BUILDERS); patient-level figures are left out.
     """
     by_page = {page: dict(params) for page, params in views}
     if cohort.count_patients(db, cohort_filter) == 0:
         return []
     figures = []
     for page in pages:
-        figure = BUILDERS[page](db, cohort_filter, by_page.get(page, {}))
+        if small_cell_k > 1:
+            if page not in SUPPRESSED_BUILDERS:
+                continue
+            figure = SUPPRESSED_BUILDERS[page](db, cohort_filter, by_page.get(page, {}), small_cell_k)
+        else:
+            figure = BUILDERS[page](db, cohort_filter, by_page.get(page, {}))
         if figure is not None:
             figures.append(figure)
     return figures

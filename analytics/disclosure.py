@@ -41,6 +41,36 @@ def suppress_fraction(n: int, d: int, k: int) -> str:
     return f"{n}/{d} ({100 * n / d:.0f}%)" if d else f"{n}/{d}"
 
 
+def suppressed_cells(counts: Iterable, k: int) -> list[bool]:
+    """Which cells of one categorical distribution (counts adding up to a shown total) to hide:
+    the small ones (1..k-1) and, when only one is small, the next-smallest non-zero cell too,
+    or the hidden one would be the total minus the others (secondary suppression).
+    A proportion n/N is the distribution [n, N - n].
+
+    >>> suppressed_cells([20, 5, 1, 1, 1], 5), suppressed_cells([16, 3], 5), suppressed_cells([7, 9], 5)
+    ([False, False, True, True, True], [True, True], [False, False])
+    >>> suppressed_cells([2, 0, 30], 5)  # a zero discloses nobody and hides nothing
+    [True, False, True]
+    """
+    values = [0 if n is None or pd.isna(n) else int(n) for n in counts]
+    hidden = [is_small(n, k) for n in values]
+    if sum(hidden) == 1:
+        others = [(n, i) for i, n in enumerate(values) if not hidden[i] and n > 0]
+        if others:
+            hidden[min(others)[1]] = True
+    return hidden
+
+
+def suppressed_label(n, d, k: int) -> str:
+    """The text of a hidden cell of n/d: '<k/d' for a small count, 'suppressed/d' for a cell
+    hidden by secondary suppression.
+
+    >>> suppressed_label(3, 19, 5), suppressed_label(16, 19, 5)
+    ('<5/19', 'suppressed/19')
+    """
+    return f"<{k}/{d}" if is_small(n, k) else f"suppressed/{d}"
+
+
 def suppress_frame(frame: pd.DataFrame, count_columns: Iterable[str], k: int,
                    dependent_columns: Iterable[str] = ()) -> pd.DataFrame:
     """A copy with small counts as "<k" and, in those rows, `dependent_columns` blanked.

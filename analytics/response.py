@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.db import CohortDatabase
+from analytics.disclosure import suppressed_cells, suppressed_label
 from analytics.filters import CohortFilter
 from analytics.stats import clopper_pearson, fisher_exact_2x2
 from analytics.theme import NOT_EVALUATED_COLOR, PALETTE
@@ -246,13 +247,22 @@ def best_response_summary(db: CohortDatabase, cohort_filter: CohortFilter) -> Be
         unassessed=tuple(treated.loc[treated["best_response"].isna(), "patient_id"]))
 
 
-def best_response_chart(summary: BestResponseSummary) -> alt.Chart:
-    """Horizontal bars: patients per best response, labelled 'n/N (pct%)', with exact CI rules."""
+def best_response_chart(summary: BestResponseSummary, small_cell_k: int = 0) -> alt.Chart:
+    """Horizontal bars: patients per best response, labelled 'n/N (pct%)', with exact CI rules.
+
+    With `small_cell_k` > 1 a count from 1 to k-1 reads '<k/N' (with secondary suppression,
+    see analytics.disclosure) and its bar and interval are not drawn (their length would give
+    the count back)."""
     t = summary.table.copy()
-    t["label"] = [f"{r.n}/{r.denominator} ({fmt_pct(r.pct)})" for r in t.itertuples()]
-    t["ci"] = [fmt_ci(r.ci_low, r.ci_high) for r in t.itertuples()]
+    small = suppressed_cells(t["n"], small_cell_k)
+    t["label"] = [suppressed_label(r.n, r.denominator, small_cell_k) if hide
+                  else f"{r.n}/{r.denominator} ({fmt_pct(r.pct)})" for r, hide in zip(t.itertuples(), small)]
+    t["ci"] = ["" if hide else fmt_ci(r.ci_low, r.ci_high) for r, hide in zip(t.itertuples(), small)]
     t["Response"] = t["response"].map(RESPONSE_LABELS)
     t["pct100"], t["lo100"], t["hi100"] = 100 * t["pct"], 100 * t["ci_low"], 100 * t["ci_high"]
+    t.loc[small, ["pct100", "lo100", "hi100"]] = np.nan
+    t["label_x"] = t["pct100"].fillna(0.0)
+    t = t.drop(columns=["n", "pct", "ci_low", "ci_high"])  # nothing beyond what is drawn
     order = [RESPONSE_LABELS[r] for r in RESPONSES]
     y = alt.Y("Response:N", sort=order, title=None)
     tooltip = [alt.Tooltip("Response:N"), alt.Tooltip("label:N", title="n/N (%)"),
@@ -266,7 +276,7 @@ def best_response_chart(summary: BestResponseSummary) -> alt.Chart:
     ci = alt.Chart(t).mark_rule(strokeWidth=2, color="#333333").encode(
         x="lo100:Q", x2="hi100:Q", y=y, tooltip=tooltip)
     text = alt.Chart(t).mark_text(align="left", dx=6, dy=-12, fontSize=15).encode(
-        x="pct100:Q", y=y, text="label:N")
+        x="label_x:Q", y=y, text="label:N")
     return (bars + ci + text).properties(height=60 * len(t), width="container",
                                          title="Best response among treated patients (bars: exact 95% CI)")
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.survival import month_ticks, risk_table
+from analytics.disclosure import suppress_count
 from analytics.filters import NOT_EVALUATED
 from analytics.theme import BASE_FONT_SIZE, NOT_EVALUATED_LINE_COLOR, PALETTE
 
@@ -55,9 +56,13 @@ def _color(groups: Sequence[str], title: str | None) -> alt.Color:
 
 def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_title: str | None = None,
              show_ci: bool = True, y_title: str = "Survival (%)",
-             x_title: str = "Months", subtitle: str | None = None) -> alt.VConcatChart:
+             x_title: str = "Months", subtitle: str | None = None,
+             small_cell_k: int = 0) -> alt.VConcatChart:
     """KM step curves (y in %, x in months), censor marks, optional 95% CI bands, tooltips,
-    and the number-at-risk table under the x axis at the same ticks (one vconcat figure)."""
+    and the number-at-risk table under the x axis at the same ticks (one vconcat figure).
+
+    With `small_cell_k` > 1 (small-cell suppression) numbers at risk from 1 to k-1 read "<k"
+    and the tooltips carry no counts (the data sent to the browser has none)."""
     groups = list(dict.fromkeys(curves["group"]))
     max_months = float(curves["time_months"].max()) if len(curves) else 1.0
     data, thinned = thin_curves(curves)
@@ -66,8 +71,12 @@ def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_ti
                        upper_pct=(100 * data["ci_upper"]).round(2),
                        time_months=data["time_months"].round(3),
                        time_days=data["time_days"].round().astype(int))
+    suppress = small_cell_k > 1
     data = data[["group", "time_months", "time_days", "survival_pct", "lower_pct", "upper_pct",
                  "at_risk", "n_event", "n_censored"]]
+    if suppress:  # keep only whether a step has a censoring (for the tick marks), not how many
+        data = data.assign(censoring=data["n_censored"] > 0).drop(
+            columns=["at_risk", "n_event", "n_censored"])
     ticks = month_ticks(max_months)
     domain = [0, max(ticks[-1], max_months)]
     x_scale = alt.Scale(domain=domain, nice=False, zero=True)
@@ -85,7 +94,8 @@ def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_ti
     layers.append(base.mark_line(interpolate="step-after", strokeWidth=2.5).encode(
         x=x, y=y, color=color))
     # censor marks filter the same dataset in the browser (no second copy of the rows)
-    layers.append(base.transform_filter("datum.n_censored > 0").mark_tick(
+    censored = "datum.censoring" if suppress else "datum.n_censored > 0"
+    layers.append(base.transform_filter(censored).mark_tick(
         thickness=2, size=12, orient="vertical").encode(
         x=x, y=alt.Y("survival_pct:Q", scale=alt.Scale(domain=[0, 100])), color=color))
     since = " since previous point" if thinned else ""
@@ -94,16 +104,18 @@ def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_ti
                alt.Tooltip("time_days:Q", title="Day", format="d"),
                alt.Tooltip("survival_pct:Q", title="Survival (%)", format=".1f"),
                alt.Tooltip("lower_pct:Q", title="95% CI lower (%)", format=".1f"),
-               alt.Tooltip("upper_pct:Q", title="95% CI upper (%)", format=".1f"),
-               alt.Tooltip("at_risk:Q", title="Number at risk"),
-               alt.Tooltip("n_event:Q", title="Events" + since),
-               alt.Tooltip("n_censored:Q", title="Censored" + since)]
+               alt.Tooltip("upper_pct:Q", title="95% CI upper (%)", format=".1f")]
+    if not suppress:
+        tooltip += [alt.Tooltip("at_risk:Q", title="Number at risk"),
+                    alt.Tooltip("n_event:Q", title="Events" + since),
+                    alt.Tooltip("n_censored:Q", title="Censored" + since)]
     layers.append(base.mark_point(size=90, opacity=0, filled=True).encode(
         x=x, y=y, color=color, tooltip=tooltip))
     curve = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
 
     risk = risk_table(counts, ticks)
     risk["row"] = risk["group"]
+    risk["at_risk"] = [suppress_count(n, small_cell_k) for n in risk["at_risk"]]
     table = alt.Chart(risk).mark_text(fontSize=BASE_FONT_SIZE, fontWeight="bold").encode(
         x=alt.X("time_months:Q", scale=x_scale,
                 axis=alt.Axis(values=ticks, labels=False, ticks=False, domain=False, grid=False,
@@ -111,7 +123,7 @@ def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_ti
         y=alt.Y("row:N", sort=groups, title=None,
                 axis=alt.Axis(domain=False, ticks=False, grid=False, labelFontSize=BASE_FONT_SIZE,
                               labelLimit=220, labelPadding=22)),
-        text="at_risk:Q", color=alt.Color("group:N", scale=alt.Scale(domain=groups,
+        text="at_risk:N", color=alt.Color("group:N", scale=alt.Scale(domain=groups,
                                                                       range=group_colors(groups)),
                                            legend=None),
     ).properties(width=WIDTH, height=max(28 * len(groups), 30),

@@ -33,10 +33,12 @@ with left:
                        icon=":material/download:", key="dl_table1")
 with right:
     st.subheader("Lenalidomide exposure")
-    values = exposure_values(cohort_filter)
-    for measure in overview.EXPOSURE_MEASURES:
-        components.show_chart(overview.dot_plot(values, measure))
+    if not components.withheld_under_suppression("the exposure plots (one mark per patient or small bins)"):
+        values = exposure_values(cohort_filter)
+        for measure in overview.EXPOSURE_MEASURES:
+            components.show_chart(overview.dot_plot(values, measure))
 
+components.withheld_under_suppression("the patient-level table", stop=True)
 if access.public_mode():  # public deployment: aggregates only
     st.info("Public deployment: the patient-level table and its download are not shown.",
             icon=":material/public:")

@@ -19,6 +19,7 @@ summary_row = state.cached(patient.summary_row)
 PICKER_MAX = 1000  # ids listed in the picker; any other id is found by typing it
 
 st.title("Patient")
+components.withheld_under_suppression("the patient page (one patient)", stop=True)
 if access.public_mode():
     st.info("Public deployment: patient-level pages are not available. The other pages show "
             "cohort aggregates.", icon=":material/public:")

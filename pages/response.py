@@ -2,7 +2,8 @@ import streamlit as st
 import pandas as pd
 
 from analytics import cohort, flow, response, swimmer
-from ui import components, state
+from analytics.disclosure import is_small, suppressed_cells, suppressed_label
+from ui import access, components, state
 from ui.url import choice_parser, url_option
 from ui.routing import require_entrypoint
 
@@ -41,12 +42,22 @@ if summary.n_treated == 0:
             f"({summary.n_untreated} untreated): there is no response to assess. "
             "The untreated patients are listed below.", icon=":material/info:")
 else:
+    k = access.small_cell_k()
     c1, c2, c3 = st.columns(3)
+    responders_small = suppressed_cells(
+        [summary.n_responders, summary.n_treated_assessed - summary.n_responders], k)[0]
     c1.metric("CR or CRi among treated",
+              suppressed_label(summary.n_responders, summary.n_treated_assessed, k) if responders_small else
               f"{summary.n_responders}/{summary.n_treated_assessed} ({fmt_pct(summary.rate)})")
-    c2.metric("Exact 95% CI", fmt_ci(summary.ci_low, summary.ci_high))
-    c3.metric("Treated / untreated", f"{summary.n_treated} / {summary.n_untreated}")
-    if summary.unassessed:
+    c2.metric("Exact 95% CI", "suppressed" if responders_small else fmt_ci(summary.ci_low, summary.ci_high))
+    treated_hidden = suppressed_cells([summary.n_treated, summary.n_untreated], k)
+    c3.metric("Treated / untreated", " / ".join(
+        (f"<{k}" if is_small(x, k) else "suppressed") if hide else str(x)
+        for x, hide in zip((summary.n_treated, summary.n_untreated), treated_hidden)))
+    if summary.unassessed and k > 1:
+        st.warning("Some treated patients have no response assessment recorded; they are not "
+                   "counted in the denominator (unknown, not failures).")
+    elif summary.unassessed:
         st.warning(f"{len(summary.unassessed)} treated patient(s) have no response assessment "
                    f"recorded ({', '.join(summary.unassessed)}); they are not counted in the "
                    "denominator (unknown, not failures).")
@@ -56,16 +67,23 @@ else:
     if summary.n_treated_assessed:
         left, right = st.columns([3, 2])
         with left:
-            components.show_chart(response.best_response_chart(summary))
+            components.show_chart(response.best_response_chart(summary, small_cell_k=k))
         with right:
             t = summary.table
+            small = suppressed_cells(t["n"], k)
             st.dataframe(pd.DataFrame({
                 "Best response": t["response"].map(response.RESPONSE_LABELS),
-                "n/N": [f"{r.n}/{r.denominator}" for r in t.itertuples()],
-                "%": [fmt_pct(x) for x in t["pct"]],
-                "Exact 95% CI": [fmt_ci(r.ci_low, r.ci_high) for r in t.itertuples()]}),
+                "n/N": [suppressed_label(r.n, r.denominator, k) if hide else f"{r.n}/{r.denominator}"
+                        for r, hide in zip(t.itertuples(), small)],
+                "%": ["" if hide else fmt_pct(x) for x, hide in zip(t["pct"], small)],
+                "Exact 95% CI": ["" if hide else fmt_ci(r.ci_low, r.ci_high)
+                                 for r, hide in zip(t.itertuples(), small)]}),
                 hide_index=True, width="stretch")
 
+# Below: individual patients and tables whose small cells cannot be hidden without their margins
+# giving them back: withheld as a whole under small-cell suppression.
+components.withheld_under_suppression("the rest of this page (untreated patients, comparisons by "
+                                      "group, MRD, time to CR, swimmer plot, treatment flow)", stop=True)
 untreated = untreated_patients(f)
 st.subheader(f"Untreated patients ({len(untreated)})")
 if untreated.empty:

@@ -39,9 +39,11 @@ st.dataframe(rows, hide_index=True, width="stretch")
 if public:
     st.info("Public deployment: the patient page is left out of the deck.", icon=":material/public:")
 if k > 1:
-    st.caption(f"Small-cell suppression is on: counts below {k} are shown as <{k} in the summary.")
+    st.caption(f"Small-cell suppression is on: counts below {k} are shown as <{k}; the deck holds "
+               "only aggregate figures that honour it (frequencies, best response, Kaplan-Meier with "
+               f"groups of {k} or more), no patient-level figure.")
 
-figures = page_figures(f, views, pages)
+figures = page_figures(f, views, pages, k)
 db = state.current_database()
 left, right = st.columns(2)
 left.download_button(

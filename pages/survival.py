@@ -9,6 +9,7 @@ from analytics.cohort import count_patients
 from analytics.filters import NOT_EVALUATED
 from ui import access, components, state
 from ui.url import choice_parser, url_option
+from analytics.disclosure import suppress_count
 from analytics.export import safe_csv
 from ui.routing import require_entrypoint
 
@@ -105,9 +106,22 @@ if n_included == 0:
     st.stop()
 n_excluded = len(table) - n_included
 events = int(counts["n_event"].sum())
+k = access.small_cell_k()
+withheld_groups: list[str] = []
+if k > 1:  # small-cell suppression: a group of fewer than k patients is not drawn at all
+    group_sizes = counts.groupby("group")[["n_event", "n_censored"]].sum().sum(axis=1)
+    withheld_groups = sorted(g for g, size in group_sizes.items() if 0 < size < k)
+    counts = counts[~counts["group"].isin(withheld_groups)]
 describe = (f"{survival.POPULATIONS[spec.population]}, time from {survival.ORIGINS[spec.origin]}; "
-            f"filters: {cohort_filter.describe()}; n = {n_included}, {events} events")
-st.caption(describe + (f"; {n_excluded} excluded (see the per-patient table)" if n_excluded else ""))
+            f"filters: {cohort_filter.describe()}; n = {suppress_count(n_included, k)}, "
+            f"{suppress_count(events, k)} events")
+st.caption(describe + (f"; {suppress_count(n_excluded, k)} excluded (see the per-patient table)"
+                       if n_excluded else ""))
+if withheld_groups:
+    st.info(f"Small-cell suppression: groups with fewer than {k} patients are not drawn or tested "
+            f"({', '.join(withheld_groups)}).", icon=":material/visibility_off:")
+if counts.empty:
+    st.stop()
 
 if group in survival.POST_BASELINE_GROUPS:
     if group == "hct":
@@ -129,10 +143,14 @@ with tab_km:
                                     if group else None, show_ci=show_ci,
                                     y_title=f"{spec.endpoint_label().split(' (')[0]} (%)",
                                     x_title=f"Months from {survival.ORIGINS[spec.origin]}",
-                                    subtitle=describe)
+                                    subtitle=describe, small_cell_k=k)
     components.show_chart(chart, stretch=False, name=f"km_{spec.endpoint.lower()}",
                           n_patients=int(summary["n"].sum()))
-    st.dataframe(survival.summary_display(summary, milestones), hide_index=True)
+    shown_summary = survival.summary_display(summary, milestones)
+    if k > 1:
+        shown_summary = shown_summary.assign(N=[suppress_count(x, k) for x in shown_summary["N"]],
+                                             Events=[suppress_count(x, k) for x in shown_summary["Events"]])
+    st.dataframe(shown_summary, hide_index=True)
     st.caption("Median and milestone 95% CIs: log(-log) Greenwood (lifelines). Median follow-up: "
                "reverse Kaplan-Meier. Months = days / 30.4375. NR = not reached.")
     for r in summary.itertuples():
@@ -170,12 +188,16 @@ with tab_km:
                 st.dataframe(shown, hide_index=True)
             elif correction != "none":
                 st.caption("Pairwise tests need three or more groups.")
-    st.download_button("Download curve data (CSV)", safe_csv(curves),
+    # under suppression the download carries what the figure shows: no counts per step
+    st.download_button("Download curve data (CSV)",
+                       safe_csv(curves.drop(columns=["at_risk", "n_event", "n_censored"], errors="ignore")
+                                if k > 1 else curves),
                        file_name=f"km_{spec.endpoint.lower()}_curves.csv", mime="text/csv",
                        key="dl_curves")
 
     # --- HCT without immortal-time bias ---------------------------------------------------------
-    if group == "hct":
+    if group == "hct" and not components.withheld_under_suppression(
+            "the landmark and time-dependent HCT analyses (small risk sets)"):
         st.subheader("HCT analysed without immortal-time bias")
         url_option("landmark", 180, parse=lambda raw: max(1, int(raw)))
         landmark = int(st.number_input("Landmark (days from the time origin)", min_value=1,
@@ -229,77 +251,80 @@ with tab_km:
 
 # --- Cox proportional hazards -------------------------------------------------------------------
 with tab_cox:
-    choices = list(survival_cox.COX_COVARIATES)
-    url_option("cox", ["age_at_ball_dx", "sex"], multi=True,
-               parse=lambda raw: _nonempty([c for c in raw if c in choices]), serialize=list)
-    covariates = st.multiselect("Covariates", choices, key="cox",
-                                format_func=lambda c: survival_cox.COX_COVARIATES[c][0])
-    if not covariates:
-        st.info("Choose one or more covariates.")
-    else:
-        res = cox_analysis(cohort_filter, spec, tuple(covariates))
-        for message in res.messages:
-            st.info(message)
-        if not res.univariable.empty:
-            both = pd.concat([res.univariable, res.multivariable], ignore_index=True)
-            shown = both.assign(**{
-                "HR (95% CI)": [f"{h:.2f} ({lo:.2f} to {hi:.2f})" for h, lo, hi in
-                                zip(both["hr"], both["hr_lower"], both["hr_upper"])],
-                "p": both["p"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}")})
-            st.dataframe(shown[["model", "term", "HR (95% CI)", "p", "n", "events"]], hide_index=True)
-            forest_source = res.multivariable if not res.multivariable.empty else res.univariable
-            which = "multivariable" if not res.multivariable.empty else "univariable"
-            forest = survival_chart.forest_chart(
-                forest_source, title=f"{spec.endpoint_label()}: {which} hazard ratios "
-                                     f"(n = {int(forest_source['n'].max())})")
-            components.show_chart(forest, stretch=False, name=f"cox_{which}",
-                                  n_patients=int(forest_source["n"].max()))
-            if len(covariates) > 1 and not math.isnan(res.events_per_variable):
-                epv = res.events_per_variable
-                text = (f"Multivariable model: {res.n_complete} of {res.n_total} patients with "
-                        f"all covariates evaluated; {epv:.1f} events per model term.")
-                if epv < survival_cox.EPV_THRESHOLD:
-                    st.warning(text + f" Below {survival_cox.EPV_THRESHOLD} events per variable "
-                               "the estimates are unstable and biased away from 1; treat them as "
-                               "exploratory.", icon=":material/warning:")
-                else:
-                    st.caption(text)
-            if not res.ph_test.empty:
-                ph = res.ph_test.assign(p=res.ph_test["p"].map(lambda p: f"{p:.3f}"),
-                                        test_statistic=res.ph_test["test_statistic"].round(3))
-                st.markdown("**Proportional-hazards check** (Schoenfeld residuals vs rank of time; "
-                            "small p suggests the hazard ratio changes over time)")
-                st.dataframe(ph, hide_index=True)
+    if not components.withheld_under_suppression("the Cox model (counts per covariate level)"):
+        choices = list(survival_cox.COX_COVARIATES)
+        url_option("cox", ["age_at_ball_dx", "sex"], multi=True,
+                   parse=lambda raw: _nonempty([c for c in raw if c in choices]), serialize=list)
+        covariates = st.multiselect("Covariates", choices, key="cox",
+                                    format_func=lambda c: survival_cox.COX_COVARIATES[c][0])
+        if not covariates:
+            st.info("Choose one or more covariates.")
+        else:
+            res = cox_analysis(cohort_filter, spec, tuple(covariates))
+            for message in res.messages:
+                st.info(message)
+            if not res.univariable.empty:
+                both = pd.concat([res.univariable, res.multivariable], ignore_index=True)
+                shown = both.assign(**{
+                    "HR (95% CI)": [f"{h:.2f} ({lo:.2f} to {hi:.2f})" for h, lo, hi in
+                                    zip(both["hr"], both["hr_lower"], both["hr_upper"])],
+                    "p": both["p"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}")})
+                st.dataframe(shown[["model", "term", "HR (95% CI)", "p", "n", "events"]], hide_index=True)
+                forest_source = res.multivariable if not res.multivariable.empty else res.univariable
+                which = "multivariable" if not res.multivariable.empty else "univariable"
+                forest = survival_chart.forest_chart(
+                    forest_source, title=f"{spec.endpoint_label()}: {which} hazard ratios "
+                                         f"(n = {int(forest_source['n'].max())})")
+                components.show_chart(forest, stretch=False, name=f"cox_{which}",
+                                      n_patients=int(forest_source["n"].max()))
+                if len(covariates) > 1 and not math.isnan(res.events_per_variable):
+                    epv = res.events_per_variable
+                    text = (f"Multivariable model: {res.n_complete} of {res.n_total} patients with "
+                            f"all covariates evaluated; {epv:.1f} events per model term.")
+                    if epv < survival_cox.EPV_THRESHOLD:
+                        st.warning(text + f" Below {survival_cox.EPV_THRESHOLD} events per variable "
+                                   "the estimates are unstable and biased away from 1; treat them as "
+                                   "exploratory.", icon=":material/warning:")
+                    else:
+                        st.caption(text)
+                if not res.ph_test.empty:
+                    ph = res.ph_test.assign(p=res.ph_test["p"].map(lambda p: f"{p:.3f}"),
+                                            test_statistic=res.ph_test["test_statistic"].round(3))
+                    st.markdown("**Proportional-hazards check** (Schoenfeld residuals vs rank of time; "
+                                "small p suggests the hazard ratio changes over time)")
+                    st.dataframe(ph, hide_index=True)
 
 # --- Competing risks ------------------------------------------------------------------------------
 with tab_cr:
-    cif = cumulative_incidence(cohort_filter, spec)
-    st.caption("Aalen-Johansen cumulative incidence from the same time origin and population. "
-               "Relapse competes with death without relapse (non-relapse mortality); deaths after "
-               "induction failure without a documented relapse count as non-relapse mortality.")
-    cif_figure = survival_chart.cif_chart(
-        cif, title="Cumulative incidence of relapse and non-relapse mortality",
-        x_title=f"Months from {survival.ORIGINS[spec.origin]}",
-        subtitle=describe.split("; n =")[0] + f"; n = {n_included}")
-    components.show_chart(cif_figure, name="cumulative_incidence", n_patients=n_included)
-    at = pd.concat([survival_cr.cif_at(cif, m) for m in milestones], ignore_index=True)
-    at["CIF, % (95% CI)"] = [
-        "beyond follow-up" if pd.isna(c) else f"{100 * c:.1f} ({100 * lo:.1f} to {100 * hi:.1f})"
-        for c, lo, hi in zip(at["cif"], at["ci_lower"], at["ci_upper"])]
-    st.dataframe(at[["group", "cause", "months", "CIF, % (95% CI)"]], hide_index=True)
-    st.download_button("Download cumulative incidence data (CSV)", safe_csv(cif),
-                       file_name="cumulative_incidence.csv", mime="text/csv", key="dl_cif")
+    if not components.withheld_under_suppression("the cumulative incidence tab (small risk sets)"):
+        cif = cumulative_incidence(cohort_filter, spec)
+        st.caption("Aalen-Johansen cumulative incidence from the same time origin and population. "
+                   "Relapse competes with death without relapse (non-relapse mortality); deaths after "
+                   "induction failure without a documented relapse count as non-relapse mortality.")
+        cif_figure = survival_chart.cif_chart(
+            cif, title="Cumulative incidence of relapse and non-relapse mortality",
+            x_title=f"Months from {survival.ORIGINS[spec.origin]}",
+            subtitle=describe.split("; n =")[0] + f"; n = {n_included}")
+        components.show_chart(cif_figure, name="cumulative_incidence", n_patients=n_included)
+        at = pd.concat([survival_cr.cif_at(cif, m) for m in milestones], ignore_index=True)
+        at["CIF, % (95% CI)"] = [
+            "beyond follow-up" if pd.isna(c) else f"{100 * c:.1f} ({100 * lo:.1f} to {100 * hi:.1f})"
+            for c, lo, hi in zip(at["cif"], at["ci_lower"], at["ci_upper"])]
+        st.dataframe(at[["group", "cause", "months", "CIF, % (95% CI)"]], hide_index=True)
+        st.download_button("Download cumulative incidence data (CSV)", safe_csv(cif),
+                           file_name="cumulative_incidence.csv", mime="text/csv", key="dl_cif")
 
 # --- per-patient working table ------------------------------------------------------------------------
 with tab_table:
-    st.caption("Each patient's derived time and status beside the source event days (days from "
-               "B-ALL diagnosis). Time = end day - origin day; the end day is the first counted "
-               "event, else the last contact.")
-    if access.public_mode():
-        st.info("Public deployment: the per-patient table and its download are not shown.",
-                icon=":material/public:")
-        st.stop()
-    st.dataframe(table, hide_index=True)
-    st.download_button("Download per-patient table (CSV)", safe_csv(table),
-                       file_name=f"survival_{spec.endpoint.lower()}_patients.csv", mime="text/csv",
-                       key="dl_patients")
+    if not components.withheld_under_suppression("the per-patient table"):
+        st.caption("Each patient's derived time and status beside the source event days (days from "
+                   "B-ALL diagnosis). Time = end day - origin day; the end day is the first counted "
+                   "event, else the last contact.")
+        if access.public_mode():
+            st.info("Public deployment: the per-patient table and its download are not shown.",
+                    icon=":material/public:")
+            st.stop()
+        st.dataframe(table, hide_index=True)
+        st.download_button("Download per-patient table (CSV)", safe_csv(table),
+                           file_name=f"survival_{spec.endpoint.lower()}_patients.csv", mime="text/csv",
+                           key="dl_patients")

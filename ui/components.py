@@ -28,6 +28,25 @@ def require_patients(n: int, what: str = "patients") -> None:
         st.stop()
 
 
+def withheld_under_suppression(what: str, *, stop: bool = False) -> bool:
+    """True (with a notice) when small-cell suppression is on and `what` cannot honour it.
+
+    Suppression is applied to the aggregate views built for it (Table 1, best response,
+    alteration frequencies, Kaplan-Meier); views of individual patients, and tables whose small
+    counts cannot be hidden without giving them back through their margins, are withheld
+    instead, so nothing on screen or in an export shows a count below k.
+    """
+    from ui import access
+    k = access.small_cell_k()
+    if k <= 1:
+        return False
+    st.info(f"Small-cell suppression is on (counts below {k} are not shown): {what} is withheld "
+            "on this deployment.", icon=":material/visibility_off:")
+    if stop:
+        st.stop()
+    return True
+
+
 FIGURE_COUNTER = "_figures_drawn_this_run"
 
 
