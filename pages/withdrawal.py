@@ -44,6 +44,7 @@ def _num(x, digits=1, suffix=""):
 
 st.title("Withdrawal")
 components.withheld_under_suppression("this page (trajectories and kinetics of individual patients)", stop=True)
+components.withheld_under_suppression("this page (trajectories and kinetics of individual patients)", stop=True)
 st.caption("Leukemia kinetics after lenalidomide was stopped: does the B-ALL, or an immature "
            "B-cell population with a B-ALL immunophenotype, regress before any B-ALL therapy?")
 f = state.current_filter()
