@@ -81,3 +81,12 @@ def test_suppressed_views_still_show_the_large_counts(monkeypatch):
     survival = run_page("pages/survival.py", {"group": "tp53_status"})
     risk = [f for f in chart_frames(survival) if "at_risk" in f.columns]
     assert risk and set(risk[0]["at_risk"]) & {"<5"} and "10" in set(risk[0]["at_risk"])
+
+
+@pytest.mark.parametrize("page", ["patient", "withdrawal"])
+def test_views_of_individual_patients_are_withheld(monkeypatch, page):
+    monkeypatch.setenv("BALL_SMALL_CELL_K", str(K))
+    at = run_page(f"pages/{page}.py")
+    assert not at.exception
+    assert "withheld on this deployment" in all_text(at)
+    assert not at.get("vega_lite_chart") and not at.dataframe
