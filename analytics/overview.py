@@ -280,7 +280,7 @@ def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerC
     title = alt.TitleParams(
         EXPOSURE_MEASURES[measure],
         subtitle=[f"n = {len(data)} patients, one dot each" + (f" ({n_missing} not evaluated)" if n_missing else ""),
-                  f"median {median:.1f} months (dashed line)"],
+                  f"median {median:.1f} months (dashed line)" if len(data) else "no patient with a value"],
         subtitleFontSize=theme.BASE_FONT_SIZE, subtitleColor="#333333")
     x = alt.X("months:Q", title="Months (days / 30.4375)",
               scale=alt.Scale(domain=[0, high], nice=False), axis=alt.Axis(values=list(range(0, int(high) + 1, 12))))

@@ -185,3 +185,14 @@ def test_patient_link_round_trips_the_filter(f):
         grouped.setdefault(key, []).append(value)
     assert all(isinstance(v, str) for _, v in params)
     assert CohortFilter.from_query_params(grouped) == f
+
+
+def test_exposure_plot_without_any_value_says_so_instead_of_nan():
+    import numpy as np
+    import pandas as pd
+
+    from analytics import overview
+    values = pd.DataFrame({"patient_id": ["a", "b"], "latency_months": [np.nan, np.nan],
+                           "cumulative_months": [np.nan, np.nan]})
+    subtitle = overview.dot_plot(values, "latency_months").to_dict()["title"]["subtitle"]
+    assert subtitle == ["n = 0 patients, one dot each (2 not evaluated)", "no patient with a value"]
