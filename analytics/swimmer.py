@@ -59,8 +59,12 @@ def _phase_at(t: float, p, lines: pd.DataFrame, end: float, induction_end: float
     return OBSERVATION
 
 
-def swimmer_data(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(segments, markers) of the filtered patients, days and months from diagnosis."""
+def swimmer_data(db: CohortDatabase, cohort_filter: CohortFilter,
+                 patient_ids: frozenset | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(segments, markers) of the filtered patients, days and months from diagnosis.
+
+    `patient_ids`: only these patients (the ones a capped swimmer plot draws).
+    """
     where, params = cohort_filter.where_sql()
     sub, sub_params = cohort_filter.patient_ids_sql()
     pts = db.query(
@@ -76,12 +80,18 @@ def swimmer_data(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[pd.Da
                       "ORDER BY patient_id, day", sub_params)
     hct = db.query(f"SELECT patient_id, day, regimen, note FROM events WHERE event_type = 'hct' "
                    f"AND patient_id IN ({sub}) ORDER BY patient_id, day", sub_params)
+    if patient_ids is not None:
+        pts, lines, assess, hct = (d[d["patient_id"].isin(patient_ids)] for d in (pts, lines, assess, hct))
+    # per-patient rows by dictionary (a boolean mask per patient made this quadratic: bench/)
+    by_patient = [dict(tuple(d.groupby("patient_id", sort=False))) if len(d) else {}
+                  for d in (lines, assess, hct)]
     segments, markers = [], []
     for p in pts.itertuples():
         end = float(p.os_days) if pd.notna(p.os_days) else 0.0
         end = max(end, 1.0)
-        pl = lines[lines["patient_id"] == p.patient_id]
-        pa = assess[assess["patient_id"] == p.patient_id]
+        pl = by_patient[0].get(p.patient_id, lines.iloc[:0])
+        pa = by_patient[1].get(p.patient_id, assess.iloc[:0])
+        own_segments = []
         first = pl[pl["line"] == pl["line"].min()] if len(pl) else pl
         induction_end = None
         if len(first):
@@ -109,6 +119,7 @@ def swimmer_data(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[pd.Da
             else:
                 current = {"patient_id": p.patient_id, "phase": phase, "start_day": a, "end_day": b}
                 segments.append(current)
+                own_segments.append(current)
         regimen = p.first_line_regimen if pd.notna(p.first_line_regimen) else "no B-ALL therapy"
 
         def mark(kind: str, day, detail: str) -> None:
@@ -121,7 +132,7 @@ def swimmer_data(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[pd.Da
         neg = pa[(pa["mrd_status"] == "negative") & pa["response"].isin(["CR", "CRi"])]
         if len(neg):
             mark("MRD-negative", neg["day"].min(), f"MRD-negative ({neg['mrd_method'].iloc[0]})")
-        ph = hct[hct["patient_id"] == p.patient_id]
+        ph = by_patient[2].get(p.patient_id, hct.iloc[:0])
         if len(ph):
             r = ph.iloc[0]
             mark("allogeneic HCT", r["day"], "; ".join(str(x) for x in (r["regimen"], r["note"])
@@ -133,11 +144,10 @@ def swimmer_data(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[pd.Da
         elif pd.notna(p.last_contact_day):
             mark("alive at last contact", p.last_contact_day, str(p.status_at_last_contact))
         # per-patient descriptors for tooltips
-        for s in segments:
-            if s["patient_id"] == p.patient_id:
-                s.update(regimen=regimen, best_response=p.best_response if pd.notna(p.best_response)
-                         else ("no assessment recorded" if pd.notna(p.first_treatment_day) else "not treated"),
-                         status=str(p.status_at_last_contact), follow_up_days=end)
+        for s in own_segments:
+            s.update(regimen=regimen, best_response=p.best_response if pd.notna(p.best_response)
+                     else ("no assessment recorded" if pd.notna(p.first_treatment_day) else "not treated"),
+                     status=str(p.status_at_last_contact), follow_up_days=end)
     seg = pd.DataFrame(segments, columns=["patient_id", "phase", "start_day", "end_day", "regimen",
                                           "best_response", "status", "follow_up_days"])
     mk = pd.DataFrame(markers, columns=["patient_id", "marker", "day", "detail"])
@@ -201,11 +211,29 @@ def align_on_origin(db: CohortDatabase, cohort_filter: CohortFilter, seg: pd.Dat
 
 
 def swimmer_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "default",
-                  origin: str = "diagnosis") -> alt.LayerChart:
-    """The swimmer plot (Altair), x in months from B-ALL diagnosis or from first treatment."""
-    seg, mk = swimmer_data(db, cohort_filter)
+                  origin: str = "diagnosis", max_patients: int | None = None) -> alt.LayerChart:
+    """The swimmer plot (Altair), x in months from B-ALL diagnosis or from first treatment.
+
+    `max_patients`: draw only the first N bars of the sort order (the subtitle says so); only
+    those patients' timelines are computed, so a registry-size cohort costs what N patients do.
+    """
+    full_order = swimmer_order(db, cohort_filter, sort)
+    ids = None
+    n_total = len(full_order)
+    if max_patients is not None and n_total > max_patients:
+        never = set()
+        if origin != "diagnosis":
+            where, params = cohort_filter.where_sql()
+            never = set(db.query(f"SELECT patient_id FROM patient_summary WHERE ({where}) "
+                                 "AND first_treatment_day IS NULL", params)["patient_id"])
+        n_total = n_total - len(never)
+        ids = frozenset([p for p in full_order if p not in never][:max_patients])
+    seg, mk = swimmer_data(db, cohort_filter, ids)
     seg, mk, excluded = align_on_origin(db, cohort_filter, seg, mk, origin)
-    order = [p for p in swimmer_order(db, cohort_filter, sort) if p not in excluded]
+    excluded_set = set(excluded)
+    order = [p for p in full_order if p not in excluded_set and (ids is None or p in ids)]
+    if ids is not None:
+        excluded = [f"{len(excluded):,} patients"] if len(excluded) > 20 else excluded
     seg = seg.assign(start_d=seg["start_day"].round().astype(int), end_d=seg["end_day"].round().astype(int))
     mk = mk.assign(day_i=mk["day"].round().astype(int))
     y = alt.Y("patient_id:N", sort=order, title=None,
@@ -243,4 +271,5 @@ def swimmer_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "
         height=max(140, 30 * n), width="container",
         title=alt.Title(f"Swimmer plot: {ORIGINS[origin]} to death or last contact",
                         subtitle="Open circle below the bar: MRD-negative CR/CRi. Hover for details."
+                        + (f" First {len(order):,} of {n_total:,} patients in this sort order." if ids is not None else "")
                         + (f" Not shown (never treated): {', '.join(excluded)}." if excluded else "")))

@@ -23,6 +23,8 @@ flow_chart = state.cached(flow.flow_chart)
 flow_counts = state.cached(flow.flow_counts)
 count_patients = state.cached(cohort.count_patients)
 
+SWIMMER_MAX_PATIENTS = 200  # bars drawn (first N of the sort order); one bar per patient of a registry is unreadable
+TABLE_ROWS_MAX = 1000  # on-screen per-patient rows
 f = state.current_filter()
 n_patients = count_patients(f)
 components.require_patients(n_patients)
@@ -91,8 +93,11 @@ if untreated.empty:
 else:
     st.caption("Not part of the response denominator. Why, where recorded: lenalidomide stop, serial "
                "measurements after withdrawal (d = day from B-ALL diagnosis), notes, death cause.")
+    listed = untreated.head(SWIMMER_MAX_PATIENTS)  # a list of thousands of lines helps nobody
     st.markdown("\n".join(
-        f"- **{r.patient_id}** ({r.age_at_ball_dx} y, {r.vital_status}): {r.why}" for r in untreated.itertuples()))
+        f"- **{r.patient_id}** ({r.age_at_ball_dx} y, {r.vital_status}): {r.why}" for r in listed.itertuples()))
+    if len(untreated) > len(listed):
+        st.caption(f"The first {len(listed)} of {len(untreated):,} untreated patients are listed.")
 
 # --- 2. by group -------------------------------------------------------------------------------
 st.header("CR/CRi by group")
@@ -166,6 +171,9 @@ else:
         f"{ttc.max_days / months:.1f} months). Descriptive, among responders only.")
     with st.expander("Per-patient MRD and time to CR/CRi"):
         per = mrd.patients.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
+        if len(per) > TABLE_ROWS_MAX:
+            st.caption(f"The first {TABLE_ROWS_MAX:,} of {len(per):,} patients.")
+            per = per.head(TABLE_ROWS_MAX)
         st.dataframe(per.rename(columns={"patient_id": "Patient", "best_response": "Best response",
                                          "mrd": "MRD", "mrd_method": "MRD method",
                                          "days": "Days to CR/CRi", "months": "Months to CR/CRi"})[
@@ -180,7 +188,11 @@ sort = st.selectbox("Sort patients by", list(swimmer.SORTS), key="resp_sort",
 url_option("resp_swimmer_origin", "diagnosis", parse=choice_parser(list(swimmer.ORIGINS)))
 swimmer_origin = st.radio("Bars start at", list(swimmer.ORIGINS), key="resp_swimmer_origin",
                           format_func=lambda k: swimmer.ORIGINS[k], horizontal=True)
-components.show_chart(swimmer_chart(f, sort, swimmer_origin), name=f"swimmer_{swimmer_origin}")
+components.show_chart(swimmer_chart(f, sort, swimmer_origin, max_patients=SWIMMER_MAX_PATIENTS),
+                      name=f"swimmer_{swimmer_origin}")
+if n_patients > SWIMMER_MAX_PATIENTS:
+    st.info(f"The swimmer plot draws the first {SWIMMER_MAX_PATIENTS} of {n_patients:,} patients in the "
+            "chosen sort order; every count and test above uses all of them.", icon=":material/view_agenda:")
 st.caption("Phases: induction = first line up to its first response assessment; consolidation / "
            "maintenance = rest of the first line (no end day = ongoing); after HCT; relapse / later "
            "lines; observation = no B-ALL therapy (before treatment, after it ended, or untreated). "
