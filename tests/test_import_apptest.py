@@ -103,3 +103,13 @@ def test_cbioportal_study_shows_what_was_not_mapped_and_loads():
     at.switch_page("pages/survival.py").run()
     assert not at.exception
     assert "10 of 10 patients" in all_text(at)
+
+
+def test_loading_a_cohort_starts_it_unfiltered_even_with_filters_in_the_url():
+    at = run_page(PAGE, {"sex": "F", "age": "60-70"})
+    assert "of 32 patients" in all_text(at) and "32 of 32" not in all_text(at)
+    upload(at, ("my_cohort.xlsx", small_cohort(), XLSX))
+    at.button(key="upload_load").click().run()
+    assert not at.exception
+    assert "5 of 5 patients" in all_text(at)
+    assert "sex" not in at.query_params and "age" not in at.query_params

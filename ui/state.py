@@ -1,6 +1,7 @@
 """The cohort database a session is looking at, cached query calls, and the active filter."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import uuid
@@ -46,10 +47,13 @@ def _session_id() -> str:
 
 
 def _reset_filters() -> None:
-    """A different cohort has other institutions/ages: let the sidebar re-seed its widgets."""
+    """A different cohort has other institutions/ages: start it unfiltered (widgets and URL)."""
     for key in list(st.session_state.keys()):
         if str(key).startswith("flt_") or key == FILTER_KEY:
             del st.session_state[key]
+    for field in dataclasses.fields(CohortFilter):  # else the sidebar re-seeds them from the URL
+        if field.name in st.query_params:
+            del st.query_params[field.name]
 
 
 def use_session_cohort(db: CohortDatabase, content_hash: str, files: tuple[str, ...] = ()) -> str:
