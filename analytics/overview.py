@@ -250,6 +250,25 @@ def _histogram(data: pd.DataFrame, high: float, width: int, title: alt.TitlePara
     return alt.layer(bars, *rule_layers).properties(title=title, width=width, height=210)
 
 
+def _exposure_title(measure: str, n_text: str, n_missing: int, median: float) -> alt.TitleParams:
+    return alt.TitleParams(
+        EXPOSURE_MEASURES[measure],
+        subtitle=[n_text + (f" ({n_missing} not evaluated)" if n_missing else ""),
+                  "no patient with a value" if np.isnan(median) else f"median {median:.1f} months (dashed line)"],
+        subtitleFontSize=theme.BASE_FONT_SIZE, subtitleColor="#333333")
+
+
+def _median_marks(median: float, field: str) -> list[alt.Chart]:
+    """The dashed median rule and its label, on the x field `field` of the chart they join."""
+    rule_data = pd.DataFrame({field: [median], "label": [f"median {median:.1f}"]})
+    rule = alt.Chart(rule_data).mark_rule(color=theme.PALETTE[5], strokeDash=[6, 4], size=2.5).encode(
+        x=f"{field}:Q")
+    label = alt.Chart(rule_data).mark_text(align="left", dx=6, dy=-4, color=theme.PALETTE[5],
+                                           fontSize=theme.BASE_FONT_SIZE + 1, fontWeight="bold").encode(
+        x=f"{field}:Q", y=alt.value(12), text="label:N")
+    return [rule, label]
+
+
 def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerChart:
     """A dot plot (one dot per patient at the exact value) with the median as a labelled rule.
 
@@ -262,26 +281,11 @@ def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerC
     median = float(data["months"].median()) if len(data) else float("nan")
     high = max(12.0, float(np.ceil(data["months"].max() / 12.0) * 12.0)) if len(data) else 12.0
     if len(data) > DOT_PLOT_MAX_PATIENTS:
-        title = alt.TitleParams(
-            EXPOSURE_MEASURES[measure],
-            subtitle=[f"n = {len(data)} patients, counted per month" +
-                      (f" ({n_missing} not evaluated)" if n_missing else ""),
-                      f"median {median:.1f} months (dashed line)"],
-            subtitleFontSize=theme.BASE_FONT_SIZE, subtitleColor="#333333")
-        rule_data = pd.DataFrame({"start": [median], "label": [f"median {median:.1f}"]})
-        rule = alt.Chart(rule_data).mark_rule(color=theme.PALETTE[5], strokeDash=[6, 4], size=2.5).encode(
-            x="start:Q")
-        label = alt.Chart(rule_data).mark_text(align="left", dx=6, dy=-4, color=theme.PALETTE[5],
-                                               fontSize=theme.BASE_FONT_SIZE + 1, fontWeight="bold").encode(
-            x="start:Q", y=alt.value(12), text="label:N")
-        return _histogram(data, high, width, title, [rule, label])
+        title = _exposure_title(measure, f"n = {len(data)} patients, counted per month", n_missing, median)
+        return _histogram(data, high, width, title, _median_marks(median, "start"))
     data["level"] = dot_positions(data["months"], gap=high / 45.0) + 1 if len(data) else []
     top = max(4, int(data["level"].max()) + 1) if len(data) else 4
-    title = alt.TitleParams(
-        EXPOSURE_MEASURES[measure],
-        subtitle=[f"n = {len(data)} patients, one dot each" + (f" ({n_missing} not evaluated)" if n_missing else ""),
-                  f"median {median:.1f} months (dashed line)" if len(data) else "no patient with a value"],
-        subtitleFontSize=theme.BASE_FONT_SIZE, subtitleColor="#333333")
+    title = _exposure_title(measure, f"n = {len(data)} patients, one dot each", n_missing, median)
     x = alt.X("months:Q", title="Months (days / 30.4375)",
               scale=alt.Scale(domain=[0, high], nice=False), axis=alt.Axis(values=list(range(0, int(high) + 1, 12))))
     dots = alt.Chart(data).mark_circle(size=150, opacity=0.9, color=theme.PALETTE[0],
@@ -290,13 +294,7 @@ def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerC
         y=alt.Y("level:Q", title=None, scale=alt.Scale(domain=[0, top]), axis=None),  # stacking only
         tooltip=[alt.Tooltip("patient_id:N", title="Patient"),
                  alt.Tooltip("months:Q", title="Months", format=".1f")])
-    rule_data = pd.DataFrame({"months": [median], "label": [f"median {median:.1f}"]})
-    rule = alt.Chart(rule_data).mark_rule(color=theme.PALETTE[5], strokeDash=[6, 4], size=2.5).encode(
-        x="months:Q")
-    label = alt.Chart(rule_data).mark_text(align="left", dx=6, dy=-4, color=theme.PALETTE[5],
-                                           fontSize=theme.BASE_FONT_SIZE + 1, fontWeight="bold").encode(
-        x="months:Q", y=alt.value(12), text="label:N")
-    layers = [dots, rule, label] if len(data) else [dots]
+    layers = [dots, *_median_marks(median, "months")] if len(data) else [dots]
     return alt.layer(*layers).properties(title=title, width=width, height=210)
 
 
