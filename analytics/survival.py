@@ -184,14 +184,19 @@ def _patient_sql(cohort_filter: CohortFilter, spec: SurvivalSpec) -> tuple[str, 
     return sql, group_params + params
 
 
-def patient_table(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec) -> pd.DataFrame:
+def patient_table(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
+                  limit: int | None = None) -> pd.DataFrame:
     """Per-patient working table: derived time/status beside the source event days.
 
     Columns: patient_id, group, origin_day, the source days, event_day, event_type, end_day,
     time_days, time_months, event (1/0), status (text), included, exclusion_reason.
+    `limit`: only the first rows (patient id order), e.g. for the screen.
     """
     sql, params = _patient_sql(cohort_filter, spec)
-    table = db.query(f"SELECT * FROM ({sql}) ORDER BY patient_id", params)
+    if limit is not None:
+        table = db.query(f"SELECT * FROM ({sql}) ORDER BY patient_id LIMIT ?", [*params, int(limit)])
+    else:
+        table = db.query(f"SELECT * FROM ({sql}) ORDER BY patient_id", params)
     table = table.rename(columns={"grp": "group"})
     table["included"] = table["exclusion_reason"].isna()
     table["time_months"] = table["time_days"] / DAYS_PER_MONTH
@@ -202,6 +207,27 @@ def patient_table(db: CohortDatabase, cohort_filter: CohortFilter, spec: Surviva
              "origin_day", "first_treatment_day", "induction_failure_day", "relapse_day", "hct_day",
              "death_day", "last_contact_day", "event_day", "event_type", "end_day", "exclusion_reason"]
     return table[order]
+
+
+def inclusion_summary(db: CohortDatabase, cohort_filter: CohortFilter,
+                      spec: SurvivalSpec) -> tuple[int, int, tuple[str, ...]]:
+    """(patients included, patients excluded, sorted exclusion reasons) of the working table,
+    aggregated in DuckDB (the same numbers as `patient_table`, without a row per patient).
+
+    >>> from analytics.build import build_in_memory
+    >>> inclusion_summary(build_in_memory("data/demo_cohort"), CohortFilter(), SurvivalSpec())
+    (32, 0, ())
+    """
+    sql, params = _patient_sql(cohort_filter, spec)
+    row = db.query(
+        f"""SELECT count(*) FILTER (WHERE exclusion_reason IS NULL) AS included,
+                   count(*) FILTER (WHERE exclusion_reason IS NOT NULL) AS excluded,
+                   list(DISTINCT exclusion_reason ORDER BY exclusion_reason)
+                       FILTER (WHERE exclusion_reason IS NOT NULL) AS reasons
+            FROM ({sql})""", params).iloc[0]
+    reasons = row["reasons"]
+    reasons = tuple(reasons) if isinstance(reasons, (list, tuple, np.ndarray)) else ()
+    return int(row["included"]), int(row["excluded"]), tuple(sorted(str(r) for r in reasons))
 
 
 def km_counts(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec) -> pd.DataFrame:

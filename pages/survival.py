@@ -17,6 +17,8 @@ require_entrypoint()
 
 km_counts = state.cached(survival.km_counts)
 patient_table = state.cached(survival.patient_table)
+inclusion_summary = state.cached(survival.inclusion_summary)
+TABLE_ROWS_MAX = 1000  # on-screen rows of the per-patient table (the CSV has every patient)
 median_followup = state.cached(survival.median_followup)
 pairwise_logrank = state.cached(survival.pairwise_logrank)
 landmark_counts = state.cached(survival_hct.landmark_counts)
@@ -97,14 +99,12 @@ spec = survival.SurvivalSpec(endpoint=endpoint, efs_events=efs_events,
                              origin=st.session_state["origin"],
                              population=st.session_state["population"], group=group, cutoff=cutoff)
 counts = km_counts(cohort_filter, spec)
-table = patient_table(cohort_filter, spec)
-n_included = int(table["included"].sum())
+n_included, n_excluded, exclusion_reasons = inclusion_summary(cohort_filter, spec)
 if n_included == 0:
-    reasons = ", ".join(sorted(set(table["exclusion_reason"].dropna()))) or "population restriction"
+    reasons = ", ".join(exclusion_reasons) or "population restriction"
     st.warning(f"No patient in the current filters can be analysed for this view ({reasons}). "
                "Change the population, the time origin or the filters.")
     st.stop()
-n_excluded = len(table) - n_included
 events = int(counts["n_event"].sum())
 k = access.small_cell_k()
 withheld_groups: list[str] = []
@@ -324,7 +324,13 @@ with tab_table:
             st.info("Public deployment: the per-patient table and its download are not shown.",
                     icon=":material/public:")
             st.stop()
+        table = patient_table(cohort_filter, spec, limit=TABLE_ROWS_MAX)
+        if n_included + n_excluded > len(table):
+            st.caption(f"The first {len(table):,} of {n_included + n_excluded:,} patients (patient id "
+                       "order); the CSV download has all of them.")
         st.dataframe(table, hide_index=True)
-        st.download_button("Download per-patient table (CSV)", safe_csv(table),
+        _db = state.current_database()  # the full CSV is built on click, not on every rerun
+        st.download_button("Download per-patient table (CSV)",
+                           lambda: safe_csv(survival.patient_table(_db, cohort_filter, spec)),
                            file_name=f"survival_{spec.endpoint.lower()}_patients.csv", mime="text/csv",
                            key="dl_patients")
