@@ -69,3 +69,19 @@ def test_duckdb_http_attach_needs_httpfs(served):
         assert con.execute("SELECT count(*) FROM remote.patients").fetchone()[0] == 300
     finally:
         con.close()
+
+
+def test_replicas_share_one_read_only_file(tmp_path):
+    """Several app processes (replicas) can open the same cohort file read-only at once."""
+    import subprocess
+    import sys
+    path = build_synthetic_file(200, tmp_path / "shared.duckdb", seed=2)
+    here = CohortDatabase.open_file(path)  # this process keeps its handle open meanwhile
+    code = ("from analytics.db import CohortDatabase; from analytics.cohort import count_patients; "
+            "from analytics.filters import CohortFilter; import sys; "
+            "db = CohortDatabase.open_file(sys.argv[1]); print(count_patients(db, CohortFilter()))")
+    procs = [subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                            timeout=120) for _ in range(2)]
+    assert [p.stdout.strip() for p in procs] == ["200", "200"], [p.stderr[-300:] for p in procs]
+    assert count_patients(here, CohortFilter()) == 200
+    here.close()
