@@ -165,3 +165,20 @@ def test_suppress_frame_blanks_dependent_columns():
     frame = pd.DataFrame({"g": ["a", "b", "c"], "n": [0, 3, 12], "pct": [0.0, 20.0, 80.0]})
     out = disclosure.suppress_frame(frame, ["n"], 5, ["pct"])
     assert out["n"].tolist() == ["0", "<5", "12"] and out["pct"].tolist() == [0.0, "", 80.0]
+
+
+def test_suppressed_deck_has_only_aggregate_figures_without_small_counts(db):
+    k = 5
+    figures = deck.page_figures(db, CohortFilter(), (("survival", (("group", "tp53_status"),)),),
+                                small_cell_k=k)
+    assert [f.page for f in figures] == ["Genomics", "Response", "Survival"]
+    small = re.compile(r"(?<![<\w./])[1-4]/\d+")
+    for figure in figures:
+        spec = figure.chart.to_dict()
+        for dataset in spec.get("datasets", {}).values():
+            for row in dataset:
+                for key, value in row.items():
+                    assert not (isinstance(value, str) and small.search(value)), (figure.title, key, value)
+                    if key in {"at_risk", "n_event", "n_censored", "n", "altered", "not_evaluated"}:
+                        assert not (isinstance(value, (int, float)) and 1 <= value < k), (figure.title, key, value)
+        assert not small.search(figure.caption)
