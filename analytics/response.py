@@ -290,20 +290,21 @@ def untreated_patients(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.Da
         "ORDER BY patient_id", params)
     if df.empty:
         return df.assign(why=pd.Series(dtype=str))
-    ids = df["patient_id"].tolist()
-    marks = ", ".join("?" for _ in ids)
+    # the same patients as a subquery (a literal list of ids was one parameter per patient)
+    untreated = f"SELECT patient_id FROM patient_summary WHERE {where} AND NOT treated"
     notes = db.query(f"SELECT patient_id, string_agg(note, '; ' ORDER BY day) AS notes FROM events "
-                     f"WHERE note IS NOT NULL AND patient_id IN ({marks}) GROUP BY patient_id", ids)
+                     f"WHERE note IS NOT NULL AND patient_id IN ({untreated}) GROUP BY patient_id", params)
     meas = db.query(f"SELECT patient_id, analyte, specimen, day, value, below_detection, "
-                    f"lower_limit_of_detection, unit FROM measurements WHERE patient_id IN ({marks}) "
-                    "ORDER BY patient_id, analyte, specimen, day", ids)
+                    f"lower_limit_of_detection, unit FROM measurements WHERE patient_id IN ({untreated}) "
+                    "ORDER BY patient_id, analyte, specimen, day", params)
     note_by = dict(zip(notes["patient_id"], notes["notes"]))
+    meas_by = dict(tuple(meas.groupby("patient_id", sort=False))) if len(meas) else {}
     whys = []
     for row in df.itertuples():
         parts = []
         if pd.notna(row.len_stop_day):
             parts.append(f"lenalidomide stopped on day {int(row.len_stop_day)}")
-        m = meas[meas["patient_id"] == row.patient_id]
+        m = meas_by.get(row.patient_id, meas.iloc[:0])
         for (analyte, specimen), s in m.groupby(["analyte", "specimen"], sort=False):
             parts.append(f"{analyte.replace('_pct', '').replace('_', ' ')} ({specimen}): "
                          + " → ".join(_fmt_measure(r) for r in s.itertuples()))
@@ -311,8 +312,10 @@ def untreated_patients(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.Da
             parts.append(str(note_by[row.patient_id]))
         if pd.notna(row.death_cause):
             parts.append(f"died on day {int(row.death_day)}: {row.death_cause}")
-        elif row.vital_status == "alive":
+        elif row.vital_status == "alive" and pd.notna(row.last_contact_day):
             parts.append(f"alive at day {int(row.last_contact_day)}: {row.status_at_last_contact}")
+        elif row.vital_status == "alive":
+            parts.append("alive, day of last contact not recorded")
         whys.append("; ".join(parts) if parts else "no reason recorded")
     return df.assign(why=whys)
 
