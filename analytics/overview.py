@@ -298,6 +298,13 @@ def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerC
     return alt.layer(*layers).properties(title=title, width=width, height=210)
 
 
+def exposure_chart(db: CohortDatabase, cohort_filter: CohortFilter, measure: str) -> alt.LayerChart:
+    """`dot_plot` of the filtered cohort for one measure, as one cacheable call: a page caches
+    the small figure instead of a row per patient (at 1,000,000 patients the per-patient values
+    cost more to copy out of the cache on every rerun than the figure does to draw)."""
+    return dot_plot(exposure_values(db, cohort_filter), measure)
+
+
 # --- patient table --------------------------------------------------------------------------
 PATIENT_TABLE_COLUMNS = {
     "patient_id": "Patient", "institution": "Institution", "sex": "Sex",

@@ -10,7 +10,7 @@ from ui.routing import require_entrypoint
 require_entrypoint()
 
 table_one = state.cached(overview.table_one)
-exposure_values = state.cached(overview.exposure_values)
+exposure_chart = state.cached(overview.exposure_chart)
 patient_table_head = state.cached(overview.patient_table_head)
 SHOWN_ROWS = 1000  # on-screen rows; the CSV download has every patient
 
@@ -34,9 +34,8 @@ with left:
 with right:
     st.subheader("Lenalidomide exposure")
     if not components.withheld_under_suppression("the exposure plots (one mark per patient or small bins)"):
-        values = exposure_values(cohort_filter)
         for measure in overview.EXPOSURE_MEASURES:
-            components.show_chart(overview.dot_plot(values, measure))
+            components.show_chart(exposure_chart(cohort_filter, measure))
 
 components.withheld_under_suppression("the patient-level table", stop=True)
 if access.public_mode():  # public deployment: aggregates only
