@@ -33,6 +33,9 @@ Example
 from __future__ import annotations
 
 import math
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
 import altair as alt
@@ -283,9 +286,33 @@ def measurements(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str =
     return df
 
 
+# The page asks for the kinetics table three times per view (table, timing overview, who
+# regresses); each is a Python pass over every patient's series (bench/: 15 s per pass at
+# 100,000 patients). The last few results are kept per database object, keyed by the view.
+_KINETICS_MEMO: "OrderedDict[tuple, tuple[weakref.ref, pd.DataFrame]]" = OrderedDict()
+_KINETICS_MEMO_SIZE = 8
+_KINETICS_LOCK = threading.Lock()
+
+
 def kinetics_table(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
                    specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> pd.DataFrame:
     """One row per filtered patient with at least one measurement, in the default order."""
+    key = (id(db), cohort_filter, analyte, specimen, rule)
+    with _KINETICS_LOCK:
+        hit = _KINETICS_MEMO.get(key)
+    if hit is not None and hit[0]() is db:
+        return hit[1].copy()
+    table = _kinetics_table(db, cohort_filter, analyte, specimen, rule)
+    with _KINETICS_LOCK:
+        _KINETICS_MEMO[key] = (weakref.ref(db), table)
+        _KINETICS_MEMO.move_to_end(key)
+        while len(_KINETICS_MEMO) > _KINETICS_MEMO_SIZE:
+            _KINETICS_MEMO.popitem(last=False)
+    return table.copy()
+
+
+def _kinetics_table(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str,
+                    specimen: str, rule: RegressionRule) -> pd.DataFrame:
     data = measurements(db, cohort_filter, analyte, specimen)
     with_data = set(data["patient_id"])  # once: a set per patient made this quadratic (bench/)
     order = [p for p in patient_order(db, cohort_filter) if p in with_data]

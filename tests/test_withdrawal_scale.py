@@ -51,3 +51,18 @@ def test_large_groups_use_the_normal_approximation_and_say_so(db):
     ref = stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic")
     assert row["p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
     assert "normal approximation" in row["test"]
+
+
+def test_kinetics_memo_is_per_database_and_view(db):
+    """The memo never returns another cohort's or another view's table, nor a shared object."""
+    f = CohortFilter(sex=("M",))
+    first = withdrawal.kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
+    first.loc[:, "classification"] = "tampered"  # callers get copies
+    again = withdrawal.kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
+    assert "tampered" not in set(again["classification"])
+    other_rule = withdrawal.RegressionRule(partial_reduction_pct=90.0)
+    assert withdrawal.kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow", other_rule)[
+        "classification"].tolist() == withdrawal._kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow",
+                                                                 other_rule)["classification"].tolist()
+    small = build_synthetic_in_memory(300, seed=1)
+    assert len(withdrawal.kinetics_table(small, f, withdrawal.LEUKEMIC, "marrow", RULE)) < len(again)
