@@ -68,13 +68,28 @@ def _stage_order(values: pd.Series, stage: str) -> list[str]:
     return [v for v in fixed if v in present] + [v for v in present if v not in fixed]
 
 
+IDS_LISTED = 25  # patient ids spelled out per node/path; more read "... and N more"
+
+
+def list_ids(ids) -> str:
+    """Comma-separated ids, at most IDS_LISTED of them (a path of a registry holds thousands).
+
+    >>> list_ids(["S01", "S02"]), list_ids([f"P{i}" for i in range(30)])[-19:]
+    ('S01, S02', 'P24, ... and 5 more')
+    """
+    ids = list(ids)
+    if len(ids) <= IDS_LISTED:
+        return ", ".join(ids)
+    return ", ".join(ids[:IDS_LISTED]) + f", ... and {len(ids) - IDS_LISTED:,} more"
+
+
 def flow_counts(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
     """Patients per path regimen -> response -> HCT -> status (the table behind the chart)."""
     p = flow_patients(db, cohort_filter)
     if p.empty:
         return pd.DataFrame(columns=[*STAGES.values(), "patients", "ids"])
     g = (p.groupby(list(STAGES), sort=False)
-         .agg(patients=("patient_id", "size"), ids=("patient_id", ", ".join)).reset_index())
+         .agg(patients=("patient_id", "size"), ids=("patient_id", list_ids)).reset_index())
     g = g.sort_values(["patients", "regimen"], ascending=[False, True]).reset_index(drop=True)
     return g.rename(columns=STAGES)
 
@@ -102,7 +117,7 @@ def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChar
             pos[(s, v)] = y
             nodes.append({"stage": STAGES[s], "category": v, "n": n, "x": i, "x2": i + NODE_WIDTH,
                           "y": y, "y2": y + n, "label": f"{_label(s, v)} · {n}",
-                          "ids": ", ".join(members["patient_id"]),
+                          "ids": list_ids(members["patient_id"]),
                           "side": "left" if i == 0 else ("right" if i == len(stages) - 1 else "in")})
             y += n + GAP
     nodes_df = pd.DataFrame(nodes, columns=["stage", "category", "n", "x", "x2", "y", "y2", "label",
@@ -115,7 +130,7 @@ def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChar
         a, b = stages[i], stages[i + 1]
         keys = list(dict.fromkeys(["regimen", a, b]))
         g = p.groupby(keys, sort=False).agg(
-            n=("patient_id", "size"), ids=("patient_id", ", ".join)).reset_index()
+            n=("patient_id", "size"), ids=("patient_id", list_ids)).reset_index()
         ra = {v: k for k, v in enumerate(orders[a])}
         rb = {v: k for k, v in enumerate(orders[b])}
         rr = {v: k for k, v in enumerate(regimen_order)}

@@ -554,3 +554,33 @@ def current_status_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.
                     "exact 95% CI": fmt_ci(low, high)})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --- registry-size helpers: small results a page can cache and copy out on every rerun ---------
+def mrd_summary_brief(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSummary:
+    """`mrd_summary` without its per-responder rows (counts, CI and methods only)."""
+    from dataclasses import replace
+    full = mrd_summary(db, cohort_filter)
+    return replace(full, patients=full.patients.iloc[:0])
+
+
+def time_to_cr_brief(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment") -> TimeToCr:
+    """`time_to_cr` without its per-responder rows (n, median, range only)."""
+    from dataclasses import replace
+    full = time_to_cr(db, cohort_filter, origin)
+    return replace(full, patients=full.patients.iloc[:0])
+
+
+def responder_table(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment",
+                    limit: int = 1000) -> tuple[pd.DataFrame, int]:
+    """Per responder: best response, MRD and time to CR/CRi (first `limit` rows), and the count."""
+    mrd = mrd_summary(db, cohort_filter)
+    ttc = time_to_cr(db, cohort_filter, origin)
+    per = mrd.patients.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
+    return per.head(limit).copy(), len(per)
+
+
+def alive_ned_count(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[int, int]:
+    """(patients alive without evidence of B-ALL at last contact, patients): `current_status` counted."""
+    status = current_status(db, cohort_filter)
+    return int((status["status"] == ALIVE_NED).sum()), len(status)

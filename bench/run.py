@@ -38,7 +38,21 @@ RSS_5_SESSIONS_MAX_MB = 700
 # Why a target is missed, per page (measured: README "Scale and deployment" has the figures).
 # Printed under each MISS line of that page.
 NOTES = {
-    "warm rerun at 32": "",
+    "genomics": "the frequency, oncoprint and co-occurrence functions each build the patient x "
+                "feature matrix in pandas (14 rows per patient: 14M rows at 1M; 7, 17 and 12 s at "
+                "100k, profiled) and unpickle large per-patient tables (karyotype, mutations) on "
+                "reruns; needs counts aggregated in SQL. Small sizes: figures rebuilt every rerun.",
+    "withdrawal": "kinetics are a Python pass over each patient's series (about 2 ms per series: "
+                  "15 s at 100k, 8k series; profiled), so the first load at 1M exceeds the page "
+                  "timeout. Small sizes: figures rebuilt every rerun.",
+    "survival": "every rerun rebuilds the KM, forest and CIF figures and Streamlit validates and "
+                "serializes them (at 32: 113 ms building + 69 ms Altair to_dict of 252 ms, "
+                "instrumented); cached figure specs would remove most of it.",
+    "response": "every rerun rebuilds the flow, best-response, group and swimmer figures (Altair "
+                "construction and validation), independent of cohort size.",
+    "patient": "every rerun rebuilds the timeline figure and tables; cost does not grow with size.",
+    "overview": "Table 1 and two figures rebuilt per rerun; at 1M the per-patient exposure values "
+                "were copied out of the cache on each rerun (fixed: the figure is cached).",
 }
 
 
@@ -121,7 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rss-page-timeout", type=float, default=300)
     parser.add_argument("--rss-only", action="store_true",
                         help="only the server-RSS measurement (at the largest of --sizes)")
+    parser.add_argument("--report", nargs="+", metavar="JSON",
+                        help="no measuring: print the tables of earlier result files, merged in order "
+                             "(a later file's page, survival or RSS results replace an earlier one's)")
     args = parser.parse_args(argv)
+    if args.report:
+        print_table(merge_reports([json.loads(Path(f).read_text()) for f in args.report]))
+        return 0
     sizes = [parse_size(s) for s in args.sizes.split(",")]
     pages = [p for p in args.pages.split(",") if p]
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -174,7 +194,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def merge_reports(reports: list[dict]) -> dict:
+    merged: dict = {"sizes": {}, "runs": []}
+    for r in reports:
+        merged["runs"].append({k: r.get(k) for k in ("started", "machine", "loadavg_at_start")})
+        for n, s in r.get("sizes", {}).items():
+            target = merged["sizes"].setdefault(n, {"survival": {}, "pages": {}})
+            target["survival"].update(s.get("survival", {}))
+            target["pages"].update(s.get("pages", {}))
+        if r.get("rss"):
+            merged["rss"] = r["rss"]
+    merged["sizes"] = dict(sorted(merged["sizes"].items(), key=lambda kv: int(kv[0])))
+    return merged
+
+
 def print_table(report: dict) -> None:
+    for run in report.get("runs", []):
+        print(f"run {run['started']} on {run.get('machine')}, load average at start "
+              f"{(run.get('loadavg_at_start') or [float('nan')])[0]:.1f}")
     print("\n### Survival KM work (default EFS view; median over repeats, [min-max])")
     print("| patients | group | floor | ours KM | ours page KM tab | naive | ours/floor | naive/ours | chart JSON ours / naive |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -14,9 +14,10 @@ st.title("Response")
 best_response_summary = state.cached(response.best_response_summary)
 untreated_patients = state.cached(response.untreated_patients)
 response_by_group = state.cached(response.response_by_group)
-mrd_summary = state.cached(response.mrd_summary)
-time_to_cr = state.cached(response.time_to_cr)
-current_status = state.cached(response.current_status)
+mrd_summary = state.cached(response.mrd_summary_brief)  # counts only: no row per responder
+time_to_cr = state.cached(response.time_to_cr_brief)
+responder_table = state.cached(response.responder_table)
+alive_ned_count = state.cached(response.alive_ned_count)
 current_status_table = state.cached(response.current_status_table)
 swimmer_chart = state.cached(swimmer.swimmer_chart)
 flow_chart = state.cached(flow.flow_chart)
@@ -170,10 +171,9 @@ else:
         f"range {ttc.min_days:g}–{ttc.max_days:g} days ({ttc.min_days / months:.1f}–"
         f"{ttc.max_days / months:.1f} months). Descriptive, among responders only.")
     with st.expander("Per-patient MRD and time to CR/CRi"):
-        per = mrd.patients.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
-        if len(per) > TABLE_ROWS_MAX:
-            st.caption(f"The first {TABLE_ROWS_MAX:,} of {len(per):,} patients.")
-            per = per.head(TABLE_ROWS_MAX)
+        per, n_per = responder_table(f, origin, TABLE_ROWS_MAX)
+        if n_per > len(per):
+            st.caption(f"The first {len(per):,} of {n_per:,} patients.")
         st.dataframe(per.rename(columns={"patient_id": "Patient", "best_response": "Best response",
                                          "mrd": "MRD", "mrd_method": "MRD method",
                                          "days": "Days to CR/CRi", "months": "Months to CR/CRi"})[
@@ -206,9 +206,8 @@ with st.expander("Paths and counts (the table behind the chart)"):
 
 # --- 6. current status -------------------------------------------------------------------------
 st.header("Current status")
-status = current_status(f)
-n_ned = int((status["status"] == response.ALIVE_NED).sum())
-st.metric("Alive without evidence of B-ALL at last contact", f"{n_ned} of {len(status)} patients")
+n_ned, n_status = alive_ned_count(f)
+st.metric("Alive without evidence of B-ALL at last contact", f"{n_ned} of {n_status} patients")
 st.caption("From the last-contact and death events: disease status recorded at the last contact of "
            "patients alive then. Columns: treatment pathway.")
 st.dataframe(current_status_table(f), hide_index=True, width="stretch")
