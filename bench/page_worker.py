@@ -85,6 +85,14 @@ def timed_run(at, timeout: float) -> float:
     return elapsed
 
 
+def _partial(result: dict, cold: list, warm: list) -> None:
+    """Print what is measured so far as one JSON line (the last line printed wins)."""
+    print(json.dumps({**result, "cold_s": cold, "warm_s": warm,
+                      "cold_median_s": statistics.median(cold) if cold else None,
+                      "warm_median_s": statistics.median(warm) if warm else None,
+                      "peak_rss_mb": peak_rss_mb()}), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
@@ -123,12 +131,14 @@ def main(argv: list[str] | None = None) -> int:
         result["bytes"] = element_bytes(at)
         for _ in range(args.repeats):
             warm.append(timed_run(at, args.timeout))
+        _partial(result, cold, warm)  # kept by bench.run if an interaction later times out
         for label, action in INTERACTIONS[args.page]:
             action(at)
             result.setdefault("interactions", {})[label] = timed_run(at, args.timeout)
             b = element_bytes(at)
             result["bytes"]["charts"] = sorted(set(result["bytes"]["charts"]) | set(b["charts"]))
             result["bytes"]["frames"] = sorted(set(result["bytes"]["frames"]) | set(b["frames"]))
+            _partial(result, cold, warm)
     except Exception as exc:  # reported, not hidden: a page that fails at scale is a finding
         result["error"] = f"{type(exc).__name__}: {str(exc)[:400]}"
     result["cold_s"] = cold

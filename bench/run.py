@@ -78,8 +78,13 @@ def run_json(args: list[str], timeout: float) -> dict:
     try:
         proc = subprocess.run([PYTHON, "-m", *args], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        partial = [line for line in out.splitlines() if line.startswith("{")]
+        result = json.loads(partial[-1]) if partial else {}
+        result["error"] = (f"timed out after {timeout:.0f} s" +
+                           (" (during the interactions; first load and warm reruns measured)" if partial else ""))
+        return result
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:400]}
