@@ -172,15 +172,39 @@ def thin_curves(curves: pd.DataFrame, max_rows: int = MAX_CURVE_ROWS) -> tuple[p
     return out.drop(columns="_bin").reset_index(drop=True), True
 
 
+def thin_steps(steps: pd.DataFrame, keys: list[str], max_rows: int = MAX_CURVE_ROWS) -> pd.DataFrame:
+    """Rows of step curves (one per `keys` combination, sorted by time) to draw: all when few;
+    else each curve's first row and the last row of each x bin (exact values of those days).
+
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"g": "A", "time_months": [i / 10 for i in range(5000)], "v": range(5000)})
+    >>> t = thin_steps(d, ["g"], max_rows=500)
+    >>> len(t) <= 500, int(t["v"].iloc[0]), int(t["v"].iloc[-1])
+    (True, 0, 4999)
+    """
+    if len(steps) <= max_rows:
+        return steps
+    n_curves = max(1, steps.groupby(keys, sort=False).ngroups)
+    bins = max(100, max_rows // n_curves - 1)
+    span = float(steps["time_months"].max()) or 1.0
+    data = steps.reset_index(drop=True).copy()
+    data["_bin"] = np.minimum((data["time_months"] / span * bins).astype(int), bins - 1)
+    data.loc[data.groupby(keys, sort=False).head(1).index, "_bin"] = -1
+    last = data.groupby([*keys, "_bin"], sort=False).tail(1).index
+    return data.loc[sorted(last)].drop(columns="_bin").reset_index(drop=True)
+
+
 def cif_chart(cif: pd.DataFrame, *, title: str, subtitle: str | None = None,
               x_title: str = "Months") -> alt.Chart:
     """Cumulative incidence step curves (y in %, x in months), one colour per cause,
     dashed per group when grouped; 95% CI as bands."""
-    data = cif.copy()
-    data["cif_pct"] = 100 * data["cif"]
-    data["lower_pct"] = 100 * data["ci_lower"]
-    data["upper_pct"] = 100 * data["ci_upper"]
-    max_months = float(data["time_months"].max()) if len(data) else 1.0
+    data = thin_steps(cif, ["group", "cause"])  # exact points, at most MAX_CURVE_ROWS (see thin_curves)
+    data = pd.DataFrame({"group": data["group"], "cause": data["cause"],
+                         "time_months": data["time_months"].round(3),
+                         "cif_pct": (100 * data["cif"]).round(2),
+                         "lower_pct": (100 * data["ci_lower"]).round(2),
+                         "upper_pct": (100 * data["ci_upper"]).round(2)})
+    max_months = float(cif["time_months"].max()) if len(cif) else 1.0
     ticks = month_ticks(max_months)
     x_scale = alt.Scale(domain=[0, max(ticks[-1], max_months)], nice=False)
     x = alt.X("time_months:Q", scale=x_scale, axis=alt.Axis(values=ticks, title=x_title, format="d"))

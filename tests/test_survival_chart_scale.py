@@ -58,3 +58,23 @@ def test_small_cohort_figure_draws_every_step():
     data = _chart_data(km_chart(curves, counts, title="OS", group_title="Group"))
     assert len(data) == len(curves)
     assert json.dumps(data)  # plain JSON values
+
+
+def test_cif_figure_is_small_and_draws_exact_values():
+    from analytics.survival_chart import cif_chart, thin_steps
+    rng = np.random.default_rng(1)
+    rows = []
+    for group in ("a", "b"):
+        for cause in ("Relapse", "Non-relapse mortality"):
+            t = np.sort(rng.integers(1, 4000, 3000)) / 30.4375
+            c = np.cumsum(rng.random(3000)) / 3000 * 0.4
+            rows.append(pd.DataFrame({"group": group, "cause": cause, "time_months": t, "cif": c,
+                                      "ci_lower": c * 0.9, "ci_upper": c * 1.1}))
+    cif = pd.concat(rows, ignore_index=True)
+    thin = thin_steps(cif, ["group", "cause"])
+    assert len(thin) <= MAX_CURVE_ROWS
+    merged = thin.merge(cif, on=["group", "cause", "time_months", "cif"], how="left", indicator=True)
+    assert (merged["_merge"] == "both").all()  # every drawn point is a row of the estimate
+    for (g, cause), c in cif.groupby(["group", "cause"]):  # each curve keeps its last value
+        assert thin[(thin["group"] == g) & (thin["cause"] == cause)]["cif"].iloc[-1] == c["cif"].iloc[-1]
+    assert len(cif_chart(cif, title="CIF").to_json(indent=None)) <= 200_000
