@@ -627,9 +627,13 @@ def karyotype_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataF
 
 
 def modal_number_chart(kt: pd.DataFrame) -> alt.LayerChart:
-    """Modal chromosome number per patient (stacked dots on a number line) over the ploidy bands."""
+    """Modal chromosome number per patient (stacked dots on a number line) over the ploidy bands.
+
+    Above MARKS_PER_PATIENT_MAX patients: patients per modal number (bars, same bands/colours)."""
     data = kt[kt["modal_number"].notna()].copy()
     data["modal_number"] = data["modal_number"].astype(int)
+    if len(data) > MARKS_PER_PATIENT_MAX:
+        return _modal_number_counts(data)
     data = data.sort_values(["modal_number", "patient_id"])
     data["stack"] = data.groupby("modal_number").cumcount() + 1
     data["category"] = data["category_from_modal"]
@@ -658,6 +662,30 @@ def modal_number_chart(kt: pd.DataFrame) -> alt.LayerChart:
     flags = alt.Chart(data[data["flag"] != ""]).mark_text(text="⚑", fontSize=20, dy=-18, color=PALETTE[5]).encode(
         x="modal_number:Q", y="stack:Q")
     return (band + band_text + dots + flags).properties(height=300)
+
+
+def _modal_number_counts(data: pd.DataFrame) -> alt.LayerChart:
+    counts = (data.assign(category=data["category_from_modal"].fillna(NOT_EVALUATED))
+              .groupby(["modal_number", "category"]).size().rename("patients").reset_index())
+    flagged = int((data["masked_hypodiploidy_flag"].fillna("") != "").sum())
+    hi_x = max(60, int(counts["modal_number"].max()) + 2)
+    lo_x = min(22, int(counts["modal_number"].min()) - 2)
+    bands = pd.DataFrame([dict(category=n, start=max(lo, lo_x) - 0.5, end=min(hi, hi_x) + 0.5,
+                               mid=(max(lo, lo_x) + min(hi, hi_x)) / 2) for n, lo, hi in PLOIDY_BANDS])
+    cats = [c for c in PLOIDY_ORDER]
+    color_scale = alt.Scale(domain=cats, range=[PLOIDY_COLORS[c] if c != "diploid" else "#DDDDDD" for c in cats])
+    x = alt.X("start:Q", scale=alt.Scale(domain=[lo_x - 0.5, hi_x + 0.5], nice=False), title="Modal chromosome number")
+    band = alt.Chart(bands).mark_rect(opacity=0.25).encode(
+        x=x, x2="end:Q", color=alt.Color("category:N", scale=color_scale, legend=None))
+    counts["start"], counts["end"] = counts["modal_number"] - 0.4, counts["modal_number"] + 0.4
+    bars = alt.Chart(counts).mark_rect(stroke="black", strokeWidth=0.4).encode(
+        x=x, x2="end:Q", y=alt.Y("patients:Q", title="Patients", stack="zero"),
+        color=alt.Color("category:N", scale=color_scale, legend=alt.Legend(title="Ploidy category")),
+        tooltip=[alt.Tooltip("modal_number:Q", title="Modal number"), alt.Tooltip("category:N", title="Category"),
+                 alt.Tooltip("patients:Q", title="Patients")])
+    return (band + bars).properties(
+        height=300, title=f"{len(data):,} patients with a modal number, counted per number"
+                          + (f"; {flagged:,} flagged for review (table below)" if flagged else ""))
 
 
 # --------------------------------------------------------------------------------------------
@@ -701,12 +729,31 @@ def tp53_variants(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFra
     return df
 
 
+MARKS_PER_PATIENT_MAX = 300  # above: counts per bin instead of a mark per patient/variant
+
+
 def vaf_chart(variants: pd.DataFrame) -> alt.Chart:
-    """VAF of each variant as a dot on 0-100 %, one row per gene group (strip plot)."""
+    """VAF of each variant as a dot on 0-100 %, one row per gene group (strip plot).
+
+    Above MARKS_PER_PATIENT_MAX variants: variants per 5 % VAF bin and class (stacked bars)."""
     d = variants.dropna(subset=["vaf"]).copy()
     d["vaf_pct"] = d["vaf"] * 100
     d["class_group"] = d["variant_class"].map(CLASS_GROUPS)
     classes = [c for c in ALTERATION_COLORS if c in set(d["class_group"])]
+    if len(d) > MARKS_PER_PATIENT_MAX:
+        d["start"] = np.minimum(np.floor(d["vaf_pct"] / 5) * 5, 95)
+        bins = d.groupby(["gene", "class_group", "start"]).size().rename("variants").reset_index()
+        bins["end"] = bins["start"] + 5
+        return alt.Chart(bins).mark_bar().encode(
+            x=alt.X("start:Q", scale=alt.Scale(domain=[0, 100]), title="Variant allele fraction (%), 5 % bins"),
+            x2="end:Q", y=alt.Y("variants:Q", title="Variants", stack="zero"),
+            color=alt.Color("class_group:N", scale=alt.Scale(domain=classes, range=[ALTERATION_COLORS[c] for c in classes]),
+                            legend=alt.Legend(title="Variant class", orient="right")),
+            row=alt.Row("gene:N", title=None),
+            tooltip=[alt.Tooltip("gene:N"), alt.Tooltip("class_group:N", title="Class"),
+                     alt.Tooltip("start:Q", title="VAF from %"), alt.Tooltip("end:Q", title="to %"),
+                     alt.Tooltip("variants:Q", title="Variants")],
+        ).properties(height=160, title=f"{len(d):,} variants with a VAF, counted per 5 % bin")
     return alt.Chart(d).mark_circle(size=220, opacity=0.9, stroke="black", strokeWidth=0.5).encode(
         x=alt.X("vaf_pct:Q", scale=alt.Scale(domain=[0, 100]), title="Variant allele fraction (%)"),
         y=alt.Y("gene:N", title=None, axis=alt.Axis(labelFontSize=15)),

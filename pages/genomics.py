@@ -27,7 +27,7 @@ tp53_variants = state.cached(genomics.tp53_variants)
 mutation_table = state.cached(genomics.mutation_table)
 cohort_genes = state.cached(genomics.cohort_genes)
 
-ONCOPRINT_MAX_PATIENTS = 200  # columns drawn; a column per patient stops being readable long before
+ONCOPRINT_MAX_PATIENTS = 60  # columns drawn; a column per patient stops being readable long before
 f = state.current_filter()
 n = count_patients(f)
 components.require_patients(n)

@@ -24,7 +24,7 @@ flow_chart = state.cached(flow.flow_chart)
 flow_counts = state.cached(flow.flow_counts)
 count_patients = state.cached(cohort.count_patients)
 
-SWIMMER_MAX_PATIENTS = 200  # bars drawn (first N of the sort order); one bar per patient of a registry is unreadable
+SWIMMER_MAX_PATIENTS = 100  # bars drawn (first N of the sort order); one bar per patient of a registry is unreadable
 TABLE_ROWS_MAX = 1000  # on-screen per-patient rows
 f = state.current_filter()
 n_patients = count_patients(f)

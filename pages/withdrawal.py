@@ -27,7 +27,7 @@ def _bounded(low: float, high: float, cast=float):
     return parse
 
 
-PATIENTS_DRAWN_MAX = 200  # per-patient charts and links: the first N in the default order
+PATIENTS_DRAWN_MAX = 120  # per-patient charts and links: the first N in the default order
 TABLE_ROWS_MAX = 1000     # on-screen kinetics rows (the counts above use every patient)
 
 

@@ -119,3 +119,19 @@ def test_oncoprint_draws_the_first_columns_of_the_sort_order():
     demo = build_in_memory("data/demo_cohort")  # fewer patients than the cap: every column, usual title
     spec = genomics.oncoprint_chart(demo, CohortFilter(), max_patients=50).to_dict()
     assert "Oncoprint: 32 patients" in spec["title"]["text"]
+
+
+def test_large_cohort_karyotype_and_vaf_figures_count_every_patient_and_variant():
+    db = build_synthetic_in_memory(2500, seed=3)
+    kt = genomics.karyotype_table(db, CohortFilter())
+    with_modal = kt["modal_number"].notna().sum()
+    assert with_modal > genomics.MARKS_PER_PATIENT_MAX
+    spec = genomics.modal_number_chart(kt).to_dict()
+    bars = max(spec["datasets"].values(), key=lambda rows: sum(r.get("patients", 0) for r in rows))
+    assert sum(r["patients"] for r in bars) == with_modal
+    variants = genomics.tp53_variants(build_synthetic_in_memory(9000, seed=3), CohortFilter())
+    with_vaf = variants["vaf"].notna().sum()
+    assert with_vaf > genomics.MARKS_PER_PATIENT_MAX
+    vspec = genomics.vaf_chart(variants).to_dict()
+    rows = vspec["datasets"][vspec["data"]["name"]]
+    assert sum(r["variants"] for r in rows) == with_vaf
