@@ -138,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rss-pages", default=",".join(PAGES),
                         help="pages each RSS session opens (default: every page)")
     parser.add_argument("--rss-page-timeout", type=float, default=300)
+    parser.add_argument("--rss-views", type=int, default=None,
+                        help="distinct filters among the RSS sessions (default: one per session)")
     parser.add_argument("--rss-only", action="store_true",
                         help="only the server-RSS measurement (at the largest of --sizes)")
     parser.add_argument("--report", nargs="+", metavar="JSON",
@@ -186,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== server RSS: {args.rss_sessions} concurrent browser sessions at {n:,} patients "
               f"(load average {os.getloadavg()[0]:.1f})", flush=True)
         r = run_json(["bench.sessions_rss", "--db", str(path), "--sessions", str(args.rss_sessions),
-                      "--pages", args.rss_pages, "--page-timeout", str(args.rss_page_timeout)],
+                      "--pages", args.rss_pages, "--page-timeout", str(args.rss_page_timeout),
+                      *(["--views", str(args.rss_views)] if args.rss_views else [])],
                      args.timeout + args.rss_page_timeout * len(args.rss_pages.split(",")))
         r.pop("samples", None)
         r["patients"] = n
@@ -284,7 +287,8 @@ def print_table(report: dict) -> None:
         if "error" in rss:
             print(f"error: {rss['error']}")
         else:
-            print(f"{rss['sessions']} sessions x pages {','.join(rss['pages'])} at {rss['patients']:,} patients: "
+            print(f"{rss['sessions']} sessions ({rss.get('distinct_views', rss['sessions'])} distinct filters) x pages "
+                  f"{','.join(rss['pages'])} at {rss['patients']:,} patients: "
                   f"RSS after start {rss['rss_after_start_mb']:.0f} MB, peak {rss['peak_rss_mb']:.0f} MB "
                   f"(at {rss['peak_at_s']:.0f} s), end {rss['rss_end_mb']:.0f} MB; wall {rss['wall_s']:.0f} s; "
                   f"load average at start {rss['loadavg_at_start'][0]:.1f}")

@@ -120,10 +120,10 @@ def start_server(db: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"app not healthy in 180 s; see {log_path}")
 
 
-async def session(browser, url: str, index: int, pages: list[str], timeout_ms: int) -> dict:
+async def session(browser, url: str, index: int, pages: list[str], timeout_ms: int, views: int) -> dict:
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
-    out: dict = {"filter": FILTERS[index % len(FILTERS)], "pages": {}, "problems": []}
+    out: dict = {"filter": FILTERS[index % views], "pages": {}, "problems": []}
     query = urlencode(out["filter"], doseq=True)
     try:
         for name in pages:
@@ -145,12 +145,12 @@ async def session(browser, url: str, index: int, pages: list[str], timeout_ms: i
     return out
 
 
-async def drive(url: str, n: int, pages: list[str], timeout_ms: int, chromium: str) -> list[dict]:
+async def drive(url: str, n: int, pages: list[str], timeout_ms: int, chromium: str, views: int) -> list[dict]:
     from playwright.async_api import async_playwright
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            return await asyncio.gather(*[session(browser, url, i, pages, timeout_ms) for i in range(n)])
+            return await asyncio.gather(*[session(browser, url, i, pages, timeout_ms, views) for i in range(n)])
         finally:
             await browser.close()
 
@@ -161,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=5)
     parser.add_argument("--pages", default=",".join(PAGES))
     parser.add_argument("--page-timeout", type=float, default=600, help="seconds per page and session")
+    parser.add_argument("--views", type=int, default=None,
+                        help="distinct filters among the sessions (default: one per session); fewer "
+                             "views = sessions share cached results, as colleagues on one view do")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
@@ -178,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         sampler = Sampler(process.pid)
         sampler.start()
         t0 = time.perf_counter()
-        sessions = asyncio.run(drive(url, args.sessions, pages, int(args.page_timeout * 1000), chromium))
+        views = max(1, min(args.views or args.sessions, len(FILTERS)))
+        sessions = asyncio.run(drive(url, args.sessions, pages, int(args.page_timeout * 1000), chromium, views))
         wall = time.perf_counter() - t0
         samples = sampler.stop()
         end_rss = tree_rss_mb(process.pid)
@@ -190,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             os.killpg(process.pid, 9)
     peak_t, peak = max(samples, key=lambda s: s[1])
     result = {"db": str(db), "db_mb": db.stat().st_size / 1e6, "sessions": args.sessions, "pages": pages,
+              "distinct_views": views,
               "method": "scripts/run_app.sh server + Playwright/Chromium contexts; /proc statm of the server tree",
               "loadavg_at_start": os.getloadavg(), "rss_after_start_mb": start_rss, "peak_rss_mb": peak,
               "peak_at_s": peak_t, "rss_end_mb": end_rss, "wall_s": wall,
