@@ -43,11 +43,15 @@ NOTES = {
                 "100k, profiled) and unpickle large per-patient tables (karyotype, mutations) on "
                 "reruns; needs counts aggregated in SQL. Small sizes: figures rebuilt every rerun.",
     "withdrawal": "kinetics are a Python pass over each patient's series (about 2 ms per series: "
-                  "15 s at 100k, 8k series; profiled), so the first load at 1M exceeds the page "
-                  "timeout. Small sizes: figures rebuilt every rerun.",
-    "survival": "every rerun rebuilds the KM, forest and CIF figures and Streamlit validates and "
-                "serializes them (at 32: 113 ms building + 69 ms Altair to_dict of 252 ms, "
-                "instrumented); cached figure specs would remove most of it.",
+                  "15 s at 100k, 8k series; profiled): first load 193 s at 1M; warm reruns copy the "
+                  "per-patient kinetics and timing tables (80k-1M rows) out of the cache. Small "
+                  "sizes: figures rebuilt every rerun.",
+    "survival": "first load at 1M: the Cox tab fits lifelines' CoxPHFitter on row-level data "
+                "(univariable + multivariable + Schoenfeld test; alone 10.7 s at 100k, profiled, vs "
+                "10.2 s for the whole first load), which cannot be aggregated like KM; rendering only the open tab "
+                "(st.tabs(...).open) would defer it. Warm reruns: every rerun rebuilds the KM, "
+                "forest and CIF figures and Streamlit validates them (at 32: 113 ms building + "
+                "69 ms Altair to_dict of 252 ms, instrumented).",
     "response": "every rerun rebuilds the flow, best-response, group and swimmer figures (Altair "
                 "construction and validation), independent of cohort size.",
     "patient": "every rerun rebuilds the timeline figure and tables; cost does not grow with size.",
