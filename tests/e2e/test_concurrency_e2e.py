@@ -14,7 +14,8 @@ page (Cox model, competing risks) takes tens of seconds (bench/ results), so 90 
 fit. 1,200 is above every registry-size cap of the pages (on-screen tables and the patient
 picker 1,000 rows; oncoprint 60, swimmer 100, withdrawal 120 patients drawn; histograms
 instead of dots above 300), so the code paths a large cohort takes are the ones exercised
-here, concurrently. The 100k and 1M behaviour is measured
+here, concurrently. Measured: 274 s for 10 sessions x 9 pages on the shared 2-core machine
+(load average rising to 18), most of it Chromium rendering. The 100k and 1M behaviour is measured
 by the benchmark (`python -m bench.run`, incl. 5 concurrent browser sessions at 1M).
 """
 from __future__ import annotations
