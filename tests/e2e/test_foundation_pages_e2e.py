@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot, wait_for_app
 
@@ -77,7 +78,7 @@ def test_dictionary_page_renders(app_url, page):
     page.get_by_role("heading", name=re.compile(r"^patient_summary")).wait_for(timeout=60_000)
     page.get_by_role("button", name=re.compile("Download dictionary")).wait_for()
     screenshot(page, "dictionary")
-    assert page.get_by_text("efs_days", exact=True).count() == 1
+    expect(page.get_by_text("efs_days", exact=True)).to_have_count(1, timeout=30_000)  # rendered late under load
     page.get_by_label("Search columns and descriptions").fill("induction")
     page.keyboard.press("Enter")
     page.get_by_text(re.compile(r"^\d+ of \d+ columns shown \(search: 'induction'\)$")).wait_for()
