@@ -27,13 +27,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
+
+from bench.app_server import start_app_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["overview", "patient", "genomics", "withdrawal", "response", "survival", "dictionary"]
@@ -93,31 +93,8 @@ class Sampler(threading.Thread):
         return self.samples
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(db: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = dict(os.environ, BALL_COHORT_DB=str(db))
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        ["scripts/run_app.sh", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                return process, url
-        except OSError:
-            time.sleep(0.5)
-        if process.poll() is not None:
-            raise RuntimeError(f"app exited; see {log_path}")
-    raise RuntimeError(f"app not healthy in 180 s; see {log_path}")
+    return start_app_server(log_path, db, timeout=180)
 
 
 async def session(browser, url: str, index: int, pages: list[str], timeout_ms: int, views: int) -> dict:

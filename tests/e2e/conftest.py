@@ -9,13 +9,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from bench.app_server import start_app_server, stop_app_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -28,38 +26,12 @@ def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_url():
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "BALL_COHORT_DB"}  # the demo file, as documented
-    (ROOT / "artifacts").mkdir(exist_ok=True)
-    log = open(ROOT / "artifacts" / "e2e-server.log", "w")
-    process = subprocess.Popen(
-        ["scripts/run_app.sh", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-        if process.poll() is not None:
-            raise RuntimeError(f"app exited with {process.returncode}; see artifacts/e2e-server.log")
-    else:
-        raise RuntimeError("app did not become healthy in 120 s; see artifacts/e2e-server.log")
+    """The demo cohort (no BALL_COHORT_DB), as documented."""
+    process, url = start_app_server(ROOT / "artifacts" / "e2e-server.log", timeout=120)
     yield url
-    os.killpg(process.pid, 15)
-    process.wait(timeout=20)
-    log.close()
+    stop_app_server(process)
 
 
 @pytest.fixture(scope="session")

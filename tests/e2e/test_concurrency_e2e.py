@@ -24,10 +24,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
-import subprocess
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -37,6 +34,7 @@ from analytics.cohort import count_patients
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.synthetic import build_synthetic_file
+from bench.app_server import start_app_server, stop_app_server
 
 from .conftest import ARTIFACTS, CHROMIUM_ARGS, ROOT, chromium_path
 
@@ -62,12 +60,6 @@ def pages_of_session(index: int) -> list[str]:
     return [PAGES[(index + PAGES_PER_SESSION * j) % len(PAGES)] for j in range(PAGES_PER_SESSION)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def cohort_file(tmp_path_factory) -> Path:
     return build_synthetic_file(N_PATIENTS, tmp_path_factory.mktemp("cohort") / "synthetic.duckdb", seed=11)
@@ -76,29 +68,9 @@ def cohort_file(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def server(cohort_file):
     """The app started with the README's command, pointed at the generated cohort."""
-    port = _free_port()
-    env = dict(os.environ, BALL_COHORT_DB=str(cohort_file))
-    (ROOT / "artifacts").mkdir(exist_ok=True)
-    log = open(ROOT / "artifacts" / "e2e-concurrency-server.log", "w")
-    process = subprocess.Popen(
-        ["scripts/run_app.sh", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-        assert process.poll() is None, "app exited; see artifacts/e2e-concurrency-server.log"
-    else:
-        raise RuntimeError("app did not become healthy in 120 s")
+    process, url = start_app_server(ROOT / "artifacts" / "e2e-concurrency-server.log", cohort_file, timeout=120)
     yield url
-    os.killpg(process.pid, 15)
-    process.wait(timeout=20)
-    log.close()
+    stop_app_server(process)
 
 
 def _expected_counts(cohort_file: Path) -> list[int]:

@@ -1,0 +1,61 @@
+"""The app started exactly as documented (scripts/run_app.sh = `streamlit run`) on a free port.
+
+Shared by the browser tests (tests/e2e) and the memory benchmark (bench.sessions_rss), so both
+measure and test the server a user starts.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app_server(log_path: Path, db: Path | None = None, timeout: float = 180
+                     ) -> tuple[subprocess.Popen, str]:
+    """Start the app (on the cohort file `db`, else the demo file) and wait until it is healthy.
+
+    Returns the process (its own process group: stop it with `stop_app_server`) and its URL.
+    Raises RuntimeError naming the log when it exits or is not healthy within `timeout` s.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "BALL_COHORT_DB"}
+    if db is not None:
+        env["BALL_COHORT_DB"] = str(db)
+    port = free_port()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        ["scripts/run_app.sh", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()  # the child keeps its own handle
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                return process, url
+        except OSError:
+            time.sleep(0.5)
+        if process.poll() is not None:
+            raise RuntimeError(f"app exited with {process.returncode}; see {log_path}")
+    stop_app_server(process)
+    raise RuntimeError(f"app not healthy in {timeout:.0f} s; see {log_path}")
+
+
+def stop_app_server(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, 15)
+    except ProcessLookupError:
+        return
+    process.wait(timeout=20)
