@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -38,7 +39,14 @@ def _load(connection: duckdb.DuckDBPyConnection, source: Path) -> None:
 
 def build_file(source: str | Path, out: str | Path) -> Path:
     """Build `out` from the CSV tables in `source`; replace it only when the build succeeded."""
-    source, out = Path(source), Path(out)
+    source = Path(source)
+    return write_atomically(out, lambda connection: _load(connection, source))
+
+
+def write_atomically(out: str | Path, fill: Callable[[duckdb.DuckDBPyConnection], None]) -> Path:
+    """Create a DuckDB file at `out` with `fill(connection)`: written to a temporary file beside
+    it, then renamed, so a failed build never replaces (or half-writes) an existing file."""
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
@@ -46,7 +54,7 @@ def build_file(source: str | Path, out: str | Path) -> Path:
     try:
         connection = duckdb.connect(tmp_name)
         try:
-            _load(connection, source)
+            fill(connection)
             connection.execute("CHECKPOINT")
         finally:
             connection.close()

@@ -27,9 +27,7 @@ Examples
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.build import SCHEMA_SQL
+from analytics.build import write_atomically
 from analytics.db import CohortDatabase
 
 CHUNK = 50_000  # patients per generated chunk (fixed, so the output depends on n and seed only)
@@ -289,24 +288,7 @@ def generate(connection: duckdb.DuckDBPyConnection, n_patients: int, seed: int =
 
 def build_synthetic_file(n_patients: int, out: str | Path, seed: int = 0) -> Path:
     """Write a synthetic cohort to `out` atomically (temp file beside it, then rename)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    os.unlink(tmp_name)
-    try:
-        connection = duckdb.connect(tmp_name)
-        try:
-            generate(connection, n_patients, seed)
-            connection.execute("CHECKPOINT")
-        finally:
-            connection.close()
-        os.replace(tmp_name, out)
-    finally:
-        for leftover in (tmp_name, tmp_name + ".wal"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
-    return out
+    return write_atomically(out, lambda connection: generate(connection, n_patients, seed))
 
 
 def build_synthetic_in_memory(n_patients: int, seed: int = 0) -> CohortDatabase:
