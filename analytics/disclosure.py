@@ -11,8 +11,8 @@ Example
 -------
 >>> suppress_count(3, 5), suppress_count(0, 5), suppress_count(7, 5), suppress_count(3, 0)
 ('<5', '0', '7', '3')
->>> suppress_fraction(3, 19, 5), suppress_fraction(9, 19, 5)
-('<5/19', '9/19 (47%)')
+>>> suppress_fraction(3, 20, 5), suppress_fraction(9, 20, 5)
+('<5/20', '9/20 (45%)')
 """
 from __future__ import annotations
 
