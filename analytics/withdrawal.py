@@ -33,9 +33,6 @@ Example
 from __future__ import annotations
 
 import math
-import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
 import altair as alt
@@ -286,29 +283,13 @@ def measurements(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str =
     return df
 
 
-# The page asks for the kinetics table three times per view (table, timing overview, who
-# regresses); each is a Python pass over every patient's series (bench/: 15 s per pass at
-# 100,000 patients). The last few results are kept per database object, keyed by the view.
-_KINETICS_MEMO: "OrderedDict[tuple, tuple[weakref.ref, pd.DataFrame]]" = OrderedDict()
-_KINETICS_MEMO_SIZE = 8
-_KINETICS_LOCK = threading.Lock()
-
-
 def kinetics_table(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
                    specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> pd.DataFrame:
-    """One row per filtered patient with at least one measurement, in the default order."""
-    key = (id(db), cohort_filter, analyte, specimen, rule)
-    with _KINETICS_LOCK:
-        hit = _KINETICS_MEMO.get(key)
-    if hit is not None and hit[0]() is db:
-        return hit[1].copy()
-    table = _kinetics_table(db, cohort_filter, analyte, specimen, rule)
-    with _KINETICS_LOCK:
-        _KINETICS_MEMO[key] = (weakref.ref(db), table)
-        _KINETICS_MEMO.move_to_end(key)
-        while len(_KINETICS_MEMO) > _KINETICS_MEMO_SIZE:
-            _KINETICS_MEMO.popitem(last=False)
-    return table.copy()
+    """One row per filtered patient with at least one measurement, in the default order.
+
+    A Python pass over every patient's series: a page needing it with the timing overview and
+    the regressor comparison calls `analyse` (one pass for all three)."""
+    return _kinetics_table(db, cohort_filter, analyte, specimen, rule)
 
 
 def _kinetics_table(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str,
@@ -335,8 +316,12 @@ def classification_counts(table: pd.DataFrame) -> dict[str, int]:
 def patient_overview(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
                      specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> pd.DataFrame:
     """Every filtered patient: stop day, therapy day, class (or why there is none): the timing plot."""
-    summary = filtered_summary(db, cohort_filter)
-    table = kinetics_table(db, cohort_filter, analyte, specimen, rule).set_index("patient_id")
+    return _overview(filtered_summary(db, cohort_filter),
+                     kinetics_table(db, cohort_filter, analyte, specimen, rule))
+
+
+def _overview(summary: pd.DataFrame, kinetics: pd.DataFrame) -> pd.DataFrame:
+    table = kinetics.set_index("patient_id")
     out = summary[["patient_id", "len_stop_day", "first_treatment_day", "treated"]].copy()
 
     classification = table["classification"].to_dict()
@@ -368,9 +353,12 @@ def compare_regressors(db: CohortDatabase, cohort_filter: CohortFilter, analyte:
     feature (NULL = not evaluated, counted apart, never as negative). Not-assessable patients
     are in neither group.
     """
-    table = kinetics_table(db, cohort_filter, analyte, specimen, rule)
+    return _compare(filtered_summary(db, cohort_filter), kinetics_table(db, cohort_filter, analyte, specimen, rule))
+
+
+def _compare(summary: pd.DataFrame, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     assessable = table[table["classification"] != NOT_ASSESSABLE]
-    summary = filtered_summary(db, cohort_filter).set_index("patient_id")
+    summary = summary.set_index("patient_id")
     groups = {pid: ("regressors" if c in REGRESSION_CLASSES else "others")
               for pid, c in zip(assessable["patient_id"], assessable["classification"])}
     sub = summary.loc[list(groups)].copy() if groups else summary.iloc[:0].copy()
@@ -413,6 +401,25 @@ def compare_regressors(db: CohortDatabase, cohort_filter: CohortFilter, analyte:
             row.update(odds_ratio=float(res.statistic), p_value=float(res.pvalue))
         cat_rows.append(row)
     return pd.DataFrame(cont_rows), pd.DataFrame(cat_rows)
+
+
+@dataclass(frozen=True)
+class WithdrawalAnalysis:
+    """Kinetics, timing overview and regressor comparison of one view, from one pass."""
+
+    kinetics: pd.DataFrame      # kinetics_table
+    overview: pd.DataFrame      # patient_overview
+    continuous: pd.DataFrame    # compare_regressors, continuous features
+    categorical: pd.DataFrame   # compare_regressors, categorical features
+
+
+def analyse(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
+            specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> WithdrawalAnalysis:
+    """What the withdrawal page shows, computing the kinetics and the cohort summary once."""
+    summary = filtered_summary(db, cohort_filter)
+    kinetics = kinetics_table(db, cohort_filter, analyte, specimen, rule)
+    continuous, categorical = _compare(summary, kinetics)
+    return WithdrawalAnalysis(kinetics, _overview(summary, kinetics), continuous, categorical)
 
 
 def _range(x: pd.Series) -> str:

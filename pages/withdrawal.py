@@ -8,9 +8,7 @@ from ui.routing import require_entrypoint
 require_entrypoint()
 
 measurements = state.cached(withdrawal.measurements)
-kinetics_table = state.cached(withdrawal.kinetics_table)
-compare_regressors = state.cached(withdrawal.compare_regressors)
-patient_overview = state.cached(withdrawal.patient_overview)
+analyse = state.cached(withdrawal.analyse)
 count_patients = state.cached(cohort.count_patients)
 patient_order = state.cached(cohort.patient_order)
 
@@ -96,8 +94,8 @@ with st.expander("Regression rule (adjustable)", expanded=True, icon=":material/
 analyte_text = withdrawal.ANALYTE_OPTIONS[analyte]
 data = measurements(f, analyte, specimen)
 n_series = data["patient_id"].nunique()
-table = kinetics_table(f, analyte, specimen, rule)
-overview = patient_overview(f, analyte, specimen, rule)
+analysis = analyse(f, analyte, specimen, rule)
+table, overview = analysis.kinetics, analysis.overview
 order = patient_order(f)
 
 # --- 1. trajectories ----------------------------------------------------------------------------
@@ -190,7 +188,7 @@ else:
 
     # --- 3. who regresses -----------------------------------------------------------------------
     st.header("3. Who regresses")
-    cont, cat = compare_regressors(f, analyte, specimen, rule)
+    cont, cat = analysis.continuous, analysis.categorical
     n_others = assessable - regressors
     if regressors == 0 or n_others == 0:
         st.info(f"A comparison needs both groups: {regressors} regressor(s) and {n_others} "

@@ -53,16 +53,18 @@ def test_large_groups_use_the_normal_approximation_and_say_so(db):
     assert "normal approximation" in row["test"]
 
 
-def test_kinetics_memo_is_per_database_and_view(db):
-    """The memo never returns another cohort's or another view's table, nor a shared object."""
+def test_analyse_is_one_kinetics_pass_with_the_same_results(db, monkeypatch):
+    """The page's one cached call equals the three separate functions, with one pass per patient."""
     f = CohortFilter(sex=("M",))
-    first = withdrawal.kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
-    first.loc[:, "classification"] = "tampered"  # callers get copies
-    again = withdrawal.kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
-    assert "tampered" not in set(again["classification"])
-    other_rule = withdrawal.RegressionRule(partial_reduction_pct=90.0)
-    assert withdrawal.kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow", other_rule)[
-        "classification"].tolist() == withdrawal._kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow",
-                                                                 other_rule)["classification"].tolist()
-    small = build_synthetic_in_memory(300, seed=1)
-    assert len(withdrawal.kinetics_table(small, f, withdrawal.LEUKEMIC, "marrow", RULE)) < len(again)
+    table = withdrawal.kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
+    overview = withdrawal.patient_overview(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
+    cont, cat = withdrawal.compare_regressors(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
+    calls = []
+    real = withdrawal.patient_kinetics
+    monkeypatch.setattr(withdrawal, "patient_kinetics", lambda *a, **k: calls.append(1) or real(*a, **k))
+    analysis = withdrawal.analyse(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
+    assert len(calls) == len(table) > 50
+    pd.testing.assert_frame_equal(analysis.kinetics, table)
+    pd.testing.assert_frame_equal(analysis.overview, overview)
+    pd.testing.assert_frame_equal(analysis.continuous, cont)
+    pd.testing.assert_frame_equal(analysis.categorical, cat)
