@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 
 import altair as alt
@@ -251,8 +252,10 @@ def _histogram(data: pd.DataFrame, high: float, width: int, title: alt.TitlePara
 
 
 def _exposure_title(measure: str, n_text: str, n_missing: int, median: float) -> alt.TitleParams:
+    # wrapped: the plot sits in the overview's narrow right-hand column, where Vega truncates
+    # a one-line title at the plot's width
     return alt.TitleParams(
-        EXPOSURE_MEASURES[measure],
+        textwrap.wrap(EXPOSURE_MEASURES[measure], 30),
         subtitle=[n_text + (f" ({n_missing} not evaluated)" if n_missing else ""),
                   "no patient with a value" if np.isnan(median) else f"median {median:.1f} months (dashed line)"],
         subtitleFontSize=theme.BASE_FONT_SIZE, subtitleColor="#333333")
