@@ -33,6 +33,8 @@ HCT_LABELS = ("HCT", "no HCT")
 NODE_WIDTH = 0.6
 GAP = 1.2          # vertical gap between nodes, in patients
 PX_PER_PATIENT = 22
+REFERENCE_PATIENTS = 32  # above it, vertical units grow with the cohort: the figure keeps its size
+MIN_HEIGHT_PX = 300      # one or two patients still leave room for the stage headings
 _SAMPLES = 24
 
 
@@ -108,6 +110,9 @@ def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChar
               for i, r in enumerate(r for r in regimen_order if r != NOT_TREATED)}
     colors[NOT_TREATED] = NOT_EVALUATED_COLOR
 
+    # Vertical units are patients; `unit` patients per drawn unit keep gaps, headings and the
+    # pixel height of a registry-size cohort those of the reference cohort (not 22 px per patient).
+    unit = max(1.0, len(p) / REFERENCE_PATIENTS)
     nodes, pos = [], {}
     for i, s in enumerate(stages):
         y = 0.0
@@ -119,7 +124,7 @@ def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChar
                           "y": y, "y2": y + n, "label": f"{_label(s, v)} · {n}",
                           "ids": list_ids(members["patient_id"]),
                           "side": "left" if i == 0 else ("right" if i == len(stages) - 1 else "in")})
-            y += n + GAP
+            y += n + GAP * unit
     nodes_df = pd.DataFrame(nodes, columns=["stage", "category", "n", "x", "x2", "y", "y2", "label",
                                             "ids", "side"])
 
@@ -167,7 +172,7 @@ def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChar
     link_info_df = pd.DataFrame(link_info, columns=["link", "n", "path", "ids"])
 
     height_units = max((nodes_df.groupby("stage")["y2"].max()).max() if len(nodes_df) else 1, 1)
-    yscale = alt.Scale(domain=[-2.4, height_units + 0.5], reverse=True, nice=False, zero=False)
+    yscale = alt.Scale(domain=[-2.4 * unit, height_units + 0.5 * unit], reverse=True, nice=False, zero=False)
     xscale = alt.Scale(domain=[-1.45, len(stages) - 1 + NODE_WIDTH + 1.55], nice=False, zero=False)
     x = alt.X("x:Q", scale=xscale, axis=None)
     y = alt.Y("y:Q", scale=yscale, axis=None)
@@ -197,12 +202,12 @@ def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChar
         fontSize=14, align="left", dx=6, baseline="middle").encode(
         x=alt.X("x2:Q", scale=xscale, axis=None), y=alt.Y("ym:Q", scale=yscale, axis=None),
         text="label:N", tooltip=node_tip)
-    heads = pd.DataFrame({"x": [i + NODE_WIDTH / 2 for i in range(len(stages))], "y": -1.2,
+    heads = pd.DataFrame({"x": [i + NODE_WIDTH / 2 for i in range(len(stages))], "y": -1.2 * unit,
                           "label": list(STAGES.values())})
     head = alt.Chart(heads).mark_text(fontSize=16, fontWeight="bold", baseline="middle").encode(
         x=x, y=y, text="label:N")
     return (band + rect + text_in + text_left + text_right + head).properties(
-        height=int(PX_PER_PATIENT * (height_units + 3)), width="container",
+        height=max(MIN_HEIGHT_PX, int(PX_PER_PATIENT * (height_units / unit + 3))), width="container",
         title=alt.Title("Treatment flow", subtitle="Band colour = first-line regimen; node labels give "
                         "patients per category (NE = not evaluable). Hover for patient ids."))
 

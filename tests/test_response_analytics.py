@@ -228,3 +228,15 @@ def test_swimmer_chart_from_treatment_names_the_untreated(demo_db):
     spec = swimmer.swimmer_chart(demo_db, CohortFilter(), "default", "treatment").to_dict()
     assert "start of first B-ALL treatment" in spec["title"]["text"]
     assert "Not shown (never treated): S12, S20, S25, S31." in spec["title"]["subtitle"]
+
+
+def test_flow_chart_height_stays_readable_from_one_patient_to_registry_size(demo_db):
+    from analytics import flow
+    from analytics.synthetic import build_synthetic_in_memory
+
+    demo = flow.flow_chart(demo_db, CohortFilter()).height
+    one = flow.flow_chart(demo_db, CohortFilter(age=(48, 48))).height  # a single patient
+    large = flow.flow_chart(build_synthetic_in_memory(3000, seed=4), CohortFilter()).height
+    assert one == flow.MIN_HEIGHT_PX          # room for the stage headings
+    assert 600 <= demo <= 1200
+    assert large <= 1.5 * demo                # not 22 px per patient (66,000 px at 3,000)
