@@ -17,7 +17,8 @@ components.require_patients(n)
 
 public = access.public_mode()
 k = access.small_cell_k()
-pages = tuple(p for p in deck.PAGE_ORDER if not (public and p in deck.PATIENT_LEVEL_PAGES))
+pages = tuple(p for p in deck.PAGE_ORDER if not (public and p in deck.PATIENT_LEVEL_PAGES)
+              and (k <= 1 or p in deck.SUPPRESSED_BUILDERS))  # the deck holds only these then
 views = share_link.page_views()
 visited = {page for page, _ in views}
 

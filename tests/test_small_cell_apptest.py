@@ -90,3 +90,10 @@ def test_views_of_individual_patients_are_withheld(monkeypatch, page):
     assert not at.exception
     assert "withheld on this deployment" in all_text(at)
     assert not at.get("vega_lite_chart") and not at.dataframe
+
+
+def test_share_page_lists_only_the_pages_in_the_suppressed_deck(monkeypatch):
+    monkeypatch.setenv("BALL_SMALL_CELL_K", str(K))
+    at = run_page("pages/share.py")
+    assert not at.exception
+    assert list(at.dataframe[0].value["Page"]) == ["Genomics", "Response", "Survival"]
