@@ -316,6 +316,12 @@ def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole h
     return chart
 
 
+def timeline_figure(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str,
+                    window: str = "whole history") -> alt.LayerChart:
+    """The patient's timeline figure (one view: cohort, filter, patient, window)."""
+    return timeline_chart(timeline_events(db, cohort_filter, patient_id), window=window)
+
+
 def mutations(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str) -> pd.DataFrame:
     """The patient's reported variants (readable headers), VAF in %."""
     frame = _in_filter(db, cohort_filter,

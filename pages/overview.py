@@ -4,13 +4,13 @@ import streamlit as st
 from analytics import overview
 from analytics.export import safe_csv
 from analytics.disclosure import suppress_table_one
-from ui import access, components, state
+from ui import access, components, figures, state
 from ui.routing import require_entrypoint
 
 require_entrypoint()
 
 table_one = state.cached(overview.table_one)
-exposure_chart = state.cached(overview.exposure_chart)
+exposure_chart = figures.cached_figure(overview.exposure_chart)
 patient_table_head = state.cached(overview.patient_table_head)
 SHOWN_ROWS = 1000  # on-screen rows; the CSV download has every patient
 

@@ -3,7 +3,7 @@ import streamlit as st
 
 from analytics import patient
 from analytics.filters import CohortFilter
-from ui import access, components, state
+from ui import access, components, figures, state
 from ui.routing import require_entrypoint
 from ui.url import choice_parser, url_option
 
@@ -13,6 +13,7 @@ patient_choices = state.cached(patient.patient_choices)
 patient_status = state.cached(patient.patient_status)
 key_facts = state.cached(patient.key_facts)
 timeline_events = state.cached(patient.timeline_events)
+timeline_figure = figures.cached_figure(patient.timeline_figure)
 mutations = state.cached(patient.mutations)
 measurements = state.cached(patient.measurements)
 summary_row = state.cached(patient.summary_row)
@@ -108,7 +109,7 @@ events = timeline_events(cohort_filter, patient_id)
 if events.empty:
     st.info("No events recorded for this patient.")
 else:
-    components.show_chart(patient.timeline_chart(events, window=window or windows[0]))
+    components.show_chart(timeline_figure(cohort_filter, patient_id, window or windows[0]))
     st.caption("Bars: lenalidomide courses and B-ALL treatment lines (colour = regimen category). "
                "Markers: response assessments (colour = MRD), allogeneic HCT, relapse, death or last "
                "contact. Dashed line: B-ALL diagnosis (day 0). Hover for details.")

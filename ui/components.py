@@ -52,30 +52,34 @@ FIGURE_COUNTER = "_figures_drawn_this_run"
 
 def show_chart(chart, *, stretch: bool = True, name: str | None = None,
                n_patients: int | None = None) -> None:
-    """Render an Altair chart built by `analytics` with the app's own theme (not Streamlit's),
-    with PNG/SVG/PDF downloads that carry a provenance footer.
+    """Render a figure with the app's own theme (not Streamlit's), with PNG/SVG/PDF downloads
+    that carry a provenance footer.
 
+    `chart` is a `ui.figures.Figure` (cached per view: preferred, a rerun only sends it) or an
+    Altair chart built by `analytics` (converted on every rerun).
     `stretch=False` keeps the chart's own width (facets and aligned risk tables need it).
     `name` is the file name (default: from the chart title); `n_patients` the n in the footer
     (default: the filtered cohort).
     """
-    from analytics import theme
-    if theme.presenting():  # explicit text sizes grow with the theme's for the projector
-        chart = theme.for_projector(chart)
-    st.altair_chart(chart, theme=None, width="stretch" if stretch else "content")
+    from ui.figures import Figure, rendered_spec
+    if isinstance(chart, Figure):
+        spec, name, rebuild = chart.spec, name or chart.name, chart.rebuild
+    else:
+        spec, name, rebuild = rendered_spec(chart), name or file_name_of(chart), (lambda: chart)
+    st.vega_lite_chart(spec=spec, theme=None, width="stretch" if stretch else "content")
     if n_patients is None:
         from analytics.cohort import count_patients
         from ui.state import cached, current_filter
         n_patients = cached(count_patients)(current_filter())
-    name = name or _file_name(chart)
     # A per-run counter (reset by routing.mark_routed) keeps keys unique and stable across reruns.
     index = st.session_state.get(FIGURE_COUNTER, 0)
     st.session_state[FIGURE_COUNTER] = index + 1
     with st.popover("Download figure", icon=":material/download:"):
-        figure_downloads(chart, name, n_patients, key=f"fig{index}_{name}")
+        figure_downloads(rebuild, name, n_patients, key=f"fig{index}_{name}")
 
 
-def _file_name(chart) -> str:
+def file_name_of(chart) -> str:
+    """A file name from the chart's title ("figure" when it has none)."""
     title = getattr(chart, "title", None)
     text = getattr(title, "text", title)
     if isinstance(text, (list, tuple)):
@@ -85,19 +89,28 @@ def _file_name(chart) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "figure"
 
 
-def figure_downloads(chart, name: str, n_patients: int, key: str) -> None:
-    """PNG (300 ppi), SVG and PDF downloads of `chart` with its provenance footer.
+def figure_downloads(rebuild, name: str, n_patients: int, key: str) -> None:
+    """PNG (300 ppi), SVG and PDF downloads of the chart `rebuild()` returns, with its
+    provenance footer.
 
-    The files are rendered only when a button is clicked (deferred callables), never on rerun.
+    The chart is rebuilt and the files rendered only when a button is clicked (deferred
+    callables), never on rerun.
     """
+    from analytics import theme
     from analytics.figure_export import FORMATS, Provenance, export_figure
     from ui.state import current_database, current_filter
+
+    presenting = theme.presenting()  # read now: the download runs outside this script run
+
+    def chart_to_export():
+        chart = rebuild()
+        return theme.for_projector(chart) if presenting else chart
 
     db = current_database()
     provenance = Provenance(db.label, db.synthetic, n_patients, current_filter().describe())
     columns = st.columns(len(FORMATS))
     for column, (fmt, mime) in zip(columns, FORMATS.items()):
         column.download_button(
-            f"{fmt.upper()}", data=lambda fmt=fmt: export_figure(chart, provenance, fmt),
+            f"{fmt.upper()}", data=lambda fmt=fmt: export_figure(chart_to_export(), provenance, fmt),
             file_name=f"{name}.{fmt}", mime=mime, key=f"{key}_{fmt}", icon=":material/download:",
             help=f"Download this figure as {fmt.upper()} with a provenance footer")

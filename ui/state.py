@@ -108,6 +108,11 @@ def current_database() -> CohortDatabase:
     return _DATABASES[st.session_state["db_token"]]
 
 
+def database_for(token: str) -> CohortDatabase:
+    """The database a cache token names (cached functions take the token, not the handle)."""
+    return _DATABASES[token]
+
+
 def current_token() -> str:
     return st.session_state["db_token"]
 
@@ -124,7 +129,7 @@ def cached(func: Callable[..., T]) -> Callable[..., T]:
     """
     @st.cache_data(max_entries=128, show_spinner=False)
     def run(db_token: str, qualified_name: str, args: tuple, kwargs: tuple) -> Any:
-        return func(_DATABASES[db_token], *args, **dict(kwargs))
+        return func(database_for(db_token), *args, **dict(kwargs))
 
     @functools.wraps(func)
     def call(*args: Any, **kwargs: Any) -> T:
