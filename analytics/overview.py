@@ -29,10 +29,10 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from analytics import theme
-from analytics.cohort import filtered_summary
+from analytics.cohort import count_patients, filtered_summary
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
-from analytics.units import days_to_months
+from analytics.units import DAYS_PER_MONTH, days_to_months
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,15 @@ TABLE_ONE_COLUMNS = ["characteristic", "level", "kind", "n", "evaluable", "not_e
                      "ci_low", "ci_high", "median", "min", "max", "unit", "display"]
 
 
-def _prepared(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
-    summary = filtered_summary(db, cohort_filter)
+def _with_months(summary: pd.DataFrame) -> pd.DataFrame:
+    """patient_summary rows with latency and cumulative lenalidomide exposure in months."""
     summary["latency_months"] = days_to_months(summary["latency_days"].astype("Float64"))
     summary["cumulative_months"] = days_to_months(summary["len_cumulative_days"].astype("Float64"))
     return summary
+
+
+def _prepared(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    return _with_months(filtered_summary(db, cohort_filter))
 
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -111,13 +115,13 @@ def _fmt(value: float, decimals: int) -> str:
     return f"{math.copysign(rounded, value) if rounded else 0.0:.{decimals}f}"
 
 
-def summarise_continuous(values: pd.Series, decimals: int = 1) -> dict:
-    """Median and range of the non-missing values, and how many were missing."""
-    present = pd.to_numeric(values, errors="coerce").dropna().astype(float).to_numpy()
-    out = {"n": len(present), "evaluable": len(present), "not_evaluated": int(len(values) - len(present)),
+def continuous_row(n: int, not_evaluated: int, median: float, low: float, high: float,
+                   decimals: int = 1) -> dict:
+    """Table 1's row for a continuous characteristic from its summary numbers."""
+    out = {"n": int(n), "evaluable": int(n), "not_evaluated": int(not_evaluated),
            "median": np.nan, "min": np.nan, "max": np.nan}
-    if len(present):
-        out.update(median=float(np.median(present)), min=float(present.min()), max=float(present.max()))
+    if n:
+        out.update(median=float(median), min=float(low), max=float(high))
         out["display"] = (f"{_fmt(out['median'], decimals)} "
                           f"({_fmt(out['min'], decimals)}–{_fmt(out['max'], decimals)})")
     else:
@@ -125,17 +129,25 @@ def summarise_continuous(values: pd.Series, decimals: int = 1) -> dict:
     return out
 
 
-def summarise_categorical(values: pd.Series, spec: Categorical) -> list[dict]:
-    """One row per level: n / evaluable (%) with an exact CI; NULLs counted apart."""
-    present = values.dropna()
-    evaluable = len(present)
-    not_evaluated = int(len(values) - evaluable)
-    observed = [v for v in pd.unique(present) if v not in spec.levels]
+def summarise_continuous(values: pd.Series, decimals: int = 1) -> dict:
+    """Median and range of the non-missing values, and how many were missing."""
+    present = pd.to_numeric(values, errors="coerce").dropna().astype(float).to_numpy()
+    if not len(present):
+        return continuous_row(0, len(values), np.nan, np.nan, np.nan, decimals)
+    return continuous_row(len(present), len(values) - len(present), float(np.median(present)),
+                          float(present.min()), float(present.max()), decimals)
+
+
+def categorical_rows(counts: dict, not_evaluated: int, spec: Categorical) -> list[dict]:
+    """One row per level from the counts of each observed value: n / evaluable (%) with an
+    exact CI; the not-evaluated (NULL) count is its own row, never in a denominator."""
+    evaluable = int(sum(counts.values()))
+    observed = [v for v in counts if v not in spec.levels]
     levels = list(spec.levels) + sorted(observed, key=str)
     names = dict(zip(spec.levels, spec.names)) if spec.names else {}
     rows = []
     for level in levels:
-        k = int((present == level).sum())
+        k = int(counts.get(level, 0))
         low, high = clopper_pearson(k, evaluable)
         percent = 100.0 * k / evaluable if evaluable else np.nan
         rows.append({"level": names.get(level, str(level)), "kind": "categorical", "n": k,
@@ -150,19 +162,82 @@ def summarise_categorical(values: pd.Series, spec: Categorical) -> list[dict]:
     return rows
 
 
+def summarise_categorical(values: pd.Series, spec: Categorical) -> list[dict]:
+    """`categorical_rows` of a column of values (NULLs counted apart)."""
+    present = values.dropna()
+    counts = {value: int((present == value).sum()) for value in pd.unique(present)}
+    return categorical_rows(counts, int(len(values) - len(present)), spec)
+
+
+# Months as Table 1 and the exposure plots use them (days / 30.4375), as SQL over patient_summary.
+_CONTINUOUS_SQL = {
+    "age_at_ball_dx": "age_at_ball_dx", "age_at_myeloma_dx": "age_at_myeloma_dx",
+    "latency_months": f"latency_days / {DAYS_PER_MONTH}",
+    "cumulative_months": f"len_cumulative_days / {DAYS_PER_MONTH}",
+    "wbc_k_per_ul": "wbc_k_per_ul", "marrow_blast_pct": "marrow_blast_pct",
+}
+
+
+def _continuous_summaries(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[int, dict]:
+    """Patients, and per continuous characteristic (n, missing, median, min, max), in one scan."""
+    where, params = cohort_filter.where_sql()
+    parts = ["count(*) AS patients"]
+    for spec in CONTINUOUS:
+        x = f"CAST({_CONTINUOUS_SQL[spec.key]} AS DOUBLE)"
+        parts += [f"count({x})", f"median({x})", f"min({x})", f"max({x})"]
+    row = db.query(f"SELECT {', '.join(parts)} FROM patient_summary WHERE {where}", params).iloc[0].tolist()
+    total = int(row[0])
+    out = {}
+    for i, spec in enumerate(CONTINUOUS):
+        n, median, low, high = row[1 + 4 * i: 5 + 4 * i]
+        out[spec.key] = (int(n), total - int(n), median, low, high)
+    return total, out
+
+
+def _categorical_counts(db: CohortDatabase, cohort_filter: CohortFilter) -> dict:
+    """Per categorical column: {value: patients} and the NULL count, in one grouped scan."""
+    where, params = cohort_filter.where_sql()
+    columns = [spec.column for spec in CATEGORICAL]
+    selects = " UNION ALL ".join(
+        f"SELECT '{column}' AS col, CAST({column} AS VARCHAR) AS value, count(*) AS n "
+        f"FROM filtered GROUP BY {column}" for column in columns)
+    counts = db.query(f"WITH filtered AS MATERIALIZED (SELECT {', '.join(columns)} FROM patient_summary "
+                      f"WHERE {where}) {selects}", params)
+    raw_types = {spec.column: spec.levels for spec in CATEGORICAL}
+    out: dict = {column: ({}, 0) for column in columns}
+    for col, value, n in counts.itertuples(index=False):
+        values, missing = out[col]
+        if value is None or value != value:
+            out[col] = (values, missing + int(n))
+        else:
+            values[_typed(value, raw_types[col])] = int(n)
+    return out
+
+
+def _typed(text: str, levels: tuple):
+    """A value read back as text in the type of the characteristic's levels (booleans)."""
+    if levels and isinstance(levels[0], bool):
+        return text.lower() == "true"
+    return text
+
+
 def table_one(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
     """Table 1 of the filtered cohort, one row per characteristic level (long format).
 
     Columns: characteristic, level, kind ('count' | 'continuous' | 'categorical' |
     'not evaluated'), n, evaluable, not_evaluated, percent, ci_low, ci_high (exact 95%, as
     fractions), median, min, max, unit, display (the text a reader sees).
+
+    Counted in DuckDB (two scans of the filtered cohort): Python sees one row per level, not
+    one per patient, at any cohort size.
     """
-    data = _prepared(db, cohort_filter)
-    total = len(data)
+    total, continuous = _continuous_summaries(db, cohort_filter)
+    categorical = _categorical_counts(db, cohort_filter)
     rows: list[dict] = [{"characteristic": "Patients", "level": "", "kind": "count", "n": total,
                          "evaluable": total, "not_evaluated": 0, "display": str(total)}]
     for spec in CONTINUOUS:
-        stats = summarise_continuous(data[spec.key], spec.decimals)
+        n, missing, median, low, high = continuous[spec.key]
+        stats = continuous_row(n, missing, median, low, high, spec.decimals)
         rows.append({"characteristic": f"{spec.label}, {spec.unit}", "level": "median (range)",
                      "kind": "continuous", "unit": spec.unit, **stats})
         if stats["not_evaluated"]:
@@ -172,7 +247,8 @@ def table_one(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
                          "not_evaluated": stats["not_evaluated"],
                          "display": f"{stats['not_evaluated']} (not in median)"})
     for spec in CATEGORICAL:
-        for row in summarise_categorical(data[spec.column], spec):
+        values, missing = categorical[spec.column]
+        for row in categorical_rows(values, missing, spec):
             rows.append({"characteristic": spec.label, **row})
     frame = pd.DataFrame(rows).reindex(columns=TABLE_ONE_COLUMNS)
     for column in ("n", "evaluable", "not_evaluated"):
@@ -234,13 +310,17 @@ def dot_positions(values: pd.Series, gap: float) -> np.ndarray:
 DOT_PLOT_MAX_PATIENTS = 300
 
 
-def _histogram(data: pd.DataFrame, high: float, width: int, title: alt.TitleParams,
+def histogram_bins(months: np.ndarray, high: float) -> pd.DataFrame:
+    """Patients per 1-month bin [start, end) on [0, high] (the last bin closed), empty bins dropped."""
+    edges = np.arange(0.0, high + 1.0, 1.0)
+    counts, _ = np.histogram(months, bins=edges)
+    bins = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "patients": counts})
+    return bins[bins["patients"] > 0].reset_index(drop=True)
+
+
+def _histogram(bins: pd.DataFrame, high: float, width: int, title: alt.TitleParams,
                rule_layers: list) -> alt.LayerChart:
     """Counts per 1-month bin (months = days / 30.4375), as bars, for large cohorts."""
-    edges = np.arange(0.0, high + 1.0, 1.0)
-    counts, _ = np.histogram(data["months"].to_numpy(float), bins=edges)
-    bins = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "patients": counts})
-    bins = bins[bins["patients"] > 0]
     x = alt.X("start:Q", title="Months (days / 30.4375)", scale=alt.Scale(domain=[0, high], nice=False),
               axis=alt.Axis(values=list(range(0, int(high) + 1, 12))))
     bars = alt.Chart(bins).mark_rect(color=theme.PALETTE[0], opacity=0.9).encode(
@@ -249,6 +329,18 @@ def _histogram(data: pd.DataFrame, high: float, width: int, title: alt.TitlePara
                  alt.Tooltip("end:Q", title="To month", format=".0f"),
                  alt.Tooltip("patients:Q", title="Patients")])
     return alt.layer(bars, *rule_layers).properties(title=title, width=width, height=210)
+
+
+def _upper_bound(largest: float) -> float:
+    """The x axis' end: whole years, at least one."""
+    return max(12.0, float(np.ceil(largest / 12.0) * 12.0))
+
+
+def histogram_plot(bins: pd.DataFrame, measure: str, n: int, n_missing: int, median: float,
+                   high: float, width: int = 560) -> alt.LayerChart:
+    """The large-cohort exposure plot: counts per month with the median as a labelled rule."""
+    title = _exposure_title(measure, f"n = {n} patients, counted per month", n_missing, median)
+    return _histogram(bins, high, width, title, _median_marks(median, "start"))
 
 
 def _exposure_title(measure: str, n_text: str, n_missing: int, median: float) -> alt.TitleParams:
@@ -282,10 +374,10 @@ def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerC
     data = values[["patient_id", measure]].dropna().rename(columns={measure: "months"})
     n_missing = int(values[measure].isna().sum())
     median = float(data["months"].median()) if len(data) else float("nan")
-    high = max(12.0, float(np.ceil(data["months"].max() / 12.0) * 12.0)) if len(data) else 12.0
+    high = _upper_bound(data["months"].max()) if len(data) else 12.0
     if len(data) > DOT_PLOT_MAX_PATIENTS:
-        title = _exposure_title(measure, f"n = {len(data)} patients, counted per month", n_missing, median)
-        return _histogram(data, high, width, title, _median_marks(median, "start"))
+        return histogram_plot(histogram_bins(data["months"].to_numpy(float), high), measure, len(data),
+                              n_missing, median, high, width)
     data["level"] = dot_positions(data["months"], gap=high / 45.0) + 1 if len(data) else []
     top = max(4, int(data["level"].max()) + 1) if len(data) else 4
     title = _exposure_title(measure, f"n = {len(data)} patients, one dot each", n_missing, median)
@@ -302,10 +394,29 @@ def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerC
 
 
 def exposure_chart(db: CohortDatabase, cohort_filter: CohortFilter, measure: str) -> alt.LayerChart:
-    """`dot_plot` of the filtered cohort for one measure, as one cacheable call: a page caches
-    the small figure instead of a row per patient (at 1,000,000 patients the per-patient values
-    cost more to copy out of the cache on every rerun than the figure does to draw)."""
-    return dot_plot(exposure_values(db, cohort_filter), measure)
+    """The exposure plot of the filtered cohort for one measure (`dot_plot`), as one call.
+
+    Above `DOT_PLOT_MAX_PATIENTS` patients the histogram's counts, median and range come from
+    DuckDB, so Python never holds a row per patient (the same bins as `histogram_bins`).
+    """
+    if measure not in EXPOSURE_MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    where, params = cohort_filter.where_sql()
+    months = f"CAST({_CONTINUOUS_SQL[measure]} AS DOUBLE)"
+    n, n_all, median, largest = db.query(
+        f"SELECT count({months}), count(*), median({months}), max({months}) FROM patient_summary "
+        f"WHERE {where}", params).iloc[0].tolist()
+    if n <= DOT_PLOT_MAX_PATIENTS:
+        return dot_plot(exposure_values(db, cohort_filter), measure)
+    high = _upper_bound(largest)
+    # np.histogram's bins: [k, k+1) for k < high - 1, the last one closed; values < 0 fall outside
+    bins = db.query(
+        f"SELECT CAST(least(floor({months}), ? - 1) AS DOUBLE) AS start, count(*) AS patients "
+        f"FROM patient_summary WHERE ({where}) AND {months} >= 0 AND {months} <= ? "
+        f"GROUP BY 1 ORDER BY 1", [high, *params, high])
+    bins.insert(1, "end", bins["start"] + 1.0)
+    bins["patients"] = bins["patients"].astype("int64")
+    return histogram_plot(bins, measure, int(n), int(n_all - n), float(median), high)
 
 
 # --- patient table --------------------------------------------------------------------------
@@ -319,13 +430,7 @@ PATIENT_TABLE_COLUMNS = {
 }
 
 
-def patient_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """One row per patient in the default order, with readable headers.
-
-    Numbers stay numeric (so columns sort numerically). Not-evaluated results read
-    "not evaluated"; untreated patients read "untreated" for regimen and response.
-    """
-    data = _prepared(db, cohort_filter)
+def _patient_rows(data: pd.DataFrame) -> pd.DataFrame:
     data["follow_up_months"] = days_to_months(data["os_days"].astype("Float64"))
     for column in ("bcr_abl1", "tp53_status", "ploidy_category"):
         data[column] = data[column].fillna(NOT_EVALUATED)
@@ -339,15 +444,27 @@ def patient_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFra
     return out.reset_index(drop=True)
 
 
+def patient_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """One row per patient in the default order, with readable headers.
+
+    Numbers stay numeric (so columns sort numerically). Not-evaluated results read
+    "not evaluated"; untreated patients read "untreated" for regimen and response.
+    """
+    return _patient_rows(_prepared(db, cohort_filter))
+
+
 def patient_table_head(db: CohortDatabase, cohort_filter: CohortFilter,
                        limit: int = 1000) -> tuple[pd.DataFrame, int]:
     """The first `limit` rows of `patient_table` (default order) and the number of patients.
 
     For the on-screen table: a browser cannot usefully show (or receive) a million rows; the
-    full table is the page's CSV download. Same rows and values as `patient_table` up to `limit`.
+    full table is the page's CSV download. Same rows and values as `patient_table` up to
+    `limit`; only those rows leave DuckDB.
     """
-    table = patient_table(db, cohort_filter)
-    return table.head(limit).copy(), len(table)
+    where, params = cohort_filter.where_sql()
+    head = db.query(f"SELECT * FROM patient_summary WHERE {where} ORDER BY patient_id LIMIT ?",
+                    [*params, int(limit)])
+    return _patient_rows(_with_months(head)), count_patients(db, cohort_filter)
 
 
 def patient_link_params(cohort_filter: CohortFilter, patient_id: str) -> list[tuple[str, str]]:

@@ -37,3 +37,45 @@ def test_patient_table_head_is_the_first_rows_of_the_table(big_db):
     pd.testing.assert_frame_equal(head, full.head(250))
     small, n_small = overview.patient_table_head(big_db, CohortFilter(age=(0, 1)), limit=250)
     assert n_small == 0 and small.empty
+
+
+# --- counted in DuckDB: the same numbers as the per-patient (pandas) way --------------------
+def _table_one_the_pandas_way(db, f) -> pd.DataFrame:
+    from analytics.cohort import filtered_summary
+    data = filtered_summary(db, f)
+    data["latency_months"] = data["latency_days"].astype("Float64") / 30.4375
+    data["cumulative_months"] = data["len_cumulative_days"].astype("Float64") / 30.4375
+    rows = [("Patients", "", len(data), str(len(data)))]
+    for spec in overview.CONTINUOUS:
+        stats = overview.summarise_continuous(data[spec.key], spec.decimals)
+        rows.append((f"{spec.label}, {spec.unit}", "median (range)", stats["n"], stats["display"]))
+        if stats["not_evaluated"]:
+            rows.append((f"{spec.label}, {spec.unit}", "not evaluated", stats["not_evaluated"],
+                         f"{stats['not_evaluated']} (not in median)"))
+    for spec in overview.CATEGORICAL:
+        for r in overview.summarise_categorical(data[spec.column], spec):
+            rows.append((spec.label, r["level"], r["n"], r["display"]))
+    return pd.DataFrame(rows, columns=["characteristic", "level", "n", "display"])
+
+
+@pytest.mark.parametrize("f", [CohortFilter(), CohortFilter(sex=("F",)), CohortFilter(tp53=("not evaluated",)),
+                               CohortFilter(age=(0, 1)), CohortFilter(hct=True, treated=True)])
+def test_table_one_counted_in_sql_equals_the_per_patient_way(big_db, demo_db, f):
+    for db in (big_db, demo_db):
+        sql = overview.table_one(db, f)
+        expected = _table_one_the_pandas_way(db, f)
+        got = sql[["characteristic", "level", "n", "display"]].copy()
+        got["n"] = got["n"].astype(int)
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_dtype=False)
+
+
+@pytest.mark.parametrize("measure", list(overview.EXPOSURE_MEASURES))
+@pytest.mark.parametrize("f", [CohortFilter(), CohortFilter(sex=("M",))])
+def test_histogram_counted_in_sql_equals_numpy(big_db, measure, f):
+    from_sql = overview.exposure_chart(big_db, f, measure).to_dict()
+    from_values = overview.dot_plot(overview.exposure_values(big_db, f), measure).to_dict()
+    assert from_sql["title"] == from_values["title"]
+    bars = [from_sql["datasets"][layer["data"]["name"]] for layer in (from_sql["layer"][0],)][0]
+    expected = from_values["datasets"][from_values["layer"][0]["data"]["name"]]
+    assert bars == expected
+    assert len(bars) > 12
