@@ -23,21 +23,39 @@ def test_full_cohort_shows_km_summary_and_table():
     frames = [d.value for d in at.dataframe]
     summary = frames[0]
     assert summary["N"].tolist() == [32] and summary["Events"].tolist() == [16]
-    assert len(frames[-1]) == 32  # the per-patient table
     specs = charts(at)
-    assert len(specs) == 3   # KM figure (+ risk table), forest plot, CIF
+    assert len(specs) == 1   # only the open tab (Kaplan-Meier) is computed and drawn
     km = specs[0]
     assert "vconcat" in km and km["vconcat"][1]["title"]["text"] == "Number at risk"
     assert "Immortal-time bias" not in text
+    assert "Proportional-hazards check" not in text  # the Cox tab is closed: not computed
     labels = [b.proto.label for b in at.get("download_button")]
-    assert [x for x in labels if "CSV" in x] == [
-        "Download curve data (CSV)", "Download cumulative incidence data (CSV)",
-        "Download per-patient table (CSV)"]
-    # every figure (KM with risk table, forest plot, CIF) offers PNG, SVG and PDF
-    assert sorted(x for x in labels if "CSV" not in x) == sorted(["PNG", "SVG", "PDF"] * 3)
+    assert [x for x in labels if "CSV" in x] == ["Download curve data (CSV)"]
+    assert sorted(x for x in labels if "CSV" not in x) == ["PDF", "PNG", "SVG"]
     tooltip_fields = {t["field"] for layer in km["vconcat"][0]["layer"]
                       for t in layer["encoding"].get("tooltip", [])}
     assert {"time_months", "survival_pct", "at_risk"} <= tooltip_fields
+
+
+def test_each_tab_is_computed_when_open():
+    """The open tab comes from the URL (surv_tab) and only its content is computed."""
+    at = run_page(PAGE, {**FULL, "surv_tab": "Cox model"})
+    assert not at.exception
+    specs = charts(at)
+    assert len(specs) == 1 and "hazard ratios" in str(specs[0].get("title", ""))
+    assert "Proportional-hazards check" in all_text(at)
+    assert "Download curve data (CSV)" not in [b.proto.label for b in at.get("download_button")]
+    at = run_page(PAGE, {**FULL, "surv_tab": "Relapse vs non-relapse mortality"})
+    assert not at.exception
+    assert len(charts(at)) == 1
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert [x for x in labels if "CSV" in x] == ["Download cumulative incidence data (CSV)"]
+    at = run_page(PAGE, {**FULL, "surv_tab": "Per-patient table"})
+    assert not at.exception
+    assert not charts(at)
+    assert len(at.dataframe[-1].value) == 32  # the per-patient table
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download per-patient table (CSV)"]
 
 
 def test_empty_filter_says_so():
@@ -96,6 +114,8 @@ def test_options_from_url_and_widgets():
     at.selectbox(key="group").set_value("first_line_regimen_category").run()
     assert not at.exception
     assert "Pairwise log-rank tests" in all_text(at)
+    at = run_page(PAGE, {"endpoint": "OS", "origin": "first_treatment", "group": "first_line_regimen_category",
+                         "surv_tab": "Cox model"})
     at.multiselect(key="cox").set_value(["age_at_ball_dx", "tp53_status", "sex"]).run()
     assert not at.exception
     assert "events per model term" in all_text(at)
