@@ -35,7 +35,6 @@ st.caption(f"{n} patients · filters: {f.describe()}. Denominators are patients 
            "alteration; 'not evaluated' is never counted as 'no alteration'.")
 
 features = feature_names()
-freq = frequencies(f)
 
 
 def _fmt_ci(low: float, high: float) -> str:
@@ -74,42 +73,44 @@ tab_freq, tab_onco, tab_co, tab_kar, tab_tp53, tab_mut = st.tabs(TABS, key="gen_
 
 # ---------------------------------------------------------------------------------------------
 with tab_freq:
-    st.subheader("Alteration frequencies among evaluable patients")
-    k = access.small_cell_k()
-    # a proportion a/e is the distribution [a, e - a]: hidden when either part is small
-    hidden = [suppressed_cells([a, e - a], k)[0] for a, e in zip(freq["altered"], freq["evaluable"])]
-    shown_altered = [suppressed_label(a, e, k).split("/")[0] if hide else str(a)
-                     for a, e, hide in zip(freq["altered"], freq["evaluable"], hidden)]
-    cols = st.columns(3)
-    for col, name in zip(cols, ["TP53", "Low hypodiploid", "BCR::ABL1"]):
-        if name in set(freq["feature"]):
-            i = freq.index[freq["feature"] == name][0]
-            r = freq.loc[i]
-            value = f"{shown_altered[i]}/{int(r.evaluable)}" if r.evaluable else "not evaluable"
-            ci = "suppressed" if hidden[i] else _fmt_ci(r.ci_low, r.ci_high)
-            not_evaluated = suppress_count(r.not_evaluated, k)
-            col.metric(f"{name} (altered / evaluable)", value,
-                       help=f"{not_evaluated} of {int(r.total)} not evaluated; 95% Clopper-Pearson CI {ci}")
-            col.caption(f"{not_evaluated} not evaluated · 95% CI {ci}")
-    if (freq["evaluable"] > 0).any():
-        components.show_chart(genomics.frequency_chart(freq, small_cell_k=k))
-    else:
-        st.info("No patient in this selection was evaluated for any alteration (no sequencing, "
-                "no karyotype, no BCR::ABL1 test): there is nothing to count.")
-    if n < 20:
-        st.warning(f"Only {n} patients: the exact 95% intervals are wide; read the counts, not the percentages.")
-    table = freq.assign(altered=shown_altered,
-                        not_evaluated=[suppress_count(x, k) for x in freq["not_evaluated"]],
-                        percent=[None if hide else round(p * 100, 1) for p, hide in zip(freq["proportion"], hidden)],
-                        ci=["suppressed" if hide else _fmt_ci(lo, hi)
-                            for lo, hi, hide in zip(freq["ci_low"], freq["ci_high"], hidden)])
-    st.dataframe(table[["feature", "group", "altered", "evaluable", "not_evaluated", "percent", "ci"]].rename(
-        columns={"feature": "Alteration", "group": "Kind", "altered": "Altered", "evaluable": "Evaluable",
-                 "not_evaluated": "Not evaluated", "percent": "% of evaluable", "ci": "95% CI (Clopper-Pearson)"}),
-        hide_index=True, width="stretch")
+    if tab_freq.open:  # a tab's content is computed only while it is open (st.tabs reruns on change)
+        st.subheader("Alteration frequencies among evaluable patients")
+        freq = frequencies(f)
+        k = access.small_cell_k()
+        # a proportion a/e is the distribution [a, e - a]: hidden when either part is small
+        hidden = [suppressed_cells([a, e - a], k)[0] for a, e in zip(freq["altered"], freq["evaluable"])]
+        shown_altered = [suppressed_label(a, e, k).split("/")[0] if hide else str(a)
+                         for a, e, hide in zip(freq["altered"], freq["evaluable"], hidden)]
+        cols = st.columns(3)
+        for col, name in zip(cols, ["TP53", "Low hypodiploid", "BCR::ABL1"]):
+            if name in set(freq["feature"]):
+                i = freq.index[freq["feature"] == name][0]
+                r = freq.loc[i]
+                value = f"{shown_altered[i]}/{int(r.evaluable)}" if r.evaluable else "not evaluable"
+                ci = "suppressed" if hidden[i] else _fmt_ci(r.ci_low, r.ci_high)
+                not_evaluated = suppress_count(r.not_evaluated, k)
+                col.metric(f"{name} (altered / evaluable)", value,
+                           help=f"{not_evaluated} of {int(r.total)} not evaluated; 95% Clopper-Pearson CI {ci}")
+                col.caption(f"{not_evaluated} not evaluated · 95% CI {ci}")
+        if (freq["evaluable"] > 0).any():
+            components.show_chart(genomics.frequency_chart(freq, small_cell_k=k))
+        else:
+            st.info("No patient in this selection was evaluated for any alteration (no sequencing, "
+                    "no karyotype, no BCR::ABL1 test): there is nothing to count.")
+        if n < 20:
+            st.warning(f"Only {n} patients: the exact 95% intervals are wide; read the counts, not the percentages.")
+        table = freq.assign(altered=shown_altered,
+                            not_evaluated=[suppress_count(x, k) for x in freq["not_evaluated"]],
+                            percent=[None if hide else round(p * 100, 1) for p, hide in zip(freq["proportion"], hidden)],
+                            ci=["suppressed" if hide else _fmt_ci(lo, hi)
+                                for lo, hi, hide in zip(freq["ci_low"], freq["ci_high"], hidden)])
+        st.dataframe(table[["feature", "group", "altered", "evaluable", "not_evaluated", "percent", "ci"]].rename(
+            columns={"feature": "Alteration", "group": "Kind", "altered": "Altered", "evaluable": "Evaluable",
+                     "not_evaluated": "Not evaluated", "percent": "% of evaluable", "ci": "95% CI (Clopper-Pearson)"}),
+            hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------------------------------------
-with tab_onco:
+with tab_onco:  # widgets exist in every run (their URL state is kept); charts only when open
     st.subheader("Oncoprint")
     if not components.withheld_under_suppression("the oncoprint (one column per patient)"):
         options = sort_options()
@@ -117,16 +118,17 @@ with tab_onco:
         sort_by = st.selectbox("Sort patients by", options, key="onco_sort",
                                help="Altered first, then no alteration, then not evaluated; ties keep the "
                                     "app-wide patient order.")
-        # Fixed cell size: stretching a concatenated grid to the container pushes the columns past
-        # the edge, so this one chart is drawn at its own width (still with the app's theme).
-        components.show_chart(oncoprint(f, sort_by, max_patients=ONCOPRINT_MAX_PATIENTS), stretch=False)
-        if n > ONCOPRINT_MAX_PATIENTS:
-            st.info(f"The oncoprint draws the first {ONCOPRINT_MAX_PATIENTS} of {n:,} patients in the "
-                    "chosen sort order (sort by an alteration to see its carriers first); the "
-                    "frequencies and tests use every patient.", icon=":material/view_column:")
-        st.caption("Columns are patients. Grey with ╱ = not evaluated (no test); near white = tested, no "
-                   "alteration. Numbers in mutation cells are the VAF in %. Hover a cell for protein change, "
-                   "VAF and karyotype.")
+        if tab_onco.open:
+            # Fixed cell size: stretching a concatenated grid to the container pushes the columns past
+            # the edge, so this one chart is drawn at its own width (still with the app's theme).
+            components.show_chart(oncoprint(f, sort_by, max_patients=ONCOPRINT_MAX_PATIENTS), stretch=False)
+            if n > ONCOPRINT_MAX_PATIENTS:
+                st.info(f"The oncoprint draws the first {ONCOPRINT_MAX_PATIENTS} of {n:,} patients in the "
+                        "chosen sort order (sort by an alteration to see its carriers first); the "
+                        "frequencies and tests use every patient.", icon=":material/view_column:")
+            st.caption("Columns are patients. Grey with ╱ = not evaluated (no test); near white = tested, no "
+                       "alteration. Numbers in mutation cells are the VAF in %. Hover a cell for protein change, "
+                       "VAF and karyotype.")
 
 # ---------------------------------------------------------------------------------------------
 with tab_co:
@@ -139,7 +141,9 @@ with tab_co:
         c1, c2 = st.columns(2)
         feat_a = c1.selectbox("Alteration A", features, key="co_a")
         feat_b = c2.selectbox("Alteration B", features, key="co_b")
-        if feat_a == feat_b:
+        if not tab_co.open:
+            pass
+        elif feat_a == feat_b:
             st.info("Pick two different alterations.")
         else:
             result = cooccurrence(f, feat_a, feat_b)
@@ -157,81 +161,85 @@ with tab_co:
                 if result["n_both"] < 20:
                     st.caption(f"Small sample (n = {result['n_both']}): the interval is wide; a zero cell makes "
                                "one bound 0 or ∞.")
-        st.markdown("#### All pairs")
-        pairs = cooccurrence_matrix(f)
-        if pairs.empty:
-            st.info("No pair of alterations has at least 10 patients evaluable for both and at least 2 "
-                    "altered patients each in this selection.")
-        else:
-            st.caption(f"{len(pairs)} pairs with ≥ 10 patients evaluable for both and ≥ 2 altered per alteration; "
-                       "q = Benjamini-Hochberg across these pairs. Blue = mutual exclusivity, orange = co-occurrence.")
-            components.show_chart(genomics.cooccurrence_heatmap(pairs))
-            shown = pairs.assign(
-                odds_ratio=pairs["odds_ratio"].map(_fmt_num),
-                ci=[f"{_fmt_num(lo)}–{_fmt_num(hi)}" for lo, hi in zip(pairs["ci_low"], pairs["ci_high"])])
-            st.dataframe(shown[["feature_a", "feature_b", "n", "both", "a_only", "b_only", "neither", "odds_ratio",
-                                "ci", "p_value", "q_value", "tendency"]].rename(columns={
-                "feature_a": "A", "feature_b": "B", "n": "Evaluable for both", "both": "Both", "a_only": "A only",
-                "b_only": "B only", "neither": "Neither", "odds_ratio": "OR (cond. MLE)", "ci": "95% CI",
-                "p_value": "Fisher p", "q_value": "BH q", "tendency": "Direction of OR"}),
-                hide_index=True, width="stretch",
-                column_config={"Fisher p": st.column_config.NumberColumn(format="%.3g"),
-                               "BH q": st.column_config.NumberColumn(format="%.3g")})
+        if tab_co.open:
+            st.markdown("#### All pairs")
+            pairs = cooccurrence_matrix(f)
+            if pairs.empty:
+                st.info("No pair of alterations has at least 10 patients evaluable for both and at least 2 "
+                        "altered patients each in this selection.")
+            else:
+                st.caption(f"{len(pairs)} pairs with ≥ 10 patients evaluable for both and ≥ 2 altered per alteration; "
+                           "q = Benjamini-Hochberg across these pairs. Blue = mutual exclusivity, orange = co-occurrence.")
+                components.show_chart(genomics.cooccurrence_heatmap(pairs))
+                shown = pairs.assign(
+                    odds_ratio=pairs["odds_ratio"].map(_fmt_num),
+                    ci=[f"{_fmt_num(lo)}–{_fmt_num(hi)}" for lo, hi in zip(pairs["ci_low"], pairs["ci_high"])])
+                st.dataframe(shown[["feature_a", "feature_b", "n", "both", "a_only", "b_only", "neither", "odds_ratio",
+                                    "ci", "p_value", "q_value", "tendency"]].rename(columns={
+                    "feature_a": "A", "feature_b": "B", "n": "Evaluable for both", "both": "Both", "a_only": "A only",
+                    "b_only": "B only", "neither": "Neither", "odds_ratio": "OR (cond. MLE)", "ci": "95% CI",
+                    "p_value": "Fisher p", "q_value": "BH q", "tendency": "Direction of OR"}),
+                    hide_index=True, width="stretch",
+                    column_config={"Fisher p": st.column_config.NumberColumn(format="%.3g"),
+                                   "BH q": st.column_config.NumberColumn(format="%.3g")})
 
 # ---------------------------------------------------------------------------------------------
 with tab_kar:
-    st.subheader("Modal chromosome number and ploidy category")
-    if not components.withheld_under_suppression("the karyotype view (individual patients)"):
-        kt = karyotype_table(f)
-        with_modal = int(kt["modal_number"].notna().sum())
-        st.caption(f"{with_modal} of {len(kt)} patients with a modal number; bands: near-haploid 24-31, low "
-                   "hypodiploid 32-39, high hypodiploid 40-43, near-diploid 44-45, diploid 46, hyperdiploid > 46. "
-                   "⚑ = flag for expert review of possible masked hypodiploidy.")
-        if with_modal:
-            components.show_chart(genomics.modal_number_chart(kt))
-        else:
-            st.info("No patient in this selection has a karyotype with a modal chromosome number.")
-        flagged = kt[kt["masked_hypodiploidy_flag"].notna()]
-        if len(flagged):
-            st.warning("Possible masked hypodiploidy, for expert review: " + "; ".join(
-                f"{r.patient_id} ({r.masked_hypodiploidy_flag})" for r in flagged.itertuples()),
-                icon=":material/flag:")
-        disagree = kt[kt["agrees"] == False]  # noqa: E712 (pandas object column with None)
-        if len(disagree):
-            st.info("Recorded and parsed modal numbers differ for: " + ", ".join(disagree["patient_id"]))
-        st.dataframe(_rows(kt)[["patient_id", "karyotype", "clones", "modal_recorded", "modal_parsed", "category_recorded",
-                         "parse_status", "masked_hypodiploidy_flag", "tp53_status"]].rename(columns={
-            "patient_id": "Patient", "karyotype": "Karyotype (ISCN)", "clones": "Clones",
-            "modal_recorded": "Modal (recorded)", "modal_parsed": "Modal (parsed from ISCN)",
-            "category_recorded": "Ploidy category (expert)", "parse_status": "Parser",
-            "masked_hypodiploidy_flag": "Review flag", "tp53_status": "TP53"}),
-            hide_index=True, width="stretch")
+    if tab_kar.open:
+        st.subheader("Modal chromosome number and ploidy category")
+        if not components.withheld_under_suppression("the karyotype view (individual patients)"):
+            kt = karyotype_table(f)
+            with_modal = int(kt["modal_number"].notna().sum())
+            st.caption(f"{with_modal} of {len(kt)} patients with a modal number; bands: near-haploid 24-31, low "
+                       "hypodiploid 32-39, high hypodiploid 40-43, near-diploid 44-45, diploid 46, hyperdiploid > 46. "
+                       "⚑ = flag for expert review of possible masked hypodiploidy.")
+            if with_modal:
+                components.show_chart(genomics.modal_number_chart(kt))
+            else:
+                st.info("No patient in this selection has a karyotype with a modal chromosome number.")
+            flagged = kt[kt["masked_hypodiploidy_flag"].notna()]
+            if len(flagged):
+                st.warning("Possible masked hypodiploidy, for expert review: " + "; ".join(
+                    f"{r.patient_id} ({r.masked_hypodiploidy_flag})" for r in flagged.itertuples()),
+                    icon=":material/flag:")
+            disagree = kt[kt["agrees"] == False]  # noqa: E712 (pandas object column with None)
+            if len(disagree):
+                st.info("Recorded and parsed modal numbers differ for: " + ", ".join(disagree["patient_id"]))
+            st.dataframe(_rows(kt)[["patient_id", "karyotype", "clones", "modal_recorded", "modal_parsed", "category_recorded",
+                             "parse_status", "masked_hypodiploidy_flag", "tp53_status"]].rename(columns={
+                "patient_id": "Patient", "karyotype": "Karyotype (ISCN)", "clones": "Clones",
+                "modal_recorded": "Modal (recorded)", "modal_parsed": "Modal (parsed from ISCN)",
+                "category_recorded": "Ploidy category (expert)", "parse_status": "Parser",
+                "masked_hypodiploidy_flag": "Review flag", "tp53_status": "TP53"}),
+                hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------------------------------------
 with tab_tp53:
-    st.subheader("TP53 variants")
-    if not components.withheld_under_suppression("the TP53 variant view (individual patients)"):
-        tp = tp53_variants(f)
-        r = freq.set_index("feature").loc["TP53"] if "TP53" in set(freq["feature"]) else None
-        if r is not None:
-            st.markdown(f"TP53 mutated in **{int(r.altered)} of {int(r.evaluable)}** sequenced patients "
-                        f"({int(r.not_evaluated)} not sequenced).")
-        if tp.empty:
-            st.info("No TP53 variant recorded in this selection" +
-                    (" (nobody here was sequenced)." if r is None or r.evaluable == 0 else "."))
-        else:
-            st.dataframe(_rows(tp)[["patient_id", "protein_change", "variant_class", "vaf", "position", "assay"]].rename(
-                columns={"patient_id": "Patient", "protein_change": "Protein change", "variant_class": "Class",
-                         "vaf": "VAF", "position": "Position", "assay": "Assay"}),
-                hide_index=True, width="stretch",
-                column_config={"VAF": st.column_config.NumberColumn(format="%.2f")})
-            st.markdown("#### Position along the protein")
-            unplaced = tp[tp["position"].isna()]
-            components.show_chart(genomics.lollipop_chart(tp))
-            if len(unplaced):
-                st.caption("No position could be read for: " + ", ".join(unplaced["protein_change"].fillna("?")))
-            st.markdown("#### Variant allele fraction")
-            components.show_chart(genomics.vaf_chart(tp))
+    if tab_tp53.open:
+        st.subheader("TP53 variants")
+        if not components.withheld_under_suppression("the TP53 variant view (individual patients)"):
+            tp = tp53_variants(f)
+            freq = frequencies(f)
+            r = freq.set_index("feature").loc["TP53"] if "TP53" in set(freq["feature"]) else None
+            if r is not None:
+                st.markdown(f"TP53 mutated in **{int(r.altered)} of {int(r.evaluable)}** sequenced patients "
+                            f"({int(r.not_evaluated)} not sequenced).")
+            if tp.empty:
+                st.info("No TP53 variant recorded in this selection" +
+                        (" (nobody here was sequenced)." if r is None or r.evaluable == 0 else "."))
+            else:
+                st.dataframe(_rows(tp)[["patient_id", "protein_change", "variant_class", "vaf", "position", "assay"]].rename(
+                    columns={"patient_id": "Patient", "protein_change": "Protein change", "variant_class": "Class",
+                             "vaf": "VAF", "position": "Position", "assay": "Assay"}),
+                    hide_index=True, width="stretch",
+                    column_config={"VAF": st.column_config.NumberColumn(format="%.2f")})
+                st.markdown("#### Position along the protein")
+                unplaced = tp[tp["position"].isna()]
+                components.show_chart(genomics.lollipop_chart(tp))
+                if len(unplaced):
+                    st.caption("No position could be read for: " + ", ".join(unplaced["protein_change"].fillna("?")))
+                st.markdown("#### Variant allele fraction")
+                components.show_chart(genomics.vaf_chart(tp))
 
 # ---------------------------------------------------------------------------------------------
 with tab_mut:
@@ -248,18 +256,20 @@ with tab_mut:
         chosen_genes = c1.multiselect("Genes", genes, key="mut_genes", placeholder="All genes")
         chosen_classes = c2.multiselect("Variant class", classes, key="mut_classes", placeholder="All classes")
         min_vaf = c3.number_input("Minimum VAF", 0.0, 1.0, step=0.05, key="mut_min_vaf")
-        muts = mutation_table(f, tuple(chosen_genes), tuple(chosen_classes), float(min_vaf))
-        sequenced = int(freq.set_index("feature").loc["TP53", "evaluable"]) if "TP53" in set(freq["feature"]) else 0
-        st.caption(f"{len(muts)} variants in {muts['patient_id'].nunique()} patients; {sequenced} of {n} patients in "
-                   "the selection were sequenced (the others are not evaluated, not wild-type).")
-        if access.public_mode():
-            st.info("Public deployment: the variant-level table and its download are not shown.",
-                    icon=":material/public:")
-        else:
-            st.dataframe(_rows(muts), hide_index=True, width="stretch",
-                         column_config={"vaf": st.column_config.NumberColumn("VAF", format="%.2f")})
-            st.download_button("Download CSV", lambda: safe_csv(muts), file_name="mutations.csv", mime="text/csv",
-                               key="mut_download")
+        if tab_mut.open:
+            freq = frequencies(f)
+            muts = mutation_table(f, tuple(chosen_genes), tuple(chosen_classes), float(min_vaf))
+            sequenced = int(freq.set_index("feature").loc["TP53", "evaluable"]) if "TP53" in set(freq["feature"]) else 0
+            st.caption(f"{len(muts)} variants in {muts['patient_id'].nunique()} patients; {sequenced} of {n} patients in "
+                       "the selection were sequenced (the others are not evaluated, not wild-type).")
+            if access.public_mode():
+                st.info("Public deployment: the variant-level table and its download are not shown.",
+                        icon=":material/public:")
+            else:
+                st.dataframe(_rows(muts), hide_index=True, width="stretch",
+                             column_config={"vaf": st.column_config.NumberColumn("VAF", format="%.2f")})
+                st.download_button("Download CSV", lambda: safe_csv(muts), file_name="mutations.csv", mime="text/csv",
+                                   key="mut_download")
 
 # ---------------------------------------------------------------------------------------------
 st.divider()

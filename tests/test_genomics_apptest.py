@@ -13,12 +13,41 @@ def test_full_cohort_shows_evaluable_denominators():
     assert metrics["TP53 (altered / evaluable)"] == "9/19"
     assert metrics["Low hypodiploid (altered / evaluable)"] == "8/26"
     assert "13 not evaluated" in text
+    specs = " ".join(str(c.proto.spec) for c in at.get("vega_lite_chart"))
+    assert "Clopper-Pearson" in specs
+    # only the open tab is computed: no oncoprint, co-occurrence test or karyotype in the first load
+    assert "Oncoprint:" not in specs and "Fisher's exact test" not in text
+    assert "Possible masked hypodiploidy" not in text
+    assert at.selectbox(key="onco_sort") and at.selectbox(key="co_a")  # widgets (URL state) exist in every tab
+
+
+def _tab(name, query=None):
+    at = run_page(PAGE, {**(query or {}), "gen_tab": name})
+    assert not at.exception
+    assert at.session_state["gen_tab"] == name
+    return at, all_text(at), " ".join(str(c.proto.spec) for c in at.get("vega_lite_chart"))
+
+
+def test_each_tab_computes_its_content_when_open():
+    at, text, specs = _tab("Oncoprint")
+    assert "Oncoprint: 32 patients" in specs and "Clopper-Pearson" not in specs
+    at, text, specs = _tab("Co-occurrence")
     assert "patients evaluable for both" in text and "Fisher's exact test" in text
-    assert "Possible masked hypodiploidy" in text
-    charts = at.get("vega_lite_chart")
-    assert len(charts) >= 6   # frequency, oncoprint, heatmap, modal number, lollipop, VAF
-    specs = " ".join(str(c.proto.spec) for c in charts)
-    assert "Oncoprint: 32 patients" in specs and "Clopper-Pearson" in specs
+    assert len(at.get("vega_lite_chart")) == 1  # the pairwise heatmap
+    at, text, specs = _tab("Karyotype & ploidy")
+    assert "Possible masked hypodiploidy" in text and "Modal chromosome number" in specs
+    at, text, specs = _tab("TP53")
+    assert "TP53 mutated in **9 of 19** sequenced patients" in text
+    assert len(at.get("vega_lite_chart")) == 2  # lollipop and VAF
+    at, text, specs = _tab("Mutation table")
+    assert "19 of 32 patients in the selection were sequenced" in text and not specs
+
+
+def test_switching_tabs_by_widget_computes_the_new_tab():
+    at = run_page(PAGE, PAGE_STATES["full"])
+    at.session_state["gen_tab"] = "Co-occurrence"
+    at.run()
+    assert not at.exception and "Fisher's exact test" in all_text(at)
 
 
 def test_empty_filter_shows_a_clear_message():
@@ -40,15 +69,16 @@ def test_single_patient():
 def test_patients_never_tested_are_not_evaluated_not_wild_type():
     at = run_page(PAGE, {"tp53": "not evaluated"})
     assert not at.exception
-    text = all_text(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["TP53 (altered / evaluable)"] == "not evaluable"
+    text = all_text(run_page(PAGE, {"tp53": "not evaluated", "gen_tab": "TP53"}))
     assert "No TP53 variant recorded in this selection (nobody here was sequenced)" in text
+    text = all_text(run_page(PAGE, {"tp53": "not evaluated", "gen_tab": "Mutation table"}))
     assert "0 of 13 patients in the selection were sequenced" in text
 
 
 def test_sort_and_pair_come_from_the_url_and_widgets():
-    at = run_page(PAGE, {"onco_sort": "Ploidy category", "co_a": "NRAS", "co_b": "TP53"})
+    at = run_page(PAGE, {"onco_sort": "Ploidy category", "co_a": "NRAS", "co_b": "TP53", "gen_tab": "Co-occurrence"})
     assert not at.exception
     assert at.selectbox(key="onco_sort").value == "Ploidy category"
     assert "**NRAS × TP53**" in all_text(at)
