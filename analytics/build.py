@@ -35,6 +35,20 @@ def _load(connection: duckdb.DuckDBPyConnection, source: Path) -> None:
             f"INSERT INTO {table} BY NAME "
             "SELECT * FROM read_csv(?, header = true, all_varchar = true, nullstr = '')",
             [str(csv_path)])
+    materialize_summary(connection)
+
+
+def materialize_summary(connection: duckdb.DuckDBPyConnection) -> None:
+    """Store the derived `patient_summary` view as a table, computed once after loading.
+
+    A cohort file is read-only once built, so nothing can make the stored rows stale, and
+    every page queries `patient_summary`: as a view each query re-derives every patient's
+    endpoints from the events (0.6-2 s and over 1 GB at 1,000,000 patients); as a table it is
+    a column scan. Same name, columns, types and rows as the view in schema.sql.
+    """
+    connection.execute("CREATE TABLE patient_summary_rows AS SELECT * FROM patient_summary ORDER BY patient_id")
+    connection.execute("DROP VIEW patient_summary")
+    connection.execute("ALTER TABLE patient_summary_rows RENAME TO patient_summary")
 
 
 def build_file(source: str | Path, out: str | Path) -> Path:

@@ -35,8 +35,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics.build import SCHEMA_SQL
-from analytics.build import write_atomically
+from analytics.build import SCHEMA_SQL, materialize_summary, write_atomically
 from analytics.db import CohortDatabase
 
 CHUNK = 50_000  # patients per generated chunk (fixed, so the output depends on n and seed only)
@@ -284,6 +283,7 @@ def generate(connection: duckdb.DuckDBPyConnection, n_patients: int, seed: int =
             connection.register("chunk_frame", frame)
             connection.execute(f"INSERT INTO {name} BY NAME SELECT * FROM chunk_frame")
             connection.unregister("chunk_frame")
+    materialize_summary(connection)
 
 
 def build_synthetic_file(n_patients: int, out: str | Path, seed: int = 0) -> Path:

@@ -100,3 +100,37 @@ def test_concurrent_queries_use_their_own_cursors(demo_file_db):
     for t in threads:
         t.join()
     assert not errors and len(results) == 160
+
+
+def _view_rows_equal_stored_rows(connection) -> None:
+    """The stored patient_summary has exactly the rows the schema's view derives."""
+    from analytics.build import SCHEMA_SQL
+    text = SCHEMA_SQL.read_text()
+    body = text[text.index("CREATE VIEW patient_summary AS") + len("CREATE VIEW patient_summary AS"):]
+    connection.execute("CREATE TEMP VIEW derived_summary AS " + body.strip().rstrip(";"))
+    kind = connection.execute("SELECT table_type FROM information_schema.tables "
+                              "WHERE table_name = 'patient_summary'").fetchone()[0]
+    assert kind == "BASE TABLE"
+    n = connection.execute("SELECT count(*) FROM patient_summary").fetchone()[0]
+    assert n == connection.execute("SELECT count(*) FROM derived_summary").fetchone()[0] > 0
+    for a, b in (("derived_summary", "patient_summary"), ("patient_summary", "derived_summary")):
+        assert connection.execute(f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL "
+                                  f"SELECT * FROM {b})").fetchone()[0] == 0
+    assert [r[:2] for r in connection.execute("DESCRIBE patient_summary").fetchall()] == \
+        [r[:2] for r in connection.execute("DESCRIBE derived_summary").fetchall()]
+
+
+def test_built_cohort_stores_the_derived_summary():
+    import duckdb
+    from analytics import build
+    connection = duckdb.connect()
+    build._load(connection, build.DEMO_SOURCE)
+    _view_rows_equal_stored_rows(connection)
+
+
+def test_synthetic_cohort_stores_the_derived_summary():
+    import duckdb
+    from analytics.synthetic import generate
+    connection = duckdb.connect()
+    generate(connection, 3000, seed=2)
+    _view_rows_equal_stored_rows(connection)
