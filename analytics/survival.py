@@ -577,3 +577,88 @@ def continuous_median(db: CohortDatabase, column: str) -> float:
         raise ValueError(f"{column!r} is not an allowed continuous attribute")
     value = db.scalar(f"SELECT median({column}) FROM patient_summary")
     return float(value) if value is not None else 0.0
+
+
+# --- one KM view (what the page's Kaplan-Meier tab shows), chart-sized ------------------------
+def suppress_small_groups(counts: pd.DataFrame, small_cell_k: int) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Counts without the groups of fewer than k patients (small-cell suppression, k > 1)
+    and the names of the withheld groups."""
+    if small_cell_k <= 1 or counts.empty:
+        return counts, ()
+    sizes = counts.groupby("group")[["n_event", "n_censored"]].sum().sum(axis=1)
+    withheld = tuple(sorted(str(g) for g, size in sizes.items() if 0 < size < small_cell_k))
+    return counts[~counts["group"].isin(withheld)], withheld
+
+
+def view_caption(cohort_filter: CohortFilter, spec: SurvivalSpec, n_included: int, events: int,
+                 small_cell_k: int = 0) -> str:
+    """The one-line description of a view (population, origin, filters, n and events) shown under
+    the options and as the KM figure's subtitle; counts read "<k" under suppression.
+
+    >>> view_caption(CohortFilter(), SurvivalSpec(), 32, 16)
+    'All patients, time from B-ALL diagnosis; filters: no filters; n = 32, 16 events'
+    """
+    from analytics.disclosure import suppress_count
+    return (f"{POPULATIONS[spec.population]}, time from {ORIGINS[spec.origin]}; "
+            f"filters: {cohort_filter.describe()}; n = {suppress_count(n_included, small_cell_k)}, "
+            f"{suppress_count(events, small_cell_k)} events")
+
+
+@dataclass(frozen=True)
+class KMView:
+    """What the Kaplan-Meier tab shows besides the figure: all aggregate-sized (no patient rows).
+
+    `n` and `events` count every analysed patient (before suppression); `summary` has one row
+    per drawn group; `logrank` is None when no test applies (`logrank_reason` says why)."""
+    n: int
+    events: int
+    withheld_groups: tuple[str, ...]
+    summary: pd.DataFrame
+    logrank: LogRankResult | None
+    logrank_reason: str
+    pairwise: pd.DataFrame | None
+
+
+def km_view(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
+            milestones_months: tuple[float, ...] = (12, 24, 36), small_cell_k: int = 0,
+            correction: str = "none") -> KMView:
+    """The KM tab's numbers for one view, from one DuckDB aggregation (`km_counts`).
+
+    >>> from analytics.build import build_in_memory
+    >>> v = km_view(build_in_memory("data/demo_cohort"), CohortFilter(), SurvivalSpec())
+    >>> (v.n, v.events, v.logrank_reason)
+    (32, 16, 'no groups')
+    """
+    return view_from_counts(km_counts(db, cohort_filter, spec), milestones_months, small_cell_k,
+                            correction, grouped=spec.group is not None)
+
+
+def view_from_counts(counts: pd.DataFrame, milestones_months: Sequence[float] = (12, 24, 36),
+                     small_cell_k: int = 0, correction: str = "none", grouped: bool = True) -> KMView:
+    """`KMView` of aggregated counts (group, time_days, n_event, n_censored)."""
+    n = int(counts["n_event"].sum() + counts["n_censored"].sum())
+    events = int(counts["n_event"].sum())
+    counts, withheld = suppress_small_groups(counts, small_cell_k)
+    summary = summary_from_counts(counts, milestones_months)
+    lr, reason, pairs = None, "no groups", None
+    if grouped and not summary.empty:
+        evaluated = summary[(summary["n"] > 0) & (summary["group"] != NOT_EVALUATED)]
+        if len(evaluated) < 2:
+            reason = "one group"
+        elif evaluated["events"].sum() == 0:
+            reason = "no events"
+        else:
+            lr, reason = logrank_from_counts(counts), ""
+            if correction != "none" and len(lr.groups) > 2:
+                pairs = pairwise_from_counts(counts, correction)
+    return KMView(n, events, withheld, summary, lr, reason, pairs)
+
+
+def curve_table(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
+                small_cell_k: int = 0) -> pd.DataFrame:
+    """The drawn curves as a table (the curve-data CSV); under suppression without counts."""
+    counts, _ = suppress_small_groups(km_counts(db, cohort_filter, spec), small_cell_k)
+    curves = curves_from_counts(counts)
+    if small_cell_k > 1:
+        curves = curves.drop(columns=["at_risk", "n_event", "n_censored"])
+    return curves

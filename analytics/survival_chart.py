@@ -262,3 +262,67 @@ def forest_chart(table: pd.DataFrame, *, title: str) -> alt.Chart:
         x=alt.X("x:Q", scale=x_scale))
     return alt.layer(one, rule, point).properties(
         width=WIDTH, height=max(70 * len(data), 140), title=title)
+
+
+# --- figures of one view (cached per view by the page: ui.figures.cached_figure) --------------
+def _y_title(spec) -> str:
+    return f"{spec.endpoint_label().split(' (')[0]} (%)"
+
+
+def km_figure(db, cohort_filter, spec, show_ci: bool = True, small_cell_k: int = 0) -> alt.VConcatChart:
+    """The KM tab's figure for one view: curves by group, CI bands, number-at-risk table;
+    groups of fewer than `small_cell_k` patients are not drawn (small-cell suppression).
+
+    >>> from analytics.build import build_in_memory
+    >>> from analytics.filters import CohortFilter
+    >>> from analytics.survival import SurvivalSpec
+    >>> chart = km_figure(build_in_memory("data/demo_cohort"), CohortFilter(), SurvivalSpec())
+    >>> chart.to_dict()["title"]["subtitle"]
+    'All patients, time from B-ALL diagnosis; filters: no filters; n = 32, 16 events'
+    """
+    from analytics import survival
+    counts = survival.km_counts(db, cohort_filter, spec)
+    n = int(counts["n_event"].sum() + counts["n_censored"].sum())
+    events = int(counts["n_event"].sum())
+    counts, _ = survival.suppress_small_groups(counts, small_cell_k)
+    title = spec.endpoint_label() + (" (naive, by HCT ever)" if spec.group == "hct" else "")
+    return km_chart(survival.curves_from_counts(counts), counts, title=title,
+                    group_title=spec.group_label() if spec.group else None, show_ci=show_ci,
+                    y_title=_y_title(spec), x_title=f"Months from {survival.ORIGINS[spec.origin]}",
+                    subtitle=survival.view_caption(cohort_filter, spec, n, events, small_cell_k),
+                    small_cell_k=small_cell_k)
+
+
+def landmark_figure(db, cohort_filter, spec, landmark_day: int, show_ci: bool = True) -> alt.VConcatChart:
+    """KM by HCT status at the landmark, time reset to the landmark (patients at risk there)."""
+    from analytics import survival, survival_hct
+    counts = survival_hct.landmark_counts(db, cohort_filter, spec, landmark_day)
+    n, events = int(counts[["n_event", "n_censored"]].to_numpy().sum()), int(counts["n_event"].sum())
+    subtitle = (f"Patients alive and event-free at day {landmark_day} (n = {n}, {events} events), "
+                f"grouped by HCT by then; time reset to the landmark")
+    return km_chart(survival.curves_from_counts(counts), counts,
+                    title=f"Landmark analysis at day {landmark_day}: {spec.endpoint_label()}",
+                    group_title="HCT status at landmark", show_ci=show_ci, y_title=_y_title(spec),
+                    x_title=f"Months after day {landmark_day}", subtitle=subtitle)
+
+
+def forest_figure(db, cohort_filter, spec, covariates: tuple[str, ...]) -> alt.Chart:
+    """Forest plot of the Cox model of one view: the multivariable model when there is one,
+    else the univariable hazard ratios."""
+    from analytics import survival_cox
+    res = survival_cox.cox_analysis(db, cohort_filter, spec, tuple(covariates))
+    source = res.multivariable if not res.multivariable.empty else res.univariable
+    which = "multivariable" if not res.multivariable.empty else "univariable"
+    n = int(source["n"].max()) if len(source) else 0
+    return forest_chart(source, title=f"{spec.endpoint_label()}: {which} hazard ratios (n = {n})")
+
+
+def cif_figure(db, cohort_filter, spec) -> alt.Chart:
+    """Aalen-Johansen cumulative incidence of relapse and non-relapse mortality for one view."""
+    from analytics import survival, survival_cr
+    cif = survival_cr.cumulative_incidence(db, cohort_filter, spec)
+    n, _, _ = survival.inclusion_summary(db, cohort_filter, spec)
+    subtitle = (f"{survival.POPULATIONS[spec.population]}, time from {survival.ORIGINS[spec.origin]}; "
+                f"filters: {cohort_filter.describe()}; n = {n}")
+    return cif_chart(cif, title="Cumulative incidence of relapse and non-relapse mortality",
+                     x_title=f"Months from {survival.ORIGINS[spec.origin]}", subtitle=subtitle)

@@ -113,3 +113,10 @@ def cif_at(cif: pd.DataFrame, months: float) -> pd.DataFrame:
                      "ci_lower": np.nan if beyond else last["ci_lower"],
                      "ci_upper": np.nan if beyond else last["ci_upper"]})
     return pd.DataFrame(rows)
+
+
+def cif_milestones(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
+                   milestones_months: tuple[float, ...] = (12, 24, 36)) -> pd.DataFrame:
+    """CIF with 95% CI per group and cause at each milestone (months): the page's table."""
+    cif = cumulative_incidence(db, cohort_filter, spec)
+    return pd.concat([cif_at(cif, m) for m in milestones_months], ignore_index=True)

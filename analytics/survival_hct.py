@@ -130,3 +130,11 @@ def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
         n_events=int(rows["event"].sum()),
         n_events_after_hct=int(rows.loc[rows["hct"] == 1, "event"].sum()),
         n_hct=int(rows.loc[rows["hct"] == 1, "patient_id"].nunique()))
+
+
+def landmark_view(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
+                  landmark_day: int, milestones_months: tuple[float, ...] = (12, 24, 36)):
+    """The landmark analysis's numbers (`survival.KMView`: n, events, summary per HCT group,
+    log-rank when both groups are present and there are events), aggregate-sized."""
+    from analytics.survival import view_from_counts
+    return view_from_counts(landmark_counts(db, cohort_filter, spec, landmark_day), milestones_months)
