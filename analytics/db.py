@@ -7,6 +7,7 @@ in-memory database built by `analytics.build`.
 """
 from __future__ import annotations
 
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,6 +20,14 @@ REBUILD_COMMAND = "python -m analytics.build --source data/demo_cohort --out dat
 
 class CohortDatabaseError(RuntimeError):
     """A cohort database that cannot be opened or read, with a message for a human."""
+
+
+def _unreadable(path: Path, exc: Exception) -> CohortDatabaseError:
+    return CohortDatabaseError(
+        f"Cohort database '{path}' cannot be read ({type(exc).__name__}: "
+        f"{str(exc).splitlines()[0]}). It may be corrupt or written by another DuckDB "
+        f"version (this app uses DuckDB {duckdb.__version__}). Delete it and rebuild "
+        f"with: {REBUILD_COMMAND}")
 
 
 class CohortDatabase:
@@ -43,20 +52,33 @@ class CohortDatabase:
         self.description = str(info.at[0, "description"])
 
     @classmethod
-    def open_file(cls, path: str | Path) -> "CohortDatabase":
+    def open_file(cls, path: str | Path, memory_limit: str | None = None) -> "CohortDatabase":
+        """Open `path` read-only. `memory_limit` (e.g. "500MB") caps DuckDB's buffer pool and
+        working memory for this server (DuckDB's default is 80% of the machine's RAM); beyond
+        it DuckDB spills to a temporary folder (the system's, not beside the read-only file)."""
         path = Path(path)
         if not path.exists():
             raise CohortDatabaseError(
                 f"Cohort database '{path}' does not exist. Build it with: {REBUILD_COMMAND}")
         try:
             connection = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            raise _unreadable(path, exc) from exc
+        if memory_limit:
+            # SET, not connect(config=...): DuckDB refuses a second in-process connection to
+            # the same file with a different config (tests and tools open it too).
+            try:
+                connection.execute("SET memory_limit = ?", [memory_limit])
+            except duckdb.Error as exc:
+                connection.close()
+                raise CohortDatabaseError(f"Memory limit {memory_limit!r} is not a DuckDB memory size "
+                                          "(e.g. 500MB or 2GB).") from exc
+            connection.execute("SET temp_directory = ?",
+                               [str(Path(tempfile.gettempdir()) / "ball-cohort-duckdb")])
+        try:
             return cls(connection)
         except duckdb.Error as exc:
-            raise CohortDatabaseError(
-                f"Cohort database '{path}' cannot be read ({type(exc).__name__}: "
-                f"{str(exc).splitlines()[0]}). It may be corrupt or written by another DuckDB "
-                f"version (this app uses DuckDB {duckdb.__version__}). Delete it and rebuild "
-                f"with: {REBUILD_COMMAND}") from exc
+            raise _unreadable(path, exc) from exc
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:

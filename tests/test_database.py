@@ -134,3 +134,21 @@ def test_synthetic_cohort_stores_the_derived_summary():
     connection = duckdb.connect()
     generate(connection, 3000, seed=2)
     _view_rows_equal_stored_rows(connection)
+
+
+def test_memory_limit_caps_duckdb_for_the_shared_file(demo_db_file):
+    from analytics.db import CohortDatabase
+    capped = CohortDatabase.open_file(demo_db_file, memory_limit="300MB")
+    try:
+        limit = capped.scalar("SELECT current_setting('memory_limit')")
+        assert limit.endswith("MiB") and 280 < float(limit.split()[0]) < 290  # 300 MB = 286.1 MiB
+        assert capped.scalar("SELECT count(*) FROM patient_summary") > 0
+    finally:
+        capped.close()
+
+
+def test_a_wrong_memory_limit_is_named(demo_db_file):
+    import pytest
+    from analytics.db import CohortDatabase, CohortDatabaseError
+    with pytest.raises(CohortDatabaseError, match="'lots' is not a DuckDB memory size"):
+        CohortDatabase.open_file(demo_db_file, memory_limit="lots")

@@ -17,6 +17,8 @@ from analytics.filters import CohortFilter
 
 DEFAULT_DATABASE = Path(__file__).resolve().parent.parent / "data" / "cohort.duckdb"
 DATABASE_ENV = "BALL_COHORT_DB"  # point the app at another cohort file
+MEMORY_LIMIT_ENV = "BALL_DUCKDB_MEMORY_LIMIT"  # DuckDB memory cap for the shared cohort file
+DEFAULT_MEMORY_LIMIT = "500MB"
 FILTER_KEY = "cohort_filter"
 
 SESSION_COHORT_KEY = "session_cohort"  # an uploaded cohort: {"token", "db", "files"} in this session only
@@ -34,10 +36,14 @@ def database_path() -> Path:
     return Path(os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE)
 
 
+def memory_limit() -> str:
+    return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+
+
 @st.cache_resource(show_spinner="Opening the cohort database…")
-def _open_shared(path: str, mtime_ns: int) -> CohortDatabase:
+def _open_shared(path: str, mtime_ns: int, limit: str) -> CohortDatabase:
     # One read-only handle per file version for the whole server; cursors are per query.
-    return CohortDatabase.open_file(path)
+    return CohortDatabase.open_file(path, memory_limit=limit)
 
 
 def _session_id() -> str:
@@ -98,7 +104,7 @@ def open_database() -> tuple[CohortDatabase, str]:
     if not path.exists():
         raise CohortDatabaseError(f"Cohort database '{path}' does not exist (set by {DATABASE_ENV}).")
     mtime = path.stat().st_mtime_ns
-    db = _open_shared(str(path), mtime)
+    db = _open_shared(str(path), mtime, memory_limit())
     token = f"file:{path}:{mtime}"
     _DATABASES[token] = db
     return db, token
