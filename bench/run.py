@@ -139,13 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rss-sessions", type=int, default=5,
                         help="concurrent browser sessions for the server-RSS measurement at the largest "
                              "size (bench.sessions_rss; 0 = skip)")
-    parser.add_argument("--rss-pages", default="overview,patient,dictionary",
-                        help="pages each RSS session opens (default: the pages whose first load at 1M "
-                             "fits a few minutes here; the others take 141 s to over 420 s per view)")
+    parser.add_argument("--rss-pages", default=",".join(PAGES),
+                        help="pages each RSS session opens (default: every content page)")
     parser.add_argument("--rss-page-timeout", type=float, default=300)
-    parser.add_argument("--rss-views", type=int, default=2,
-                        help="distinct filters among the RSS sessions (default 2: colleagues partly "
-                             "on the same view; 5 = every session computes its own)")
+    parser.add_argument("--rss-views", type=int, default=5,
+                        help="distinct filters among the RSS sessions (default 5: every session "
+                             "computes its own view; fewer = colleagues partly on the same view)")
     parser.add_argument("--rss-only", action="store_true",
                         help="only the server-RSS measurement (at the largest of --sizes)")
     parser.add_argument("--report", nargs="+", metavar="JSON",
