@@ -75,8 +75,13 @@ GROUP_COLUMNS = {"TP53": "tp53_status", "Ploidy category": "ploidy_category", "B
 # --------------------------------------------------------------------------------------------
 # Patient-level feature matrix
 # --------------------------------------------------------------------------------------------
-def _patients(db: CohortDatabase, f: CohortFilter) -> pd.DataFrame:
-    return cohort.filtered_summary(db, f)
+def _patients(db: CohortDatabase, f: CohortFilter, patient_ids: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """patient_summary rows of the filtered cohort in default order (only `patient_ids` when given)."""
+    if patient_ids is None:
+        return cohort.filtered_summary(db, f)
+    where, params = f.where_sql()
+    return db.query(f"SELECT * FROM patient_summary WHERE ({where}) AND patient_id IN (SELECT unnest(?::VARCHAR[])) "
+                    "ORDER BY patient_id", [*params, list(patient_ids)])
 
 
 def cohort_genes(db: CohortDatabase) -> list[str]:
@@ -92,14 +97,18 @@ def _ploidy_features(db: CohortDatabase) -> list[str]:
     return [c for c in PLOIDY_ORDER if c in present and c != "diploid"]
 
 
-def _mutations(db: CohortDatabase, f: CohortFilter) -> pd.DataFrame:
+def _mutations(db: CohortDatabase, f: CohortFilter, patient_ids: tuple[str, ...] | None = None) -> pd.DataFrame:
     sub, params = f.patient_ids_sql()
+    only = ""
+    if patient_ids is not None:
+        only, params = " AND m.patient_id IN (SELECT unnest(?::VARCHAR[]))", [*params, list(patient_ids)]
     return db.query(
         "SELECT m.patient_id, m.gene, m.protein_change, m.variant_class, m.vaf, m.assay "
-        f"FROM mutations m WHERE m.patient_id IN ({sub}) ORDER BY m.patient_id, m.gene", params)
+        f"FROM mutations m WHERE m.patient_id IN ({sub}){only} ORDER BY m.patient_id, m.gene", params)
 
 
-def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter,
+                   patient_ids: tuple[str, ...] | None = None) -> pd.DataFrame:
     """One row per (patient, feature): status altered / no alteration / not evaluated.
 
     Columns: patient_id, feature, group, status, value (colour category: variant class group,
@@ -107,10 +116,12 @@ def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFr
     Rows: per patient (cohort order) its genes, ploidy features and BCR::ABL1; then the
     structural-aberration rows per patient. Built column-wise (no per-patient Python loop or
     per-patient query): linear in patients x features, so it stays usable on registry-size
-    cohorts (bench/: 55 s -> well under 1 s at 10,000 patients).
+    cohorts (bench/: 55 s -> well under 1 s at 10,000 patients). `patient_ids`: only those
+    patients of the filtered cohort (the oncoprint's drawn columns); counts over the whole
+    cohort come from `status_patterns` in SQL instead.
     """
-    patients = _patients(db, cohort_filter).reset_index(drop=True)
-    muts = _mutations(db, cohort_filter)
+    patients = _patients(db, cohort_filter, patient_ids).reset_index(drop=True)
+    muts = _mutations(db, cohort_filter, patient_ids)
     genes = cohort_genes(db)
     ploidy_feats = _ploidy_features(db)
     columns = ["patient_id", "feature", "group", "status", "value", "detail", "vaf"]
@@ -212,11 +223,12 @@ def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFr
 
 
 def _structural_features(db: CohortDatabase) -> list[str]:
-    texts = db.query("SELECT karyotype_iscn AS k FROM patients WHERE karyotype_iscn IS NOT NULL")["k"]
+    texts = db.query("SELECT karyotype_iscn AS k, count(*) AS n FROM patients WHERE karyotype_iscn IS NOT NULL "
+                     "GROUP BY karyotype_iscn")
     labels: dict[str, int] = {}
-    for t in texts:
+    for t, n in zip(texts["k"], texts["n"]):  # patients per label, each distinct text parsed once
         for label in parse_karyotype(t).structural:
-            labels[label] = labels.get(label, 0) + 1
+            labels[label] = labels.get(label, 0) + int(n)
     return sorted(labels, key=lambda lab: (-labels[lab], lab))
 
 
@@ -229,20 +241,78 @@ def feature_names(db: CohortDatabase) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # Frequencies
 # --------------------------------------------------------------------------------------------
+def status_patterns(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Patients of the filtered cohort counted per distinct combination of what decides every
+    feature's status: sequenced or not, the set of mutated genes (sequenced patients only),
+    ploidy category, BCR::ABL1 and karyotype text. Aggregated in DuckDB: a few thousand rows
+    at a million patients, so the counts behind frequencies and co-occurrence never need a
+    patient x feature table in Python. Columns: sequenced, genes (tuple), ploidy_category,
+    bcr_abl1, karyotype_iscn, n.
+    """
+    where, params = cohort_filter.where_sql()
+    df = db.query(f"""
+        WITH p AS (SELECT patient_id, sequencing_assay IS NOT NULL AS sequenced, ploidy_category, bcr_abl1,
+                          karyotype_iscn FROM patient_summary WHERE {where}),
+        g AS (SELECT m.patient_id, list_sort(list_distinct(list(m.gene))) AS genes FROM mutations m
+              WHERE m.patient_id IN (SELECT patient_id FROM p) GROUP BY m.patient_id)
+        SELECT p.sequenced, CASE WHEN p.sequenced THEN g.genes END AS genes, p.ploidy_category, p.bcr_abl1,
+               p.karyotype_iscn, count(*) AS n
+        FROM p LEFT JOIN g USING (patient_id) GROUP BY ALL ORDER BY ALL""", params)
+    df["genes"] = [tuple(g) if isinstance(g, (list, tuple, np.ndarray)) else () for g in df["genes"]]
+    df["n"] = df["n"].astype(int)
+    return df
+
+
+def pattern_status(db: CohortDatabase, patterns: pd.DataFrame) -> pd.DataFrame:
+    """Status (altered / no alteration / not evaluated) of every feature per pattern row
+    (columns in `feature_names` order), by the same rules as `feature_matrix`."""
+    out: dict[str, np.ndarray] = {}
+    sequenced = patterns["sequenced"].to_numpy(dtype=bool)
+    for gene in cohort_genes(db):
+        hit = np.array([gene in g for g in patterns["genes"]], dtype=bool)
+        out[gene] = np.where(~sequenced, NOT_EVALUATED, np.where(hit, ALTERED, NO_ALTERATION))
+    category = patterns["ploidy_category"].to_numpy(dtype=object)
+    evaluable = patterns["ploidy_category"].notna().to_numpy()
+    for c in _ploidy_features(db):
+        out[c.capitalize()] = np.where(~evaluable, NOT_EVALUATED, np.where(category == c, ALTERED, NO_ALTERATION))
+    bcr = patterns["bcr_abl1"]
+    out["BCR::ABL1"] = np.where(bcr.isna().to_numpy(), NOT_EVALUATED,
+                                np.where(bcr.to_numpy(dtype=object) == "positive", ALTERED, NO_ALTERATION))
+    parsed = {t: parse_karyotype(t) for t in patterns["karyotype_iscn"].drop_duplicates()}
+    karyotypes = [parsed[t] for t in patterns["karyotype_iscn"]]
+    for label in _structural_features(db):
+        out[label] = np.array([NOT_EVALUATED if not k.clones else ALTERED if label in k.structural
+                               else NO_ALTERATION for k in karyotypes], dtype=object)
+    return pd.DataFrame({name: np.asarray(v, dtype=object) for name, v in out.items()}, index=patterns.index)
+
+
+def _feature_groups(db: CohortDatabase) -> dict[str, str]:
+    groups = {g: GROUP_MUTATION for g in cohort_genes(db)}
+    groups.update({c.capitalize(): GROUP_PLOIDY for c in _ploidy_features(db)})
+    groups["BCR::ABL1"] = GROUP_FUSION
+    groups.update({label: GROUP_STRUCTURAL for label in _structural_features(db)})
+    return groups
+
+
 def alteration_frequencies(db: CohortDatabase, cohort_filter: CohortFilter,
                            confidence: float = 0.95) -> pd.DataFrame:
-    """Per feature: altered, evaluable, not evaluated, proportion and Clopper-Pearson CI."""
-    m = feature_matrix(db, cohort_filter)
+    """Per feature: altered, evaluable, not evaluated, proportion and Clopper-Pearson CI.
+
+    Counted in DuckDB (`status_patterns`); the denominator is the patients evaluable for the
+    feature, never the whole selection."""
+    patterns = status_patterns(db, cohort_filter)
+    weights = patterns["n"].to_numpy()
+    total = int(weights.sum())
+    status = pattern_status(db, patterns)
+    groups = _feature_groups(db)
     out = []
-    for feat in feature_names(db):
-        sub = m[m["feature"] == feat]
-        if sub.empty:
-            continue
-        altered = int((sub["status"] == ALTERED).sum())
-        evaluable = int((sub["status"] != NOT_EVALUATED).sum())
+    for feat in (feature_names(db) if total else []):
+        column = status[feat].to_numpy(dtype=object)
+        altered = int(weights[column == ALTERED].sum())
+        evaluable = int(weights[column != NOT_EVALUATED].sum())
         low, high = clopper_pearson(altered, evaluable, confidence)
-        out.append(dict(feature=feat, group=sub["group"].iloc[0], altered=altered, evaluable=evaluable,
-                        not_evaluated=len(sub) - evaluable, total=len(sub),
+        out.append(dict(feature=feat, group=groups[feat], altered=altered, evaluable=evaluable,
+                        not_evaluated=total - evaluable, total=total,
                         proportion=altered / evaluable if evaluable else np.nan,
                         ci_low=low, ci_high=high))
     df = pd.DataFrame(out, columns=["feature", "group", "altered", "evaluable", "not_evaluated", "total",
@@ -295,9 +365,10 @@ def frequency_chart(freq: pd.DataFrame, small_cell_k: int = 0) -> alt.Chart:
 # --------------------------------------------------------------------------------------------
 # Oncoprint
 # --------------------------------------------------------------------------------------------
-def clinical_tracks(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """Long table patient_id, track, value for the clinical tracks."""
-    p = _patients(db, cohort_filter)
+def clinical_tracks(db: CohortDatabase, cohort_filter: CohortFilter,
+                    patient_ids: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Long table patient_id, track, value for the clinical tracks (only `patient_ids` when given)."""
+    p = _patients(db, cohort_filter, patient_ids)
     age = pd.cut(p["age_at_ball_dx"], [0, 59, 69, 200], labels=["< 60 y", "60-69 y", "≥ 70 y"]).astype(str)
     response = np.where(p["best_response"].notna(), p["best_response"].astype(object),
                         np.where(p["treated"], "not assessed", "untreated"))
@@ -333,33 +404,61 @@ def oncoprint_sort_options(db: CohortDatabase) -> list[str]:
     return ["Default (patient id)", "Ploidy category"] + CLINICAL_TRACKS + feature_names(db)
 
 
-def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None) -> list[str]:
+def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
+                    limit: int | None = None) -> list[str]:
     """Patient order for the oncoprint: the cohort default, optionally sorted by one row/track.
 
-    Altered patients come first, then no alteration, then not evaluated; ties keep the default
-    (cohort-wide) order, so sorting is stable and reproducible.
+    Altered patients come first (highest VAF first for a gene), then no alteration, then not
+    evaluated; ties keep the default (cohort-wide) order, so sorting is stable and reproducible.
+    Sorted in DuckDB; `limit`: only the first patients of that order are fetched.
     """
-    default = cohort.patient_order(db, cohort_filter)
+    where, params = cohort_filter.where_sql()
+    join, join_params, rank, rank_params = "", [], "p.patient_id", []
+    features = feature_names(db)
+    ploidy = {c.capitalize(): c for c in _ploidy_features(db)}
+    value_sql = {  # clinical track values as `clinical_tracks` computes them
+        "Age group": "CASE WHEN p.age_at_ball_dx <= 59 THEN '< 60 y' WHEN p.age_at_ball_dx <= 69 THEN '60-69 y' "
+                     "WHEN p.age_at_ball_dx <= 200 THEN '≥ 70 y' END",
+        "Institution": "p.institution",
+        "Best response": "coalesce(p.best_response, CASE WHEN p.treated THEN 'not assessed' ELSE 'untreated' END)",
+        "Allogeneic HCT": "CASE WHEN p.hct THEN 'HCT' ELSE 'no HCT' END",
+        "EFS": "CASE WHEN p.efs_event THEN 'event' ELSE 'no event (censored)' END",
+    }
     if not sort_by or sort_by.startswith("Default"):
-        return default
-    rank_of_default = {pid: i for i, pid in enumerate(default)}
-    if sort_by == "Ploidy category":
-        p = _patients(db, cohort_filter)
-        ranks = {pid: (PLOIDY_ORDER.index(c) if isinstance(c, str) else len(PLOIDY_ORDER))
-                 for pid, c in zip(p["patient_id"], p["ploidy_category"])}
+        pass
+    elif sort_by == "Ploidy category":
+        rank, rank_params = "coalesce(list_position(?::VARCHAR[], p.ploidy_category), 99)", [PLOIDY_ORDER]
     elif sort_by in CLINICAL_TRACKS:
-        t = clinical_tracks(db, cohort_filter)
-        t = t[t["track"] == sort_by]
-        order = _CLINICAL_ORDER.get(sort_by) or sorted(t["value"].unique())
-        ranks = {pid: order.index(v) if v in order else len(order) for pid, v in zip(t["patient_id"], t["value"])}
-    else:
-        m = feature_matrix(db, cohort_filter)
-        m = m[m["feature"] == sort_by]
-        if m.empty:
-            return default
-        ranks = {pid: (_STATUS_RANK[s], -(v if pd.notna(v) else 0))
-                 for pid, s, v in zip(m["patient_id"], m["status"], m["vaf"])}
-    return sorted(default, key=lambda pid: (ranks.get(pid, 99), rank_of_default[pid]))
+        value = value_sql[sort_by]
+        if sort_by in _CLINICAL_ORDER:
+            rank, rank_params = f"coalesce(list_position(?::VARCHAR[], {value}), 99)", [_CLINICAL_ORDER[sort_by]]
+        else:  # categories in alphabetical order
+            rank = value
+    elif sort_by in ploidy:
+        rank = "CASE WHEN p.ploidy_category IS NULL THEN 2 WHEN p.ploidy_category = ? THEN 0 ELSE 1 END"
+        rank_params = [ploidy[sort_by]]
+    elif sort_by == "BCR::ABL1":
+        rank = "CASE WHEN p.bcr_abl1 IS NULL THEN 2 WHEN p.bcr_abl1 = 'positive' THEN 0 ELSE 1 END"
+    elif sort_by in cohort_genes(db):
+        join = ("LEFT JOIN (SELECT patient_id, max(vaf) AS top_vaf FROM mutations WHERE gene = ? "
+                "GROUP BY patient_id) g USING (patient_id)")
+        join_params = [sort_by]
+        rank = ("CASE WHEN p.sequencing_assay IS NULL THEN 2 WHEN g.patient_id IS NOT NULL THEN 0 ELSE 1 END, "
+                "CASE WHEN p.sequencing_assay IS NOT NULL THEN -coalesce(g.top_vaf, 0) ELSE 0 END")
+    elif sort_by in features:  # structural aberration: status per distinct karyotype text
+        texts = db.query(f"SELECT DISTINCT karyotype_iscn AS k FROM patient_summary WHERE ({where}) "
+                         "AND karyotype_iscn IS NOT NULL", params)["k"].tolist()
+        ranks = [_STATUS_RANK[NOT_EVALUATED if not k.clones else ALTERED if sort_by in k.structural
+                              else NO_ALTERATION] for k in map(parse_karyotype, texts)]
+        join = ("LEFT JOIN (SELECT unnest(?::VARCHAR[]) AS karyotype_text, unnest(?::INTEGER[]) AS karyotype_rank) k "
+                "ON k.karyotype_text = p.karyotype_iscn")
+        join_params = [texts, ranks]
+        rank = "coalesce(k.karyotype_rank, 2)"
+    limit_sql, limit_params = ("LIMIT ?", [int(limit)]) if limit is not None else ("", [])
+    return db.query(
+        f"WITH p AS (SELECT * FROM patient_summary WHERE {where}) SELECT p.patient_id FROM p {join} "
+        f"ORDER BY {rank}, p.patient_id {limit_sql}",
+        [*params, *join_params, *rank_params, *limit_params])["patient_id"].tolist()
 
 
 def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
@@ -370,12 +469,10 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     `max_patients`: draw only the first N columns of that order (the title says so); a grid of
     every patient of a registry-size cohort would be megabytes and unreadable.
     """
-    order = oncoprint_order(db, cohort_filter, sort_by)
-    n_total = len(order)
-    if max_patients is not None and n_total > max_patients:
-        order = order[:max_patients]
-    drawn = set(order)
-    patients = _patients(db, cohort_filter).set_index("patient_id")
+    order = oncoprint_order(db, cohort_filter, sort_by, limit=max_patients)
+    n_total = cohort.count_patients(db, cohort_filter) if max_patients is not None else len(order)
+    drawn = tuple(sorted(order))  # only the drawn patients' rows are fetched
+    patients = _patients(db, cohort_filter, drawn).set_index("patient_id")
     karyo = {pid: (patients.at[pid, "karyotype_iscn"] if pd.notna(patients.at[pid, "karyotype_iscn"])
                    else "none recorded") for pid in order}
     width = max(min(cell * len(order), 660), 120)
@@ -387,9 +484,8 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     stroke = dict(stroke="white", strokeWidth=1.5)
 
     charts = []
-    tracks = clinical_tracks(db, cohort_filter)
+    tracks = clinical_tracks(db, cohort_filter, drawn)
     if len(order) < n_total:
-        tracks = tracks[tracks["patient_id"].isin(drawn)].copy()
         patients = patients.loc[order]
     tracks["karyotype"] = tracks["patient_id"].map(karyo)
     for i, name in enumerate(CLINICAL_TRACKS):
@@ -431,8 +527,8 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     charts.append((ploidy_chart + ploidy_hatch).properties(width=width, height=cell))
 
     # Alteration rows (mutations, ploidy classes, fusion, structural) on one shared colour scale.
-    m = feature_matrix(db, cohort_filter)
-    m = m[(m["group"] != GROUP_PLOIDY) & (m["patient_id"].isin(drawn) if len(order) < n_total else True)]
+    m = feature_matrix(db, cohort_filter, drawn)
+    m = m[m["group"] != GROUP_PLOIDY].copy()
     m["karyotype"] = m["patient_id"].map(karyo)
     m["vaf_text"] = m["vaf"].map(lambda v: "" if pd.isna(v) else f"{v * 100:.0f}")
     m["vaf_pct"] = m["vaf"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
@@ -512,20 +608,25 @@ def cooccurrence(db: CohortDatabase, cohort_filter: CohortFilter, feature_a: str
     n_both=evaluable for both, n_excluded=not evaluable for at least one, fisher=FisherResult
     or None when nobody is evaluable for both).
     """
-    m = feature_matrix(db, cohort_filter)
-    wide = m.pivot(index="patient_id", columns="feature", values="status")
+    patterns = status_patterns(db, cohort_filter)
+    status = pattern_status(db, patterns)
     for feat in (feature_a, feature_b):
-        if feat not in wide.columns:
+        if feat not in status.columns:
             raise ValueError(f"unknown alteration '{feat}'")
-    both = wide[(wide[feature_a] != NOT_EVALUATED) & (wide[feature_b] != NOT_EVALUATED)]
-    a_alt, b_alt = both[feature_a] == ALTERED, both[feature_b] == ALTERED
-    counts = [[int((a_alt & b_alt).sum()), int((a_alt & ~b_alt).sum())],
-              [int((~a_alt & b_alt).sum()), int((~a_alt & ~b_alt).sum())]]
+    counts, n_both = _pair_counts(status, patterns["n"].to_numpy(), feature_a, feature_b)
     table = pd.DataFrame(counts, index=[f"{feature_a} altered", f"{feature_a} not altered"],
                          columns=[f"{feature_b} altered", f"{feature_b} not altered"])
-    fisher = fisher_exact_2x2(counts, confidence) if len(both) else None
-    return dict(table=table, n_both=len(both), n_excluded=len(wide) - len(both), fisher=fisher,
-                patients=both.index.tolist())
+    fisher = fisher_exact_2x2(counts, confidence) if n_both else None
+    return dict(table=table, n_both=n_both, n_excluded=int(patterns["n"].sum()) - n_both, fisher=fisher)
+
+
+def _pair_counts(status: pd.DataFrame, weights: np.ndarray, a: str, b: str) -> tuple[list[list[int]], int]:
+    """2x2 patient counts [[both, a only], [b only, neither]] among patients evaluable for a and b."""
+    sa, sb = status[a].to_numpy(dtype=object), status[b].to_numpy(dtype=object)
+    both = (sa != NOT_EVALUATED) & (sb != NOT_EVALUATED)
+    aa, bb = sa == ALTERED, sb == ALTERED
+    cell = [[both & aa & bb, both & aa & ~bb], [both & ~aa & bb, both & ~aa & ~bb]]
+    return [[int(weights[c].sum()) for c in row] for row in cell], int(weights[both].sum())
 
 
 def cooccurrence_matrix(db: CohortDatabase, cohort_filter: CohortFilter, min_evaluable: int = 10,
@@ -533,19 +634,18 @@ def cooccurrence_matrix(db: CohortDatabase, cohort_filter: CohortFilter, min_eva
     """All pairs of features with >= `min_evaluable` patients evaluable for both and each feature
     altered in >= `min_altered` evaluable patients: counts, conditional-MLE OR with exact CI,
     Fisher p and Benjamini-Hochberg q across the pairs tested."""
-    m = feature_matrix(db, cohort_filter)
-    wide = m.pivot(index="patient_id", columns="feature", values="status")
-    feats = [f for f in feature_names(db) if f in wide.columns
-             and (wide[f] == ALTERED).sum() >= min_altered]
+    patterns = status_patterns(db, cohort_filter)
+    weights = patterns["n"].to_numpy()
+    status = pattern_status(db, patterns)
+    feats = [f for f in feature_names(db) if f in status.columns
+             and weights[status[f].to_numpy(dtype=object) == ALTERED].sum() >= min_altered]
     rows = []
     for a, b in combinations(feats, 2):
-        both = wide[(wide[a] != NOT_EVALUATED) & (wide[b] != NOT_EVALUATED)]
-        if len(both) < min_evaluable:
+        counts, n_both = _pair_counts(status, weights, a, b)
+        if n_both < min_evaluable:
             continue
-        aa, bb = both[a] == ALTERED, both[b] == ALTERED
-        counts = [[int((aa & bb).sum()), int((aa & ~bb).sum())], [int((~aa & bb).sum()), int((~aa & ~bb).sum())]]
         r = fisher_exact_2x2(counts)
-        rows.append(dict(feature_a=a, feature_b=b, n=len(both), both=counts[0][0], a_only=counts[0][1],
+        rows.append(dict(feature_a=a, feature_b=b, n=n_both, both=counts[0][0], a_only=counts[0][1],
                          b_only=counts[1][0], neither=counts[1][1], odds_ratio=r.odds_ratio, ci_low=r.ci_low,
                          ci_high=r.ci_high, p_value=r.p_value))
     df = pd.DataFrame(rows, columns=["feature_a", "feature_b", "n", "both", "a_only", "b_only", "neither",
@@ -596,9 +696,10 @@ def karyotype_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataF
     """Per patient: recorded karyotype, recorded and parsed modal numbers and categories, the
     parse result ('could not parse' reason), and a masked-hypodiploidy review flag."""
     p = _patients(db, cohort_filter)
+    parsed = {t: parse_karyotype(t) for t in p["karyotype_iscn"].drop_duplicates()}  # few distinct texts
     rows = []
     for r in p.itertuples():
-        k = parse_karyotype(r.karyotype_iscn)
+        k = parsed[r.karyotype_iscn]
         recorded = None if pd.isna(r.modal_chromosome_number) else int(r.modal_chromosome_number)
         modal = recorded if recorded is not None else k.modal_number
         rows.append(dict(
@@ -797,3 +898,38 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
     return (dom + dom_text + sticks + heads + labels).properties(height=340)
 
 
+
+
+# --------------------------------------------------------------------------------------------
+# Figures of the page, one function per chart: (db, cohort_filter, *options) -> Altair chart,
+# computing their data themselves so ui.figures.cached_figure can cache the rendered spec per view.
+# --------------------------------------------------------------------------------------------
+def frequency_figure(db: CohortDatabase, cohort_filter: CohortFilter, small_cell_k: int = 0) -> alt.Chart:
+    """`frequency_chart` of the filtered cohort's `alteration_frequencies`."""
+    return frequency_chart(alteration_frequencies(db, cohort_filter), small_cell_k=small_cell_k)
+
+
+def oncoprint_figure(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
+                     max_patients: int | None = None) -> alt.VConcatChart:
+    """`oncoprint_chart` (only the first `max_patients` of the sort order are fetched and drawn)."""
+    return oncoprint_chart(db, cohort_filter, sort_by, max_patients=max_patients)
+
+
+def cooccurrence_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.Chart:
+    """`cooccurrence_heatmap` of the filtered cohort's `cooccurrence_matrix`."""
+    return cooccurrence_heatmap(cooccurrence_matrix(db, cohort_filter))
+
+
+def modal_number_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChart:
+    """`modal_number_chart` of the filtered cohort's `karyotype_table`."""
+    return modal_number_chart(karyotype_table(db, cohort_filter))
+
+
+def lollipop_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChart:
+    """`lollipop_chart` of the filtered cohort's `tp53_variants`."""
+    return lollipop_chart(tp53_variants(db, cohort_filter))
+
+
+def vaf_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.Chart:
+    """`vaf_chart` of the filtered cohort's `tp53_variants`."""
+    return vaf_chart(tp53_variants(db, cohort_filter))

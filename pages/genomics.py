@@ -5,7 +5,7 @@ import streamlit as st
 
 from analytics import cohort, genomics
 from analytics.genomics import CLASS_GROUPS
-from ui import access, components, state
+from ui import access, components, figures, state
 from analytics.disclosure import suppress_count, suppressed_cells, suppressed_label
 from analytics.export import safe_csv
 from ui.routing import require_entrypoint
@@ -19,13 +19,19 @@ count_patients = state.cached(cohort.count_patients)
 feature_names = state.cached(genomics.feature_names)
 sort_options = state.cached(genomics.oncoprint_sort_options)
 frequencies = state.cached(genomics.alteration_frequencies)
-oncoprint = state.cached(genomics.oncoprint_chart)
 cooccurrence = state.cached(genomics.cooccurrence)
 cooccurrence_matrix = state.cached(genomics.cooccurrence_matrix)
 karyotype_table = state.cached(genomics.karyotype_table)
 tp53_variants = state.cached(genomics.tp53_variants)
 mutation_table = state.cached(genomics.mutation_table)
 cohort_genes = state.cached(genomics.cohort_genes)
+# Figures cached per view as rendered specs: a warm rerun sends them without rebuilding.
+frequency_figure = figures.cached_figure(genomics.frequency_figure)
+oncoprint_figure = figures.cached_figure(genomics.oncoprint_figure)
+cooccurrence_figure = figures.cached_figure(genomics.cooccurrence_figure)
+modal_number_figure = figures.cached_figure(genomics.modal_number_figure)
+lollipop_figure = figures.cached_figure(genomics.lollipop_figure)
+vaf_figure = figures.cached_figure(genomics.vaf_figure)
 
 ONCOPRINT_MAX_PATIENTS = 60  # columns drawn; a column per patient stops being readable long before
 f = state.current_filter()
@@ -93,7 +99,7 @@ with tab_freq:
                            help=f"{not_evaluated} of {int(r.total)} not evaluated; 95% Clopper-Pearson CI {ci}")
                 col.caption(f"{not_evaluated} not evaluated · 95% CI {ci}")
         if (freq["evaluable"] > 0).any():
-            components.show_chart(genomics.frequency_chart(freq, small_cell_k=k))
+            components.show_chart(frequency_figure(f, k))
         else:
             st.info("No patient in this selection was evaluated for any alteration (no sequencing, "
                     "no karyotype, no BCR::ABL1 test): there is nothing to count.")
@@ -121,7 +127,7 @@ with tab_onco:  # widgets exist in every run (their URL state is kept); charts o
         if tab_onco.open:
             # Fixed cell size: stretching a concatenated grid to the container pushes the columns past
             # the edge, so this one chart is drawn at its own width (still with the app's theme).
-            components.show_chart(oncoprint(f, sort_by, max_patients=ONCOPRINT_MAX_PATIENTS), stretch=False)
+            components.show_chart(oncoprint_figure(f, sort_by, ONCOPRINT_MAX_PATIENTS), stretch=False)
             if n > ONCOPRINT_MAX_PATIENTS:
                 st.info(f"The oncoprint draws the first {ONCOPRINT_MAX_PATIENTS} of {n:,} patients in the "
                         "chosen sort order (sort by an alteration to see its carriers first); the "
@@ -170,7 +176,7 @@ with tab_co:
             else:
                 st.caption(f"{len(pairs)} pairs with ≥ 10 patients evaluable for both and ≥ 2 altered per alteration; "
                            "q = Benjamini-Hochberg across these pairs. Blue = mutual exclusivity, orange = co-occurrence.")
-                components.show_chart(genomics.cooccurrence_heatmap(pairs))
+                components.show_chart(cooccurrence_figure(f))
                 shown = pairs.assign(
                     odds_ratio=pairs["odds_ratio"].map(_fmt_num),
                     ci=[f"{_fmt_num(lo)}–{_fmt_num(hi)}" for lo, hi in zip(pairs["ci_low"], pairs["ci_high"])])
@@ -194,7 +200,7 @@ with tab_kar:
                        "hypodiploid 32-39, high hypodiploid 40-43, near-diploid 44-45, diploid 46, hyperdiploid > 46. "
                        "⚑ = flag for expert review of possible masked hypodiploidy.")
             if with_modal:
-                components.show_chart(genomics.modal_number_chart(kt))
+                components.show_chart(modal_number_figure(f))
             else:
                 st.info("No patient in this selection has a karyotype with a modal chromosome number.")
             flagged = kt[kt["masked_hypodiploidy_flag"].notna()]
@@ -235,11 +241,11 @@ with tab_tp53:
                     column_config={"VAF": st.column_config.NumberColumn(format="%.2f")})
                 st.markdown("#### Position along the protein")
                 unplaced = tp[tp["position"].isna()]
-                components.show_chart(genomics.lollipop_chart(tp))
+                components.show_chart(lollipop_figure(f))
                 if len(unplaced):
                     st.caption("No position could be read for: " + ", ".join(unplaced["protein_change"].fillna("?")))
                 st.markdown("#### Variant allele fraction")
-                components.show_chart(genomics.vaf_chart(tp))
+                components.show_chart(vaf_figure(f))
 
 # ---------------------------------------------------------------------------------------------
 with tab_mut:
