@@ -245,19 +245,25 @@ def patient_kinetics(series: pd.DataFrame, stop_day: float | None, therapy_day: 
 
 # --- data ------------------------------------------------------------------------------------
 def measurements(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
-                 specimen: str = "marrow") -> pd.DataFrame:
+                 specimen: str = "marrow", ids: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Serial measurements of the filtered patients, with the stop and therapy days.
 
     Columns: patient_id, day, days_since_stop, analyte, value, lower_limit_of_detection,
     below_detection, level (value, or the limit when below detection), detection, method,
     len_stop_day, first_treatment_day. For `LEUKEMIC`, each patient contributes B lymphoblasts
-    when measured at least once, else immature B cells.
+    when measured at least once, else immature B cells. `ids`: only these patients (a figure's
+    drawn few, as `?` parameters).
     """
     if analyte not in ANALYTE_OPTIONS:
         raise ValueError(f"unknown analyte {analyte!r}")
     if specimen not in SPECIMENS:
         raise ValueError(f"unknown specimen {specimen!r}")
     sub, params = cohort_filter.patient_ids_sql()
+    if ids is not None:
+        ids = tuple(ids)
+        sub = f"SELECT patient_id FROM ({sub}) AS f WHERE patient_id IN ({', '.join('?' * len(ids))})" \
+            if ids else f"SELECT patient_id FROM ({sub}) AS f WHERE FALSE"
+        params = list(params) + list(ids)
     if analyte == LEUKEMIC:
         chosen = ("WITH pick AS (SELECT patient_id, CASE WHEN bool_or(analyte = ?) THEN ? ELSE ? END "
                   "AS analyte FROM measurements WHERE specimen = ? AND analyte IN (?, ?) "
@@ -297,6 +303,11 @@ def _kinetics_table(db: CohortDatabase, cohort_filter: CohortFilter, analyte: st
     data = measurements(db, cohort_filter, analyte, specimen)
     with_data = set(data["patient_id"])  # once: a set per patient made this quadratic (bench/)
     order = [p for p in patient_order(db, cohort_filter) if p in with_data]
+    return _kinetics_of(data, order, rule)
+
+
+def _kinetics_of(data: pd.DataFrame, order: list[str], rule: RegressionRule) -> pd.DataFrame:
+    """Kinetics rows of the patients `order` (each with rows in `data`), in that order."""
     series = dict(tuple(data.groupby("patient_id", sort=False))) if len(data) else {}
     rows = []
     for pid in order:
@@ -424,6 +435,135 @@ def analyse(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUK
 
 def _range(x: pd.Series) -> str:
     return f"{x.min():.1f}–{x.max():.1f}" if len(x) else "–"
+
+
+# --- what the page shows: aggregate- and screen-sized, so a cached view is cheap to copy out ----
+PATIENTS_DRAWN_MAX = 120  # per-patient charts and links: the first N in the default order
+TABLE_ROWS_MAX = 1000     # on-screen kinetics rows (counts and tests use every patient)
+IDS_LISTED = 50           # patient ids listed in a sentence
+
+
+def _series_where(analyte: str, specimen: str) -> tuple[str, list]:
+    """WHERE over `measurements` rows of the series `measurements(analyte, specimen)` reads."""
+    if analyte not in ANALYTE_OPTIONS or specimen not in SPECIMENS:
+        raise ValueError(f"unknown analyte {analyte!r} or specimen {specimen!r}")
+    if analyte == LEUKEMIC:
+        return "specimen = ? AND analyte IN (?, ?)", [specimen, "b_lymphoblasts_pct", "immature_b_pct"]
+    return "specimen = ? AND analyte = ?", [specimen, analyte]
+
+
+def drawn_series(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
+                 specimen: str = "marrow", limit: int = PATIENTS_DRAWN_MAX) -> tuple[list[str], int]:
+    """The first `limit` patients with a series, in the default order (by id, as
+    `cohort.patient_order`), and how many filtered patients have one."""
+    where, params = _series_where(analyte, specimen)
+    sub, sub_params = cohort_filter.patient_ids_sql()
+    with_series = (f"SELECT DISTINCT patient_id FROM measurements WHERE {where} "
+                   f"AND patient_id IN ({sub})")
+    ids = db.query(f"{with_series} ORDER BY patient_id LIMIT ?",
+                   params + sub_params + [int(limit)])["patient_id"].tolist()
+    n = int(db.scalar(f"SELECT count(*) FROM ({with_series}) AS s", params + sub_params))
+    return ids, n
+
+
+def _drawn_data(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str, specimen: str,
+                rule: RegressionRule, limit: int = PATIENTS_DRAWN_MAX):
+    ids, n_series = drawn_series(db, cohort_filter, analyte, specimen, limit)
+    data = measurements(db, cohort_filter, analyte, specimen, ids=tuple(ids))
+    kinetics = _kinetics_of(data, ids, rule)
+    return ids, n_series, data, dict(zip(kinetics["patient_id"], kinetics["classification"]))
+
+
+def trajectory_figure(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
+                      specimen: str = "marrow", rule: RegressionRule = RegressionRule(),
+                      time_axis: str = "withdrawal", scale: str = "linear",
+                      facet: bool = False) -> alt.TopLevelMixin:
+    """The trajectories of the first `PATIENTS_DRAWN_MAX` patients with a series (default
+    order), coloured by their class under `rule`: only those patients' series are read.
+
+    >>> from analytics.synthetic import build_synthetic_in_memory
+    >>> chart = trajectory_figure(build_synthetic_in_memory(200, seed=1), CohortFilter())
+    >>> chart.to_dict()["layer"][0]["mark"]["type"]
+    'line'
+    """
+    ids, n_series, data, classes = _drawn_data(db, cohort_filter, analyte, specimen, rule)
+    if not ids:
+        raise ValueError("no patient of the selection has a series of this analyte and specimen")
+    y_title = f"{SHORT_LABELS[analyte]} ({data['unit'].iloc[0]}, {specimen})"
+    return trajectory_chart(data, classes, time_axis, scale, facet, ids, y_title=y_title)
+
+
+def timing_figure(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
+                  specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> alt.Chart:
+    """Stop day vs diagnosis for the first `PATIENTS_DRAWN_MAX` patients with a stop day
+    (default order), coloured by what followed: only those patients' series are read."""
+    where, params = cohort_filter.where_sql()
+    head = db.query(f"SELECT patient_id, len_stop_day, first_treatment_day, treated FROM patient_summary "
+                    f"WHERE ({where}) AND len_stop_day IS NOT NULL ORDER BY patient_id LIMIT ?",
+                    params + [PATIENTS_DRAWN_MAX])
+    ids = head["patient_id"].tolist()
+    data = measurements(db, cohort_filter, analyte, specimen, ids=tuple(ids))
+    with_data = set(data["patient_id"])
+    kinetics = _kinetics_of(data, [p for p in ids if p in with_data], rule)
+    return timing_chart(_overview(head, kinetics), ids)
+
+
+@dataclass(frozen=True)
+class WithdrawalView:
+    """What the withdrawal page shows for one view: counts, tests, capped tables and ids.
+
+    Screen-sized whatever the cohort size (no row per patient beyond the caps), so a cached
+    view costs little to copy out on every rerun."""
+
+    n_patients: int                    # filtered patients
+    n_series: int                      # of them with a series of the analyte
+    counts: dict                       # class -> patients
+    single_ids: tuple[str, ...]        # first IDS_LISTED patients with a single measurement
+    n_single: int
+    kinetics_head: pd.DataFrame        # first TABLE_ROWS_MAX rows of kinetics_table
+    continuous: pd.DataFrame
+    categorical: pd.DataFrame
+    n_with_stop: int                   # patients with a recorded lenalidomide stop day
+    n_nonpositive_drawn: int           # drawn values <= 0 (not drawable on a log scale)
+    with_series: tuple[tuple[str, str], ...]   # (patient, class label), first PATIENTS_DRAWN_MAX
+    without_series: tuple[tuple[str, str], ...]  # (patient, what followed), first PATIENTS_DRAWN_MAX
+    n_without_series: int
+
+    @property
+    def n_kinetics(self) -> int:
+        return self.n_series
+
+    @property
+    def assessable(self) -> int:
+        return self.n_series - self.counts[NOT_ASSESSABLE]
+
+    @property
+    def regressors(self) -> int:
+        return sum(self.counts[c] for c in REGRESSION_CLASSES)
+
+
+def page_view(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
+              specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> WithdrawalView:
+    """The withdrawal page's numbers and capped tables, from one kinetics pass (`analyse`)."""
+    analysis = analyse(db, cohort_filter, analyte, specimen, rule)
+    kinetics, overview = analysis.kinetics, analysis.overview
+    single = kinetics.loc[kinetics["n_measurements"] < 2, "patient_id"]
+    drawn = set(kinetics["patient_id"].head(PATIENTS_DRAWN_MAX))
+    data = measurements(db, cohort_filter, analyte, specimen, ids=tuple(sorted(drawn)))
+    no_series = overview["followed"].isin([NO_SERIES_TREATED, NO_SERIES_UNTREATED])
+    without = overview.loc[no_series, ["patient_id", "followed"]]
+    return WithdrawalView(
+        n_patients=len(overview), n_series=len(kinetics), counts=classification_counts(kinetics),
+        single_ids=tuple(single.head(IDS_LISTED)), n_single=len(single),
+        kinetics_head=kinetics.head(TABLE_ROWS_MAX).reset_index(drop=True),
+        continuous=analysis.continuous, categorical=analysis.categorical,
+        n_with_stop=int(overview["len_stop_day"].notna().sum()),
+        n_nonpositive_drawn=int((data["level"] <= 0).sum()),
+        with_series=tuple((p, CLASS_LABELS[c]) for p, c in
+                          zip(kinetics["patient_id"].head(PATIENTS_DRAWN_MAX),
+                              kinetics["classification"].head(PATIENTS_DRAWN_MAX))),
+        without_series=tuple(map(tuple, without.head(PATIENTS_DRAWN_MAX).itertuples(index=False))),
+        n_without_series=len(without))
 
 
 # --- charts ----------------------------------------------------------------------------------

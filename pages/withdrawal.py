@@ -1,16 +1,17 @@
 import streamlit as st
 
 from analytics import cohort, withdrawal
-from ui import components, state
+from analytics.export import safe_csv
+from ui import components, figures, state
 from ui.url import choice_parser, url_option
 from ui.routing import require_entrypoint
 
 require_entrypoint()
 
-measurements = state.cached(withdrawal.measurements)
-analyse = state.cached(withdrawal.analyse)
+page_view = state.cached(withdrawal.page_view)  # screen-sized: counts, tests, capped tables
 count_patients = state.cached(cohort.count_patients)
-patient_order = state.cached(cohort.patient_order)
+trajectory_figure = figures.cached_figure(withdrawal.trajectory_figure)
+timing_figure = figures.cached_figure(withdrawal.timing_figure)
 
 LAYOUTS = {"overlay": "All patients overlaid", "facet": "Small multiples (one panel per patient)"}
 SCALE_LABELS = {"linear": "Linear", "log": "Log"}
@@ -25,15 +26,13 @@ def _bounded(low: float, high: float, cast=float):
     return parse
 
 
-PATIENTS_DRAWN_MAX = 120  # per-patient charts and links: the first N in the default order
-TABLE_ROWS_MAX = 1000     # on-screen kinetics rows (the counts above use every patient)
+PATIENTS_DRAWN_MAX = withdrawal.PATIENTS_DRAWN_MAX  # per-patient charts and links: the first N
+TABLE_ROWS_MAX = withdrawal.TABLE_ROWS_MAX          # on-screen kinetics rows
 
 
-def _first(pids: list, limit: int) -> tuple[list, str]:
-    """The first `limit` ids and a note when some are left out (registry-size cohorts)."""
-    if len(pids) <= limit:
-        return pids, ""
-    return pids[:limit], f"Showing the first {limit:,} of {len(pids):,} patients (default order)."
+def _first_note(shown: int, total: int) -> str:
+    """A note when some patients are left out (registry-size cohorts)."""
+    return "" if shown >= total else f"Showing the first {shown:,} of {total:,} patients (default order)."
 
 
 def _num(x, digits=1, suffix=""):
@@ -41,7 +40,6 @@ def _num(x, digits=1, suffix=""):
 
 
 st.title("Withdrawal")
-components.withheld_under_suppression("this page (trajectories and kinetics of individual patients)", stop=True)
 components.withheld_under_suppression("this page (trajectories and kinetics of individual patients)", stop=True)
 st.caption("Leukemia kinetics after lenalidomide was stopped: does the B-ALL, or an immature "
            "B-cell population with a B-ALL immunophenotype, regress before any B-ALL therapy?")
@@ -92,11 +90,8 @@ with st.expander("Regression rule (adjustable)", expanded=True, icon=":material/
                 f"{default_rule.baseline_window_days} days).", icon=":material/tune:")
 
 analyte_text = withdrawal.ANALYTE_OPTIONS[analyte]
-data = measurements(f, analyte, specimen)
-n_series = data["patient_id"].nunique()
-analysis = analyse(f, analyte, specimen, rule)
-table, overview = analysis.kinetics, analysis.overview
-order = patient_order(f)
+view = page_view(f, analyte, specimen, rule)
+n_series = view.n_series
 
 # --- 1. trajectories ----------------------------------------------------------------------------
 st.header("1. Trajectories")
@@ -108,17 +103,12 @@ if n_series == 0:
 else:
     st.markdown(f"**{n_series} of {n_patients} selected patients** have measurements of "
                 f"{analyte_text} ({specimen}).")
-    classes = dict(zip(table["patient_id"], table["classification"]))
-    unit = data["unit"].iloc[0]
-    drawn, drawn_note = _first([p for p in order if p in classes], PATIENTS_DRAWN_MAX)
-    drawn_data = data[data["patient_id"].isin(drawn)] if drawn_note else data
-    chart = withdrawal.trajectory_chart(drawn_data, classes, axis, scale, layout == "facet", drawn,
-                                        y_title=f"{withdrawal.SHORT_LABELS[analyte]} ({unit}, {specimen})")
-    components.show_chart(chart)
+    components.show_chart(trajectory_figure(f, analyte, specimen, rule, axis, scale, layout == "facet"))
+    drawn_note = _first_note(PATIENTS_DRAWN_MAX, n_series)
     if drawn_note:
         st.info(drawn_note + " The kinetics counts and tests below use every patient.",
                 icon=":material/timeline:")
-    dropped = int((data["level"] <= 0).sum()) if scale == "log" else 0
+    dropped = view.n_nonpositive_drawn if scale == "log" else 0
     st.caption(
         "Solid line: before B-ALL therapy; dashed: after therapy started; black ◆: first B-ALL "
         "therapy (on the patient's line, interpolated); ▼: below the limit of detection, drawn at "
@@ -127,12 +117,12 @@ else:
 
     # --- 2. kinetics ----------------------------------------------------------------------------
     st.header("2. Kinetics per patient")
-    counts = withdrawal.classification_counts(table)
-    assessable = len(table) - counts[withdrawal.NOT_ASSESSABLE]
-    regressors = counts[withdrawal.COMPLETE] + counts[withdrawal.PARTIAL]
-    single = table.loc[table["n_measurements"] < 2, "patient_id"].tolist()
-    if single:
-        st.info(f"A single measurement only: {', '.join(single)}. A trajectory needs at least "
+    counts = view.counts
+    assessable, regressors = view.assessable, view.regressors
+    if view.n_single:
+        listed = ", ".join(view.single_ids) + (
+            f" and {view.n_single - len(view.single_ids):,} more" if view.n_single > len(view.single_ids) else "")
+        st.info(f"A single measurement only: {listed}. A trajectory needs at least "
                 f"{rule.min_measurements} measurements, so these patients are not assessable and "
                 "in neither group below.", icon=":material/info:")
     m = st.columns(5)
@@ -143,14 +133,15 @@ else:
     m[2].metric("Partial", counts[withdrawal.PARTIAL])
     m[3].metric("None / progression", f"{counts[withdrawal.NONE]} / {counts[withdrawal.PROGRESSION]}")
     m[4].metric("Not assessable", counts[withdrawal.NOT_ASSESSABLE])
+    table = view.kinetics_head
     shown = table.assign(
         classification=table["classification"].map(withdrawal.CLASS_LABELS),
         nadir_when=[("after therapy start" if a else "before therapy") if v == v and v is not None
                     else "–" for a, v in zip(table["overall_nadir_after_therapy"],
                                              table["overall_nadir_value"])])
-    if len(shown) > TABLE_ROWS_MAX:
-        st.caption(f"Table: the first {TABLE_ROWS_MAX:,} of {len(shown):,} patients (default order).")
-        shown = shown.head(TABLE_ROWS_MAX)
+    if view.n_series > len(shown):
+        st.caption(f"Table: the first {len(shown):,} of {view.n_series:,} patients (default order); "
+                   "the CSV download below has all of them.")
     st.dataframe(
         shown[["patient_id", "classification", "baseline_value", "nadir_value", "reduction_pct",
                "days_to_half_from_stop", "days_to_nadir_from_stop", "therapy_days_from_stop",
@@ -185,10 +176,15 @@ else:
         })
     st.caption("Days are counted from the lenalidomide stop day (end of the last course). "
                "Below-detection values are taken at the detection limit.")
+    _db = state.current_database()  # the CSV is built on click (every patient), not on every rerun
+    st.download_button("Download kinetics (CSV)",
+                       lambda: safe_csv(withdrawal.kinetics_table(_db, f, analyte, specimen, rule)),
+                       file_name=f"withdrawal_kinetics_{analyte}_{specimen}.csv", mime="text/csv",
+                       icon=":material/download:", key="dl_wd_kinetics")
 
     # --- 3. who regresses -----------------------------------------------------------------------
     st.header("3. Who regresses")
-    cont, cat = analysis.continuous, analysis.categorical
+    cont, cat = view.continuous, view.categorical
     n_others = assessable - regressors
     if regressors == 0 or n_others == 0:
         st.info(f"A comparison needs both groups: {regressors} regressor(s) and {n_others} "
@@ -231,37 +227,31 @@ else:
 
 # --- 4. timing ----------------------------------------------------------------------------------
 st.header("4. Withdrawal timing across the cohort")
-with_stop = overview.dropna(subset=["len_stop_day"])
-st.markdown(f"Lenalidomide stop day relative to B-ALL diagnosis for **{len(with_stop)} of "
-            f"{len(overview)} selected patients** (negative: stopped before diagnosis).")
-if len(with_stop):
-    timing_ids, timing_note = _first(with_stop["patient_id"].tolist(), PATIENTS_DRAWN_MAX)
-    components.show_chart(withdrawal.timing_chart(
-        overview[overview["patient_id"].isin(timing_ids)] if timing_note else overview, order))
+st.markdown(f"Lenalidomide stop day relative to B-ALL diagnosis for **{view.n_with_stop} of "
+            f"{view.n_patients} selected patients** (negative: stopped before diagnosis).")
+if view.n_with_stop:
+    components.show_chart(timing_figure(f, analyte, specimen, rule))
+    timing_note = _first_note(PATIENTS_DRAWN_MAX, view.n_with_stop)
     if timing_note:
         st.caption(timing_note)
-if len(with_stop) < len(overview):
-    st.caption(f"{len(overview) - len(with_stop)} patient(s) without a recorded lenalidomide stop "
+if view.n_with_stop < view.n_patients:
+    st.caption(f"{view.n_patients - view.n_with_stop} patient(s) without a recorded lenalidomide stop "
                "day are not drawn.")
 
 # --- 5. links -----------------------------------------------------------------------------------
 st.header("5. Patient pages")
 filter_params = f.to_query_params()
-labels = dict(zip(overview["patient_id"], overview["followed"]))
-no_series = {withdrawal.NO_SERIES_TREATED, withdrawal.NO_SERIES_UNTREATED}
-groups = {"With serial measurements (class under the rule)":
-          [p for p in order if p in labels and labels[p] not in no_series],
-          "Without serial measurements":
-          [p for p in order if p in labels and labels[p] in no_series]}
-for heading, pids in groups.items():
-    if not pids:
+groups = [("With serial measurements (class under the rule)", view.with_series, view.n_series, 4, True),
+          ("Without serial measurements", view.without_series, view.n_without_series, 6, False)]
+for heading, pairs, total, n_columns, labelled in groups:
+    if not pairs:
         continue
-    st.markdown(f"**{heading}** ({len(pids)})")
-    pids, links_note = _first(pids, PATIENTS_DRAWN_MAX)
+    st.markdown(f"**{heading}** ({total})")
+    links_note = _first_note(len(pairs), total)
     if links_note:
         st.caption(links_note)
-    columns = st.columns(6 if labels[pids[0]] in no_series else 4)
-    for i, pid in enumerate(pids):
-        label = pid if labels[pid] in no_series else f"{pid} · {labels[pid]}"
-        columns[i % len(columns)].page_link("pages/patient.py", label=label, icon=":material/person:",
+    columns = st.columns(n_columns)
+    for i, (pid, label) in enumerate(pairs):
+        columns[i % len(columns)].page_link("pages/patient.py", label=f"{pid} · {label}" if labelled else pid,
+                                            icon=":material/person:",
                                             query_params={"patient": pid, **filter_params})
