@@ -865,6 +865,16 @@ def vaf_chart(variants: pd.DataFrame) -> alt.Chart:
     ).properties(height=max(140, 70 * d["gene"].nunique()))
 
 
+TOOLTIP_IDS_MAX = 10  # patient ids listed in one tooltip (a registry position has thousands)
+
+
+def _some_ids(ids: pd.Series) -> str:
+    """'S01, S02' or, above TOOLTIP_IDS_MAX ids, the first ones and how many more."""
+    ids = list(ids)
+    shown = ", ".join(ids[:TOOLTIP_IDS_MAX])
+    return shown if len(ids) <= TOOLTIP_IDS_MAX else f"{shown} … and {len(ids) - TOOLTIP_IDS_MAX:,} more"
+
+
 def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
     """TP53 variants along the 393-aa protein (positions parsed from HGVS), with domains."""
     d = variants.dropna(subset=["position"]).copy()
@@ -872,7 +882,7 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
     d["class_group"] = d["variant_class"].map(CLASS_GROUPS)
     counts = (d.groupby(["position", "class_group"]).agg(
         n=("patient_id", "size"), proteins=("protein_change", lambda s: ", ".join(sorted(set(s)))),
-        patients=("patient_id", lambda s: ", ".join(s))).reset_index())
+        patients=("patient_id", _some_ids)).reset_index())
     classes = [c for c in ALTERATION_COLORS if c in set(counts["class_group"])]
     x = alt.X("position:Q", scale=alt.Scale(domain=[0, TP53_LENGTH], nice=False),
               title=f"TP53 amino-acid position (1-{TP53_LENGTH})")
