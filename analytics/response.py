@@ -281,17 +281,23 @@ def best_response_chart(summary: BestResponseSummary, small_cell_k: int = 0) -> 
                                          title="Best response among treated patients (bars: exact 95% CI)")
 
 
-def untreated_patients(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """Untreated patients with why, where recorded: death cause, notes, serial measurements."""
+def untreated_patients(db: CohortDatabase, cohort_filter: CohortFilter,
+                       limit: int | None = None) -> pd.DataFrame:
+    """Untreated patients with why, where recorded: death cause, notes, serial measurements.
+
+    `limit`: only the first `limit` untreated patients (by id), and only their events are read."""
     where, params = _where(cohort_filter)
+    limit_sql, limit_params = ("LIMIT ?", [int(limit)]) if limit is not None else ("", [])
     df = db.query(
         f"SELECT patient_id, age_at_ball_dx, vital_status, death_day, death_cause, last_contact_day, "
         f"status_at_last_contact, len_stop_day FROM patient_summary WHERE {where} AND NOT treated "
-        "ORDER BY patient_id", params)
+        f"ORDER BY patient_id {limit_sql}", params + limit_params)
     if df.empty:
         return df.assign(why=pd.Series(dtype=str))
     # the same patients as a subquery (a literal list of ids was one parameter per patient)
-    untreated = f"SELECT patient_id FROM patient_summary WHERE {where} AND NOT treated"
+    untreated = (f"SELECT patient_id FROM patient_summary WHERE {where} AND NOT treated "
+                 f"ORDER BY patient_id {limit_sql}")
+    params = params + limit_params
     notes = db.query(f"SELECT patient_id, string_agg(note, '; ' ORDER BY day) AS notes FROM events "
                      f"WHERE note IS NOT NULL AND patient_id IN ({untreated}) GROUP BY patient_id", params)
     meas = db.query(f"SELECT patient_id, analyte, specimen, day, value, below_detection, "
@@ -365,7 +371,7 @@ def response_by_group(db: CohortDatabase, cohort_filter: CohortFilter,
         low, high = clopper_pearson(k, n)
         rows.append({"group": g, "n": n, "responders": k, "rate": k / n if n else math.nan,
                      "ci_low": low, "ci_high": high, "evaluable": g != NOT_EVALUATED,
-                     "patients": ", ".join(s["patient_id"])})
+                     "patients": _list_ids(s["patient_id"])})
         c = {"group": g, "CR/CRi": k, "no CR/CRi": n - k, "total": n}
         for resp in RESPONSES:
             c[RESPONSE_LABELS[resp]] = int((s["best_response"] == resp).sum())
@@ -396,6 +402,21 @@ def response_by_group(db: CohortDatabase, cohort_filter: CohortFilter,
     return GroupComparison(feature, label, rates, contingency,
                            f"Freeman-Halton exact test ({len(table)}×2, two-sided)",
                            res.p_value, res.method, note=note)
+
+
+IDS_LISTED = 20  # patient ids named in a tooltip or sentence; the rest are counted
+
+
+def _list_ids(ids) -> str:
+    """Ids joined, the first IDS_LISTED only (a registry's group would be a megabyte of text).
+
+    >>> _list_ids(["S01", "S02"])
+    'S01, S02'
+    """
+    ids = list(ids)
+    if len(ids) <= IDS_LISTED:
+        return ", ".join(ids)
+    return ", ".join(ids[:IDS_LISTED]) + f", ... and {len(ids) - IDS_LISTED:,} more"
 
 
 def group_rate_chart(comparison: GroupComparison) -> alt.LayerChart:
@@ -572,15 +593,50 @@ def time_to_cr_brief(db: CohortDatabase, cohort_filter: CohortFilter, origin: st
 
 
 def responder_table(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment",
-                    limit: int = 1000) -> tuple[pd.DataFrame, int]:
-    """Per responder: best response, MRD and time to CR/CRi (first `limit` rows), and the count."""
+                    limit: int | None = 1000) -> tuple[pd.DataFrame, int]:
+    """Per responder: best response, MRD and time to CR/CRi (first `limit` rows; None: all), and the count."""
     mrd = mrd_summary(db, cohort_filter)
     ttc = time_to_cr(db, cohort_filter, origin)
     per = mrd.patients.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
-    return per.head(limit).copy(), len(per)
+    return (per if limit is None else per.head(limit)).copy(), len(per)
 
 
 def alive_ned_count(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[int, int]:
     """(patients alive without evidence of B-ALL at last contact, patients): `current_status` counted."""
     status = current_status(db, cohort_filter)
     return int((status["status"] == ALIVE_NED).sum()), len(status)
+
+
+# --- figures and screen-sized results the response page caches per view -------------------------
+def best_response_brief(db: CohortDatabase, cohort_filter: CohortFilter) -> BestResponseSummary:
+    """`best_response_summary` listing at most IDS_LISTED unassessed patients (their count is
+    `n_treated - n_treated_assessed`)."""
+    from dataclasses import replace
+    full = best_response_summary(db, cohort_filter)
+    return replace(full, unassessed=full.unassessed[:IDS_LISTED])
+
+
+def untreated_brief(db: CohortDatabase, cohort_filter: CohortFilter,
+                    limit: int = 100) -> tuple[pd.DataFrame, int]:
+    """The first `limit` untreated patients with why (`untreated_patients`), and how many there are."""
+    where, params = _where(cohort_filter)
+    n = int(db.scalar(f"SELECT count(*) FROM patient_summary WHERE {where} AND NOT treated", params))
+    return untreated_patients(db, cohort_filter, limit), n
+
+
+def best_response_figure(db: CohortDatabase, cohort_filter: CohortFilter,
+                         small_cell_k: int = 0) -> alt.Chart:
+    """`best_response_chart` of the filtered cohort (a figure cached per view by the page).
+
+    >>> from analytics.synthetic import build_synthetic_in_memory
+    >>> spec = best_response_figure(build_synthetic_in_memory(200, seed=1), CohortFilter()).to_dict()
+    >>> spec["title"].startswith("Best response")
+    True
+    """
+    return best_response_chart(best_response_summary(db, cohort_filter), small_cell_k=small_cell_k)
+
+
+def group_rate_figure(db: CohortDatabase, cohort_filter: CohortFilter,
+                      feature: str = DEFAULT_GROUP) -> alt.LayerChart:
+    """`group_rate_chart` of `response_by_group` (a figure cached per view by the page)."""
+    return group_rate_chart(response_by_group(db, cohort_filter, feature))

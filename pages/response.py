@@ -2,8 +2,9 @@ import streamlit as st
 import pandas as pd
 
 from analytics import cohort, flow, response, swimmer
+from analytics.export import safe_csv
 from analytics.disclosure import is_small, suppressed_cells, suppressed_label
-from ui import access, components, state
+from ui import access, components, figures, state
 from ui.url import choice_parser, url_option
 from ui.routing import require_entrypoint
 
@@ -11,18 +12,21 @@ require_entrypoint()
 
 st.title("Response")
 
-best_response_summary = state.cached(response.best_response_summary)
-untreated_patients = state.cached(response.untreated_patients)
+# Cached results are screen-sized (counts, tests, capped lists); figures are cached per view as specs.
+best_response_summary = state.cached(response.best_response_brief)
+untreated_brief = state.cached(response.untreated_brief)
 response_by_group = state.cached(response.response_by_group)
 mrd_summary = state.cached(response.mrd_summary_brief)  # counts only: no row per responder
 time_to_cr = state.cached(response.time_to_cr_brief)
 responder_table = state.cached(response.responder_table)
 alive_ned_count = state.cached(response.alive_ned_count)
 current_status_table = state.cached(response.current_status_table)
-swimmer_chart = state.cached(swimmer.swimmer_chart)
-flow_chart = state.cached(flow.flow_chart)
 flow_counts = state.cached(flow.flow_counts)
 count_patients = state.cached(cohort.count_patients)
+best_response_figure = figures.cached_figure(response.best_response_figure)
+group_rate_figure = figures.cached_figure(response.group_rate_figure)
+swimmer_figure = figures.cached_figure(swimmer.swimmer_chart)
+flow_figure = figures.cached_figure(flow.flow_chart)
 
 SWIMMER_MAX_PATIENTS = 100  # bars drawn (first N of the sort order); one bar per patient of a registry is unreadable
 TABLE_ROWS_MAX = 1000  # on-screen per-patient rows
@@ -61,16 +65,18 @@ else:
         st.warning("Some treated patients have no response assessment recorded; they are not "
                    "counted in the denominator (unknown, not failures).")
     elif summary.unassessed:
-        st.warning(f"{len(summary.unassessed)} treated patient(s) have no response assessment "
-                   f"recorded ({', '.join(summary.unassessed)}); they are not counted in the "
-                   "denominator (unknown, not failures).")
+        n_unassessed = summary.n_treated - summary.n_treated_assessed
+        more = n_unassessed - len(summary.unassessed)
+        st.warning(f"{n_unassessed} treated patient(s) have no response assessment "
+                   f"recorded ({', '.join(summary.unassessed)}{f', ... and {more:,} more' if more else ''}); "
+                   "they are not counted in the denominator (unknown, not failures).")
     if summary.n_treated_assessed and summary.n_treated_assessed < 10:
         st.warning(f"Only {summary.n_treated_assessed} treated patients with an assessment: the "
                    "intervals are wide; read the counts, not the percentages.")
     if summary.n_treated_assessed:
         left, right = st.columns([3, 2])
         with left:
-            components.show_chart(response.best_response_chart(summary, small_cell_k=k))
+            components.show_chart(best_response_figure(f, k))
         with right:
             t = summary.table
             small = suppressed_cells(t["n"], k)
@@ -87,18 +93,22 @@ else:
 # giving them back: withheld as a whole under small-cell suppression.
 components.withheld_under_suppression("the rest of this page (untreated patients, comparisons by "
                                       "group, MRD, time to CR, swimmer plot, treatment flow)", stop=True)
-untreated = untreated_patients(f)
-st.subheader(f"Untreated patients ({len(untreated)})")
-if untreated.empty:
+listed, n_untreated = untreated_brief(f, SWIMMER_MAX_PATIENTS)  # a list of thousands of lines helps nobody
+st.subheader(f"Untreated patients ({n_untreated})")
+if n_untreated == 0:
     st.caption("Every patient in the selection received B-ALL treatment.")
 else:
     st.caption("Not part of the response denominator. Why, where recorded: lenalidomide stop, serial "
                "measurements after withdrawal (d = day from B-ALL diagnosis), notes, death cause.")
-    listed = untreated.head(SWIMMER_MAX_PATIENTS)  # a list of thousands of lines helps nobody
     st.markdown("\n".join(
         f"- **{r.patient_id}** ({r.age_at_ball_dx} y, {r.vital_status}): {r.why}" for r in listed.itertuples()))
-    if len(untreated) > len(listed):
-        st.caption(f"The first {len(listed)} of {len(untreated):,} untreated patients are listed.")
+    if n_untreated > len(listed):
+        st.caption(f"The first {len(listed)} of {n_untreated:,} untreated patients are listed.")
+        _db = state.current_database()  # built on click with every patient, not on every rerun
+        st.download_button("Download untreated patients (CSV)",
+                           lambda: safe_csv(response.untreated_patients(_db, f)),
+                           file_name="untreated_patients.csv", mime="text/csv",
+                           icon=":material/download:", key="dl_resp_untreated")
 
 # --- 2. by group -------------------------------------------------------------------------------
 st.header("CR/CRi by group")
@@ -114,7 +124,7 @@ else:
     comp = response_by_group(f, group)
     left, right = st.columns([1, 1])
     with left:
-        components.show_chart(response.group_rate_chart(comp))
+        components.show_chart(group_rate_figure(f, group))
     with right:
         r = comp.rates
         st.dataframe(pd.DataFrame({
@@ -179,6 +189,11 @@ else:
                                          "days": "Days to CR/CRi", "months": "Months to CR/CRi"})[
             ["Patient", "Best response", "MRD", "MRD method", "Days to CR/CRi", "Months to CR/CRi"]],
             hide_index=True, width="stretch")
+        _db = state.current_database()  # built on click with every responder, not on every rerun
+        st.download_button("Download per-patient MRD and time to CR/CRi (CSV)",
+                           lambda: safe_csv(response.responder_table(_db, f, origin, None)[0]),
+                           file_name=f"responders_{origin}.csv", mime="text/csv",
+                           icon=":material/download:", key="dl_resp_responders")
 
 # --- 4. swimmer --------------------------------------------------------------------------------
 st.header("Swimmer plot")
@@ -188,7 +203,7 @@ sort = st.selectbox("Sort patients by", list(swimmer.SORTS), key="resp_sort",
 url_option("resp_swimmer_origin", "diagnosis", parse=choice_parser(list(swimmer.ORIGINS)))
 swimmer_origin = st.radio("Bars start at", list(swimmer.ORIGINS), key="resp_swimmer_origin",
                           format_func=lambda k: swimmer.ORIGINS[k], horizontal=True)
-components.show_chart(swimmer_chart(f, sort, swimmer_origin, max_patients=SWIMMER_MAX_PATIENTS),
+components.show_chart(swimmer_figure(f, sort, swimmer_origin, max_patients=SWIMMER_MAX_PATIENTS),
                       name=f"swimmer_{swimmer_origin}")
 if n_patients > SWIMMER_MAX_PATIENTS:
     st.info(f"The swimmer plot draws the first {SWIMMER_MAX_PATIENTS} of {n_patients:,} patients in the "
@@ -200,7 +215,7 @@ st.caption("Phases: induction = first line up to its first response assessment; 
 
 # --- 5. flow -----------------------------------------------------------------------------------
 st.header("Treatment flow")
-components.show_chart(flow_chart(f))
+components.show_chart(flow_figure(f))
 with st.expander("Paths and counts (the table behind the chart)"):
     st.dataframe(flow_counts(f), hide_index=True, width="stretch")
 
