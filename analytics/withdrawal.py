@@ -145,6 +145,14 @@ def _level(row) -> float:
     return float(row["value"])
 
 
+def _levels(df: pd.DataFrame) -> pd.Series:
+    """`_level` of every row at once (the detection limit when below detection, 0 without one)."""
+    below = df["below_detection"].astype(bool).to_numpy()
+    lod = pd.to_numeric(df["lower_limit_of_detection"], errors="coerce").fillna(0.0).to_numpy(float)
+    value = pd.to_numeric(df["value"], errors="coerce").to_numpy(float)
+    return pd.Series(np.where(below, lod, value), index=df.index, dtype=float)
+
+
 def interpolate_crossing(days, levels, threshold: float) -> float | None:
     """First day at which a piecewise-linear series reaches `threshold` or below.
 
@@ -282,7 +290,7 @@ def measurements(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str =
            f"WHERE m.specimen = ? AND {analyte_where} AND m.patient_id IN ({sub}) "
            "ORDER BY m.patient_id, m.day")
     df = db.query(sql, chosen_params + [specimen] + analyte_params + params)
-    df["level"] = [_level(r) for _, r in df.iterrows()] if len(df) else pd.Series(dtype=float)
+    df["level"] = _levels(df)
     df["days_since_stop"] = df["day"] - df["len_stop_day"]
     df["detection"] = np.where(df["below_detection"].astype(bool), BELOW, DETECTED)
     df["analyte_label"] = df["analyte"].map(ANALYTES)
@@ -307,7 +315,171 @@ def _kinetics_table(db: CohortDatabase, cohort_filter: CohortFilter, analyte: st
 
 
 def _kinetics_of(data: pd.DataFrame, order: list[str], rule: RegressionRule) -> pd.DataFrame:
-    """Kinetics rows of the patients `order` (each with rows in `data`), in that order."""
+    """Kinetics rows of the patients `order` (each with rows in `data`), in that order.
+
+    Array operations over all series at once (`_kinetics_vectorized`); equal, value for value,
+    to `patient_kinetics` per series (`_kinetics_per_series`, tests/test_withdrawal_vectorized.py)."""
+    return _kinetics_vectorized(data, order, rule)
+
+
+KINETICS_COLUMNS = ["patient_id", "analyte"] + list(Kinetics.__dataclass_fields__)
+
+
+def _kinetics_vectorized(data: pd.DataFrame, order: list[str], rule: RegressionRule) -> pd.DataFrame:
+    """`patient_kinetics` for every series at once: group-wise numpy/pandas, no Python per series
+    except the classification's text (one f-string per patient)."""
+    if not order:
+        return pd.DataFrame(columns=KINETICS_COLUMNS)
+    code = pd.Categorical(data["patient_id"], categories=list(order)).codes
+    keep = code >= 0
+    d = pd.DataFrame({"g": code[keep], "day": data["day"].to_numpy(float)[keep]})
+    d["level"] = _levels(data).to_numpy(float)[keep]
+    d["below"] = data["below_detection"].astype(bool).to_numpy()[keep]
+    d["stop"] = pd.to_numeric(data["len_stop_day"], errors="coerce").to_numpy(float)[keep]
+    d["therapy"] = pd.to_numeric(data["first_treatment_day"], errors="coerce").to_numpy(float)[keep]
+    d["analyte"] = data["analyte"].to_numpy()[keep]
+    d = d.sort_values(["g", "day"], kind="stable").reset_index(drop=True)
+    n_groups = len(order)
+    g = d["g"].to_numpy()
+    idx = np.arange(len(d))
+    first = d.groupby("g", sort=True).head(1)
+    first_idx = np.full(n_groups, -1)
+    first_idx[first["g"].to_numpy()] = first.index.to_numpy()
+    stop = np.full(n_groups, np.nan)
+    stop[first["g"].to_numpy()] = first["stop"].to_numpy()
+    therapy = np.full(n_groups, np.nan)
+    therapy[first["g"].to_numpy()] = first["therapy"].to_numpy()
+    analyte = np.empty(n_groups, dtype=object)
+    analyte[first["g"].to_numpy()] = first["analyte"].to_numpy()
+    n_meas = np.bincount(g, minlength=n_groups)
+    # therapy day from the stop day (`stop_day or 0`: from diagnosis when no stop day)
+    therapy_rel = therapy - np.where(np.isnan(stop), 0.0, stop)
+    rel = d["day"].to_numpy(float) - stop[g]
+    level, below = d["level"].to_numpy(float), d["below"].to_numpy(bool)
+
+    def per_group(mask, how):
+        """Per group, the last/first row index where mask holds (-1 when none)."""
+        out = np.full(n_groups, -1)
+        rows = idx[mask]
+        if len(rows):
+            s = pd.Series(rows).groupby(g[mask], sort=False)
+            res = s.max() if how == "last" else s.min()
+            out[res.index.to_numpy()] = res.to_numpy()
+        return out
+
+    last_before = per_group(rel <= 0, "last")
+    first_after = per_group((rel > 0) & (rel <= rule.baseline_window_days), "first")
+    b = np.where(last_before >= 0, last_before, first_after)
+    has_stop = ~np.isnan(stop)
+    has_base = has_stop & (b >= 0)
+    b_row = b[g]
+    base_ok = has_base[g]
+    follow = base_ok & (idx >= b_row)
+    tr_row = therapy_rel[g]
+    window = follow & (np.isnan(tr_row) | (rel < tr_row))
+    later = follow & (idx > b_row)
+    n_assessed = np.bincount(g[window], minlength=n_groups)
+
+    def argmin_in(mask):
+        """Per group, the first row of the lowest level among mask rows (-1 when none)."""
+        out = np.full(n_groups, -1)
+        if mask.any():
+            res = pd.Series(level[mask], index=idx[mask]).groupby(g[mask], sort=False).idxmin()
+            out[res.index.to_numpy()] = res.to_numpy()
+        return out
+
+    j = argmin_in(later)
+    k = argmin_in(window)
+    w_max = np.full(n_groups, np.nan)
+    if window.any():
+        res = pd.Series(level[window]).groupby(g[window], sort=False).max()
+        w_max[res.index.to_numpy()] = res.to_numpy()
+    complete = np.zeros(n_groups, bool)
+    complete[np.unique(g[window & (idx > b_row) & below])] = True
+    # days to half: first window row at/below half the baseline, interpolated from the row before
+    b0 = np.where(b >= 0, level[np.maximum(b, 0)], np.nan)
+    threshold = b0 / 2.0
+    crossing = per_group(window & (level <= threshold[g]), "first")
+    half = np.full(n_groups, np.nan)
+    at_first = (crossing >= 0) & (crossing == b)
+    half[at_first] = rel[crossing[at_first]]
+    inner = (crossing >= 0) & (crossing != b)
+    i1 = crossing[inner]
+    i0 = i1 - 1
+    d0, d1, v0, v1 = rel[i0], rel[i1], level[i0], level[i1]
+    half[inner] = d0 + (d1 - d0) * (v0 - threshold[inner]) / (v0 - v1)
+
+    def at(rows, values, ok):
+        out = np.full(n_groups, np.nan)
+        out[ok] = values[rows[ok]]
+        return out
+
+    ok_j, ok_k = j >= 0, k >= 0
+    base_day = at(b, rel, has_base)
+    base_value = at(b, level, has_base)
+    nadir = at(k, level, ok_k)
+    nadir_day = at(k, rel, ok_k)
+    nadir_below = np.zeros(n_groups, bool)
+    nadir_below[ok_k] = below[k[ok_k]]
+    overall = at(j, level, ok_j)
+    overall_day = at(j, rel, ok_j)
+    overall_after = ok_j & ~np.isnan(therapy_rel) & (overall_day >= therapy_rel)
+    base_below = np.zeros(n_groups, bool)
+    base_below[has_base] = below[b[has_base]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reduction = 100.0 * (b0 - nadir) / b0
+        rise = 100.0 * (w_max - b0) / b0
+    scored = has_base & ~base_below & (base_value > 0) & (n_assessed >= rule.min_measurements)
+    p, r = _fmt(rule.partial_reduction_pct), _fmt(rule.progression_rise_pct)
+    classes, reasons = [], []
+    for i in range(n_groups):
+        if not has_stop[i]:
+            c, why = NOT_ASSESSABLE, "no lenalidomide stop day recorded"
+        elif not has_base[i]:
+            c, why = NOT_ASSESSABLE, "no measurement at withdrawal under the baseline rule"
+        elif base_below[i]:
+            c, why = NOT_ASSESSABLE, "level at withdrawal already below detection"
+        elif not base_value[i] > 0:
+            c, why = NOT_ASSESSABLE, "level at withdrawal is zero"
+        elif not scored[i]:
+            n_w = int(n_assessed[i])
+            why = (f"{n_w} measurement(s) from withdrawal to B-ALL therapy"
+                   if not np.isnan(therapy_rel[i]) else f"{n_w} measurement(s) after withdrawal")
+            c, why = NOT_ASSESSABLE, f"{why}; {rule.min_measurements} needed"
+        elif complete[i]:
+            c, why = COMPLETE, "below detection before any B-ALL therapy"
+        elif reduction[i] >= rule.partial_reduction_pct:
+            c, why = PARTIAL, f"reduction {reduction[i]:.0f}% ≥ {p}%"
+        elif rise[i] >= rule.progression_rise_pct:
+            c, why = PROGRESSION, f"rise {rise[i]:.0f}% ≥ {r}%"
+        else:
+            c, why = NONE, f"reduction {reduction[i]:.0f}% < {p}%, rise {rise[i]:.0f}% < {r}%"
+        classes.append(c)
+        reasons.append(why)
+
+    def missing(x, ok):
+        """NaN where the per-series function gives None."""
+        return np.where(ok, x, np.nan)
+
+    out = pd.DataFrame({
+        "patient_id": list(order), "analyte": [ANALYTES[a] for a in analyte],
+        "classification": classes, "reason": reasons, "n_measurements": n_meas.astype(int),
+        "n_assessed": np.where(has_base, n_assessed, 0).astype(int),
+        "baseline_day": base_day, "baseline_value": base_value,
+        "nadir_value": missing(nadir, has_base & ok_k),
+        "nadir_below_detection": nadir_below & has_base,
+        "days_to_nadir_from_stop": missing(nadir_day, has_base & ok_k),
+        "reduction_pct": missing(reduction, scored), "max_rise_pct": missing(rise, scored),
+        "days_to_half_from_stop": missing(half, scored),
+        "overall_nadir_value": missing(overall, has_base & ok_j),
+        "overall_nadir_days_from_stop": missing(overall_day, has_base & ok_j),
+        "overall_nadir_after_therapy": overall_after & has_base,
+        "therapy_days_from_stop": therapy_rel})
+    return out[KINETICS_COLUMNS]
+
+
+def _kinetics_per_series(data: pd.DataFrame, order: list[str], rule: RegressionRule) -> pd.DataFrame:
+    """The reference: `patient_kinetics` per series, a Python pass per patient (~2 ms each)."""
     series = dict(tuple(data.groupby("patient_id", sort=False))) if len(data) else {}
     rows = []
     for pid in order:
@@ -316,8 +488,7 @@ def _kinetics_of(data: pd.DataFrame, order: list[str], rule: RegressionRule) -> 
         k = patient_kinetics(s, None if pd.isna(stop) else float(stop),
                              None if pd.isna(therapy) else float(therapy), rule)
         rows.append({"patient_id": pid, "analyte": ANALYTES[s["analyte"].iloc[0]], **asdict(k)})
-    cols = ["patient_id", "analyte"] + list(Kinetics.__dataclass_fields__)
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=KINETICS_COLUMNS)
 
 
 def classification_counts(table: pd.DataFrame) -> dict[str, int]:
