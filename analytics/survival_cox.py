@@ -21,8 +21,10 @@ import math
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
+from scipy.stats import norm
 from lifelines.statistics import proportional_hazard_test
 
 from analytics.db import CohortDatabase
@@ -46,10 +48,165 @@ _SQL = {
                               "WHEN ploidy_category = 'low hypodiploid' THEN 'yes' ELSE 'no' END",
     "myeloma_auto_hct": "CASE WHEN myeloma_auto_hct IS NULL THEN NULL "
                         "WHEN myeloma_auto_hct THEN 'yes' ELSE 'no' END",
-    "cr_first_line": "CASE WHEN NOT treated THEN NULL WHEN induction_failure_day IS NULL THEN 'yes' "
+    "cr_first_line": "CASE WHEN NOT ps.treated THEN NULL WHEN ps.induction_failure_day IS NULL THEN 'yes' "
                      "ELSE 'no' END",
 }
 EPV_THRESHOLD = 10
+# The proportional-hazards test (lifelines, Schoenfeld residuals vs rank of time) needs one row
+# per patient: lifelines ranks tied event rows by their order, which collapsed rows cannot
+# reproduce. It runs on the patient rows up to this many complete cases; above, it is not run
+# and the page says so. (The model itself is fitted on collapsed rows at any size.)
+PH_TEST_MAX_PATIENTS = 20_000
+
+
+def collapsed_frame(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
+                    covariates: tuple[str, ...]) -> pd.DataFrame:
+    """Unique (time_days, event, covariate values) rows with `weight` = number of patients,
+    grouped in DuckDB (NULL kept as NaN): the Cox model's data without a row per patient.
+    Its size is the number of distinct combinations: small for categorical covariates, up to
+    one row per patient for a continuous covariate measured finely (e.g. WBC)."""
+    for c in covariates:
+        if c not in COX_COVARIATES:
+            raise ValueError(f"{c!r} is not an allowed Cox covariate")
+    sql, params = _patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
+    select = ", ".join(f"{_SQL.get(c, 'ps.' + c)} AS {c}" for c in covariates) or "NULL AS _none"
+    keys = ", ".join(["w.time_days", "w.event"] + [str(i + 3) for i in range(max(len(covariates), 1))])
+    return db.query(
+        f"""SELECT w.time_days, w.event, {select}, CAST(count(*) AS DOUBLE) AS weight
+            FROM ({sql}) w JOIN patient_summary ps USING (patient_id)
+            WHERE w.exclusion_reason IS NULL AND w.time_days > 0
+            GROUP BY {keys} ORDER BY ALL""", params)
+
+
+@dataclass
+class EfronCoxFit:
+    """Cox proportional hazards, Efron ties, on rows with integer frequency weights, fitted as if
+    each row were repeated `weight` times (the same estimates and model-based standard errors as
+    lifelines' CoxPHFitter on the patient rows; lifelines' own `weights_col` counts tied rows,
+    not weights, in Efron's correction, so it does not reproduce them)."""
+
+    terms: list[str]
+    params_: np.ndarray
+    standard_errors_: np.ndarray
+    variance_matrix_: np.ndarray
+    log_likelihood_: float
+    iterations_: int
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        z = self.params_ / self.standard_errors_
+        q = norm.ppf(0.975)
+        return pd.DataFrame({
+            "coef": self.params_, "se(coef)": self.standard_errors_,
+            "exp(coef)": np.exp(self.params_),
+            "exp(coef) lower 95%": np.exp(self.params_ - q * self.standard_errors_),
+            "exp(coef) upper 95%": np.exp(self.params_ + q * self.standard_errors_),
+            "p": 2 * norm.sf(np.abs(z))}, index=self.terms)
+
+
+def _efron_terms(beta, X, w, e, block, n_blocks, ev_time, ev_rep, ev_f):
+    """Log-likelihood, gradient and Hessian (Efron) of weighted rows.
+
+    `block`: each row's distinct-time index (times ascending); the event arrays give each
+    distinct event time's block (`ev_time`) and, per death l = 0..D-1 at that time, its event
+    time (`ev_rep`) and l / D (`ev_f`). Memory is O(rows x terms + times x terms^2)."""
+    eta = X @ beta
+    eta_max = eta.max()
+    phi = w * np.exp(eta - eta_max)  # a common factor cancels in every ratio
+    d = X.shape[1]
+
+    def per_block(values):  # sum per distinct time, then risk set = times >= t (reverse cumsum)
+        return np.bincount(block, values, n_blocks)
+
+    def at_risk(values):
+        return np.cumsum(per_block(values)[::-1])[::-1]
+
+    r0 = at_risk(phi)
+    r1 = np.stack([at_risk(phi * X[:, j]) for j in range(d)], axis=1)
+    r2 = np.empty((n_blocks, d, d))
+    t2 = np.empty((n_blocks, d, d))
+    for j in range(d):
+        for k in range(j, d):
+            pxx = phi * X[:, j] * X[:, k]
+            r2[:, j, k] = r2[:, k, j] = at_risk(pxx)
+            t2[:, j, k] = t2[:, k, j] = per_block(pxx * e)
+    t0 = per_block(phi * e)
+    t1 = np.stack([per_block(phi * X[:, j] * e) for j in range(d)], axis=1)
+    s1 = ((w * e)[:, None] * X).sum(axis=0)
+    b = ev_time[ev_rep]
+    den = r0[b] - ev_f * t0[b]
+    n_ev = len(ev_time)
+
+    def over_deaths(values):  # sum over the D deaths of each event time
+        return np.bincount(ev_rep, values, n_ev)
+
+    a0, a1 = over_deaths(1 / den), over_deaths(ev_f / den)
+    q0, q1, q2 = over_deaths(1 / den ** 2), over_deaths(ev_f / den ** 2), over_deaths(ev_f ** 2 / den ** 2)
+    R0, R1, R2, T0, T1, T2 = r0[ev_time], r1[ev_time], r2[ev_time], t0[ev_time], t1[ev_time], t2[ev_time]
+    loglik = float(s1 @ beta - np.sum(np.log(den) + eta_max))
+    grad = s1 - (R1 * a0[:, None] - T1 * a1[:, None]).sum(axis=0)
+    second = (R2 * a0[:, None, None] - T2 * a1[:, None, None]).sum(axis=0)
+    rr = R1[:, :, None] * R1[:, None, :]
+    rt = R1[:, :, None] * T1[:, None, :]
+    tt = T1[:, :, None] * T1[:, None, :]
+    outer = (rr * q0[:, None, None] - (rt + rt.transpose(0, 2, 1)) * q1[:, None, None]
+             + tt * q2[:, None, None]).sum(axis=0)
+    return loglik, grad, -(second - outer)
+
+
+def fit_efron(data: pd.DataFrame, terms: list[str], weight_col: str = "weight",
+              max_iter: int = 50, tol: float = 1e-10) -> EfronCoxFit:
+    """Newton-Raphson fit of the Efron partial likelihood on weighted rows (time_days, event,
+    terms, weight; integer weights = numbers of identical patients).
+
+    >>> d = pd.DataFrame({"time_days": [5, 8, 8, 12, 20, 20], "event": [1, 1, 0, 1, 1, 0],
+    ...                   "x": [0.0, 1.0, 1.0, 0.0, 1.0, 0.0], "weight": [2, 1, 3, 1, 2, 1]})
+    >>> rows = d.loc[d.index.repeat(d["weight"])].drop(columns="weight")
+    >>> ours = fit_efron(d, ["x"]).params_[0]
+    >>> bool(abs(ours - fit_cox(rows, ["x"]).params_["x"]) < 1e-6)
+    True
+    """
+    data = data.sort_values("time_days", kind="stable")
+    t = data["time_days"].to_numpy(float)
+    e = data["event"].to_numpy(float)
+    w = data[weight_col].to_numpy(float) if weight_col in data else np.ones(len(data))
+    X = data[terms].to_numpy(float)
+    keep = w > 0
+    t, e, w, X = t[keep], e[keep], w[keep], X[keep]
+    block = np.cumsum(np.r_[True, t[1:] != t[:-1]]) - 1
+    n_blocks = int(block[-1]) + 1 if len(block) else 0
+    deaths = np.bincount(block, w * e, n_blocks)
+    if np.any(np.abs(deaths - np.round(deaths)) > 1e-9):
+        raise ValueError("weights must be integers (numbers of patients)")
+    deaths = np.round(deaths).astype(int)
+    ev_time = np.flatnonzero(deaths > 0)
+    ev_D = deaths[ev_time]
+    ev_rep = np.repeat(np.arange(len(ev_time)), ev_D)
+    ev_f = (np.arange(len(ev_rep)) - np.repeat(np.cumsum(ev_D) - ev_D, ev_D)) / np.repeat(ev_D, ev_D)
+    # centre the covariates (as lifelines does): same estimates, better conditioning
+    Xc = X - np.average(X, axis=0, weights=w)
+    beta = np.zeros(X.shape[1])
+    ll, grad, hess = _efron_terms(beta, Xc, w, e, block, n_blocks, ev_time, ev_rep, ev_f)
+    for iteration in range(1, max_iter + 1):
+        step = np.linalg.solve(-hess, grad)
+        scale = 1.0
+        while True:
+            candidate = beta + scale * step
+            ll_new, g_new, h_new = _efron_terms(candidate, Xc, w, e, block, n_blocks, ev_time, ev_rep, ev_f)
+            if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll) or scale < 1e-4:
+                break
+            scale /= 2
+        beta, ll, grad, hess = candidate, ll_new, g_new, h_new
+        if np.max(np.abs(scale * step)) < tol or np.max(np.abs(grad)) < tol:
+            break
+    else:
+        raise RuntimeError("Cox model did not converge")
+    if not np.all(np.isfinite(beta)) or np.max(np.abs(beta)) > 50:
+        raise RuntimeError("Cox model did not converge (separation: an infinite hazard ratio)")
+    variance = np.linalg.inv(-hess)
+    if not np.all(np.isfinite(variance)) or np.any(np.diag(variance) <= 0):
+        raise RuntimeError("Cox model not estimable (singular information matrix)")
+    return EfronCoxFit(list(terms), beta, np.sqrt(np.diag(variance)), variance, ll, iteration)
 
 
 def covariate_frame(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
@@ -67,9 +224,16 @@ def covariate_frame(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survi
 
 
 def design(frame: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[pd.DataFrame, list[str], dict]:
-    """Complete cases and the model matrix; returns (data, term names, term -> label)."""
+    """Complete cases and the model matrix; returns (data, term names, term -> label).
+
+    A `weight` column (patients per collapsed row) is carried over and counts in the choice of
+    the reference level where the allow-list names none (the most frequent level; ties: the
+    first in sorted order), so patient rows and collapsed rows give the same terms."""
     data = frame.dropna(subset=list(covariates)).copy()
     out = data[["time_days", "event"]].astype(float)
+    weight = data["weight"].astype(float) if "weight" in data else pd.Series(1.0, index=data.index)
+    if "weight" in data:
+        out["weight"] = weight
     terms, labels = [], {}
     for c in covariates:
         label, kind, reference = COX_COVARIATES[c]
@@ -79,8 +243,11 @@ def design(frame: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[pd.DataFra
             labels[c] = f"{label}, per 1"
             continue
         levels = sorted(data[c].astype(str).unique())
-        ref = reference if reference in levels else (data[c].astype(str).value_counts().idxmax()
-                                                      if levels else None)
+        if reference in levels or not levels:
+            ref = reference
+        else:
+            sizes = weight.groupby(data[c].astype(str)).sum()
+            ref = max(levels, key=lambda level: (sizes[level], -levels.index(level)))
         for level in levels:
             if level == ref:
                 continue
@@ -91,15 +258,15 @@ def design(frame: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[pd.DataFra
     return out, terms, labels
 
 
-def fit_cox(data: pd.DataFrame, terms: list[str]) -> CoxPHFitter:
-    """lifelines CoxPHFitter (Efron ties) on time_days/event and the given terms."""
+def fit_cox(data: pd.DataFrame, terms: list[str], fit_options: dict | None = None) -> CoxPHFitter:
+    """lifelines CoxPHFitter (Efron ties) on time_days/event and the given terms (patient rows)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return CoxPHFitter().fit(data[["time_days", "event"] + terms], duration_col="time_days",
-                                 event_col="event")
+                                 event_col="event", fit_options=fit_options)
 
 
-def _rows(cph: CoxPHFitter, labels: dict, n: int, events: int, model: str) -> list[dict]:
+def _rows(cph, labels: dict, n: int, events: int, model: str) -> list[dict]:
     s = cph.summary
     return [{"model": model, "term": labels[t], "hr": float(s.loc[t, "exp(coef)"]),
              "hr_lower": float(s.loc[t, "exp(coef) lower 95%"]),
@@ -129,16 +296,29 @@ def _ph_table(cph, data: pd.DataFrame, terms: list[str], labels: dict[str, str])
     return ph[["term", "test_statistic", "p"]]
 
 
+def _not_estimable(fit: EfronCoxFit) -> bool:
+    """Monotone likelihood (a level with all or no events before the others' events): the
+    estimate runs off to an infinite hazard ratio and its SE explodes."""
+    return bool(np.any(np.abs(fit.params_) > 10) and np.any(fit.standard_errors_ > 50))
+
+
 def cox_analysis(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
                  covariates: tuple[str, ...]) -> CoxAnalysis:
     """Univariable fits (each on its own complete cases), one multivariable fit (complete cases
-    for all covariates), events per variable, and the PH test of the multivariable model."""
-    frame = covariate_frame(db, cohort_filter, spec, covariates)
+    for all covariates), events per variable, and the PH test of the multivariable model.
+
+    The models are fitted on collapsed rows (`collapsed_frame`: one row per distinct time, event
+    and covariate values, weighted by its number of patients) with `fit_efron`: the same
+    estimates and model-based SEs as lifelines on the patient rows (tests: 1e-6). The PH test
+    needs the patient rows and runs up to `PH_TEST_MAX_PATIENTS` complete cases."""
+    frame = collapsed_frame(db, cohort_filter, spec, covariates)
+    n_total = int(frame["weight"].sum())
     messages: list[str] = []
     uni: list[dict] = []
     for c in covariates:
         data, terms, labels = design(frame, (c,))
-        if not terms or data["event"].sum() == 0 or len(data) < 3:
+        n, events = int(data["weight"].sum()), int((data["event"] * data["weight"]).sum())
+        if not terms or events == 0 or n < 3:
             messages.append(f"{COX_COVARIATES[c][0]}: not estimable (too few patients, events or levels).")
             continue
         constant = [t for t in terms if data.loc[data["event"] == 1, t].nunique() < 2
@@ -147,25 +327,47 @@ def cox_analysis(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survival
             messages.append(f"{COX_COVARIATES[c][0]}: no variation, left out.")
             continue
         try:
-            uni += _rows(fit_cox(data, terms), labels, len(data), int(data["event"].sum()), "univariable")
-        except Exception as exc:  # lifelines convergence problems on tiny data
-            messages.append(f"{COX_COVARIATES[c][0]}: model did not converge ({type(exc).__name__}).")
+            fit = fit_efron(data, terms)
+        except (RuntimeError, np.linalg.LinAlgError) as exc:
+            messages.append(f"{COX_COVARIATES[c][0]}: model did not converge ({exc}).")
+            continue
+        if _not_estimable(fit):
+            messages.append(f"{COX_COVARIATES[c][0]}: hazard ratio not estimable (monotone "
+                            "likelihood: one level has all or none of the events at some times).")
+            continue
+        uni += _rows(fit, labels, n, events, "univariable")
     columns = ["model", "term", "hr", "hr_lower", "hr_upper", "p", "coef", "se", "n", "events"]
     multi = pd.DataFrame(columns=columns)
     ph = pd.DataFrame(columns=["term", "test_statistic", "p"])
     data, terms, labels = design(frame, covariates)
-    events = int(data["event"].sum())
+    n_complete = int(data["weight"].sum())
+    events = int((data["event"] * data["weight"]).sum())
     epv = events / len(terms) if terms else math.nan
+    fitted = None
     if len(covariates) > 1 and terms and events > 0:
         try:
-            cph = fit_cox(data, terms)
-            multi = pd.DataFrame(_rows(cph, labels, len(data), events, "multivariable"))
-            ph = _ph_table(cph, data, terms, labels)
-        except Exception as exc:
-            messages.append(f"Multivariable model did not converge ({type(exc).__name__}): "
-                            "too few events for this many terms.")
+            fitted = fit_efron(data, terms)
+            if _not_estimable(fitted):
+                messages.append("Multivariable model not estimable (monotone likelihood: a level "
+                                "with all or none of the events); try fewer covariates.")
+                fitted = None
+            else:
+                multi = pd.DataFrame(_rows(fitted, labels, n_complete, events, "multivariable"))
+        except (RuntimeError, np.linalg.LinAlgError):
+            messages.append("Multivariable model did not converge: too few events for this many terms.")
     elif len(covariates) == 1 and terms and events > 0 and uni:
-        data1, terms1, labels1 = design(frame, covariates)
-        ph = _ph_table(fit_cox(data1, terms1), data1, terms1, labels1)
-    return CoxAnalysis(pd.DataFrame(uni, columns=columns), multi, ph, epv, len(data), len(frame),
+        fitted = True
+    if fitted is not None:
+        if n_complete <= PH_TEST_MAX_PATIENTS:
+            rows, rterms, rlabels = design(covariate_frame(db, cohort_filter, spec, covariates), covariates)
+            try:
+                ph = _ph_table(fit_cox(rows, rterms), rows, rterms, rlabels)
+            except Exception as exc:  # lifelines convergence problems on tiny data
+                messages.append(f"Proportional-hazards check not computed ({type(exc).__name__}).")
+        else:
+            messages.append(f"Proportional-hazards check (Schoenfeld residuals) not run: it needs "
+                            f"one row per patient and runs up to {PH_TEST_MAX_PATIENTS:,} patients "
+                            f"with complete covariates ({n_complete:,} here). Narrow the filters to "
+                            "check it.")
+    return CoxAnalysis(pd.DataFrame(uni, columns=columns), multi, ph, epv, n_complete, n_total,
                        messages)
