@@ -104,7 +104,7 @@ class EfronCoxFit:
             "p": 2 * norm.sf(np.abs(z))}, index=self.terms)
 
 
-def _efron_terms(beta, X, w, e, block, n_blocks, ev_time, ev_rep, ev_f):
+def _efron_terms(beta, X, w, e, block, n_blocks, ev_time, ev_rep, ev_f, entered=None):
     """Log-likelihood, gradient and Hessian (Efron) of weighted rows.
 
     `block`: each row's distinct-time index (times ascending); the event arrays give each
@@ -118,8 +118,12 @@ def _efron_terms(beta, X, w, e, block, n_blocks, ev_time, ev_rep, ev_f):
     def per_block(values):  # sum per distinct time, then risk set = times >= t (reverse cumsum)
         return np.bincount(block, values, n_blocks)
 
-    def at_risk(values):
-        return np.cumsum(per_block(values)[::-1])[::-1]
+    def at_risk(values):  # rows with stop >= t, less those entering at or after t
+        risk = np.cumsum(per_block(values)[::-1])[::-1]
+        if entered is not None:
+            late = entered >= 0
+            risk = risk - np.cumsum(np.bincount(entered[late], values[late], n_blocks)[::-1])[::-1]
+        return risk
 
     r0 = at_risk(phi)
     r1 = np.stack([at_risk(phi * X[:, j]) for j in range(d)], axis=1)
@@ -155,9 +159,11 @@ def _efron_terms(beta, X, w, e, block, n_blocks, ev_time, ev_rep, ev_f):
 
 
 def fit_efron(data: pd.DataFrame, terms: list[str], weight_col: str = "weight",
-              max_iter: int = 50, tol: float = 1e-10) -> EfronCoxFit:
+              max_iter: int = 50, tol: float = 1e-10, entry_col: str | None = None) -> EfronCoxFit:
     """Newton-Raphson fit of the Efron partial likelihood on weighted rows (time_days, event,
-    terms, weight; integer weights = numbers of identical patients).
+    terms, weight; integer weights = numbers of identical patients). With `entry_col`, rows are
+    (entry, time_days] intervals (counting process: time-dependent covariates, as lifelines'
+    CoxTimeVaryingFitter): a row is at risk at t when entry < t <= time_days.
 
     >>> d = pd.DataFrame({"time_days": [5, 8, 8, 12, 20, 20], "event": [1, 1, 0, 1, 1, 0],
     ...                   "x": [0.0, 1.0, 1.0, 0.0, 1.0, 0.0], "weight": [2, 1, 3, 1, 2, 1]})
@@ -171,10 +177,14 @@ def fit_efron(data: pd.DataFrame, terms: list[str], weight_col: str = "weight",
     e = data["event"].to_numpy(float)
     w = data[weight_col].to_numpy(float) if weight_col in data else np.ones(len(data))
     X = data[terms].to_numpy(float)
+    entry = data[entry_col].to_numpy(float) if entry_col else None
     keep = w > 0
     t, e, w, X = t[keep], e[keep], w[keep], X[keep]
     block = np.cumsum(np.r_[True, t[1:] != t[:-1]]) - 1
     n_blocks = int(block[-1]) + 1 if len(block) else 0
+    entered = None
+    if entry is not None:  # last distinct time <= entry: not yet at risk at that time or before
+        entered = np.searchsorted(t[np.r_[True, t[1:] != t[:-1]]], entry[keep], side="right") - 1
     deaths = np.bincount(block, w * e, n_blocks)
     if np.any(np.abs(deaths - np.round(deaths)) > 1e-9):
         raise ValueError("weights must be integers (numbers of patients)")
@@ -186,13 +196,13 @@ def fit_efron(data: pd.DataFrame, terms: list[str], weight_col: str = "weight",
     # centre the covariates (as lifelines does): same estimates, better conditioning
     Xc = X - np.average(X, axis=0, weights=w)
     beta = np.zeros(X.shape[1])
-    ll, grad, hess = _efron_terms(beta, Xc, w, e, block, n_blocks, ev_time, ev_rep, ev_f)
+    ll, grad, hess = _efron_terms(beta, Xc, w, e, block, n_blocks, ev_time, ev_rep, ev_f, entered)
     for iteration in range(1, max_iter + 1):
         step = np.linalg.solve(-hess, grad)
         scale = 1.0
         while True:
             candidate = beta + scale * step
-            ll_new, g_new, h_new = _efron_terms(candidate, Xc, w, e, block, n_blocks, ev_time, ev_rep, ev_f)
+            ll_new, g_new, h_new = _efron_terms(candidate, Xc, w, e, block, n_blocks, ev_time, ev_rep, ev_f, entered)
             if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll) or scale < 1e-4:
                 break
             scale /= 2

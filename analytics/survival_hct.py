@@ -21,9 +21,11 @@ True
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from lifelines import CoxTimeVaryingFitter
 
@@ -111,25 +113,59 @@ def fit_time_varying(rows: pd.DataFrame, covariate: str = "hct") -> CoxTimeVaryi
                                           start_col="start", stop_col="stop", show_progress=False)
 
 
+def counting_process_counts(db: CohortDatabase, cohort_filter: CohortFilter,
+                            spec: SurvivalSpec) -> pd.DataFrame:
+    """`counting_process_rows` collapsed in DuckDB: distinct (start, stop, hct, event) with
+    `weight` = number of patients, plus per-patient totals as columns of every row
+    (n_patients, n_hct: patients with a row under HCT). Same rules as counting_process_rows."""
+    sql, params = _patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
+    return db.query(
+        f"""WITH p AS (
+                SELECT CAST(time_days AS DOUBLE) AS t, event,
+                       CAST(hct_day - origin_day AS DOUBLE) AS h
+                FROM ({sql}) WHERE exclusion_reason IS NULL AND time_days > 0
+            ), r AS (
+                SELECT 0.0 AS start, h AS stop, 0 AS hct, 0 AS event FROM p WHERE h > 0 AND h < t
+                UNION ALL
+                SELECT h, t, 1, event FROM p WHERE h > 0 AND h < t
+                UNION ALL
+                SELECT 0.0, t, CAST(h IS NOT NULL AND h <= 0 AS INTEGER), event FROM p
+                WHERE NOT (h IS NOT NULL AND h > 0 AND h < t)
+            )
+            SELECT start, stop, hct, event, CAST(count(*) AS DOUBLE) AS weight,
+                   (SELECT count(*) FROM p) AS n_patients,
+                   (SELECT count(*) FROM p WHERE h IS NOT NULL AND h < t) AS n_hct
+            FROM r GROUP BY ALL ORDER BY stop, start, hct, event""", params)
+
+
 def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
                          spec: SurvivalSpec) -> TimeVaryingResult | None:
     """HR of the chosen endpoint for HCT as a time-dependent covariate (None if not estimable:
-    nobody or everybody transplanted during follow-up, or no events)."""
-    table = patient_table(db, cohort_filter, spec.with_(group=None, cutoff=None))
-    table = table[table["included"]].copy()
-    table["hct_time"] = (table["hct_day"] - table["origin_day"]).astype("float")
-    rows = counting_process_rows(table)
-    if rows.empty or rows["event"].sum() == 0 or rows["hct"].nunique() < 2:
+    nobody or everybody transplanted during follow-up, no events, or no events in one of the
+    two states, where the likelihood is monotone and the HR runs off to 0 or infinity).
+
+    Fitted on collapsed counting-process rows (`counting_process_counts`) by
+    `survival_cox.fit_efron` with entry times: the same estimate and SE as lifelines'
+    CoxTimeVaryingFitter on one row per patient interval (tests: 1e-6)."""
+    from analytics.survival_cox import _not_estimable, fit_efron
+    from scipy.stats import norm
+    rows = counting_process_counts(db, cohort_filter, spec)
+    if rows.empty or (rows["event"] * rows["weight"]).sum() == 0 or rows["hct"].nunique() < 2:
         return None
-    fitted = fit_time_varying(rows)
-    s = fitted.summary.loc["hct"]
+    try:
+        fit = fit_efron(rows.rename(columns={"stop": "time_days"}), ["hct"], entry_col="start")
+    except (RuntimeError, np.linalg.LinAlgError):
+        return None
+    if _not_estimable(fit):
+        return None
+    coef, se = float(fit.params_[0]), float(fit.standard_errors_[0])
+    q = norm.ppf(0.975)
+    events = rows["event"] * rows["weight"]
     return TimeVaryingResult(
-        hr=float(s["exp(coef)"]), hr_lower=float(s["exp(coef) lower 95%"]),
-        hr_upper=float(s["exp(coef) upper 95%"]), p_value=float(s["p"]), coef=float(s["coef"]),
-        se=float(s["se(coef)"]), n_patients=int(rows["patient_id"].nunique()),
-        n_events=int(rows["event"].sum()),
-        n_events_after_hct=int(rows.loc[rows["hct"] == 1, "event"].sum()),
-        n_hct=int(rows.loc[rows["hct"] == 1, "patient_id"].nunique()))
+        hr=math.exp(coef), hr_lower=math.exp(coef - q * se), hr_upper=math.exp(coef + q * se),
+        p_value=float(2 * norm.sf(abs(coef / se))), coef=coef, se=se,
+        n_patients=int(rows["n_patients"].iloc[0]), n_events=int(events.sum()),
+        n_events_after_hct=int(events[rows["hct"] == 1].sum()), n_hct=int(rows["n_hct"].iloc[0]))
 
 
 def landmark_view(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,

@@ -215,7 +215,8 @@ with tab_km:
             tv = tv_cox(cohort_filter, spec)
             if tv is None:
                 st.info("Time-dependent Cox model not estimable: no patient (or every patient) "
-                        "received HCT during follow-up, or there are no events.")
+                        "received HCT during follow-up, there are no events, or no events before or "
+                        "after HCT (the hazard ratio would be 0 or infinite).")
             else:
                 st.markdown(
                     f"**Cox model with HCT as a time-dependent covariate** (lifelines "

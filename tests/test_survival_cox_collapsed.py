@@ -128,3 +128,28 @@ def test_integer_weights_equal_repeated_rows(rows):
     ours = sc.fit_efron(d, ["x"])
     assert ours.params_[0] == pytest.approx(theirs.params_["x"], abs=1e-6)
     assert ours.standard_errors_[0] == pytest.approx(theirs.standard_errors_["x"], abs=1e-6)
+
+
+@pytest.mark.parametrize("spec", [SurvivalSpec(group="hct"),
+                                  SurvivalSpec(endpoint="OS", origin="first_treatment",
+                                               population="treated")], ids=["EFS", "OS-treated"])
+def test_time_dependent_hct_cox_equals_lifelines_time_varying_on_patient_rows(db, spec):
+    from lifelines import CoxTimeVaryingFitter
+
+    from analytics import survival_hct
+    from analytics.survival import patient_table
+    res = survival_hct.hct_time_varying_cox(db, CohortFilter(), spec)
+    table = patient_table(db, CohortFilter(), spec)
+    table = table[table["included"]].copy()
+    table["hct_time"] = (table["hct_day"] - table["origin_day"]).astype(float)
+    rows = survival_hct.counting_process_rows(table)
+    fit = CoxTimeVaryingFitter().fit(rows[["patient_id", "start", "stop", "hct", "event"]],
+                                     id_col="patient_id", event_col="event", start_col="start",
+                                     stop_col="stop", fit_options=TIGHT)
+    assert res.coef == pytest.approx(fit.params_["hct"], abs=1e-6)
+    assert res.se == pytest.approx(fit.standard_errors_["hct"], abs=1e-6)
+    assert res.p_value == pytest.approx(fit.summary.loc["hct", "p"], abs=1e-6)
+    assert res.n_patients == rows["patient_id"].nunique()
+    assert res.n_hct == rows.loc[rows["hct"] == 1, "patient_id"].nunique()
+    assert res.n_events == rows["event"].sum()
+    assert res.n_events_after_hct == rows.loc[rows["hct"] == 1, "event"].sum()
