@@ -51,7 +51,10 @@ def test_cox_and_competing_risk_tabs(app_url, page):
     page.wait_for_timeout(800)
     forest.screenshot(path=str(screenshot(page, "survival-cox").with_name("survival-cox-forest.png")))
     page.get_by_role("tab", name="Relapse vs non-relapse mortality").click()
-    page.wait_for_timeout(1500)
+    # the tab is computed when opened (tab.open): wait for its own content
+    page.get_by_text("Aalen-Johansen cumulative incidence").first.wait_for(timeout=60000)
+    page.get_by_text("Download cumulative incidence data (CSV)").first.wait_for(timeout=60000)
+    page.wait_for_timeout(800)
     screenshot(page, "survival-cif")
     cif = page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).first
     cif.scroll_into_view_if_needed()
