@@ -597,11 +597,25 @@ class WithdrawalAnalysis:
 
 def analyse(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
             specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> WithdrawalAnalysis:
-    """What the withdrawal page shows, computing the kinetics and the cohort summary once."""
-    summary = filtered_summary(db, cohort_filter)
+    """What the withdrawal page shows, computing the kinetics and the cohort summary once.
+
+    Reads only the summary columns it uses (allow-listed constants), not every column of
+    `patient_summary`: at a million patients the whole view in pandas was about 2 GB."""
+    summary = _summary_columns(db, cohort_filter)
     kinetics = kinetics_table(db, cohort_filter, analyte, specimen, rule)
     continuous, categorical = _compare(summary, kinetics)
     return WithdrawalAnalysis(kinetics, _overview(summary, kinetics), continuous, categorical)
+
+
+SUMMARY_COLUMNS = ("patient_id", "len_stop_day", "first_treatment_day", "treated",
+                   *CONTINUOUS, *CATEGORICAL)
+
+
+def _summary_columns(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """`filtered_summary` restricted to SUMMARY_COLUMNS (same rows, same order)."""
+    where, params = cohort_filter.where_sql()
+    return db.query(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM patient_summary WHERE {where} "
+                    "ORDER BY patient_id", params)
 
 
 def _range(x: pd.Series) -> str:
