@@ -474,12 +474,26 @@ class MrdSummary:
 
 def mrd_summary(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSummary:
     """MRD-negative rate (exact CI) among responders with an MRD result at a CR/CRi assessment."""
+    df = _mrd_rows(db, cohort_filter)
+    ev = df[df["n_mrd"] > 0]
+    k, n = int(ev["negative"].sum()), len(ev)
+    low, high = clopper_pearson(k, n)
+    methods = (ev.assign(mrd_method=ev["mrd_method"].fillna("method not recorded"),
+                         sensitivity=[format_sensitivity(x) for x in ev["mrd_sensitivity"]])
+               .groupby(["mrd_method", "sensitivity"], dropna=False)
+               .agg(evaluated=("patient_id", "size"), negative=("negative", "sum")).reset_index())
+    return MrdSummary(len(df), n, k, low, high, df, methods)
+
+
+def _mrd_rows(db: CohortDatabase, cohort_filter: CohortFilter, limit: int | None = None) -> pd.DataFrame:
+    """Per responder (CR/CRi), by id: MRD status, method and sensitivity; the first `limit` only."""
     sub, params = cohort_filter.patient_ids_sql()
+    limit_sql, limit_params = ("ORDER BY patient_id LIMIT ?", [int(limit)]) if limit is not None else ("", [])
     df = db.query(
         f"""
         WITH resp AS (
             SELECT patient_id, best_response FROM patient_summary
-            WHERE best_response IN ('CR', 'CRi') AND patient_id IN ({sub})),
+            WHERE best_response IN ('CR', 'CRi') AND patient_id IN ({sub}) {limit_sql}),
         a AS (
             SELECT e.patient_id, e.day, e.mrd_status, e.mrd_method, e.mrd_sensitivity
             FROM events e JOIN resp USING (patient_id)
@@ -493,17 +507,10 @@ def mrd_summary(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSummary:
                arg_min(a.mrd_sensitivity, (a.mrd_status <> 'negative', a.day))
                    FILTER (WHERE a.mrd_status IS NOT NULL) AS mrd_sensitivity
         FROM resp LEFT JOIN a USING (patient_id)
-        GROUP BY resp.patient_id, resp.best_response ORDER BY resp.patient_id""", params)
+        GROUP BY resp.patient_id, resp.best_response ORDER BY resp.patient_id""", params + limit_params)
     df["mrd"] = np.where(df["n_mrd"] == 0, NOT_EVALUATED,
                          np.where(df["negative"], "negative", "positive"))
-    ev = df[df["n_mrd"] > 0]
-    k, n = int(ev["negative"].sum()), len(ev)
-    low, high = clopper_pearson(k, n)
-    methods = (ev.assign(mrd_method=ev["mrd_method"].fillna("method not recorded"),
-                         sensitivity=[format_sensitivity(x) for x in ev["mrd_sensitivity"]])
-               .groupby(["mrd_method", "sensitivity"], dropna=False)
-               .agg(evaluated=("patient_id", "size"), negative=("negative", "sum")).reset_index())
-    return MrdSummary(len(df), n, k, low, high, df, methods)
+    return df
 
 
 TIME_ORIGINS = {"treatment": "start of first-line therapy", "diagnosis": "B-ALL diagnosis"}
@@ -595,10 +602,15 @@ def time_to_cr_brief(db: CohortDatabase, cohort_filter: CohortFilter, origin: st
 def responder_table(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment",
                     limit: int | None = 1000) -> tuple[pd.DataFrame, int]:
     """Per responder: best response, MRD and time to CR/CRi (first `limit` rows; None: all), and the count."""
-    mrd = mrd_summary(db, cohort_filter)
+    rows = _mrd_rows(db, cohort_filter, limit)  # only the first `limit` responders are read
     ttc = time_to_cr(db, cohort_filter, origin)
-    per = mrd.patients.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
-    return (per if limit is None else per.head(limit)).copy(), len(per)
+    per = rows.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
+    if limit is None:
+        return per, len(per)
+    sub, params = cohort_filter.patient_ids_sql()
+    n = int(db.scalar(f"SELECT count(*) FROM patient_summary WHERE best_response IN ('CR', 'CRi') "
+                      f"AND patient_id IN ({sub})", params))
+    return per, n
 
 
 def alive_ned_count(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[int, int]:

@@ -67,21 +67,24 @@ def swimmer_data(db: CohortDatabase, cohort_filter: CohortFilter,
     """
     where, params = cohort_filter.where_sql()
     sub, sub_params = cohort_filter.patient_ids_sql()
+    only, only_params = "", []
+    if patient_ids is not None:  # read only those patients' rows (a registry is millions of rows)
+        ids = sorted(patient_ids)
+        only = f" AND patient_id IN ({', '.join('?' * len(ids))})" if ids else " AND FALSE"
+        only_params = ids
     pts = db.query(
         f"SELECT patient_id, first_treatment_day, first_line_regimen, first_line_regimen_category, "
         f"best_response, first_cr_day, hct_day, relapse_day, death_day, death_cause, last_contact_day, "
-        f"os_days, vital_status, status_at_last_contact FROM patient_summary WHERE {where} "
-        "ORDER BY patient_id", params)
+        f"os_days, vital_status, status_at_last_contact FROM patient_summary WHERE ({where}){only} "
+        "ORDER BY patient_id", params + only_params)
     lines = db.query(f"SELECT patient_id, line, day, end_day, regimen, regimen_category FROM events "
-                     f"WHERE event_type = 'treatment_line' AND patient_id IN ({sub}) "
-                     "ORDER BY patient_id, line, day", sub_params)
+                     f"WHERE event_type = 'treatment_line' AND patient_id IN ({sub}){only} "
+                     "ORDER BY patient_id, line, day", sub_params + only_params)
     assess = db.query(f"SELECT patient_id, line, day, response, mrd_status, mrd_method FROM events "
-                      f"WHERE event_type = 'response_assessment' AND patient_id IN ({sub}) "
-                      "ORDER BY patient_id, day", sub_params)
+                      f"WHERE event_type = 'response_assessment' AND patient_id IN ({sub}){only} "
+                      "ORDER BY patient_id, day", sub_params + only_params)
     hct = db.query(f"SELECT patient_id, day, regimen, note FROM events WHERE event_type = 'hct' "
-                   f"AND patient_id IN ({sub}) ORDER BY patient_id, day", sub_params)
-    if patient_ids is not None:
-        pts, lines, assess, hct = (d[d["patient_id"].isin(patient_ids)] for d in (pts, lines, assess, hct))
+                   f"AND patient_id IN ({sub}){only} ORDER BY patient_id, day", sub_params + only_params)
     # per-patient rows by dictionary (a boolean mask per patient made this quadratic: bench/)
     by_patient = [dict(tuple(d.groupby("patient_id", sort=False))) if len(d) else {}
                   for d in (lines, assess, hct)]

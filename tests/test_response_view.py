@@ -1,5 +1,6 @@
 """The response page's cached results are screen-sized and equal the full computations; its
 figures (cached per view) equal the charts built from the full results."""
+import pandas as pd
 import pytest
 
 from analytics import response
@@ -28,9 +29,14 @@ def test_briefs_equal_the_full_results(which, f, demo_db, big):
     head, n = response.untreated_brief(db, f, 40)
     assert n == len(every)
     assert head.reset_index(drop=True).equals(every.head(40).reset_index(drop=True))
-    per_all, n_all = response.responder_table(db, f, "treatment", None)
-    per_head, n_head = response.responder_table(db, f, "treatment", 10)
-    assert n_all == n_head == len(per_all) and per_head.equals(per_all.head(10))
+    for origin in response.TIME_ORIGINS:
+        mrd, ttc = response.mrd_summary(db, f), response.time_to_cr(db, f, origin)
+        every = mrd.patients.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
+        per_all, n_all = response.responder_table(db, f, origin, None)
+        per_head, n_head = response.responder_table(db, f, origin, 10)
+        assert n_all == n_head == len(every) == mrd.n_responders
+        pd.testing.assert_frame_equal(per_all, every)
+        pd.testing.assert_frame_equal(per_head.reset_index(drop=True), every.head(10).reset_index(drop=True))
 
 
 @pytest.mark.parametrize("which", ["demo", "big"])
