@@ -26,8 +26,7 @@ def _bounded(low: float, high: float, cast=float):
     return parse
 
 
-PATIENTS_DRAWN_MAX = withdrawal.PATIENTS_DRAWN_MAX  # per-patient charts and links: the first N
-TABLE_ROWS_MAX = withdrawal.TABLE_ROWS_MAX          # on-screen kinetics rows
+PATIENTS_DRAWN_MAX = withdrawal.PATIENTS_DRAWN_MAX  # per-patient charts and links: the first N (kinetics table: first withdrawal.TABLE_ROWS_MAX)
 
 
 def _first_note(shown: int, total: int) -> str:

@@ -81,3 +81,10 @@ def test_swimmer_origin_from_the_url():
     at = run_page("pages/response.py", {"resp_swimmer_origin": "treatment"})
     assert not at.exception
     assert at.radio(key="resp_swimmer_origin").value == "treatment"
+
+
+def test_per_patient_csvs_are_offered():
+    at = run_page("pages/response.py")
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download per-patient MRD and time to CR/CRi (CSV)" in labels

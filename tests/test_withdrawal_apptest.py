@@ -104,3 +104,11 @@ def test_links_to_patient_pages_carry_the_filter():
     assert any(label.startswith("S12 · complete regression") for label in labels) or \
         all(not label.startswith("S12") for label in labels)
     assert len(links) == int(at.sidebar.markdown[0].value.split()[0].strip("*"))
+
+
+def test_kinetics_csv_is_offered_and_built_on_click():
+    """The table on screen is capped; the download (every patient) is a deferred callable."""
+    at = run_page(PAGE)
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download kinetics (CSV)" in labels
