@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import duckdb
 import pandas as pd
 
+DEFAULT_MEMORY_LIMIT = "500MB"  # per process; README "Settings" (BALL_DUCKDB_MEMORY_LIMIT)
 REBUILD_COMMAND = "python -m analytics.build --source data/demo_cohort --out data/cohort.duckdb"
 
 
@@ -52,29 +53,27 @@ class CohortDatabase:
         self.description = str(info.at[0, "description"])
 
     @classmethod
-    def open_file(cls, path: str | Path, memory_limit: str | None = None) -> "CohortDatabase":
+    def open_file(cls, path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> "CohortDatabase":
         """Open `path` read-only. `memory_limit` (e.g. "500MB") caps DuckDB's buffer pool and
-        working memory for this server (DuckDB's default is 80% of the machine's RAM); beyond
-        it DuckDB spills to a temporary folder (the system's, not beside the read-only file)."""
+        working memory for this process (DuckDB's own default is 80% of the machine's RAM);
+        beyond it DuckDB spills to a temporary folder (the system's, not beside the read-only
+        file). DuckDB refuses a second in-process handle on the same file with another
+        configuration, so every caller gets the same one unless it asks otherwise."""
         path = Path(path)
         if not path.exists():
             raise CohortDatabaseError(
                 f"Cohort database '{path}' does not exist. Build it with: {REBUILD_COMMAND}")
+        config = {"memory_limit": memory_limit,
+                  "temp_directory": str(Path(tempfile.gettempdir()) / "ball-cohort-duckdb")}
+        try:  # checked apart, so a bad setting is not reported as a bad file
+            duckdb.connect(":memory:", config={"memory_limit": memory_limit}).close()
+        except duckdb.Error as exc:
+            raise CohortDatabaseError(f"Memory limit {memory_limit!r} is not a DuckDB memory size "
+                                      f"(e.g. 500MB or 2GB): {str(exc).splitlines()[0]}") from exc
         try:
-            connection = duckdb.connect(str(path), read_only=True)
+            connection = duckdb.connect(str(path), read_only=True, config=config)
         except duckdb.Error as exc:
             raise _unreadable(path, exc) from exc
-        if memory_limit:
-            # SET, not connect(config=...): DuckDB refuses a second in-process connection to
-            # the same file with a different config (tests and tools open it too).
-            try:
-                connection.execute("SET memory_limit = ?", [memory_limit])
-            except duckdb.Error as exc:
-                connection.close()
-                raise CohortDatabaseError(f"Memory limit {memory_limit!r} is not a DuckDB memory size "
-                                          "(e.g. 500MB or 2GB).") from exc
-            connection.execute("SET temp_directory = ?",
-                               [str(Path(tempfile.gettempdir()) / "ball-cohort-duckdb")])
         try:
             return cls(connection)
         except duckdb.Error as exc:

@@ -104,10 +104,8 @@ def test_concurrent_queries_use_their_own_cursors(demo_file_db):
 
 def _view_rows_equal_stored_rows(connection) -> None:
     """The stored patient_summary has exactly the rows the schema's view derives."""
-    from analytics.build import SCHEMA_SQL
-    text = SCHEMA_SQL.read_text()
-    body = text[text.index("CREATE VIEW patient_summary AS") + len("CREATE VIEW patient_summary AS"):]
-    connection.execute("CREATE TEMP VIEW derived_summary AS " + body.strip().rstrip(";"))
+    from tests.cohort_helpers import summary_view_sql
+    connection.execute("CREATE TEMP VIEW derived_summary AS " + summary_view_sql())
     kind = connection.execute("SELECT table_type FROM information_schema.tables "
                               "WHERE table_name = 'patient_summary'").fetchone()[0]
     assert kind == "BASE TABLE"
@@ -136,9 +134,11 @@ def test_synthetic_cohort_stores_the_derived_summary():
     _view_rows_equal_stored_rows(connection)
 
 
-def test_memory_limit_caps_duckdb_for_the_shared_file(demo_db_file):
+def test_memory_limit_caps_duckdb_for_the_shared_file(demo_db_file, tmp_path):
+    import shutil
     from analytics.db import CohortDatabase
-    capped = CohortDatabase.open_file(demo_db_file, memory_limit="300MB")
+    copy = shutil.copy(demo_db_file, tmp_path / "capped.duckdb")  # the demo file is open with the default
+    capped = CohortDatabase.open_file(copy, memory_limit="300MB")
     try:
         limit = capped.scalar("SELECT current_setting('memory_limit')")
         assert limit.endswith("MiB") and 280 < float(limit.split()[0]) < 290  # 300 MB = 286.1 MiB

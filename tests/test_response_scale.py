@@ -4,6 +4,8 @@ from analytics import response
 from analytics.filters import CohortFilter
 from analytics.synthetic import build_synthetic_in_memory
 
+from tests.cohort_helpers import rederive_summary
+
 
 def test_alive_untreated_patient_without_last_contact_is_described():
     db = build_synthetic_in_memory(1500, seed=5)
@@ -13,6 +15,7 @@ def test_alive_untreated_patient_without_last_contact_is_described():
     pid = alive["patient_id"].iloc[0]
     # a registry row without any last-contact event (as 1 in ~100,000 synthetic patients has)
     db._connection.execute("DELETE FROM events WHERE patient_id = ? AND event_type = 'last_contact'", [pid])
+    rederive_summary(db._connection)  # the built cohort stores the derived summary
     after = response.untreated_patients(db, CohortFilter()).set_index("patient_id")
     assert "alive, day of last contact not recorded" in after.loc[pid, "why"]
     other = alive["patient_id"].iloc[1]

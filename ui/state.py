@@ -12,13 +12,12 @@ from typing import Any, Callable, TypeVar
 import streamlit as st
 
 from analytics.build import ensure_demo_database
-from analytics.db import CohortDatabase, CohortDatabaseError
+from analytics.db import DEFAULT_MEMORY_LIMIT, CohortDatabase, CohortDatabaseError
 from analytics.filters import CohortFilter
 
 DEFAULT_DATABASE = Path(__file__).resolve().parent.parent / "data" / "cohort.duckdb"
 DATABASE_ENV = "BALL_COHORT_DB"  # point the app at another cohort file
 MEMORY_LIMIT_ENV = "BALL_DUCKDB_MEMORY_LIMIT"  # DuckDB memory cap for the shared cohort file
-DEFAULT_MEMORY_LIMIT = "500MB"
 FILTER_KEY = "cohort_filter"
 
 SESSION_COHORT_KEY = "session_cohort"  # an uploaded cohort: {"token", "db", "files"} in this session only
