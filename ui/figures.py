@@ -40,6 +40,7 @@ def rendered_spec(chart) -> dict:
     return _convert_altair_to_vega_lite_spec(chart)
 
 
+@functools.cache  # one wrapper per function for the process: pages call this on every rerun
 def cached_figure(func: Callable[..., Any]) -> Callable[..., Figure]:
     """Cache the figure `func(db, *args) -> Altair chart` per (database token, args, presentation).
 

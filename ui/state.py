@@ -126,6 +126,7 @@ def current_filter() -> CohortFilter:
     return st.session_state.get(FILTER_KEY, CohortFilter())
 
 
+@functools.cache  # one wrapper per function for the process: pages call this on every rerun
 def cached(func: Callable[..., T]) -> Callable[..., T]:
     """Cache `func(db, *args)` per (database token, args): bounded, keyed on small values.
 
