@@ -70,6 +70,20 @@ def _stage_order(values: pd.Series, stage: str) -> list[str]:
     return [v for v in fixed if v in present] + [v for v in present if v not in fixed]
 
 
+def _stage_order_counted(present: list[str], counts: dict, stage: str) -> list[str]:
+    """`_stage_order` from the categories in order of first appearance and their counts."""
+    if stage == "response":
+        fixed = [*RESPONSES, NO_ASSESSMENT, "not treated"]
+    elif stage == "hct":
+        fixed = list(HCT_LABELS)
+    elif stage == "status":
+        fixed = list(STATUS_ORDER)
+    else:  # regimen: most frequent first, untreated last
+        fixed = sorted((v for v in present if v != NOT_TREATED), key=lambda v: (-counts[v], v))
+        fixed.append(NOT_TREATED)
+    return [v for v in fixed if v in present] + [v for v in present if v not in fixed]
+
+
 IDS_LISTED = 25  # patient ids spelled out per node/path; more read "... and N more"
 
 
@@ -85,13 +99,60 @@ def list_ids(ids) -> str:
     return ", ".join(ids[:IDS_LISTED]) + f", ... and {len(ids) - IDS_LISTED:,} more"
 
 
+# The stage categories in SQL, as `flow_patients` derives them (constants only, no user text).
+def _paths_sql(cohort_filter: CohortFilter) -> tuple[str, list]:
+    from analytics.response import _STATUS_SQL
+    where, params = cohort_filter.where_sql()
+    sql = f"""
+        SELECT CASE WHEN coalesce(treated, FALSE) THEN coalesce(first_line_regimen_category, ?) ELSE ? END AS regimen,
+               CASE WHEN coalesce(treated, FALSE) THEN coalesce(best_response, ?) ELSE 'not treated' END AS response,
+               CASE WHEN coalesce(hct, FALSE) THEN ? ELSE ? END AS hct,
+               coalesce({_STATUS_SQL}, 'unknown') AS status, patient_id
+        FROM patient_summary WHERE {where}"""
+    return sql, ["category not recorded", NOT_TREATED, NO_ASSESSMENT, *HCT_LABELS, *params]
+
+
+def flow_paths(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """One row per path regimen -> response -> HCT -> status, counted in DuckDB: patients, the
+    first IDS_LISTED + 1 ids (by id) and the first id, rows in order of first appearance in the
+    default patient order (as a pandas groupby(sort=False) of `flow_patients` gives them)."""
+    sql, params = _paths_sql(cohort_filter)
+    keys = ", ".join(STAGES)
+    df = db.query(f"""
+        WITH p AS ({sql}),
+        c AS (SELECT {keys}, count(*) AS n, min(patient_id) AS first FROM p GROUP BY {keys}),
+        f AS (SELECT {keys}, list(patient_id ORDER BY patient_id) AS ids FROM
+              (SELECT * FROM p QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY patient_id) <= ?)
+              GROUP BY {keys})
+        SELECT c.*, f.ids FROM c JOIN f USING ({keys}) ORDER BY c.first""", params + [IDS_LISTED + 1])
+    return df
+
+
+def _group_paths(paths: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Paths merged by `keys`: n, ids (first IDS_LISTED + 1), listed ids text; first-appearance order."""
+    rows = []
+    for key, s in paths.groupby(keys, sort=False):
+        first_ids = sorted(i for ids in s["ids"] for i in ids)[:IDS_LISTED + 1]
+        n = int(s["n"].sum())
+        rows.append((*((key,) if not isinstance(key, tuple) else key), n, s["first"].min(),
+                     _list_counted(first_ids, n)))
+    g = pd.DataFrame(rows, columns=[*keys, "n", "first", "ids"])
+    return g.sort_values("first", kind="mergesort").reset_index(drop=True)
+
+
+def _list_counted(first_ids, n: int) -> str:
+    """`list_ids` of n ids given their first ones (at least IDS_LISTED + 1 of them when n is larger)."""
+    if n <= IDS_LISTED:
+        return ", ".join(first_ids[:n])
+    return ", ".join(first_ids[:IDS_LISTED]) + f", ... and {n - IDS_LISTED:,} more"
+
+
 def flow_counts(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
     """Patients per path regimen -> response -> HCT -> status (the table behind the chart)."""
-    p = flow_patients(db, cohort_filter)
-    if p.empty:
+    paths = flow_paths(db, cohort_filter)
+    if paths.empty:
         return pd.DataFrame(columns=[*STAGES.values(), "patients", "ids"])
-    g = (p.groupby(list(STAGES), sort=False)
-         .agg(patients=("patient_id", "size"), ids=("patient_id", list_ids)).reset_index())
+    g = _group_paths(paths, list(STAGES)).rename(columns={"n": "patients"})[[*STAGES, "patients", "ids"]]
     g = g.sort_values(["patients", "regimen"], ascending=[False, True]).reset_index(drop=True)
     return g.rename(columns=STAGES)
 
@@ -102,9 +163,13 @@ def _label(stage: str, value: str) -> str:
 
 def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChart:
     """The alluvial chart of `flow_patients` (Altair rect + area + text layers)."""
-    p = flow_patients(db, cohort_filter)
+    paths = flow_paths(db, cohort_filter)
     stages = list(STAGES)
-    orders = {s: _stage_order(p[s], s) for s in stages}
+    n_patients = int(paths["n"].sum())
+    nodes_by = {s: _group_paths(paths, [s]) for s in stages}
+    # category order per stage as `_stage_order` on the patients (first appearance, counts)
+    orders = {s: _stage_order_counted(list(nodes_by[s][s]), dict(zip(nodes_by[s][s], nodes_by[s]["n"])), s)
+              for s in stages}
     regimen_order = orders["regimen"]
     colors = {r: (NOT_EVALUATED_COLOR if r == NOT_TREATED else PALETTE[i % len(PALETTE)])
               for i, r in enumerate(r for r in regimen_order if r != NOT_TREATED)}
@@ -112,17 +177,18 @@ def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChar
 
     # Vertical units are patients; `unit` patients per drawn unit keep gaps, headings and the
     # pixel height of a registry-size cohort those of the reference cohort (not 22 px per patient).
-    unit = max(1.0, len(p) / REFERENCE_PATIENTS)
+    unit = max(1.0, n_patients / REFERENCE_PATIENTS)
     nodes, pos = [], {}
     for i, s in enumerate(stages):
         y = 0.0
+        node_n = dict(zip(nodes_by[s][s], nodes_by[s]["n"]))
+        node_ids = dict(zip(nodes_by[s][s], nodes_by[s]["ids"]))
         for v in orders[s]:
-            members = p[p[s] == v]
-            n = len(members)
+            n = node_n[v]
             pos[(s, v)] = y
             nodes.append({"stage": STAGES[s], "category": v, "n": n, "x": i, "x2": i + NODE_WIDTH,
                           "y": y, "y2": y + n, "label": f"{_label(s, v)} · {n}",
-                          "ids": list_ids(members["patient_id"]),
+                          "ids": node_ids[v],
                           "side": "left" if i == 0 else ("right" if i == len(stages) - 1 else "in")})
             y += n + GAP * unit
     nodes_df = pd.DataFrame(nodes, columns=["stage", "category", "n", "x", "x2", "y", "y2", "label",
@@ -131,16 +197,15 @@ def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChar
     links, link_info = [], []
     # points per band: 24 for a smooth S-curve, fewer when a large cohort has many paths, so
     # the figure stays under ~200 KB (bench/: 1.3 MB at 10,000 patients, 131 bands)
-    n_links = sum(p.groupby(list(dict.fromkeys(["regimen", stages[i], stages[i + 1]])), sort=False).ngroups
-                  for i in range(len(stages) - 1))
+    pair_groups = [_group_paths(paths, list(dict.fromkeys(["regimen", stages[i], stages[i + 1]])))
+                   for i in range(len(stages) - 1)] if len(paths) else []
+    n_links = sum(len(g) for g in pair_groups)
     samples = int(max(6, min(_SAMPLES, 900 // max(n_links, 1))))
     out_off = dict.fromkeys(pos, 0.0)
     in_off = dict.fromkeys(pos, 0.0)
-    for i in range(len(stages) - 1):
+    for i in range(len(pair_groups)):
         a, b = stages[i], stages[i + 1]
-        keys = list(dict.fromkeys(["regimen", a, b]))
-        g = p.groupby(keys, sort=False).agg(
-            n=("patient_id", "size"), ids=("patient_id", list_ids)).reset_index()
+        g = pair_groups[i]
         ra = {v: k for k, v in enumerate(orders[a])}
         rb = {v: k for k, v in enumerate(orders[b])}
         rr = {v: k for k, v in enumerate(regimen_order)}

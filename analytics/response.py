@@ -225,26 +225,32 @@ def _where(cohort_filter: CohortFilter) -> tuple[str, list]:
     return cohort_filter.where_sql()
 
 
-def best_response_summary(db: CohortDatabase, cohort_filter: CohortFilter) -> BestResponseSummary:
-    """Counts, percentages and exact 95% CIs of each best response among treated patients."""
+def best_response_summary(db: CohortDatabase, cohort_filter: CohortFilter,
+                          max_unassessed: int | None = None) -> BestResponseSummary:
+    """Counts, percentages and exact 95% CIs of each best response among treated patients
+    (counted in DuckDB; `max_unassessed`: list only the first N unassessed ids)."""
     where, params = _where(cohort_filter)
-    df = db.query(f"SELECT patient_id, treated, best_response FROM patient_summary WHERE {where} "
-                  "ORDER BY patient_id", params)
-    treated = df[df["treated"].astype(bool)]
+    c = db.query(f"SELECT coalesce(treated, FALSE) AS treated, best_response, count(*) AS n "
+                 f"FROM patient_summary WHERE {where} GROUP BY ALL", params)
+    treated = c[c["treated"].astype(bool)]
     assessed = treated[treated["best_response"].notna()]
-    n = len(assessed)
+    n = int(assessed["n"].sum())
+    by_resp = dict(zip(assessed["best_response"], assessed["n"].astype(int)))
     rows = []
     for resp in RESPONSES:
-        k = int((assessed["best_response"] == resp).sum())
+        k = int(by_resp.get(resp, 0))
         low, high = clopper_pearson(k, n)
         rows.append({"response": resp, "n": k, "denominator": n,
                      "pct": k / n if n else math.nan, "ci_low": low, "ci_high": high})
-    k = int(assessed["best_response"].isin(RESPONDER).sum())
+    k = int(sum(by_resp.get(r, 0) for r in RESPONDER))
     low, high = clopper_pearson(k, n)
+    limit_sql, limit_params = ("LIMIT ?", [int(max_unassessed)]) if max_unassessed is not None else ("", [])
+    unassessed = db.query(f"SELECT patient_id FROM patient_summary WHERE {where} AND coalesce(treated, FALSE) "
+                          f"AND best_response IS NULL ORDER BY patient_id {limit_sql}", params + limit_params)
     return BestResponseSummary(
-        n_patients=len(df), n_treated=len(treated), n_treated_assessed=n, n_responders=k,
-        ci_low=low, ci_high=high, table=pd.DataFrame(rows),
-        unassessed=tuple(treated.loc[treated["best_response"].isna(), "patient_id"]))
+        n_patients=int(c["n"].sum()), n_treated=int(treated["n"].sum()), n_treated_assessed=n,
+        n_responders=k, ci_low=low, ci_high=high, table=pd.DataFrame(rows),
+        unassessed=tuple(unassessed["patient_id"]))
 
 
 def best_response_chart(summary: BestResponseSummary, small_cell_k: int = 0) -> alt.Chart:
@@ -351,30 +357,39 @@ class GroupComparison:
 
 def response_by_group(db: CohortDatabase, cohort_filter: CohortFilter,
                       feature: str = DEFAULT_GROUP) -> GroupComparison:
-    """CR/CRi rate among treated, assessed patients by the groups of `feature` (allow-listed)."""
+    """CR/CRi rate among treated, assessed patients by the groups of `feature` (allow-listed).
+
+    Counted in DuckDB (GROUP BY group, best response; the first IDS_LISTED ids per group by a
+    window): Python sees one row per group and response, whatever the cohort size."""
     if feature not in GROUP_FEATURES:
         raise ValueError(f"unknown grouping feature {feature!r}")
     label, expr = GROUP_FEATURES[feature]
     where, params = _where(cohort_filter)
-    df = db.query(f"SELECT patient_id, {expr} AS grp, best_response FROM patient_summary "
-                  f"WHERE {where} AND treated AND best_response IS NOT NULL ORDER BY patient_id",
-                  params)
-    df["grp"] = df["grp"].astype(object).where(df["grp"].notna(), NOT_EVALUATED).astype(str)
-    df["responder"] = df["best_response"].isin(RESPONDER)
-    groups = sorted(set(df["grp"]) - {NOT_EVALUATED})
-    if NOT_EVALUATED in set(df["grp"]):
+    base = (f"SELECT patient_id, coalesce(CAST({expr} AS VARCHAR), ?) AS grp, best_response "
+            f"FROM patient_summary WHERE {where} AND treated AND best_response IS NOT NULL")
+    counts = db.query(f"SELECT grp, best_response, count(*) AS n FROM ({base}) GROUP BY grp, best_response",
+                      [NOT_EVALUATED, *params])
+    firsts = db.query(f"SELECT grp, patient_id FROM ({base}) QUALIFY row_number() OVER "
+                      f"(PARTITION BY grp ORDER BY patient_id) <= ? ORDER BY grp, patient_id",
+                      [NOT_EVALUATED, *params, IDS_LISTED + 1])
+    present = set(counts["grp"])
+    groups = sorted(present - {NOT_EVALUATED})
+    if NOT_EVALUATED in present:
         groups.append(NOT_EVALUATED)
+    ids_by = {g: list(s) for g, s in firsts.groupby("grp", sort=False)["patient_id"]}
     rows, cont = [], []
     for g in groups:
-        s = df[df["grp"] == g]
-        k, n = int(s["responder"].sum()), len(s)
+        s = counts[counts["grp"] == g]
+        by_resp = dict(zip(s["best_response"], s["n"].astype(int)))
+        n = int(s["n"].sum())
+        k = int(sum(by_resp.get(r, 0) for r in RESPONDER))
         low, high = clopper_pearson(k, n)
         rows.append({"group": g, "n": n, "responders": k, "rate": k / n if n else math.nan,
                      "ci_low": low, "ci_high": high, "evaluable": g != NOT_EVALUATED,
-                     "patients": _list_ids(s["patient_id"])})
+                     "patients": _list_ids_counted(ids_by.get(g, []), n)})
         c = {"group": g, "CR/CRi": k, "no CR/CRi": n - k, "total": n}
         for resp in RESPONSES:
-            c[RESPONSE_LABELS[resp]] = int((s["best_response"] == resp).sum())
+            c[RESPONSE_LABELS[resp]] = int(by_resp.get(resp, 0))
         cont.append(c)
     rates = pd.DataFrame(rows, columns=["group", "n", "responders", "rate", "ci_low", "ci_high",
                                         "evaluable", "patients"])
@@ -417,6 +432,18 @@ def _list_ids(ids) -> str:
     if len(ids) <= IDS_LISTED:
         return ", ".join(ids)
     return ", ".join(ids[:IDS_LISTED]) + f", ... and {len(ids) - IDS_LISTED:,} more"
+
+
+def _list_ids_counted(first_ids, n: int) -> str:
+    """`_list_ids` of n ids of which the first ones (at least IDS_LISTED + 1 when n is larger) are given.
+
+    >>> _list_ids_counted(["S01", "S02"], 2), _list_ids_counted([f"P{i:02d}" for i in range(21)], 30)[-20:]
+    ('S01, S02', 'P19, ... and 10 more')
+    """
+    ids = list(first_ids)
+    if n <= IDS_LISTED:
+        return ", ".join(ids[:n])
+    return ", ".join(ids[:IDS_LISTED]) + f", ... and {n - IDS_LISTED:,} more"
 
 
 def group_rate_chart(comparison: GroupComparison) -> alt.LayerChart:
@@ -487,27 +514,8 @@ def mrd_summary(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSummary:
 
 def _mrd_rows(db: CohortDatabase, cohort_filter: CohortFilter, limit: int | None = None) -> pd.DataFrame:
     """Per responder (CR/CRi), by id: MRD status, method and sensitivity; the first `limit` only."""
-    sub, params = cohort_filter.patient_ids_sql()
-    limit_sql, limit_params = ("ORDER BY patient_id LIMIT ?", [int(limit)]) if limit is not None else ("", [])
-    df = db.query(
-        f"""
-        WITH resp AS (
-            SELECT patient_id, best_response FROM patient_summary
-            WHERE best_response IN ('CR', 'CRi') AND patient_id IN ({sub}) {limit_sql}),
-        a AS (
-            SELECT e.patient_id, e.day, e.mrd_status, e.mrd_method, e.mrd_sensitivity
-            FROM events e JOIN resp USING (patient_id)
-            WHERE e.event_type = 'response_assessment' AND e.response IN ('CR', 'CRi'))
-        SELECT resp.patient_id, resp.best_response,
-               count(a.mrd_status) AS n_mrd,
-               coalesce(bool_or(a.mrd_status = 'negative'), FALSE) AS negative,
-               min(a.day) FILTER (WHERE a.mrd_status = 'negative') AS mrd_negative_day,
-               arg_min(a.mrd_method, (a.mrd_status <> 'negative', a.day))
-                   FILTER (WHERE a.mrd_status IS NOT NULL) AS mrd_method,
-               arg_min(a.mrd_sensitivity, (a.mrd_status <> 'negative', a.day))
-                   FILTER (WHERE a.mrd_status IS NOT NULL) AS mrd_sensitivity
-        FROM resp LEFT JOIN a USING (patient_id)
-        GROUP BY resp.patient_id, resp.best_response ORDER BY resp.patient_id""", params + limit_params)
+    sql, params = _mrd_sql(cohort_filter, limit)
+    df = db.query(f"{sql} ORDER BY resp.patient_id", params)
     df["mrd"] = np.where(df["n_mrd"] == 0, NOT_EVALUATED,
                          np.where(df["negative"], "negative", "positive"))
     return df
@@ -566,37 +574,67 @@ def current_status(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFr
     return df
 
 
-def current_status_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """Counts: status x pathway, with totals and % of the filtered patients (exact CI)."""
-    df = current_status(db, cohort_filter)
-    n = len(df)
-    rows = []
-    for s in STATUS_ORDER:
-        part = df[df["status"] == s]
-        k = len(part)
-        low, high = clopper_pearson(k, n) if n else (math.nan, math.nan)
-        row = {"status": s}
-        for p in PATHWAYS:
-            row[p] = int((part["pathway"] == p).sum())
-        row.update({"total": k, "% of patients": fmt_pct(k / n if n else math.nan),
-                    "exact 95% CI": fmt_ci(low, high)})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 # --- registry-size helpers: small results a page can cache and copy out on every rerun ---------
+def _mrd_sql(cohort_filter: CohortFilter, limit: int | None = None) -> tuple[str, list]:
+    """The per-responder MRD query of `_mrd_rows` (SQL text and parameters)."""
+    sub, params = cohort_filter.patient_ids_sql()
+    limit_sql, limit_params = ("ORDER BY patient_id LIMIT ?", [int(limit)]) if limit is not None else ("", [])
+    return (f"""
+        WITH resp AS (
+            SELECT patient_id, best_response FROM patient_summary
+            WHERE best_response IN ('CR', 'CRi') AND patient_id IN ({sub}) {limit_sql}),
+        a AS (
+            SELECT e.patient_id, e.day, e.mrd_status, e.mrd_method, e.mrd_sensitivity
+            FROM events e JOIN resp USING (patient_id)
+            WHERE e.event_type = 'response_assessment' AND e.response IN ('CR', 'CRi'))
+        SELECT resp.patient_id, resp.best_response,
+               count(a.mrd_status) AS n_mrd,
+               coalesce(bool_or(a.mrd_status = 'negative'), FALSE) AS negative,
+               min(a.day) FILTER (WHERE a.mrd_status = 'negative') AS mrd_negative_day,
+               arg_min(a.mrd_method, (a.mrd_status <> 'negative', a.day))
+                   FILTER (WHERE a.mrd_status IS NOT NULL) AS mrd_method,
+               arg_min(a.mrd_sensitivity, (a.mrd_status <> 'negative', a.day))
+                   FILTER (WHERE a.mrd_status IS NOT NULL) AS mrd_sensitivity
+        FROM resp LEFT JOIN a USING (patient_id)
+        GROUP BY resp.patient_id, resp.best_response""", params + limit_params)
+
+
 def mrd_summary_brief(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSummary:
-    """`mrd_summary` without its per-responder rows (counts, CI and methods only)."""
-    from dataclasses import replace
-    full = mrd_summary(db, cohort_filter)
-    return replace(full, patients=full.patients.iloc[:0])
+    """`mrd_summary` without its per-responder rows (counts, CI and methods only), counted in
+    DuckDB: Python sees one row per (method, sensitivity)."""
+    sql, params = _mrd_sql(cohort_filter)
+    g = db.query(f"SELECT mrd_method, mrd_sensitivity, count(*) FILTER (WHERE n_mrd > 0) AS evaluated, "
+                 f"count(*) FILTER (WHERE n_mrd > 0 AND negative) AS negative, count(*) AS responders "
+                 f"FROM ({sql}) GROUP BY mrd_method, mrd_sensitivity", params)
+    n_resp = int(g["responders"].sum())
+    ev = g[g["evaluated"] > 0]
+    k, n = int(ev["negative"].sum()), int(ev["evaluated"].sum())
+    low, high = clopper_pearson(k, n)
+    methods = (ev.assign(mrd_method=ev["mrd_method"].fillna("method not recorded"),
+                         sensitivity=[format_sensitivity(x) for x in ev["mrd_sensitivity"]],
+                         evaluated=ev["evaluated"].astype("int64"), negative=ev["negative"].astype("int64"))
+               .groupby(["mrd_method", "sensitivity"], dropna=False)
+               .agg(evaluated=("evaluated", "sum"), negative=("negative", "sum")).reset_index())
+    empty = pd.DataFrame(columns=["patient_id", "best_response", "n_mrd", "negative", "mrd_negative_day",
+                                  "mrd_method", "mrd_sensitivity", "mrd"])
+    return MrdSummary(n_resp, n, k, low, high, empty, methods)
 
 
 def time_to_cr_brief(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment") -> TimeToCr:
-    """`time_to_cr` without its per-responder rows (n, median, range only)."""
-    from dataclasses import replace
-    full = time_to_cr(db, cohort_filter, origin)
-    return replace(full, patients=full.patients.iloc[:0])
+    """`time_to_cr` without its per-responder rows (n, median, range only), computed in DuckDB."""
+    if origin not in TIME_ORIGINS:
+        raise ValueError(f"unknown origin {origin!r}")
+    where, params = _where(cohort_filter)
+    start = "first_treatment_day" if origin == "treatment" else "0"
+    row = db.query(f"SELECT count(*) AS n, median(CAST(first_cr_day - {start} AS DOUBLE)) AS med, "
+                   f"min(CAST(first_cr_day - {start} AS DOUBLE)) AS lo, "
+                   f"max(CAST(first_cr_day - {start} AS DOUBLE)) AS hi FROM patient_summary "
+                   f"WHERE {where} AND first_cr_day IS NOT NULL AND treated", params).iloc[0]
+    empty = pd.DataFrame(columns=["patient_id", "best_response", "first_line_regimen_category",
+                                  "first_treatment_day", "first_cr_day", "days", "months"])
+    if int(row["n"]) == 0:
+        return TimeToCr(origin, 0, math.nan, math.nan, math.nan, empty)
+    return TimeToCr(origin, int(row["n"]), float(row["med"]), float(row["lo"]), float(row["hi"]), empty)
 
 
 def responder_table(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment",
@@ -613,19 +651,51 @@ def responder_table(db: CohortDatabase, cohort_filter: CohortFilter, origin: str
     return per, n
 
 
+_STATUS_SQL = ("CASE status_at_last_contact " + " ".join(
+    f"WHEN '{k}' THEN '{v}'" for k, v in {"no evidence of B-ALL": ALIVE_NED, "B-ALL present": "alive with B-ALL",
+                                          "unknown": "alive, disease status unknown", "dead": "dead"}.items())
+               + " END")  # as `current_status` maps it (constants, no user text); NULL otherwise
+_PATHWAY_SQL = (f"CASE WHEN coalesce(hct, FALSE) THEN '{PATHWAYS[0]}' WHEN coalesce(treated, FALSE) "
+                f"THEN '{PATHWAYS[1]}' ELSE '{PATHWAYS[2]}' END")
+
+
+def status_counts(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Patients per (status, pathway) of `current_status`, counted in DuckDB (status NULL when
+    the status at last contact is not one of the mapped values)."""
+    where, params = _where(cohort_filter)
+    return db.query(f"SELECT {_STATUS_SQL} AS status, {_PATHWAY_SQL} AS pathway, count(*) AS n "
+                    f"FROM patient_summary WHERE {where} GROUP BY ALL", params)
+
+
 def alive_ned_count(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[int, int]:
     """(patients alive without evidence of B-ALL at last contact, patients): `current_status` counted."""
-    status = current_status(db, cohort_filter)
-    return int((status["status"] == ALIVE_NED).sum()), len(status)
+    c = status_counts(db, cohort_filter)
+    return int(c.loc[c["status"] == ALIVE_NED, "n"].sum()), int(c["n"].sum())
+
+
+def current_status_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
+    """Counts: status x pathway, with totals and % of the filtered patients (exact CI)."""
+    c = status_counts(db, cohort_filter)
+    n = int(c["n"].sum())
+    rows = []
+    for s in STATUS_ORDER:
+        part = c[c["status"] == s]
+        k = int(part["n"].sum())
+        low, high = clopper_pearson(k, n) if n else (math.nan, math.nan)
+        row = {"status": s}
+        for p in PATHWAYS:
+            row[p] = int(part.loc[part["pathway"] == p, "n"].sum())
+        row.update({"total": k, "% of patients": fmt_pct(k / n if n else math.nan),
+                    "exact 95% CI": fmt_ci(low, high)})
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 # --- figures and screen-sized results the response page caches per view -------------------------
 def best_response_brief(db: CohortDatabase, cohort_filter: CohortFilter) -> BestResponseSummary:
     """`best_response_summary` listing at most IDS_LISTED unassessed patients (their count is
     `n_treated - n_treated_assessed`)."""
-    from dataclasses import replace
-    full = best_response_summary(db, cohort_filter)
-    return replace(full, unassessed=full.unassessed[:IDS_LISTED])
+    return best_response_summary(db, cohort_filter, max_unassessed=IDS_LISTED)
 
 
 def untreated_brief(db: CohortDatabase, cohort_filter: CohortFilter,

@@ -164,6 +164,17 @@ def swimmer_data(db: CohortDatabase, cohort_filter: CohortFilter,
     return seg, mk
 
 
+_RESPONSE_RANK_SQL = ("CASE best_response " + " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(RESPONSES))
+                      + f" ELSE {len(RESPONSES)} END")
+# `swimmer_order`'s keys in SQL (constants only; the patient id last, as the default order)
+_ORDER_SQL = {
+    "default": "patient_id",
+    "duration": "-coalesce(os_days, 0), patient_id",
+    "response": f"{_RESPONSE_RANK_SQL}, -coalesce(os_days, 0), patient_id",
+    "regimen": "lower(coalesce(first_line_regimen_category, '~ no B-ALL therapy')), -coalesce(os_days, 0), patient_id",
+}
+
+
 def swimmer_order(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "default") -> list[str]:
     """Patient order for the swimmer plot; 'default' is `analytics.cohort.patient_order`."""
     if sort not in SORTS:
@@ -185,7 +196,8 @@ def swimmer_order(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "
 
 
 def align_on_origin(db: CohortDatabase, cohort_filter: CohortFilter, seg: pd.DataFrame,
-                    mk: pd.DataFrame, origin: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+                    mk: pd.DataFrame, origin: str,
+                    patient_ids: frozenset | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Shift each patient's bar and markers so day 0 is `origin`.
 
     From first treatment, time before therapy becomes negative (it stays visible: e.g. the
@@ -197,8 +209,13 @@ def align_on_origin(db: CohortDatabase, cohort_filter: CohortFilter, seg: pd.Dat
     if origin == "diagnosis":
         return seg, mk, []
     where, params = cohort_filter.where_sql()
-    start = db.query(f"SELECT patient_id, first_treatment_day FROM patient_summary WHERE {where}",
-                     params).set_index("patient_id")["first_treatment_day"]
+    only, only_params = "", []
+    if patient_ids is not None:  # only these patients (those a capped plot draws)
+        ids = sorted(patient_ids)
+        only = f" AND patient_id IN ({', '.join('?' * len(ids))})" if ids else " AND FALSE"
+        only_params = ids
+    start = db.query(f"SELECT patient_id, first_treatment_day FROM patient_summary WHERE ({where}){only}",
+                     params + only_params).set_index("patient_id")["first_treatment_day"]
     excluded = sorted(start[start.isna()].index)
     offset = start.dropna().astype(float)
     seg = seg[seg["patient_id"].isin(offset.index)].copy()
@@ -220,23 +237,35 @@ def swimmer_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "
     `max_patients`: draw only the first N bars of the sort order (the subtitle says so); only
     those patients' timelines are computed, so a registry-size cohort costs what N patients do.
     """
-    full_order = swimmer_order(db, cohort_filter, sort)
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    if origin not in ORIGINS:
+        raise ValueError(f"unknown origin {origin!r}")
+    where, params = cohort_filter.where_sql()
+    n_total = int(db.scalar(f"SELECT count(*) FROM patient_summary WHERE {where}", params))
     ids = None
-    n_total = len(full_order)
     if max_patients is not None and n_total > max_patients:
-        never = set()
+        # the first N of the sort order, chosen in DuckDB (no list of every patient in Python)
+        treated_only = " AND first_treatment_day IS NOT NULL" if origin != "diagnosis" else ""
+        order = db.query(f"SELECT patient_id FROM patient_summary WHERE ({where}){treated_only} "
+                         f"ORDER BY {_ORDER_SQL[sort]} LIMIT ?", params + [int(max_patients)])["patient_id"].tolist()
+        ids = frozenset(order)
+        excluded = []
         if origin != "diagnosis":
-            where, params = cohort_filter.where_sql()
-            never = set(db.query(f"SELECT patient_id FROM patient_summary WHERE ({where}) "
-                                 "AND first_treatment_day IS NULL", params)["patient_id"])
-        n_total = n_total - len(never)
-        ids = frozenset([p for p in full_order if p not in never][:max_patients])
-    seg, mk = swimmer_data(db, cohort_filter, ids)
-    seg, mk, excluded = align_on_origin(db, cohort_filter, seg, mk, origin)
-    excluded_set = set(excluded)
-    order = [p for p in full_order if p not in excluded_set and (ids is None or p in ids)]
-    if ids is not None:
-        excluded = [f"{len(excluded):,} patients"] if len(excluded) > 20 else excluded
+            never = db.query(f"SELECT patient_id FROM patient_summary WHERE ({where}) AND first_treatment_day "
+                             "IS NULL ORDER BY patient_id LIMIT 21", params)["patient_id"].tolist()
+            n_never = int(db.scalar(f"SELECT count(*) FROM patient_summary WHERE ({where}) "
+                                    "AND first_treatment_day IS NULL", params))
+            n_total -= n_never
+            excluded = [f"{n_never:,} patients"] if n_never > 20 else never
+        seg, mk = swimmer_data(db, cohort_filter, ids)
+        seg, mk, _ = align_on_origin(db, cohort_filter, seg, mk, origin, patient_ids=ids)
+    else:
+        full_order = swimmer_order(db, cohort_filter, sort)
+        seg, mk = swimmer_data(db, cohort_filter)
+        seg, mk, excluded = align_on_origin(db, cohort_filter, seg, mk, origin)
+        excluded_set = set(excluded)
+        order = [p for p in full_order if p not in excluded_set]
     seg = seg.assign(start_d=seg["start_day"].round().astype(int), end_d=seg["end_day"].round().astype(int))
     mk = mk.assign(day_i=mk["day"].round().astype(int))
     y = alt.Y("patient_id:N", sort=order, title=None,
