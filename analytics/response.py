@@ -641,10 +641,20 @@ def responder_table(db: CohortDatabase, cohort_filter: CohortFilter, origin: str
                     limit: int | None = 1000) -> tuple[pd.DataFrame, int]:
     """Per responder: best response, MRD and time to CR/CRi (first `limit` rows; None: all), and the count."""
     rows = _mrd_rows(db, cohort_filter, limit)  # only the first `limit` responders are read
-    ttc = time_to_cr(db, cohort_filter, origin)
-    per = rows.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
     if limit is None:
+        ttc = time_to_cr(db, cohort_filter, origin)
+        per = rows.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
         return per, len(per)
+    # time to CR of those responders only (as `time_to_cr` computes it)
+    if origin not in TIME_ORIGINS:
+        raise ValueError(f"unknown origin {origin!r}")
+    start = "first_treatment_day" if origin == "treatment" else "0"
+    ids = rows["patient_id"].tolist()
+    only = f"patient_id IN ({', '.join('?' * len(ids))})" if ids else "FALSE"
+    days = db.query(f"SELECT patient_id, first_cr_day - {start} AS days FROM patient_summary "
+                    f"WHERE {only} AND first_cr_day IS NOT NULL AND treated ORDER BY patient_id", ids)
+    days["months"] = days["days"] / DAYS_PER_MONTH
+    per = rows.merge(days, on="patient_id", how="left")
     sub, params = cohort_filter.patient_ids_sql()
     n = int(db.scalar(f"SELECT count(*) FROM patient_summary WHERE best_response IN ('CR', 'CRi') "
                       f"AND patient_id IN ({sub})", params))
