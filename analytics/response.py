@@ -602,11 +602,22 @@ def _mrd_sql(cohort_filter: CohortFilter, limit: int | None = None) -> tuple[str
 def mrd_summary_brief(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSummary:
     """`mrd_summary` without its per-responder rows (counts, CI and methods only), counted in
     DuckDB: Python sees one row per (method, sensitivity)."""
-    sql, params = _mrd_sql(cohort_filter)
-    g = db.query(f"SELECT mrd_method, mrd_sensitivity, count(*) FILTER (WHERE n_mrd > 0) AS evaluated, "
-                 f"count(*) FILTER (WHERE n_mrd > 0 AND negative) AS negative, count(*) AS responders "
-                 f"FROM ({sql}) GROUP BY mrd_method, mrd_sensitivity", params)
-    n_resp = int(g["responders"].sum())
+    sub, params = cohort_filter.patient_ids_sql()
+    responders = (f"SELECT patient_id FROM patient_summary WHERE best_response IN ('CR', 'CRi') "
+                  f"AND patient_id IN ({sub})")
+    # per evaluated responder (a CR/CRi assessment with an MRD status), the defining assessment as
+    # `_mrd_rows` picks it; only rows with a status are grouped (DuckDB's working memory at 1M)
+    g = db.query(f"""
+        WITH per AS (
+            SELECT patient_id, bool_or(mrd_status = 'negative') AS negative,
+                   arg_min(struct_pack(m := mrd_method, s := mrd_sensitivity),
+                           (mrd_status <> 'negative', day)) AS d
+            FROM events WHERE event_type = 'response_assessment' AND response IN ('CR', 'CRi')
+                AND mrd_status IS NOT NULL AND patient_id IN ({responders})
+            GROUP BY patient_id)
+        SELECT d.m AS mrd_method, d.s AS mrd_sensitivity, count(*) AS evaluated,
+               count(*) FILTER (WHERE negative) AS negative FROM per GROUP BY ALL""", params)
+    n_resp = int(db.scalar(f"SELECT count(*) FROM ({responders}) AS r", params))
     ev = g[g["evaluated"] > 0]
     k, n = int(ev["negative"].sum()), int(ev["evaluated"].sum())
     low, high = clopper_pearson(k, n)
