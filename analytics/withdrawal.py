@@ -729,26 +729,46 @@ class WithdrawalView:
 
 def page_view(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
               specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> WithdrawalView:
-    """The withdrawal page's numbers and capped tables, from one kinetics pass (`analyse`)."""
-    analysis = analyse(db, cohort_filter, analyte, specimen, rule)
-    kinetics, overview = analysis.kinetics, analysis.overview
+    """The withdrawal page's numbers and capped tables, from one kinetics pass.
+
+    As `analyse`, without a frame of every filtered patient: the kinetics come from the series
+    alone (their rows are in the default order already), the summary columns the comparison
+    uses are read for the patients with a series only, and the patients without one are counted
+    and listed (first PATIENTS_DRAWN_MAX) in DuckDB. At a million patients the summary frame of
+    every patient was about 214 MB (and twice that while fetched)."""
+    data = measurements(db, cohort_filter, analyte, specimen)
+    order = list(pd.unique(data["patient_id"]))  # ORDER BY patient_id: the default order
+    kinetics = _kinetics_of(data, order, rule)
+    del data
+    where, params = cohort_filter.where_sql()
+    series_where, series_params = _series_where(analyte, specimen)
+    with_series = f"SELECT DISTINCT patient_id FROM measurements WHERE {series_where}"
+    summary = db.query(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM patient_summary WHERE ({where}) "
+                       f"AND patient_id IN ({with_series}) ORDER BY patient_id", params + series_params)
+    continuous, categorical = _compare(summary, kinetics)
+    del summary
+    counts = db.query(f"SELECT count(*) AS n, count(len_stop_day) AS n_stop FROM patient_summary "
+                      f"WHERE {where}", params).iloc[0]
+    without = db.query(
+        f"SELECT patient_id, CASE WHEN coalesce(treated, FALSE) THEN ? ELSE ? END AS followed "
+        f"FROM patient_summary WHERE ({where}) AND patient_id NOT IN ({with_series}) "
+        f"ORDER BY patient_id LIMIT ?",
+        [NO_SERIES_TREATED, NO_SERIES_UNTREATED, *params, *series_params, PATIENTS_DRAWN_MAX])
     single = kinetics.loc[kinetics["n_measurements"] < 2, "patient_id"]
     drawn = set(kinetics["patient_id"].head(PATIENTS_DRAWN_MAX))
-    data = measurements(db, cohort_filter, analyte, specimen, ids=tuple(sorted(drawn)))
-    no_series = overview["followed"].isin([NO_SERIES_TREATED, NO_SERIES_UNTREATED])
-    without = overview.loc[no_series, ["patient_id", "followed"]]
+    drawn_data = measurements(db, cohort_filter, analyte, specimen, ids=tuple(sorted(drawn)))
     return WithdrawalView(
-        n_patients=len(overview), n_series=len(kinetics), counts=classification_counts(kinetics),
+        n_patients=int(counts["n"]), n_series=len(kinetics), counts=classification_counts(kinetics),
         single_ids=tuple(single.head(IDS_LISTED)), n_single=len(single),
         kinetics_head=kinetics.head(TABLE_ROWS_MAX).reset_index(drop=True),
-        continuous=analysis.continuous, categorical=analysis.categorical,
-        n_with_stop=int(overview["len_stop_day"].notna().sum()),
-        n_nonpositive_drawn=int((data["level"] <= 0).sum()),
+        continuous=continuous, categorical=categorical,
+        n_with_stop=int(counts["n_stop"]),
+        n_nonpositive_drawn=int((drawn_data["level"] <= 0).sum()),
         with_series=tuple((p, CLASS_LABELS[c]) for p, c in
                           zip(kinetics["patient_id"].head(PATIENTS_DRAWN_MAX),
                               kinetics["classification"].head(PATIENTS_DRAWN_MAX))),
-        without_series=tuple(map(tuple, without.head(PATIENTS_DRAWN_MAX).itertuples(index=False))),
-        n_without_series=len(without))
+        without_series=tuple(map(tuple, without.itertuples(index=False))),
+        n_without_series=int(counts["n"]) - len(kinetics))
 
 
 # --- charts ----------------------------------------------------------------------------------
