@@ -99,3 +99,21 @@ def test_timing_figure_equals_the_chart_from_every_patient(demo_db, big):
         datasets = lambda c: [pd.DataFrame(v) for v in c.to_dict()["datasets"].values()]
         for a, b in zip(datasets(new), datasets(old)):
             pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+
+
+@pytest.mark.parametrize("analyte", list(withdrawal.ANALYTE_OPTIONS))
+@pytest.mark.parametrize("specimen", withdrawal.SPECIMENS)
+def test_view_counts_equal_the_per_patient_analysis_for_every_series(analyte, specimen, big):
+    """page_view reads no frame of every patient (counts and the no-series list in DuckDB)."""
+    f = CohortFilter(sex=("F",))
+    ref = _reference(big, f, analyte, specimen)
+    view = withdrawal.page_view(big, f, analyte, specimen, RULE)
+    no_series = ref.overview[ref.overview["followed"].isin(
+        [withdrawal.NO_SERIES_TREATED, withdrawal.NO_SERIES_UNTREATED])]
+    assert (view.n_patients, view.n_series, view.n_without_series) == (
+        len(ref.overview), len(ref.kinetics), len(no_series))
+    assert view.n_with_stop == ref.overview["len_stop_day"].notna().sum()
+    assert list(view.without_series) == list(map(tuple, no_series[["patient_id", "followed"]].head(
+        withdrawal.PATIENTS_DRAWN_MAX).itertuples(index=False)))
+    pd.testing.assert_frame_equal(view.continuous, ref.continuous)
+    pd.testing.assert_frame_equal(view.categorical, ref.categorical)
