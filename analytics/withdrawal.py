@@ -253,14 +253,17 @@ def patient_kinetics(series: pd.DataFrame, stop_day: float | None, therapy_day: 
 
 # --- data ------------------------------------------------------------------------------------
 def measurements(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
-                 specimen: str = "marrow", ids: tuple[str, ...] | None = None) -> pd.DataFrame:
+                 specimen: str = "marrow", ids: tuple[str, ...] | None = None,
+                 kinetics_only: bool = False) -> pd.DataFrame:
     """Serial measurements of the filtered patients, with the stop and therapy days.
 
     Columns: patient_id, day, days_since_stop, analyte, value, lower_limit_of_detection,
     below_detection, level (value, or the limit when below detection), detection, method,
     len_stop_day, first_treatment_day. For `LEUKEMIC`, each patient contributes B lymphoblasts
     when measured at least once, else immature B cells. `ids`: only these patients (a figure's
-    drawn few, as `?` parameters).
+    drawn few, as `?` parameters). `kinetics_only`: only the columns the kinetics read (patient_id,
+    day, analyte, value, lower_limit_of_detection, below_detection, len_stop_day,
+    first_treatment_day, level): no per-row unit, method or label strings (registry size).
     """
     if analyte not in ANALYTE_OPTIONS:
         raise ValueError(f"unknown analyte {analyte!r}")
@@ -283,14 +286,19 @@ def measurements(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str =
     else:
         chosen, chosen_params, join = "", [], ""
         analyte_where, analyte_params = "m.analyte = ?", [analyte]
-    sql = (f"{chosen}SELECT m.patient_id, m.day, m.analyte, m.value, m.unit, "
-           "m.lower_limit_of_detection, m.below_detection, m.method, s.len_stop_day, "
+    extra = "" if kinetics_only else "m.unit, m.method, "
+    sql = (f"{chosen}SELECT m.patient_id, m.day, m.analyte, m.value, {extra}"
+           "m.lower_limit_of_detection, m.below_detection, s.len_stop_day, "
            "s.first_treatment_day FROM measurements m "
            f"{join} JOIN patient_summary s USING (patient_id) "
            f"WHERE m.specimen = ? AND {analyte_where} AND m.patient_id IN ({sub}) "
            "ORDER BY m.patient_id, m.day")
     df = db.query(sql, chosen_params + [specimen] + analyte_params + params)
     df["level"] = _levels(df)
+    if kinetics_only:
+        return df
+    df = df[["patient_id", "day", "analyte", "value", "unit", "lower_limit_of_detection",
+             "below_detection", "method", "len_stop_day", "first_treatment_day", "level"]].copy()
     df["days_since_stop"] = df["day"] - df["len_stop_day"]
     df["detection"] = np.where(df["below_detection"].astype(bool), BELOW, DETECTED)
     df["analyte_label"] = df["analyte"].map(ANALYTES)
@@ -736,7 +744,7 @@ def page_view(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LE
     uses are read for the patients with a series only, and the patients without one are counted
     and listed (first PATIENTS_DRAWN_MAX) in DuckDB. At a million patients the summary frame of
     every patient was about 214 MB (and twice that while fetched)."""
-    data = measurements(db, cohort_filter, analyte, specimen)
+    data = measurements(db, cohort_filter, analyte, specimen, kinetics_only=True)
     order = list(pd.unique(data["patient_id"]))  # ORDER BY patient_id: the default order
     kinetics = _kinetics_of(data, order, rule)
     del data
