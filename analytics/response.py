@@ -31,6 +31,7 @@ True
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -128,6 +129,21 @@ def _count_bound(rows, cols) -> float:
 
 def freeman_halton(table, max_tables: int = MAX_ENUMERATED_TABLES,
                    draws: int = MONTE_CARLO_DRAWS, seed: int = MONTE_CARLO_SEED) -> RxCTestResult:
+    """`_freeman_halton`, remembered per table (a pure function of the table and options: the
+    response page's table and figure both ask for the same test)."""
+    t = np.asarray(table)
+    if t.ndim != 2 or t.size == 0 or not np.issubdtype(t.dtype, np.integer):
+        return _freeman_halton(table, max_tables, draws, seed)
+    return _freeman_halton_cached(tuple(map(tuple, t.tolist())), max_tables, draws, seed)
+
+
+@functools.lru_cache(maxsize=128)
+def _freeman_halton_cached(table: tuple, max_tables: int, draws: int, seed: int) -> RxCTestResult:
+    return _freeman_halton(table, max_tables, draws, seed)
+
+
+def _freeman_halton(table, max_tables: int = MAX_ENUMERATED_TABLES,
+                    draws: int = MONTE_CARLO_DRAWS, seed: int = MONTE_CARLO_SEED) -> RxCTestResult:
     """Freeman-Halton (Fisher's exact test for r x c tables), two-sided.
 
     p = sum of the hypergeometric probabilities of all tables with the observed margins that are
@@ -159,8 +175,11 @@ def freeman_halton(table, max_tables: int = MAX_ENUMERATED_TABLES,
         from scipy.stats import random_table
         rng = np.random.default_rng(seed)
         sample = random_table(rows, cols).rvs(size=draws, random_state=rng)
-        lf = np.array([math.lgamma(k + 1) for k in range(int(rows.sum()) + 1)])
-        logp = const - lf[sample].sum(axis=(1, 2))
+        # log k! of the counts drawn only (the same math.lgamma values; a table of every k up to
+        # n was 0.25 s of Python at a million patients)
+        values, inverse = np.unique(sample, return_inverse=True)
+        lf = np.array([math.lgamma(int(k) + 1) for k in values])
+        logp = const - lf[inverse.reshape(sample.shape)].sum(axis=(1, 2))
         hits = int((logp <= threshold).sum())
         return RxCTestResult((1 + hits) / (1 + draws),
                              f"Monte Carlo ({draws:,} tables, seed {seed})", draws, log_obs)

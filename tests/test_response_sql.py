@@ -174,3 +174,28 @@ def test_swimmer_sql_order_equals_python_order(db, sort, origin):
     chart = swimmer.swimmer_chart(db, f, sort, origin, max_patients=cap).to_dict()
     drawn = chart["layer"][0]["encoding"]["y"]["sort"]
     assert drawn == order[:cap]
+
+
+def _ref_monte_carlo(table, draws, seed):
+    """The Monte Carlo branch of freeman_halton as it was (log k! tabulated for every k <= n)."""
+    import numpy as np
+    from scipy.stats import random_table
+    t = np.asarray(table, dtype=int)
+    if t.shape[0] > t.shape[1]:
+        t = t.T
+    rows, cols = t.sum(axis=1), t.sum(axis=0)
+    const = r._margin_const(rows, cols)
+    threshold = r._log_table_prob(t, const) + math.log(r._REL_TOL)
+    sample = random_table(rows, cols).rvs(size=draws, random_state=np.random.default_rng(seed))
+    lf = np.array([math.lgamma(k + 1) for k in range(int(rows.sum()) + 1)])
+    logp = const - lf[sample].sum(axis=(1, 2))
+    return (1 + int((logp <= threshold).sum())) / (1 + draws)
+
+
+@pytest.mark.parametrize("table", [[[300, 200], [150, 350], [100, 100]], [[5, 9], [12, 3], [0, 7], [4, 4]],
+                                   [[40000, 21000], [30500, 30000], [9000, 12000]]])
+def test_freeman_halton_monte_carlo_equals_the_tabulated_way(table):
+    res = r.freeman_halton(table, max_tables=1, draws=3000, seed=11)
+    assert res.method.startswith("Monte Carlo")
+    assert res.p_value == _ref_monte_carlo(table, 3000, 11)
+    assert r.freeman_halton(table, max_tables=1, draws=3000, seed=11) is res  # remembered per table
