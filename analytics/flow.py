@@ -120,11 +120,9 @@ def flow_paths(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
     keys = ", ".join(STAGES)
     df = db.query(f"""
         WITH p AS ({sql}),
-        c AS (SELECT {keys}, count(*) AS n, min(patient_id) AS first FROM p GROUP BY {keys}),
-        f AS (SELECT {keys}, list(patient_id ORDER BY patient_id) AS ids FROM
-              (SELECT * FROM p QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY patient_id) <= ?)
-              GROUP BY {keys})
-        SELECT c.*, f.ids FROM c JOIN f USING ({keys}) ORDER BY c.first""", params + [IDS_LISTED + 1])
+        c AS (SELECT {keys}, count(*) AS n, min(patient_id) AS first,
+                     min(patient_id, {int(IDS_LISTED) + 1}) AS ids FROM p GROUP BY {keys})
+        SELECT * FROM c ORDER BY first""", params)
     return df
 
 

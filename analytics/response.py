@@ -177,9 +177,12 @@ def _freeman_halton(table, max_tables: int = MAX_ENUMERATED_TABLES,
         sample = random_table(rows, cols).rvs(size=draws, random_state=rng)
         # log k! of the counts drawn only (the same math.lgamma values; a table of every k up to
         # n was 0.25 s of Python at a million patients)
-        values, inverse = np.unique(sample, return_inverse=True)
+        values = np.unique(sample)
         lf = np.array([math.lgamma(int(k) + 1) for k in values])
-        logp = const - lf[inverse.reshape(sample.shape)].sum(axis=(1, 2))
+        logp = np.empty(len(sample))
+        for i in range(0, len(sample), 20_000):  # in chunks: no float copy of every draw at once
+            part = sample[i:i + 20_000]
+            logp[i:i + 20_000] = const - lf[np.searchsorted(values, part)].sum(axis=(1, 2))
         hits = int((logp <= threshold).sum())
         return RxCTestResult((1 + hits) / (1 + draws),
                              f"Monte Carlo ({draws:,} tables, seed {seed})", draws, log_obs)
@@ -388,9 +391,9 @@ def response_by_group(db: CohortDatabase, cohort_filter: CohortFilter,
             f"FROM patient_summary WHERE {where} AND treated AND best_response IS NOT NULL")
     counts = db.query(f"SELECT grp, best_response, count(*) AS n FROM ({base}) GROUP BY grp, best_response",
                       [NOT_EVALUATED, *params])
-    firsts = db.query(f"SELECT grp, patient_id FROM ({base}) QUALIFY row_number() OVER "
-                      f"(PARTITION BY grp ORDER BY patient_id) <= ? ORDER BY grp, patient_id",
-                      [NOT_EVALUATED, *params, IDS_LISTED + 1])
+    # the first IDS_LISTED + 1 ids per group (DuckDB's top-n min: a sorted list per group)
+    firsts = db.query(f"SELECT grp, unnest(min(patient_id, {int(IDS_LISTED) + 1})) AS patient_id "
+                      f"FROM ({base}) GROUP BY grp", [NOT_EVALUATED, *params])
     present = set(counts["grp"])
     groups = sorted(present - {NOT_EVALUATED})
     if NOT_EVALUATED in present:
