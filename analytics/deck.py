@@ -103,7 +103,8 @@ def _genomics(db, f, params) -> DeckFigure | None:
     return DeckFigure("Genomics", f"Genomics: oncoprint (sorted by {sort})",
                       "Columns are patients. Grey hatched = not evaluated (no test), never counted "
                       "as no alteration; near white = tested, no alteration.",
-                      genomics.oncoprint_chart(db, f, sort), cohort.count_patients(db, f))
+                      genomics.oncoprint_chart(db, f, sort, max_patients=genomics.ONCOPRINT_MAX_PATIENTS),
+                      cohort.count_patients(db, f))
 
 
 def _withdrawal(db, f, params) -> DeckFigure | None:
@@ -117,18 +118,14 @@ def _withdrawal(db, f, params) -> DeckFigure | None:
         partial_reduction_pct=_number(params, "wd_partial", default.partial_reduction_pct, 1, 100),
         progression_rise_pct=_number(params, "wd_rise", default.progression_rise_pct, 1, 1000),
         baseline_window_days=int(_number(params, "wd_window", default.baseline_window_days, 0, 365)))
-    data = withdrawal.measurements(db, f, analyte, specimen)
-    if data.empty:
+    ids, n_series = withdrawal.drawn_series(db, f, analyte, specimen, withdrawal.PATIENTS_DRAWN_MAX)
+    if not ids:
         return None
-    table = withdrawal.kinetics_table(db, f, analyte, specimen, rule)
-    classes = dict(zip(table["patient_id"], table["classification"]))
-    order = [p for p in cohort.patient_order(db, f) if p in classes]
-    unit = data["unit"].iloc[0]
-    chart = withdrawal.trajectory_chart(data, classes, axis, scale, facet, order,
-                                        y_title=f"{withdrawal.SHORT_LABELS[analyte]} ({unit}, {specimen})")
+    # the page's figure: the first PATIENTS_DRAWN_MAX patients with a series, only theirs read
+    chart = withdrawal.trajectory_figure(db, f, analyte, specimen, rule, axis, scale, facet)
     return DeckFigure("Withdrawal", f"Withdrawal: {withdrawal.SHORT_LABELS[analyte]} after lenalidomide stop",
                       rule.describe() + " Solid: before B-ALL therapy; dashed: after therapy started.",
-                      chart, data["patient_id"].nunique())
+                      chart, n_series)
 
 
 def _response(db, f, params) -> DeckFigure | None:
@@ -137,7 +134,8 @@ def _response(db, f, params) -> DeckFigure | None:
                       f"Patients sorted by {swimmer.SORTS[sort].lower()}. Phases: induction, "
                       "consolidation/maintenance, after HCT, relapse/later lines, observation; "
                       "arrow = alive at last contact.",
-                      swimmer.swimmer_chart(db, f, sort), cohort.count_patients(db, f))
+                      swimmer.swimmer_chart(db, f, sort, max_patients=swimmer.PATIENTS_DRAWN_MAX),
+                      cohort.count_patients(db, f))
 
 
 def _suppressed_genomics(db, f, params, k: int) -> DeckFigure | None:

@@ -461,6 +461,11 @@ def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
         [*params, *join_params, *rank_params, *limit_params])["patient_id"].tolist()
 
 
+# Patients (columns) an oncoprint draws in the app and the deck: a column per patient stops
+# being readable long before a registry's size.
+ONCOPRINT_MAX_PATIENTS = 60
+
+
 def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
                     cell: int = 24, max_patients: int | None = None) -> alt.VConcatChart:
     """Oncoprint: patients as columns (in `oncoprint_order`), clinical tracks, ploidy, alterations.

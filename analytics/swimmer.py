@@ -230,6 +230,11 @@ def align_on_origin(db: CohortDatabase, cohort_filter: CohortFilter, seg: pd.Dat
     return seg, mk, excluded
 
 
+# Bars a swimmer plot draws in the app and the deck (the first N of the sort order): one bar
+# per patient of a registry is unreadable.
+PATIENTS_DRAWN_MAX = 100
+
+
 def swimmer_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "default",
                   origin: str = "diagnosis", max_patients: int | None = None) -> alt.LayerChart:
     """The swimmer plot (Altair), x in months from B-ALL diagnosis or from first treatment.

@@ -33,7 +33,7 @@ modal_number_figure = figures.cached_figure(genomics.modal_number_figure)
 lollipop_figure = figures.cached_figure(genomics.lollipop_figure)
 vaf_figure = figures.cached_figure(genomics.vaf_figure)
 
-ONCOPRINT_MAX_PATIENTS = 60  # columns drawn; a column per patient stops being readable long before
+ONCOPRINT_MAX_PATIENTS = genomics.ONCOPRINT_MAX_PATIENTS
 f = state.current_filter()
 n = count_patients(f)
 components.require_patients(n)

@@ -28,7 +28,7 @@ group_rate_figure = figures.cached_figure(response.group_rate_figure)
 swimmer_figure = figures.cached_figure(swimmer.swimmer_chart)
 flow_figure = figures.cached_figure(flow.flow_chart)
 
-SWIMMER_MAX_PATIENTS = 100  # bars drawn (first N of the sort order); one bar per patient of a registry is unreadable
+SWIMMER_MAX_PATIENTS = swimmer.PATIENTS_DRAWN_MAX
 TABLE_ROWS_MAX = 1000  # on-screen per-patient rows
 f = state.current_filter()
 n_patients = count_patients(f)
