@@ -38,25 +38,13 @@ RSS_5_SESSIONS_MAX_MB = 700
 # Why a target is missed, per page (measured: README "Scale and deployment" has the figures).
 # Printed under each MISS line of that page.
 NOTES = {
-    "genomics": "the frequency, oncoprint and co-occurrence functions each build the patient x "
-                "feature matrix in pandas (14 rows per patient: 14M rows at 1M; 7, 17 and 12 s at "
-                "100k, profiled) and unpickle large per-patient tables (karyotype, mutations) on "
-                "reruns; needs counts aggregated in SQL. Small sizes: figures rebuilt every rerun.",
-    "withdrawal": "kinetics are a Python pass over each patient's series (about 2 ms per series: "
-                  "15 s at 100k, 8k series; profiled): first load 193 s at 1M; warm reruns copy the "
-                  "per-patient kinetics and timing tables (80k-1M rows) out of the cache. Small "
-                  "sizes: figures rebuilt every rerun.",
-    "survival": "first load at 1M: the Cox tab fits lifelines' CoxPHFitter on row-level data "
-                "(univariable + multivariable + Schoenfeld test; alone 10.7 s at 100k, profiled, vs "
-                "10.2 s for the whole first load), which cannot be aggregated like KM; rendering only the open tab "
-                "(st.tabs(...).open) would defer it. Warm reruns: every rerun rebuilds the KM, "
-                "forest and CIF figures and Streamlit validates them (at 32: 113 ms building + "
-                "69 ms Altair to_dict of 252 ms, instrumented).",
-    "response": "every rerun rebuilds the flow, best-response, group and swimmer figures (Altair "
-                "construction and validation), independent of cohort size.",
-    "patient": "every rerun rebuilds the timeline figure and tables; cost does not grow with size.",
-    "overview": "Table 1 and two figures rebuilt per rerun; at 1M the per-patient exposure values "
-                "were copied out of the cache on each rerun (fixed: the figure is cached).",
+    "genomics": "non-default tabs at 1M (profiled): co-occurrence runs 91 exact Fisher tests whose "
+                "support grows with n (23.7 s to open at 1M); the karyotype, TP53 and mutation tabs "
+                "cache one row per patient or variant (warm reruns 116-182 ms at 1M).",
+    "response": "first load at 1M: the per-patient MRD grouping over ~700k responders runs in DuckDB "
+                "(+210-280 MB process RSS that the allocator keeps); group comparison 0.65 s of Monte "
+                "Carlo tables.",
+    "withdrawal": "kinetics read every measurement series into pandas (about 322k rows at 1M).",
 }
 
 
