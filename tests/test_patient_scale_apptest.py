@@ -19,10 +19,10 @@ def test_picker_lists_first_ids_and_a_typed_id_opens(big_cohort, monkeypatch):
     assert "1,300 in the filtered cohort" in picker.label and "first 1,000 listed" in picker.label
     last = picker.options[-1].split(" · ")[0]
     # an id beyond the list, typed: becomes the selected patient with its own timeline
-    import duckdb
-    con = duckdb.connect(str(big_cohort), read_only=True)
-    beyond = con.execute("SELECT patient_id FROM patients ORDER BY patient_id OFFSET 1200 LIMIT 1").fetchone()[0]
-    con.close()
+    from analytics.db import CohortDatabase  # the app's configuration: DuckDB refuses another one in-process
+    db = CohortDatabase.open_file(big_cohort)
+    beyond = db.scalar("SELECT patient_id FROM patients ORDER BY patient_id OFFSET 1200 LIMIT 1")
+    db.close()
     assert beyond > last
     at.text_input(key="patient_lookup").set_value(beyond).run()
     assert not at.exception

@@ -28,14 +28,17 @@ def test_genomics_full_cohort(page, app_url):
         page.get_by_role("tab", name=tab, exact=True).click()
         page.wait_for_timeout(1500)
         screenshot(page, name)
-    page.get_by_role("tab", name="Oncoprint", exact=True).click()
-    assert page.locator("[data-testid='stVegaLiteChart']").nth(1).is_visible()
+    page.get_by_role("tab", name="Oncoprint", exact=True).click()  # only the open tab is drawn
+    wait_for_app(page)
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60000)
+    assert page.locator("[data-testid='stVegaLiteChart']").first.is_visible()
 
 
 def test_genomics_sorted_oncoprint_from_url(page, app_url):
     _open(page, app_url, "?onco_sort=TP53")
     page.get_by_role("tab", name="Oncoprint", exact=True).click()
-    page.locator("[data-testid='stVegaLiteChart']").nth(1).wait_for(timeout=60000)
+    wait_for_app(page)
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60000)
     page.wait_for_timeout(1000)
     screenshot(page, "genomics_oncoprint_sorted_tp53")
 
