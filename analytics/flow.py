@@ -56,18 +56,8 @@ def flow_patients(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFra
 
 
 def _stage_order(values: pd.Series, stage: str) -> list[str]:
-    present = list(dict.fromkeys(values))
-    if stage == "response":
-        fixed = [*RESPONSES, NO_ASSESSMENT, "not treated"]
-    elif stage == "hct":
-        fixed = list(HCT_LABELS)
-    elif stage == "status":
-        fixed = list(STATUS_ORDER)
-    else:  # regimen: most frequent first, untreated last
-        counts = values.value_counts()
-        fixed = sorted((v for v in present if v != NOT_TREATED), key=lambda v: (-counts[v], v))
-        fixed.append(NOT_TREATED)
-    return [v for v in fixed if v in present] + [v for v in present if v not in fixed]
+    """Category order of one stage for per-patient values (first appearance, counts)."""
+    return _stage_order_counted(list(dict.fromkeys(values)), values.value_counts().to_dict(), stage)
 
 
 def _stage_order_counted(present: list[str], counts: dict, stage: str) -> list[str]:

@@ -560,12 +560,17 @@ class TimeToCr:
         return self.median_days / DAYS_PER_MONTH
 
 
-def time_to_cr(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment") -> TimeToCr:
-    """Days from `origin` ('treatment' or 'diagnosis') to the first CR/CRi, among responders."""
+def _origin_day(origin: str) -> str:
+    """The SQL day a time to CR counts from ('treatment' or 'diagnosis', allow-listed)."""
     if origin not in TIME_ORIGINS:
         raise ValueError(f"unknown origin {origin!r}")
+    return "first_treatment_day" if origin == "treatment" else "0"
+
+
+def time_to_cr(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment") -> TimeToCr:
+    """Days from `origin` ('treatment' or 'diagnosis') to the first CR/CRi, among responders."""
+    start = _origin_day(origin)
     where, params = _where(cohort_filter)
-    start = "first_treatment_day" if origin == "treatment" else "0"
     df = db.query(f"SELECT patient_id, best_response, first_line_regimen_category, first_treatment_day, "
                   f"first_cr_day, first_cr_day - {start} AS days FROM patient_summary "
                   f"WHERE {where} AND first_cr_day IS NOT NULL AND treated ORDER BY patient_id", params)
@@ -655,10 +660,8 @@ def mrd_summary_brief(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSum
 
 def time_to_cr_brief(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment") -> TimeToCr:
     """`time_to_cr` without its per-responder rows (n, median, range only), computed in DuckDB."""
-    if origin not in TIME_ORIGINS:
-        raise ValueError(f"unknown origin {origin!r}")
+    start = _origin_day(origin)
     where, params = _where(cohort_filter)
-    start = "first_treatment_day" if origin == "treatment" else "0"
     row = db.query(f"SELECT count(*) AS n, median(CAST(first_cr_day - {start} AS DOUBLE)) AS med, "
                    f"min(CAST(first_cr_day - {start} AS DOUBLE)) AS lo, "
                    f"max(CAST(first_cr_day - {start} AS DOUBLE)) AS hi FROM patient_summary "
@@ -679,9 +682,7 @@ def responder_table(db: CohortDatabase, cohort_filter: CohortFilter, origin: str
         per = rows.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
         return per, len(per)
     # time to CR of those responders only (as `time_to_cr` computes it)
-    if origin not in TIME_ORIGINS:
-        raise ValueError(f"unknown origin {origin!r}")
-    start = "first_treatment_day" if origin == "treatment" else "0"
+    start = _origin_day(origin)
     ids = rows["patient_id"].tolist()
     only = f"patient_id IN ({', '.join('?' * len(ids))})" if ids else "FALSE"
     days = db.query(f"SELECT patient_id, first_cr_day - {start} AS days FROM patient_summary "
