@@ -388,7 +388,11 @@ def summary_from_counts(counts: pd.DataFrame, milestones_months: Sequence[float]
 
 def median_followup(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec) -> float:
     """Median follow-up (months) of the whole analysed population by reverse Kaplan-Meier."""
-    counts = km_counts(db, cohort_filter, spec)
+    return followup_from_counts(km_counts(db, cohort_filter, spec))
+
+
+def followup_from_counts(counts: pd.DataFrame) -> float:
+    """`median_followup` of aggregated counts (group, time_days, n_event, n_censored)."""
     if counts.empty or counts["n_censored"].sum() == 0:
         return math.nan
     pooled = counts.groupby("time_days", as_index=False)[["n_event", "n_censored"]].sum()
@@ -617,6 +621,7 @@ class KMView:
     logrank: LogRankResult | None
     logrank_reason: str
     pairwise: pd.DataFrame | None
+    median_followup_months: float = math.nan  # reverse KM of all analysed patients
 
 
 def km_view(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
@@ -638,6 +643,7 @@ def view_from_counts(counts: pd.DataFrame, milestones_months: Sequence[float] = 
     """`KMView` of aggregated counts (group, time_days, n_event, n_censored)."""
     n = int(counts["n_event"].sum() + counts["n_censored"].sum())
     events = int(counts["n_event"].sum())
+    followup = followup_from_counts(counts)  # all analysed patients, before suppression
     counts, withheld = suppress_small_groups(counts, small_cell_k)
     summary = summary_from_counts(counts, milestones_months)
     lr, reason, pairs = None, "no groups", None
@@ -651,7 +657,7 @@ def view_from_counts(counts: pd.DataFrame, milestones_months: Sequence[float] = 
             lr, reason = logrank_from_counts(counts), ""
             if correction != "none" and len(lr.groups) > 2:
                 pairs = pairwise_from_counts(counts, correction)
-    return KMView(n, events, withheld, summary, lr, reason, pairs)
+    return KMView(n, events, withheld, summary, lr, reason, pairs, followup)
 
 
 def curve_table(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,

@@ -25,7 +25,6 @@ cif_figure = figures.cached_figure(survival_chart.cif_figure)
 patient_table = state.cached(survival.patient_table)
 inclusion_summary = state.cached(survival.inclusion_summary)
 TABLE_ROWS_MAX = 1000  # on-screen rows of the per-patient table (the CSV has every patient)
-median_followup = state.cached(survival.median_followup)
 tv_cox = state.cached(survival_hct.hct_time_varying_cox)
 cox_analysis = state.cached(survival_cox.cox_analysis)
 n_patients = state.cached(count_patients)
@@ -148,7 +147,7 @@ with tab_km:
         for r in summary.itertuples():
             if r.note:
                 st.info(f"**{r.group}**: {r.note}.", icon=":material/info:")
-        fu = median_followup(cohort_filter, spec)
+        fu = view.median_followup_months
         if not math.isnan(fu):
             st.markdown(f"Median follow-up (reverse Kaplan-Meier, all analysed patients): "
                         f"**{fu:.1f} months**.")

@@ -112,3 +112,12 @@ def test_figures_are_built_once_per_view(monkeypatch, tab, builder):
     assert not at.exception and len(built) == 1 and len(_specs(at)) == 1
     at.run()  # a warm rerun of the same view sends the cached spec: nothing is rebuilt
     assert not at.exception and len(built) == 1 and len(_specs(at)) == 1
+
+
+def test_km_view_carries_the_median_followup(demo_db):
+    from analytics import survival
+    from analytics.filters import CohortFilter
+    for f in (CohortFilter(), CohortFilter(sex=("F",))):
+        spec = survival.SurvivalSpec(group="tp53_status")
+        assert survival.km_view(demo_db, f, spec).median_followup_months == \
+            survival.median_followup(demo_db, f, spec) > 0
