@@ -33,7 +33,7 @@ Example
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
@@ -326,7 +326,7 @@ def _kinetics_of(data: pd.DataFrame, order: list[str], rule: RegressionRule) -> 
     """Kinetics rows of the patients `order` (each with rows in `data`), in that order.
 
     Array operations over all series at once (`_kinetics_vectorized`); equal, value for value,
-    to `patient_kinetics` per series (`_kinetics_per_series`, tests/test_withdrawal_vectorized.py)."""
+    to `patient_kinetics` per series (tests/test_withdrawal_vectorized.py)."""
     return _kinetics_vectorized(data, order, rule)
 
 
@@ -484,19 +484,6 @@ def _kinetics_vectorized(data: pd.DataFrame, order: list[str], rule: RegressionR
         "overall_nadir_after_therapy": overall_after & has_base,
         "therapy_days_from_stop": therapy_rel})
     return out[KINETICS_COLUMNS]
-
-
-def _kinetics_per_series(data: pd.DataFrame, order: list[str], rule: RegressionRule) -> pd.DataFrame:
-    """The reference: `patient_kinetics` per series, a Python pass per patient (~2 ms each)."""
-    series = dict(tuple(data.groupby("patient_id", sort=False))) if len(data) else {}
-    rows = []
-    for pid in order:
-        s = series[pid]
-        stop, therapy = s["len_stop_day"].iloc[0], s["first_treatment_day"].iloc[0]
-        k = patient_kinetics(s, None if pd.isna(stop) else float(stop),
-                             None if pd.isna(therapy) else float(therapy), rule)
-        rows.append({"patient_id": pid, "analyte": ANALYTES[s["analyte"].iloc[0]], **asdict(k)})
-    return pd.DataFrame(rows, columns=KINETICS_COLUMNS)
 
 
 def classification_counts(table: pd.DataFrame) -> dict[str, int]:
