@@ -146,7 +146,7 @@ def _efron_terms(beta, X, w, e, block, n_blocks, ev_time, ev_rep, ev_f, entered=
 
     a0, a1 = over_deaths(1 / den), over_deaths(ev_f / den)
     q0, q1, q2 = over_deaths(1 / den ** 2), over_deaths(ev_f / den ** 2), over_deaths(ev_f ** 2 / den ** 2)
-    R0, R1, R2, T0, T1, T2 = r0[ev_time], r1[ev_time], r2[ev_time], t0[ev_time], t1[ev_time], t2[ev_time]
+    R1, R2, T1, T2 = r1[ev_time], r2[ev_time], t1[ev_time], t2[ev_time]
     loglik = float(s1 @ beta - np.sum(np.log(den) + eta_max))
     grad = s1 - (R1 * a0[:, None] - T1 * a1[:, None]).sum(axis=0)
     second = (R2 * a0[:, None, None] - T2 * a1[:, None, None]).sum(axis=0)

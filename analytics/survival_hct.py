@@ -31,7 +31,7 @@ from lifelines import CoxTimeVaryingFitter
 
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.survival import SurvivalSpec, _patient_sql, patient_table
+from analytics.survival import SurvivalSpec, _patient_sql
 
 HCT_BIAS_WARNING = (
     "**Immortal-time bias.** Allogeneic HCT happens *after* diagnosis: to receive it, a patient "
