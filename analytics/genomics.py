@@ -919,11 +919,6 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
 # Figures of the page, one function per chart: (db, cohort_filter, *options) -> Altair chart,
 # computing their data themselves so ui.figures.cached_figure can cache the rendered spec per view.
 # --------------------------------------------------------------------------------------------
-def frequency_figure(db: CohortDatabase, cohort_filter: CohortFilter, small_cell_k: int = 0) -> alt.Chart:
-    """`frequency_chart` of the filtered cohort's `alteration_frequencies`."""
-    return frequency_chart(alteration_frequencies(db, cohort_filter), small_cell_k=small_cell_k)
-
-
 def oncoprint_figure(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
                      max_patients: int | None = None) -> alt.VConcatChart:
     """`oncoprint_chart` (only the first `max_patients` of the sort order are fetched and drawn)."""

@@ -26,7 +26,7 @@ tp53_variants = state.cached(genomics.tp53_variants)
 mutation_table = state.cached(genomics.mutation_table)
 cohort_genes = state.cached(genomics.cohort_genes)
 # Figures cached per view as rendered specs: a warm rerun sends them without rebuilding.
-frequency_figure = figures.cached_figure(genomics.frequency_figure)
+frequency_figure = figures.cached_figure(genomics.frequency_chart, data=genomics.alteration_frequencies)
 oncoprint_figure = figures.cached_figure(genomics.oncoprint_figure)
 cooccurrence_figure = figures.cached_figure(genomics.cooccurrence_figure)
 modal_number_figure = figures.cached_figure(genomics.modal_number_figure)
@@ -99,7 +99,7 @@ with tab_freq:
                            help=f"{not_evaluated} of {int(r.total)} not evaluated; 95% Clopper-Pearson CI {ci}")
                 col.caption(f"{not_evaluated} not evaluated · 95% CI {ci}")
         if (freq["evaluable"] > 0).any():
-            components.show_chart(frequency_figure(f, k))
+            components.show_chart(frequency_figure(f, small_cell_k=k))
         else:
             st.info("No patient in this selection was evaluated for any alteration (no sequencing, "
                     "no karyotype, no BCR::ABL1 test): there is nothing to count.")

@@ -120,3 +120,21 @@ def test_export_rebuilds_the_figure_that_was_shown():
     at.run()
     assert not at.exception
     assert at.text[0].value.split() == ["figure", "True"]
+
+
+def test_a_figure_of_cached_data_computes_the_data_once(monkeypatch):
+    from analytics import genomics
+    calls = []
+    original = genomics.alteration_frequencies
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(genomics, "alteration_frequencies", counting)
+    st.cache_data.clear()
+    at = run_page("pages/genomics.py")
+    assert not at.exception and "9/19" in " ".join(m.value for m in at.metric)
+    assert len(calls) == 1  # the table and the figure share one computation
+    at.run()
+    assert len(calls) == 1 and len(_chart_elements(at)) == 1

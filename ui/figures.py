@@ -41,23 +41,36 @@ def rendered_spec(chart) -> dict:
 
 
 @functools.cache  # one wrapper per function for the process: pages call this on every rerun
-def cached_figure(func: Callable[..., Any]) -> Callable[..., Figure]:
-    """Cache the figure `func(db, *args) -> Altair chart` per (database token, args, presentation).
+def cached_figure(func: Callable[..., Any], data: Callable[..., Any] | None = None) -> Callable[..., Figure]:
+    """Cache the figure `func(db, *args, **options) -> Altair chart` per (database token, args,
+    options, presentation mode).
 
+    With `data`, the figure is `func(data(db, *args), **options)` and `data` is called through
+    `state.cached`: a page that also shows `data` as a table computes it once for both.
     Arguments must be small and hashable (filters, options), as for `state.cached`.
     """
+    def build(db, args: tuple, kwargs: dict, in_script_run: bool):
+        if data is None:
+            return func(db, *args, **kwargs)
+        # in a script run the data comes from the page's cache; an export (on click) computes it
+        return func(state.cached(data)(*args) if in_script_run else data(db, *args), **kwargs)
+
     @st.cache_data(max_entries=128, show_spinner=False)
     def run(db_token: str, qualified_name: str, args: tuple, kwargs: tuple,
             presenting: bool) -> tuple[dict, str]:
         from ui.components import file_name_of
-        chart = func(state.database_for(db_token), *args, **dict(kwargs))
+        chart = build(state.database_for(db_token), args, dict(kwargs), in_script_run=True)
         return rendered_spec(chart), file_name_of(chart)
 
     @functools.wraps(func)
     def call(*args: Any, **kwargs: Any) -> Figure:
-        spec, name = run(state.current_token(), f"{func.__module__}.{func.__qualname__}", args,
+        spec, name = run(state.current_token(), _qualified(func, data), args,
                          tuple(sorted(kwargs.items())), theme.presenting())
         db = state.current_database()  # captured now: the export runs outside this script run
-        return Figure(spec, name, lambda: func(db, *args, **kwargs))
+        return Figure(spec, name, lambda: build(db, args, kwargs, in_script_run=False))
 
     return call
+
+
+def _qualified(*funcs) -> str:
+    return " of ".join(f"{f.__module__}.{f.__qualname__}" for f in funcs if f is not None)
