@@ -3,6 +3,7 @@ import math
 
 import streamlit as st
 
+from analytics.units import patients_text
 from analytics import cohort, genomics
 from analytics.genomics import CLASS_GROUPS
 from ui import access, components, figures, state
@@ -37,7 +38,7 @@ ONCOPRINT_MAX_PATIENTS = genomics.ONCOPRINT_MAX_PATIENTS
 f = state.current_filter()
 n = count_patients(f)
 components.require_patients(n)
-st.caption(f"{n} patients · filters: {f.describe()}. Denominators are patients **evaluable** for each "
+st.caption(f"{patients_text(n)} · filters: {f.describe()}. Denominators are patients **evaluable** for each "
            "alteration; 'not evaluated' is never counted as 'no alteration'.")
 
 features = feature_names()
@@ -104,7 +105,7 @@ with tab_freq:
             st.info("No patient in this selection was evaluated for any alteration (no sequencing, "
                     "no karyotype, no BCR::ABL1 test): there is nothing to count.")
         if n < 20:
-            st.warning(f"Only {n} patients: the exact 95% intervals are wide; read the counts, not the percentages.")
+            st.warning(f"Only {patients_text(n)}: the exact 95% intervals are wide; read the counts, not the percentages.")
         table = freq.assign(altered=shown_altered,
                             not_evaluated=[suppress_count(x, k) for x in freq["not_evaluated"]],
                             percent=[None if hide else round(p * 100, 1) for p, hide in zip(freq["proportion"], hidden)],

@@ -1,6 +1,7 @@
 """Overview: Table 1, latency and exposure distributions, the patient table (rows open the patient page)."""
 import streamlit as st
 
+from analytics.units import patients_text
 from analytics import overview
 from analytics.export import safe_csv
 from analytics.disclosure import suppress_table_one
@@ -18,7 +19,7 @@ st.title("Cohort overview")
 cohort_filter = state.current_filter()
 patients, n_patients = patient_table_head(cohort_filter, SHOWN_ROWS)
 components.require_patients(n_patients)
-st.caption(f"{n_patients} patients · filters: {cohort_filter.describe()}")
+st.caption(f"{patients_text(n_patients)} · filters: {cohort_filter.describe()}")
 
 left, right = st.columns([3, 2], gap="large")
 with left:

@@ -1,6 +1,7 @@
 import streamlit as st
 import pandas as pd
 
+from analytics.units import patients_text
 from analytics import cohort, flow, response, swimmer
 from analytics.export import safe_csv
 from analytics.disclosure import is_small, suppressed_cells, suppressed_label
@@ -33,7 +34,7 @@ TABLE_ROWS_MAX = 1000  # on-screen per-patient rows
 f = state.current_filter()
 n_patients = count_patients(f)
 components.require_patients(n_patients)
-st.caption(f"Cohort: {n_patients} patients ({f.describe()}).")
+st.caption(f"Cohort: {patients_text(n_patients)} ({f.describe()}).")
 
 fmt_pct, fmt_ci, fmt_p = response.fmt_pct, response.fmt_ci, response.fmt_p
 

@@ -60,10 +60,10 @@ def test_single_patient():
     at = run_page(PAGE, PAGE_STATES["single"])
     assert not at.exception
     text = all_text(at)
-    assert "1 patients" in text or "1 of 32 patients" in text
+    assert "1 patient · filters" in text and "1 of 32 patients" in text
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["TP53 (altered / evaluable)"] == "0/1"
-    assert "Only 1 patients" in text
+    assert "Only 1 patient:" in text
 
 
 def test_patients_never_tested_are_not_evaluated_not_wild_type():

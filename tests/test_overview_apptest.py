@@ -17,7 +17,7 @@ def test_overview_states(state):
         assert len(at.table) == 0 and len(at.dataframe) == 0
         return
     n = 32 if state == "full" else 1
-    assert f"{n} patients · filters:" in text
+    assert f"{n} patient{'' if n == 1 else 's'} · filters:" in text
     table_one = at.table[0].value
     assert table_one.loc["Patients", "Value"] == str(n)
     patients = at.dataframe[0].value
