@@ -46,24 +46,26 @@ def group_colors(groups: Sequence[str]) -> list[str]:
     return [NOT_EVALUATED_LINE_COLOR if g == NOT_EVALUATED else next(palette) for g in groups]
 
 
-def _color(groups: Sequence[str], title: str | None) -> alt.Color:
-    return alt.Color("group:N", scale=alt.Scale(domain=list(groups), range=group_colors(groups)),
+def _color(groups: Sequence[str], title: str | None, colors: Sequence[str]) -> alt.Color:
+    return alt.Color("group:N", scale=alt.Scale(domain=list(groups), range=list(colors)),
                      legend=alt.Legend(title=title, orient="top", direction="horizontal",
                                        symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1,
-                                       symbolSize=300, labelFontSize=BASE_FONT_SIZE)
+                                       symbolSize=300, labelFontSize=BASE_FONT_SIZE, labelLimit=0, titleLimit=0)
                      if len(groups) > 1 else None)
 
 
 def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_title: str | None = None,
              show_ci: bool = True, y_title: str = "Survival (%)",
              x_title: str = "Months", subtitle: str | None = None,
-             small_cell_k: int = 0) -> alt.VConcatChart:
+             small_cell_k: int = 0, colors: Sequence[str] | None = None) -> alt.VConcatChart:
     """KM step curves (y in %, x in months), censor marks, optional 95% CI bands, tooltips,
     and the number-at-risk table under the x axis at the same ticks (one vconcat figure).
 
     With `small_cell_k` > 1 (small-cell suppression) numbers at risk from 1 to k-1 read "<k"
-    and the tooltips carry no counts (the data sent to the browser has none)."""
+    and the tooltips carry no counts (the data sent to the browser has none). `colors`, one per
+    group in drawing order, keeps a group's colour the same across the charts of a page."""
     groups = list(dict.fromkeys(curves["group"]))
+    colors = list(colors) if colors is not None else group_colors(groups)
     max_months = float(curves["time_months"].max()) if len(curves) else 1.0
     data, thinned = thin_curves(curves)
     data = data.assign(survival_pct=(100 * data["survival"]).round(2),
@@ -81,7 +83,7 @@ def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_ti
     domain = [0, max(ticks[-1], max_months)]
     x_scale = alt.Scale(domain=domain, nice=False, zero=True)
     x_axis = alt.Axis(values=ticks, title=x_title, format="d")
-    color = _color(groups, group_title)
+    color = _color(groups, group_title, colors)
     base = alt.Chart(data)
     x = alt.X("time_months:Q", scale=x_scale, axis=x_axis)
     y = alt.Y("survival_pct:Q", scale=alt.Scale(domain=[0, 100]), title=y_title,
@@ -123,8 +125,7 @@ def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_ti
         y=alt.Y("row:N", sort=groups, title=None,
                 axis=alt.Axis(domain=False, ticks=False, grid=False, labelFontSize=BASE_FONT_SIZE,
                               labelLimit=220, labelPadding=22)),
-        text="at_risk:N", color=alt.Color("group:N", scale=alt.Scale(domain=groups,
-                                                                      range=group_colors(groups)),
+        text="at_risk:N", color=alt.Color("group:N", scale=alt.Scale(domain=groups, range=colors),
                                            legend=None),
     ).properties(width=WIDTH, height=max(28 * len(groups), 30),
                  title=alt.TitleParams("Number at risk", fontSize=BASE_FONT_SIZE + 1,
@@ -281,11 +282,18 @@ def km_figure(db, cohort_filter, spec, show_ci: bool = True, small_cell_k: int =
     'All patients, time from B-ALL diagnosis; filters: no filters; n = 32, 16 events'
     """
     from analytics import survival
-    counts = survival.km_counts(db, cohort_filter, spec)
+    return km_figure_from_counts(survival.km_counts(db, cohort_filter, spec), cohort_filter, spec,
+                                 show_ci, small_cell_k)
+
+
+def km_figure_from_counts(counts: pd.DataFrame, cohort_filter, spec, show_ci: bool = True,
+                          small_cell_k: int = 0) -> alt.VConcatChart:
+    """`km_figure` of counts already aggregated (`survival.km_counts`)."""
+    from analytics import survival
     n = int(counts["n_event"].sum() + counts["n_censored"].sum())
     events = int(counts["n_event"].sum())
     counts, _ = survival.suppress_small_groups(counts, small_cell_k)
-    title = spec.endpoint_label() + (" (naive, by HCT ever)" if spec.group == "hct" else "")
+    title = spec.endpoint_label() + (" by HCT ever (naive: immortal-time bias)" if spec.group == "hct" else "")
     return km_chart(survival.curves_from_counts(counts), counts, title=title,
                     group_title=spec.group_label() if spec.group else None, show_ci=show_ci,
                     y_title=_y_title(spec), x_title=f"Months from {survival.ORIGINS[spec.origin]}",
@@ -296,14 +304,26 @@ def km_figure(db, cohort_filter, spec, show_ci: bool = True, small_cell_k: int =
 def landmark_figure(db, cohort_filter, spec, landmark_day: int, show_ci: bool = True) -> alt.VConcatChart:
     """KM by HCT status at the landmark, time reset to the landmark (patients at risk there)."""
     from analytics import survival, survival_hct
-    counts = survival_hct.landmark_counts(db, cohort_filter, spec, landmark_day)
+    return landmark_figure_from_counts(survival_hct.landmark_counts(db, cohort_filter, spec, landmark_day),
+                                       spec, landmark_day, show_ci)
+
+
+def landmark_figure_from_counts(counts: pd.DataFrame, spec, landmark_day: int,
+                                show_ci: bool = True) -> alt.VConcatChart:
+    """`landmark_figure` of counts already aggregated (`survival_hct.landmark_counts`). HCT has
+    the colour it has in the naive chart ("yes" orange, "no" blue)."""
+    from analytics import survival, survival_hct
+    yes, _ = survival_hct.landmark_labels(int(landmark_day))
+    naive = dict(zip(["no", "yes"], group_colors(["no", "yes"])))
+    drawn = sorted(set(counts["group"]), key=str)
     n, events = int(counts[["n_event", "n_censored"]].to_numpy().sum()), int(counts["n_event"].sum())
     subtitle = (f"Patients alive and event-free at day {landmark_day} (n = {n}, {events} events), "
                 f"grouped by HCT by then; time reset to the landmark")
     return km_chart(survival.curves_from_counts(counts), counts,
                     title=f"Landmark analysis at day {landmark_day}: {spec.endpoint_label()}",
                     group_title="HCT status at landmark", show_ci=show_ci, y_title=_y_title(spec),
-                    x_title=f"Months after day {landmark_day}", subtitle=subtitle)
+                    x_title=f"Months after day {landmark_day}", subtitle=subtitle,
+                    colors=[naive["yes"] if g == yes else naive["no"] for g in drawn])
 
 
 def forest_figure(db, cohort_filter, spec, covariates: tuple[str, ...]) -> alt.Chart:

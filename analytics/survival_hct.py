@@ -33,16 +33,16 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.survival import SurvivalSpec, _patient_sql
 
-HCT_BIAS_WARNING = (
-    "**Immortal-time bias.** Allogeneic HCT happens *after* diagnosis: to receive it, a patient "
-    "had to stay alive and event-free until the transplant. Grouping by \"HCT ever\" from time "
-    "zero credits that guaranteed pre-transplant time to the HCT group and moves early deaths "
-    "and failures into the no-HCT group, so the naive curves below overstate any benefit of HCT. "
-    "Use the landmark analysis or the time-dependent Cox model further down instead.")
-POST_BASELINE_WARNING = (
-    "**Guarantee-time bias.** {label} is known only after treatment has started, so patients "
-    "who die early cannot reach the better categories. The naive curves below are descriptive, "
-    "not a causal comparison.")
+# Plain sentences: shown on the page and carried into every export of a view grouped by HCT.
+HCT_BIAS_TEXT = (
+    "allogeneic HCT happens after diagnosis: to receive it, a patient had to stay alive and "
+    "event-free until the transplant. Grouping by \"HCT ever\" from time zero credits that "
+    "guaranteed pre-transplant time to the HCT group and moves early deaths and failures into the "
+    "no-HCT group, so naive curves overstate any benefit of HCT. Read the landmark analysis and the "
+    "time-dependent Cox model instead.")
+POST_BASELINE_TEXT = (
+    "{label} is known only after treatment has started, so patients who die early cannot reach the "
+    "better categories. The naive curves are descriptive, not a causal comparison.")
 
 
 def landmark_labels(landmark_day: int) -> tuple[str, str]:
