@@ -486,13 +486,6 @@ def adjust_pvalues(p: Sequence[float], method: str) -> list[float]:
     return [round(float(x), 15) for x in adjusted]
 
 
-def pairwise_logrank(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
-                     correction: str = "holm") -> pd.DataFrame:
-    """Every pair of groups: log-rank chi2, raw p and p adjusted by Holm or Bonferroni."""
-    counts = km_counts(db, cohort_filter, spec)
-    return pairwise_from_counts(counts, correction)
-
-
 def pairwise_from_counts(counts: pd.DataFrame, correction: str = "holm") -> pd.DataFrame:
     counts = evaluated_only(counts)
     groups = _groups(counts)

@@ -6,8 +6,9 @@ alternatives live here:
 
 * `landmark_counts`: patients still at risk (alive and event-free) at a landmark day, grouped by
   HCT status *by* that day, with time reset to the landmark (then KM/log-rank as usual);
-* `hct_time_varying_cox`: a Cox model with HCT as a time-dependent covariate (lifelines
-  `CoxTimeVaryingFitter`), from counting-process rows (start, stop] built per patient.
+* `hct_time_varying_cox`: a Cox model with HCT as a time-dependent covariate, fitted by the
+  app's Efron fitter (`survival_cox.fit_efron`) on counting-process rows (start, stop] collapsed
+  in DuckDB; equal to lifelines' `CoxTimeVaryingFitter` on per-patient rows (tests).
 
 Examples
 --------
@@ -22,12 +23,10 @@ True
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxTimeVaryingFitter
 
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
@@ -70,26 +69,6 @@ def landmark_counts(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survi
         [int(landmark_day), yes, no] + [int(landmark_day)] + params + [int(landmark_day)])
 
 
-def counting_process_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Per-patient (start, stop] rows with a time-dependent `hct` indicator.
-
-    `table` has patient_id, time_days, event and hct_time (HCT day from the time origin, NaN if
-    none). HCT strictly inside (0, time) splits the follow-up; HCT at or before time zero makes
-    the patient exposed throughout; HCT on or after the end of follow-up is ignored.
-    """
-    rows = []
-    for r in table.itertuples(index=False):
-        t, e, h = float(r.time_days), int(r.event), r.hct_time
-        if t <= 0:
-            continue  # no follow-up time to contribute
-        if pd.notna(h) and 0 < h < t:
-            rows.append((r.patient_id, 0.0, float(h), 0, 0))
-            rows.append((r.patient_id, float(h), t, 1, e))
-        else:
-            rows.append((r.patient_id, 0.0, t, int(pd.notna(h) and h <= 0), e))
-    return pd.DataFrame(rows, columns=["patient_id", "start", "stop", "hct", "event"])
-
-
 @dataclass(frozen=True)
 class TimeVaryingResult:
     hr: float
@@ -104,20 +83,17 @@ class TimeVaryingResult:
     n_hct: int
 
 
-def fit_time_varying(rows: pd.DataFrame, covariate: str = "hct") -> CoxTimeVaryingFitter:
-    """lifelines CoxTimeVaryingFitter (Efron ties) on counting-process rows."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return CoxTimeVaryingFitter().fit(rows[["patient_id", "start", "stop", covariate, "event"]],
-                                          id_col="patient_id", event_col="event",
-                                          start_col="start", stop_col="stop", show_progress=False)
-
-
 def counting_process_counts(db: CohortDatabase, cohort_filter: CohortFilter,
                             spec: SurvivalSpec) -> pd.DataFrame:
-    """`counting_process_rows` collapsed in DuckDB: distinct (start, stop, hct, event) with
-    `weight` = number of patients, plus per-patient totals as columns of every row
-    (n_patients, n_hct: patients with a row under HCT). Same rules as counting_process_rows."""
+    """Counting-process rows of the analysed patients, collapsed in DuckDB: distinct (start,
+    stop, hct, event) with `weight` = number of patients, plus per-patient totals as columns of
+    every row (n_patients, n_hct: patients with a row under HCT).
+
+    A patient's follow-up (0, time] is split at the HCT day when HCT falls strictly inside it
+    (untransplanted before, transplanted after); HCT at or before time zero makes the patient
+    exposed throughout; HCT on or after the end of follow-up is ignored. Patients without
+    follow-up time contribute nothing. (tests/oracles/survival_hct.py builds the same rows per
+    patient, and lifelines fits them: the tests compare.)"""
     sql, params = _patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
     return db.query(
         f"""WITH p AS (
