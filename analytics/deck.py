@@ -16,7 +16,7 @@ Example
 >>> db = build_in_memory("data/demo_cohort")
 >>> results = page_results(db, CohortFilter(), (("survival", (("group", "hct"),)),), pages=("survival",))
 >>> [r.key for r in results]
-['survival.km', 'survival.landmark', 'survival.time_dependent_hct']
+['survival.km', 'survival.simon_makuch', 'survival.landmark', 'survival.landmark_sensitivity', 'survival.time_dependent_hct']
 >>> deck = pptx.Presentation(io.BytesIO(build_pptx(db, CohortFilter(), results, created="2026-01-01")))
 >>> [len(deck.slides), deck.slides[2].shapes.title.text]
 [5, 'Survival: Event-free survival by Allogeneic HCT (ever)']

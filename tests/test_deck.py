@@ -93,10 +93,14 @@ def test_empty_filter_gives_no_results(db):
 
 
 def test_naive_hct_comparison_carries_its_warning_and_the_honest_analyses(db, hct_results, decks):
-    assert [r.key for r in hct_results] == ["survival.km", "survival.landmark", "survival.time_dependent_hct"]
+    assert [r.key for r in hct_results] == ["survival.km", "survival.simon_makuch", "survival.landmark",
+                                            "survival.landmark_sensitivity", "survival.time_dependent_hct"]
     assert any(c.heading == "Immortal-time bias" for c in hct_results[0].caveats)
     slides = list(Presentation(io.BytesIO(decks["hct"])).slides)
-    km_slide, landmark_slide, cox_slide = slides[2:5]
+    km_slide, sm_slide, landmark_slide, sensitivity_slide, cox_slide = slides[2:7]
+    assert "Simon-Makuch" in sm_slide.shapes.title.text and "delayed entry" in _texts(sm_slide)
+    assert "Day 180:" in _texts(sensitivity_slide) and "Day 365:" in _texts(sensitivity_slide)
+    assert "naive 'HCT ever'" in _texts(cox_slide)
     assert "Caution: Immortal-time bias" in _texts(km_slide)
     assert "landmark analysis of HCT at day 180" in landmark_slide.shapes.title.text
     assert "Landmark log-rank test" in _texts(landmark_slide)
