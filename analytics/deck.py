@@ -19,7 +19,7 @@ Example
 ['survival.km', 'survival.simon_makuch', 'survival.landmark', 'survival.landmark_sensitivity', 'survival.time_dependent_hct']
 >>> deck = pptx.Presentation(io.BytesIO(build_pptx(db, CohortFilter(), results, created="2026-01-01")))
 >>> [len(deck.slides), deck.slides[2].shapes.title.text]
-[5, 'Survival: Event-free survival by Allogeneic HCT (ever)']
+[7, 'Survival: Event-free survival by Allogeneic HCT (ever)']
 """
 from __future__ import annotations
 
