@@ -299,7 +299,8 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
         return slide
 
     def notes(slide, result: ViewResult) -> None:
-        parts = [result.caption, *result.caveat_sentences(), *result.lines]
+        parts = [result.caption, *result.caveat_sentences(), *result.lines,
+                 *(["Methods: " + result.methods] if result.methods else [])]
         slide.notes_slide.notes_text_frame.text = "\n\n".join(p for p in parts if p)
 
     slide = deck.slides.add_slide(deck.slide_layouts[0])
@@ -395,6 +396,10 @@ def build_html(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
         else:
             digest = data_hash_of_table(next(iter(result.tables.values()), None))
         lines = "".join(f"<p class=\"result\">{html.escape(line)}</p>" for line in result.lines)
+        if result.methods:
+            methods = "".join(f"<p>{html.escape(part)}</p>" for part in result.methods.split("\n\n"))
+            lines += f'<details class="methods"><summary>Methods</summary>{methods}</details>'
+
         footer = "<br>".join(html.escape(line) for line in provenance.footer_lines(digest))
         sections.append(f"""<section class="figure">
 <h2>{html.escape(result.title)}</h2>

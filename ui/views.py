@@ -118,6 +118,14 @@ def show(result: ViewResult, *, figure=None, stretch: bool = True, caveats: bool
         st.caption(result.caption)
     for line in result.lines:
         st.markdown(escape_markdown(line))
+    show_methods(result)
+
+
+def show_methods(result: ViewResult) -> None:
+    """The view's methods paragraph, copyable (the code box has a copy icon)."""
+    if result.methods:
+        with st.expander("Methods paragraph (for a manuscript)", icon=":material/article:"):
+            st.code(result.methods, language=None, wrap_lines=True)
 
 
 _MARKDOWN_SPECIAL = set("\\`*_[]<>|~$#")

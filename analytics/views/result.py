@@ -41,7 +41,8 @@ class ViewResult:
     figure_name: file name stem of exports; n_patients: patients the view describes;
     tables: named tables shown with it (also its CSV downloads);
     numbers: headline numbers by name (the summary slide and tests read them);
-    lines: short result sentences shown under the figure (e.g. a test result).
+    lines: short result sentences shown under the figure (e.g. a test result);
+    methods: the statistical-methods paragraph for a manuscript (plain English, with references).
     """
 
     page: str
@@ -55,6 +56,7 @@ class ViewResult:
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     numbers: Mapping[str, Any] = field(default_factory=dict)
     lines: tuple[str, ...] = ()
+    methods: str = ""
 
     def caveat_sentences(self) -> list[str]:
         return [c.sentence() for c in self.caveats]
