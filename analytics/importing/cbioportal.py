@@ -672,7 +672,7 @@ def _listed(items: list[str], n: int = 6) -> str:
 
 
 def _quoted(tokens: Counter) -> str:
-    return ", ".join(f"{v!r} x{n}" for v, n in tokens.most_common(4)) + (", ..." if len(tokens) > 4 else "")
+    return ", ".join(f"{v!r} x{n}" for v, n in tokens.most_common(8)) + (", ..." if len(tokens) > 8 else "")
 
 
 def _missing_warnings(pfile: str, pframe: pd.DataFrame, patients: _Table, raw_values: dict, sample_raw,
@@ -697,7 +697,8 @@ def _missing_warnings(pfile: str, pframe: pd.DataFrame, patients: _Table, raw_va
         report.warning(sample_raw.file if sample_raw is not None else pfile,
                        f"lineage is not evaluated for {len(lacking)} of {total} patient(s): "
                        + ("their diagnostic sample's ONCOTREE_CODE is not BLL/TLL (nor CANCER_TYPE_DETAILED "
-                          "B-/T-lymphoblastic)" if has else "the study has no sample file with ONCOTREE_CODE"),
+                          "B-/T-lymphoblastic)" if has else "the study has no sample file" if sample_raw is None
+                          else "the sample file has no ONCOTREE_CODE or CANCER_TYPE_DETAILED column"),
                        "Nothing to do if the lineage is unknown.",
                        column="ONCOTREE_CODE" if has else None)
 
