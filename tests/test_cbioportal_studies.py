@@ -133,3 +133,6 @@ def test_every_page_works_on_an_imported_real_study():
         at.switch_page(page).run()
         assert not at.exception, page
         assert "841 of 841 patients" in all_text(at), page
+        if page == "pages/overview.py":  # the study has no SEX: not evaluated, never blank or invented
+            patients = next(df.value for df in at.dataframe if "Sex" in df.value.columns)
+            assert set(patients["Sex"]) == {"not evaluated"}

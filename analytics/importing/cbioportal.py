@@ -582,6 +582,12 @@ def read_study(files: list[tuple[str, bytes]], report: Report, *, efs_source: st
                        "Nothing to do if the study's timeline starts at diagnosis; otherwise shift the days.")
     for index, event in enumerate(events.rows, start=1):
         event["event_id"] = str(index)
+    if not any(e["event_type"] == "treatment_line" for e in events.rows):
+        # the schema has no 'treatment not recorded': say plainly what the pages will show
+        report.warning(", ".join(t.file for t in study.timelines) or pfile, "the study records no numbered "
+                       "treatment line (a timeline TREATMENT row with LINE): the pages show every patient as "
+                       "untreated, with no first-line regimen or response",
+                       "Add a timeline file with the treatment lines if they are known.")
 
     # Mutations
     mutations = _Table("mutations", "mutations (mapped from the MAF)")
