@@ -296,3 +296,21 @@ def test_cli_takes_a_study_folder_and_the_efs_source(tmp_path, capsys):
     assert "DFS_STATUS/DFS_MONTHS" in db.scalar("SELECT description FROM cohort_info")
     db.close()
     assert main([str(folder), "--efs-source", "XYZ", "--out", str(tmp_path / "x.duckdb")]) == 1
+
+
+def test_own_format_csv_names_are_not_taken_for_cbioportal_files():
+    from analytics.importing import _kind
+    assert [_kind(n) for n in ("data_clinical_patients.txt", "data_mutations_extended.maf", "meta_study.txt",
+                               "cases_sequenced.txt", "data_patients.csv", "patients.csv", "data.xlsx")] == [
+        "cbioportal", "cbioportal", "cbioportal", "cbioportal", "csv", "csv", "workbook"]
+    # a study folder's README travels with the study: listed as not read, not refused
+    result = import_files(published(BASIC_PATIENTS, BASIC_SAMPLES, **{"README.txt": b"about this study"}))
+    assert result.ok and any(n.startswith("README.txt: ") for n in result.not_mapped)
+
+
+def test_only_attribute_ids_are_offered_as_endpoint_sources():
+    patients = clinical(["PATIENT_ID", "OS_STATUS", "OS_MONTHS", "[x](http://e.example)_STATUS",
+                         "[x](http://e.example)_MONTHS", "PFS_STATUS", "PFS_MONTHS"],
+                        [["P1", "0:LIVING", "3", "1:EVENT", "2", "1:PROGRESSION", "2"]])
+    samples = clinical(["PATIENT_ID", "SAMPLE_ID"], [["P1", "P1-01"]])
+    assert [s.name for s in endpoint_sources(published(patients, samples))] == ["OS", "PFS"]

@@ -34,6 +34,7 @@ __all__ = ["ImportResult", "Issue", "Report", "import_files", "build_database", 
 
 CBIOPORTAL_PREFIXES = ("data_", "meta_", "case_list", "cases_")
 CBIOPORTAL_SUFFIXES = (".maf", ".seg", ".gmt")
+OWN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 
 
 @dataclass
@@ -60,7 +61,8 @@ def content_hash(files: list[tuple[str, bytes]]) -> str:
 
 def _kind(name: str) -> str:
     lower = Path(name).name.lower()
-    if lower.startswith(CBIOPORTAL_PREFIXES) or lower.endswith(CBIOPORTAL_SUFFIXES):
+    if lower.endswith(CBIOPORTAL_SUFFIXES) or (lower.startswith(CBIOPORTAL_PREFIXES)
+                                                and not lower.endswith(OWN_SUFFIXES)):
         return "cbioportal"
     if lower.endswith((".xlsx", ".xlsm", ".xls")):
         return "workbook"

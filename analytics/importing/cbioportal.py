@@ -357,9 +357,13 @@ class EndpointSource:
     description: str   # the study's own words for it, if any
 
 
+_ATTRIBUTE_ID = re.compile(r"^[A-Za-z0-9_]+$")  # cBioPortal attribute ids; anything else is not offered
+
+
 def _pairs(frame: pd.DataFrame) -> list[str]:
-    return sorted({c[:-len("_STATUS")] for c in frame.columns if c.endswith("_STATUS")}
-                  & {c[:-len("_MONTHS")] for c in frame.columns if c.endswith("_MONTHS")} - {"OS"})
+    prefixes = ({c[:-len("_STATUS")] for c in frame.columns if c.endswith("_STATUS")}
+                & {c[:-len("_MONTHS")] for c in frame.columns if c.endswith("_MONTHS")} - {"OS"})
+    return sorted(p for p in prefixes if _ATTRIBUTE_ID.match(p))
 
 
 def _pair_rows(study: Study, prefix: str):
