@@ -149,7 +149,8 @@ def key_facts(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str) 
     if _missing(r["os_days"]):  # no follow-up recorded: not evaluable, never zero
         os_text = efs_text = f"{NOT_EVALUATED} (no last contact or death recorded)"
     else:
-        os_text = _months(r["os_days"]) + (f", died ({r['death_cause']})" if bool(r["os_event"])
+        cause = "cause not recorded" if _missing(r["death_cause"]) else r["death_cause"]
+        os_text = _months(r["os_days"]) + (f", died ({cause})" if bool(r["os_event"])
                                             else ", alive (censored at last contact)")
         efs_text = (_months(r["efs_days"]) + (f", event: {efs_kind} ({_day(r['efs_event_day'])})" if efs_kind
                                               else ", censored at last contact"))

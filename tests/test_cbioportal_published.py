@@ -314,3 +314,19 @@ def test_only_attribute_ids_are_offered_as_endpoint_sources():
                         [["P1", "0:LIVING", "3", "1:EVENT", "2", "1:PROGRESSION", "2"]])
     samples = clinical(["PATIENT_ID", "SAMPLE_ID"], [["P1", "P1-01"]])
     assert [s.name for s in endpoint_sources(published(patients, samples))] == ["OS", "PFS"]
+
+
+def test_patient_facts_of_an_imported_study_say_not_evaluated():
+    from analytics.filters import CohortFilter
+    from analytics.patient import key_facts
+    patients = clinical(["PATIENT_ID", "OS_STATUS", "OS_MONTHS"], [["P1", "1:DECEASED", "10"], ["P2", "NA", "NA"]])
+    samples = clinical(["PATIENT_ID", "SAMPLE_ID"], [["P1", "P1-01"], ["P2", "P2-01"]])
+    result = import_files(published(patients, samples))
+    assert result.ok, result.report.text()
+    db = build_database(result.tables)
+    dead = key_facts(db, CohortFilter(), "P1").set_index("fact")["value"]   # only a death event
+    assert dead["Sex"] == "not evaluated" and dead["Age at B-ALL diagnosis"] == "not evaluated"
+    assert dead["Overall survival"] == "10.0 months, died (cause not recorded)" and dead["Status at last contact"] == "dead"
+    lost = key_facts(db, CohortFilter(), "P2").set_index("fact")["value"]   # no follow-up at all
+    assert lost["Overall survival"].startswith("not evaluated") and lost["Status at last contact"] == "unknown"
+    db.close()
