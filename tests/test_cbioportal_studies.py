@@ -21,22 +21,23 @@ PAGES = ["pages/overview.py", "pages/patient.py", "pages/genomics.py", "pages/wi
 # Checked against the files with awk/grep, not only read off the importer: samples and maf_rows are
 # data rows (also asserted below); deaths/last contacts: rows with 1:DECEASED / 0:LIVING and a
 # numeric OS_MONTHS, no_follow_up the other patient rows (study_es_0: 87/721/33); DFS: rows with a
-# DFS_STATUS and a numeric DFS_MONTHS (717, none of them an event: every event row's DFS_MONTHS is
-# [Not Available]); sequenced: study_es_0's cases_sequenced lists 31 samples, 3 of them later samples
+# DFS_STATUS and a numeric DFS_MONTHS (717, none of them an event: the 57 event rows' DFS_MONTHS are
+# all [Not Available]); sequenced: study_es_0's cases_sequenced lists 31 samples, 3 of them later samples
 # of patients whose diagnostic sample is listed too -> 28 patients.
 EXPECTED = {
     "study_es_0": dict(name="Test study es_0", patients=841, samples=845, maf_rows=36, mutations=29,
                        later_sample_variants=7, sequenced=28, tp53_mutated=1, deaths=87, last_contacts=721,
-                       no_follow_up=33, dfs_patients=717, dfs_events=0, timeline_relapses=None,
+                       no_follow_up=33, dfs_patients=717, dfs_events=0, dfs_undated_events=57, timeline_relapses=None,
                        standard_maf_columns=161, not_mapped_columns=["SUBTYPE"]),
     "study_es_0_import_export": dict(name="Test study es_0", patients=841, samples=845, maf_rows=34,
                                      mutations=29, later_sample_variants=5, sequenced=18, tp53_mutated=1,
                                      deaths=87, last_contacts=721, no_follow_up=33, dfs_patients=717, dfs_events=0,
+                                     dfs_undated_events=57,
                                      timeline_relapses=0, standard_maf_columns=30,
                                      not_mapped_columns=["SUBTYPE", "SOURCE", "TUMOR_STATUS"]),
     "study_oncokb_update": dict(name="Test study es_0", patients=1, samples=1, maf_rows=1, mutations=1,
                                 later_sample_variants=0, sequenced=1, tp53_mutated=1, deaths=0, last_contacts=1,
-                                no_follow_up=0, dfs_patients=1, dfs_events=0, timeline_relapses=None,
+                                no_follow_up=0, dfs_patients=1, dfs_events=0, dfs_undated_events=0, timeline_relapses=None,
                                 standard_maf_columns=157, not_mapped_columns=["SUBTYPE"]),
 }
 
@@ -112,6 +113,9 @@ def test_real_study_imports_through_the_page_code_path(name):
     chosen = import_files(study_files(name), efs_source="DFS")
     assert chosen.ok and "EFS relapse source (as chosen): DFS_STATUS/DFS_MONTHS" in \
         chosen.tables["cohort_info"]["description"].iloc[0]
+    undated = [i for i in chosen.report.warnings if "have no usable DFS_MONTHS" in i.problem]
+    assert [int(i.problem.split()[0]) for i in undated] == ([expected["dfs_undated_events"]]
+                                                             if expected["dfs_undated_events"] else [])
 
 
 def test_every_page_works_on_an_imported_real_study():

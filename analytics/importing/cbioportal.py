@@ -485,6 +485,7 @@ def read_study(files: list[tuple[str, bytes]], report: Report, *, efs_source: st
                               f"recorded as the study's name '{cohort_name}'",
                        "Add an INSTITUTION column if the patients come from several centres.")
     lineage_source = "ONCOTREE_CODE/CANCER_TYPE_DETAILED of the diagnostic sample"
+    maf_samples = {_text(s) for m in study.mafs for s in m.frame["Tumor_Sample_Barcode"]}
     raw_values: dict[str, list[tuple[int, str]]] = defaultdict(list)   # not-evaluated cells per column
     fractional_age: list[tuple[int, str]] = []
     for row, p in pframe.iterrows():
@@ -506,7 +507,7 @@ def read_study(files: list[tuple[str, bytes]], report: Report, *, efs_source: st
             if column in pframe.columns and not _text(p.get(column)):
                 raw_values[column].append((int(row), _raw_text(p.get(column))))
         if sample is not None and (sample in study.sequenced_ids if study.sequenced_ids is not None else
-                                   any(sample in set(m.frame["Tumor_Sample_Barcode"]) for m in study.mafs)):
+                                   sample in maf_samples):
             values["sequencing_assay"] = f"cBioPortal mutations ({', '.join(m.file for m in study.mafs)})"
         patients.add(values, pfile, int(row), {
             "patient_id": "PATIENT_ID", "sex": "SEX", "age_at_ball_dx": "AGE", "lineage": lineage_source,
@@ -718,7 +719,7 @@ def _map_pair(study: Study, prefix: str, events: _Table, report: Report) -> None
     not say relapse or progression; both end EFS the same way); censored rows add nothing."""
     pfile, frame = study.patient.file, study.patient.frame
     description = study.descriptions.get((pfile, f"{prefix}_MONTHS"), "")
-    n = 0
+    n, undated = 0, []
     for row, p in frame.iterrows():
         status, months = _text(p[f"{prefix}_STATUS"]), _text(p[f"{prefix}_MONTHS"])
         if not status:
@@ -730,13 +731,24 @@ def _map_pair(study: Study, prefix: str, events: _Table, report: Report) -> None
             continue
         if code != "1":
             continue
-        if _months(months) is None:
-            continue  # counted as not usable in endpoint_sources; nothing invented
+        if months and _months(months) is None:
+            report.error(pfile, f"{prefix}_MONTHS is not a number >= 0", f"Enter the months to the {prefix} event "
+                         "(empty or NA when unknown).", row=int(row), column=f"{prefix}_MONTHS", value=months)
+            continue
+        if not months:
+            undated.append((int(row), _raw_text(p[f"{prefix}_MONTHS"])))
+            continue  # nothing invented: an event without its time is not recorded
         n += 1
         events.add({"patient_id": _text(p["PATIENT_ID"]), "event_type": "relapse", "day": str(_days(months)),
                     "note": f"{prefix}_STATUS {status} (cBioPortal), recorded as relapse/progression"},
                    pfile, int(row), {"patient_id": "PATIENT_ID", "event_type": f"{prefix}_STATUS",
                                      "day": f"{prefix}_MONTHS", "note": f"{prefix}_STATUS"})
+    if undated:
+        row, value = undated[0]
+        report.warning(pfile, f"{len(undated)} {prefix} event(s) have no usable {prefix}_MONTHS (values: "
+                       f"{_quoted(Counter(v for _, v in undated))}): not recorded, so those patients' EFS does not "
+                       "count them", f"Fill in {prefix}_MONTHS where it is known.", row=row,
+                       column=f"{prefix}_MONTHS", value=repr(value))
     report.warning(pfile, f"{n} {prefix} event(s) recorded as relapse/progression events on day "
                    f"round({prefix}_MONTHS x 30.4375) after the B-ALL diagnosis"
                    + (f" (the study describes {prefix}_MONTHS as '{description}')" if description else "")
