@@ -426,67 +426,95 @@ def read_study(files: list[tuple[str, bytes]], report: Report, *, efs_source: st
     study = collect(files, report)
     if study is None:
         return None, []
-    not_mapped = study.not_mapped
     offered = study_sources(study)
     names = [s.name for s in offered if s.name != "OS"]
-    if efs_source is None:
-        efs_source = default_efs_source(offered)
-        chosen_by = "by default"
-    else:
-        chosen_by = "as chosen"
+    chosen_by = "by default" if efs_source is None else "as chosen"
+    efs_source = efs_source or default_efs_source(offered)
     if efs_source not in names + [NO_EFS_SOURCE]:
         report.error(study.patient.file, f"the EFS source '{efs_source}' is not offered by this study",
                      f"Choose one of: {', '.join(names + [NO_EFS_SOURCE])}.", value=efs_source)
-        return None, not_mapped
-    cohort_name = study.name or "Uploaded cBioPortal study"
-    pfile, pframe = study.patient.file, study.patient.frame
-    sample_raw = study.sample
-    known_patients = {_text(p) for p in pframe["PATIENT_ID"]}
+        return None, study.not_mapped
+    samples = _choose_samples(study, report)
+    patients = _map_patients(study, samples, report)
+    events = _Table("events", f"events (mapped from {study.patient.file} and the timeline)")
+    deaths = _map_os(study, events, report)
+    chosen_source = _map_efs_source(study, offered, efs_source, chosen_by, events, report)
+    _map_timelines(study, efs_source, deaths, events, report)
+    mutations = _map_mutations(study, samples, report)
+    _list_what_is_left(study, samples, patients, report)
+    info = _Table("cohort_info", "cohort_info (from meta_study.txt)")
+    source_text = ("none (EFS counts deaths and induction failures only)" if chosen_source is None
+                   else f"{chosen_source.columns} events recorded as relapse/progression")
+    info.add({"cohort_name": study.name or UNNAMED, "synthetic": "false",
+              "description": "Imported from cBioPortal study files: " + ", ".join(study.files)
+              + f". EFS relapse source ({chosen_by}): {source_text}."},
+             "meta_study.txt" if study.name else study.patient.file, 1, {})
+    measurements = _Table("measurements", "measurements (none in a cBioPortal study)")
+    if not report.ok:
+        return None, study.not_mapped
+    return {t.table: t.raw() for t in (info, patients, events, mutations, measurements)}, study.not_mapped
 
-    # Samples: lineage and the diagnostic sample per patient (SAMPLE_RULE)
-    samples_by_patient: dict[str, list[pd.Series]] = defaultdict(list)
-    sample_patient: dict[str, str] = {}
-    normals: list[str] = []
-    if sample_raw is not None:
-        for row, s in sample_raw.frame.iterrows():
-            pid, sid = _text(s["PATIENT_ID"]), _text(s["SAMPLE_ID"])
-            if pid not in known_patients:
-                report.error(sample_raw.file, f"sample {sid} belongs to patient '{pid}', who is not in "
-                             f"{pfile}", "Add the patient to the patient file or correct PATIENT_ID.",
-                             row=int(row), column="PATIENT_ID", value=pid)
-                continue
-            sample_patient[sid] = pid
-            if _sample_kind(s) == "normal":
-                normals.append(sid)
-                continue
-            samples_by_patient[pid].append(s)
-        extra = [c for c in sample_raw.frame.columns if c not in SAMPLE_USED]
-        if extra:
-            not_mapped.append(f"{sample_raw.file}: columns {', '.join(extra)} (no place in the schema; not stored).")
-    chosen: dict[str, str] = {}
-    later: list[str] = []
-    for pid, items in samples_by_patient.items():
+
+UNNAMED = "Uploaded cBioPortal study"
+
+
+@dataclass
+class _Samples:
+    """Each patient's tumour samples (file order), the diagnostic one, and what was set aside."""
+    by_patient: dict[str, list[pd.Series]] = field(default_factory=lambda: defaultdict(list))
+    patient_of: dict[str, str] = field(default_factory=dict)     # every listed sample -> its patient
+    chosen: dict[str, str] = field(default_factory=dict)         # patient -> diagnostic sample
+    later: list[str] = field(default_factory=list)
+    normals: list[str] = field(default_factory=list)
+
+    def diagnostic(self, pid: str) -> pd.Series | None:
+        return next((s for s in self.by_patient.get(pid, []) if _text(s["SAMPLE_ID"]) == self.chosen.get(pid)), None)
+
+
+def _choose_samples(study: Study, report: Report) -> _Samples:
+    """The diagnostic sample per patient, by SAMPLE_RULE (said in the report when it chose)."""
+    samples = _Samples()
+    raw = study.sample
+    if raw is None:
+        return samples
+    known = {_text(p) for p in study.patient.frame["PATIENT_ID"]}
+    for row, s in raw.frame.iterrows():
+        pid, sid = _text(s["PATIENT_ID"]), _text(s["SAMPLE_ID"])
+        if pid not in known:
+            report.error(raw.file, f"sample {sid} belongs to patient '{pid}', who is not in {study.patient.file}",
+                         "Add the patient to the patient file or correct PATIENT_ID.",
+                         row=int(row), column="PATIENT_ID", value=pid)
+            continue
+        samples.patient_of[sid] = pid
+        if _sample_kind(s) == "normal":
+            samples.normals.append(sid)
+        else:
+            samples.by_patient[pid].append(s)
+    for pid, items in samples.by_patient.items():
         primary = [s for s in items if _sample_kind(s) == "primary"]
         pick = (primary or items)[0]
-        chosen[pid] = _text(pick["SAMPLE_ID"])
-        later += [_text(s["SAMPLE_ID"]) for s in items if s is not pick]
-    if later or normals:
-        several = sum(len(items) > 1 for items in samples_by_patient.values())
-        report.warning(sample_raw.file, f"{several} patient(s) have several tumour samples and {len(normals)} "
+        samples.chosen[pid] = _text(pick["SAMPLE_ID"])
+        samples.later += [_text(s["SAMPLE_ID"]) for s in items if s is not pick]
+    if samples.later or samples.normals:
+        several = sum(len(items) > 1 for items in samples.by_patient.values())
+        report.warning(raw.file, f"{several} patient(s) have several tumour samples and {len(samples.normals)} "
                        f"normal sample(s) are listed: one diagnostic sample per patient is kept; rule: "
                        f"{SAMPLE_RULE}", "Nothing to do if the rule picks the diagnostic samples; otherwise "
                        "set SAMPLE_TYPE to 'Primary' for them.")
+    return samples
 
-    # Patients
+
+def _map_patients(study: Study, samples: _Samples, report: Report) -> _Table:
+    pfile, pframe = study.patient.file, study.patient.frame
     patients = _Table("patients", f"patients (mapped from {pfile})")
     institution_column = next((c for c in ("INSTITUTION", "CENTER") if c in pframe.columns), None)
     if institution_column is None:
         report.warning(pfile, f"the study gives no INSTITUTION or CENTER: every patient's institution is "
-                              f"recorded as the study's name '{cohort_name}'",
+                              f"recorded as the study's name '{study.name or UNNAMED}'",
                        "Add an INSTITUTION column if the patients come from several centres.")
-    lineage_source = "ONCOTREE_CODE/CANCER_TYPE_DETAILED of the diagnostic sample"
     maf_samples = {_text(s) for m in study.mafs for s in m.frame["Tumor_Sample_Barcode"]}
-    raw_values: dict[str, list[tuple[int, str]]] = defaultdict(list)   # not-evaluated cells per column
+    assay = f"cBioPortal mutations ({', '.join(m.file for m in study.mafs)})"
+    not_evaluated: dict[str, list[tuple[int, str]]] = defaultdict(list)   # (row, the file's value) per column
     fractional_age: list[tuple[int, str]] = []
     for row, p in pframe.iterrows():
         pid = _text(p["PATIENT_ID"])
@@ -496,91 +524,112 @@ def read_study(files: list[tuple[str, bytes]], report: Report, *, efs_source: st
         if age and not _INT.match(age) and _months(age) is not None:
             fractional_age.append((int(row), age))
             age = str(int(float(age)))  # completed years
-        sample = chosen.get(pid)
-        pick = next((s for s in samples_by_patient.get(pid, []) if _text(s["SAMPLE_ID"]) == sample), None)
-        lineage = _lineage(pick) if pick is not None else ""
+        sample = samples.chosen.get(pid)
+        pick = samples.diagnostic(pid)
         values = {"patient_id": pid, "sex": sex, "age_at_ball_dx": age,
-                  "institution": _text(p.get(institution_column)) if institution_column else cohort_name,
-                  "lineage": lineage, "karyotype_iscn": _text(p.get("KARYOTYPE")),
-                  "cns_status": _text(p.get("CNS_STATUS"))}
+                  "institution": _text(p.get(institution_column)) if institution_column else study.name or UNNAMED,
+                  "lineage": _lineage(pick) if pick is not None else "",
+                  "karyotype_iscn": _text(p.get("KARYOTYPE")), "cns_status": _text(p.get("CNS_STATUS"))}
         for column in ("SEX", "AGE", "KARYOTYPE", "CNS_STATUS"):
             if column in pframe.columns and not _text(p.get(column)):
-                raw_values[column].append((int(row), _raw_text(p.get(column))))
+                not_evaluated[column].append((int(row), _raw_text(p.get(column))))
         if sample is not None and (sample in study.sequenced_ids if study.sequenced_ids is not None else
                                    sample in maf_samples):
-            values["sequencing_assay"] = f"cBioPortal mutations ({', '.join(m.file for m in study.mafs)})"
+            values["sequencing_assay"] = assay
         patients.add(values, pfile, int(row), {
-            "patient_id": "PATIENT_ID", "sex": "SEX", "age_at_ball_dx": "AGE", "lineage": lineage_source,
+            "patient_id": "PATIENT_ID", "sex": "SEX", "age_at_ball_dx": "AGE",
+            "lineage": "ONCOTREE_CODE/CANCER_TYPE_DETAILED of the diagnostic sample",
             "institution": institution_column or "(study name)", "karyotype_iscn": "KARYOTYPE",
             "cns_status": "CNS_STATUS"})
     if fractional_age:
         row, value = fractional_age[0]
         report.warning(pfile, f"{len(fractional_age)} AGE value(s) have decimals: the completed years are "
                        "stored (e.g. 66.7 -> 66)", "Nothing to do.", row=row, column="AGE", value=value)
-    _missing_warnings(pfile, pframe, patients, raw_values, sample_raw, report)
+    _missing_warnings(pfile, pframe, patients, not_evaluated, study.sample, report)
+    if study.mafs and study.sequenced_ids is None:
+        unsequenced = sorted(p["patient_id"] for p in patients.rows if not p.get("sequencing_assay"))
+        if unsequenced:
+            report.warning(", ".join(m.file for m in study.mafs), f"{len(unsequenced)} patient(s) have no variant "
+                           f"in the mutation file ({_listed(unsequenced, 8)}): recorded as not sequenced (not "
+                           "evaluated), never as wild-type",
+                           "Upload cases_sequenced.txt (the study's case list) to mark sequenced samples.")
+    return patients
 
-    # Events: OS, the chosen EFS source, then the timeline
-    events = _Table("events", f"events (mapped from {pfile} and the timeline)")
+
+def _map_os(study: Study, events: _Table, report: Report) -> set[str]:
+    """OS_STATUS/OS_MONTHS -> a death or a last contact; returns the patients who died."""
+    pfile, pframe = study.patient.file, study.patient.frame
     deaths: set[str] = set()
-    has_os = {"OS_STATUS", "OS_MONTHS"} <= set(pframe.columns)
-    if not has_os:
+    if not {"OS_STATUS", "OS_MONTHS"} <= set(pframe.columns):
         report.warning(pfile, "the study has no OS_STATUS/OS_MONTHS pair: overall survival and EFS are not "
                        "evaluable (every other analysis works)", "Add OS_STATUS and OS_MONTHS if known.")
+        return deaths
     no_follow_up: list[tuple[int, str, str]] = []
-    for row, p in pframe.iterrows() if has_os else []:
+    for row, p in pframe.iterrows():
         pid, status, months = _text(p["PATIENT_ID"]), _text(p["OS_STATUS"]), _text(p["OS_MONTHS"])
+        code = None
         if status:
             code, problem = status_code(status, "OS")
             if problem:
                 report.error(pfile, problem, "Use cBioPortal's 1:DECEASED or 0:LIVING (empty when unknown).",
                              row=int(row), column="OS_STATUS", value=status)
                 continue
-        if not status or _months(months) is None:
-            if months and _months(months) is None:
-                report.error(pfile, "OS_MONTHS is not a number >= 0", "Enter the months from diagnosis to "
-                             "death or last contact (empty or NA when unknown).", row=int(row),
-                             column="OS_MONTHS", value=months)
-                continue
-            column = "OS_STATUS" if not status else "OS_MONTHS"
+        if months and _months(months) is None:
+            report.error(pfile, "OS_MONTHS is not a number >= 0", "Enter the months from diagnosis to "
+                         "death or last contact (empty or NA when unknown).", row=int(row),
+                         column="OS_MONTHS", value=months)
+            continue
+        if code is None or not months:  # no follow-up: not evaluable for survival, nothing invented
+            column = "OS_STATUS" if code is None else "OS_MONTHS"
             no_follow_up.append((int(row), column, _raw_text(p[column])))
             continue
-        event_type = "death" if code == "1" else "last_contact"
         if code == "1":
             deaths.add(pid)
-        events.add({"patient_id": pid, "event_type": event_type, "day": str(_days(months))}, pfile, int(row),
+        events.add({"patient_id": pid, "event_type": "death" if code == "1" else "last_contact",
+                    "day": str(_days(months))}, pfile, int(row),
                    {"patient_id": "PATIENT_ID", "event_type": "OS_STATUS", "day": "OS_MONTHS"})
     if no_follow_up:
         row, column, value = no_follow_up[0]
-        tokens = Counter(v for _, _, v in no_follow_up)
         report.warning(pfile, f"{len(no_follow_up)} patient(s) have no usable OS_STATUS with OS_MONTHS "
-                       f"(values: {_quoted(tokens)}): not evaluable for survival (kept in every other analysis)",
-                       "Fill in OS_STATUS and OS_MONTHS where they are known.", row=row, column=column,
-                       value=repr(value))
+                       f"(values: {_quoted(Counter(v for _, _, v in no_follow_up))}): not evaluable for survival "
+                       "(kept in every other analysis)", "Fill in OS_STATUS and OS_MONTHS where they are known.",
+                       row=row, column=column, value=repr(value))
+    return deaths
+
+
+def _map_efs_source(study: Study, offered: list[EndpointSource], efs_source: str, chosen_by: str,
+                    events: _Table, report: Report) -> EndpointSource | None:
+    """The chosen pair's events as relapses; the choice said in the report; the others listed."""
+    pfile = study.patient.file
+    names = [s.name for s in offered if s.name != "OS"]
     for source in offered:
-        if source.name in ("OS", TIMELINE_SOURCE) or source.name == efs_source:
-            continue
-        not_mapped.append(f"{pfile}: {source.columns} ({source.patients} patients, {source.events} events): "
-                          f"not the chosen EFS source (EFS source: {efs_source}).")
+        if source.name not in ("OS", TIMELINE_SOURCE, efs_source):
+            study.not_mapped.append(f"{pfile}: {source.columns} ({source.patients} patients, {source.events} "
+                                    f"events): not the chosen EFS source (EFS source: {efs_source}).")
     if efs_source not in (NO_EFS_SOURCE, TIMELINE_SOURCE):
         _map_pair(study, efs_source, events, report)
-    chosen_source = next((s for s in offered if s.name == efs_source), None)
+    chosen = next((s for s in offered if s.name == efs_source), None)
     report.warning(pfile, f"EFS source ({chosen_by}): " + (
         "none: EFS counts deaths (and induction failures) only; no relapse or progression is recorded"
-        if chosen_source is None else f"{chosen_source.columns}: {chosen_source.events} relapse/progression "
-        f"event(s) in {chosen_source.patients} patient(s)"),
+        if chosen is None else f"{chosen.columns}: {chosen.events} relapse/progression "
+        f"event(s) in {chosen.patients} patient(s)"),
         "Choose the EFS source on the upload page (command line: --efs-source "
         + "|".join(names + [NO_EFS_SOURCE]) + ")." if names else "Nothing to do (the study offers no other source).",
         value=efs_source)
+    return chosen
 
+
+def _map_timelines(study: Study, efs_source: str, deaths: set[str], events: _Table, report: Report) -> None:
+    known = {_text(p) for p in study.patient.frame["PATIENT_ID"]}
     skipped: Counter = Counter()
     for timeline in study.timelines:
-        _map_timeline(timeline, known_patients, deaths, events, report, skipped,
-                      relapses=efs_source == TIMELINE_SOURCE)
+        _map_timeline(timeline, known, deaths, events, report, skipped, relapses=efs_source == TIMELINE_SOURCE)
         extra = [c for c in timeline.frame.columns if c not in TIMELINE_USED]
         if extra:
-            not_mapped.append(f"{timeline.file}: columns {', '.join(extra)} (no place in the schema; not stored).")
+            study.not_mapped.append(f"{timeline.file}: columns {', '.join(extra)} (no place in the schema; "
+                                    "not stored).")
     for (file, what), n in sorted(skipped.items()):
-        not_mapped.append(f"{file}: {n} {what}.")
+        study.not_mapped.append(f"{file}: {n} {what}.")
     if study.timelines:
         report.warning(", ".join(t.file for t in study.timelines), "START_DATE/STOP_DATE are taken as days "
                        "from the B-ALL diagnosis (cBioPortal lets each study choose its day 0)",
@@ -589,25 +638,27 @@ def read_study(files: list[tuple[str, bytes]], report: Report, *, efs_source: st
         event["event_id"] = str(index)
     if not any(e["event_type"] == "treatment_line" for e in events.rows):
         # the schema has no 'treatment not recorded': say plainly what the pages will show
-        report.warning(", ".join(t.file for t in study.timelines) or pfile, "the study records no numbered "
-                       "treatment line (a timeline TREATMENT row with LINE): the pages show every patient as "
-                       "untreated, with no first-line regimen or response",
+        report.warning(", ".join(t.file for t in study.timelines) or study.patient.file, "the study records no "
+                       "numbered treatment line (a timeline TREATMENT row with LINE): the pages show every patient "
+                       "as untreated, with no first-line regimen or response",
                        "Add a timeline file with the treatment lines if they are known.")
 
-    # Mutations
+
+def _map_mutations(study: Study, samples: _Samples, report: Report) -> _Table:
+    """The diagnostic samples' protein-altering variants; everything else counted as not mapped."""
     mutations = _Table("mutations", "mutations (mapped from the MAF)")
+    assay = f"cBioPortal mutations ({', '.join(m.file for m in study.mafs)})"
     for maf in study.mafs:
-        assay = f"cBioPortal mutations ({', '.join(m.file for m in study.mafs)})"
         dropped: Counter = Counter()
         for row, m in maf.frame.iterrows():
             sid = _text(m["Tumor_Sample_Barcode"])
-            pid = sample_patient.get(sid)
+            pid = samples.patient_of.get(sid)
             if pid is None:
                 report.error(maf.file, f"sample '{sid}' is not in the sample file",
                              "Add the sample to the sample file or correct Tumor_Sample_Barcode.",
                              row=int(row), column="Tumor_Sample_Barcode", value=sid)
                 continue
-            if sid != chosen.get(pid):
+            if sid != samples.chosen.get(pid):
                 dropped["variant(s) of a sample that is not the patient's diagnostic sample (a later or "
                         "normal sample)"] += 1
                 continue
@@ -633,49 +684,45 @@ def read_study(files: list[tuple[str, bytes]], report: Report, *, efs_source: st
                            "protein_change": "HGVSp_Short", "variant_class": "Variant_Classification",
                            "vaf": "t_alt_count/t_ref_count"})
         for what, n in sorted(dropped.items()):
-            not_mapped.append(f"{maf.file}: {n} {what}.")
+            study.not_mapped.append(f"{maf.file}: {n} {what}.")
         extra = [c for c in maf.frame.columns if c not in MAF_USED]
         genomic = [c for c in extra if _GENOMIC_COLUMN.match(c)]
         other = [c for c in extra if c not in genomic]
         if genomic:
-            not_mapped.append(f"{maf.file}: {len(genomic)} standard MAF column(s) of genomic coordinates, "
-                              f"alleles and annotation not used ({_listed(genomic)}; not stored).")
+            study.not_mapped.append(f"{maf.file}: {len(genomic)} standard MAF column(s) of genomic coordinates, "
+                                    f"alleles and annotation not used ({_listed(genomic)}; not stored).")
         if other:
-            not_mapped.append(f"{maf.file}: {len(other)} other column(s) not used ({_listed(other)}; not stored).")
-    if later:
-        not_mapped.append(f"{sample_raw.file}: {len(later)} later sample(s) ({_listed(sorted(later))}) and "
-                          f"{len(normals)} normal sample(s) not used: {SAMPLE_RULE}.")
-    if study.mafs and study.sequenced_ids is None:
-        unsequenced = sorted(p["patient_id"] for p in patients.rows if not p.get("sequencing_assay"))
-        if unsequenced:
-            report.warning(", ".join(m.file for m in study.mafs), f"{len(unsequenced)} patient(s) have no variant "
-                           f"in the mutation file ({_listed(unsequenced, 8)}): recorded as not sequenced (not "
-                           "evaluated), never as wild-type",
-                           "Upload cases_sequenced.txt (the study's case list) to mark sequenced samples.")
+            study.not_mapped.append(f"{maf.file}: {len(other)} other column(s) not used ({_listed(other)}; "
+                                    "not stored).")
+    return mutations
+
+
+def _list_what_is_left(study: Study, samples: _Samples, patients: _Table, report: Report) -> None:
+    """Columns, samples and tables with no place in the schema: listed, never stored."""
+    pframe = study.patient.frame
+    paired = {f"{prefix}_{suffix}" for prefix in ["OS"] + _pairs(pframe) for suffix in ("STATUS", "MONTHS")}
+    extra = [c for c in pframe.columns if c not in PATIENT_USED and c not in paired]
+    if extra:
+        study.not_mapped.append(f"{study.patient.file}: columns {', '.join(extra)} (no place in the schema; "
+                                "not stored).")
+    if study.sample is not None:
+        extra = [c for c in study.sample.frame.columns if c not in SAMPLE_USED]
+        if extra:
+            study.not_mapped.append(f"{study.sample.file}: columns {', '.join(extra)} (no place in the schema; "
+                                    "not stored).")
+    if samples.later or samples.normals:
+        study.not_mapped.append(f"{study.sample.file}: {len(samples.later)} later sample(s) "
+                                f"({_listed(sorted(samples.later))}) and {len(samples.normals)} normal sample(s) "
+                                f"not used: {SAMPLE_RULE}.")
     empty = [f"patients.{c}" for c in _columns("patients")
              if c not in ("sex", "age_at_ball_dx", "lineage", "karyotype_iscn", "cns_status")
              and all(not r.get(c) for r in patients.rows)]
     if empty:
-        not_mapped.append("Left empty (not evaluated; a cBioPortal study does not carry them): "
-                          + ", ".join(empty) + ".")
-    not_mapped.append("measurements: none (cBioPortal files have no blast-count table).")
+        study.not_mapped.append("Left empty (not evaluated; a cBioPortal study does not carry them): "
+                                + ", ".join(empty) + ".")
+    study.not_mapped.append("measurements: none (cBioPortal files have no blast-count table).")
     if not study.mafs:
-        not_mapped.append("No mutation file: every patient is not sequenced (genes not evaluated).")
-
-    info = _Table("cohort_info", "cohort_info (from meta_study.txt)")
-    source_text = ("none (EFS counts deaths and induction failures only)" if chosen_source is None
-                   else f"{chosen_source.columns} events recorded as relapse/progression")
-    info.add({"cohort_name": cohort_name, "synthetic": "false",
-              "description": "Imported from cBioPortal study files: " + ", ".join(study.files)
-              + f". EFS relapse source ({chosen_by}): {source_text}."},
-             "meta_study.txt" if study.name else pfile, 1, {})
-    measurements = _Table("measurements", "measurements (none in a cBioPortal study)")
-    extra = [c for c in pframe.columns if c not in PATIENT_USED and not c.endswith(("_STATUS", "_MONTHS"))]
-    if extra:
-        not_mapped.append(f"{pfile}: columns {', '.join(extra)} (no place in the schema; not stored).")
-    if not report.ok:
-        return None, not_mapped
-    return {t.table: t.raw() for t in (info, patients, events, mutations, measurements)}, not_mapped
+        study.not_mapped.append("No mutation file: every patient is not sequenced (genes not evaluated).")
 
 
 def _listed(items: list[str], n: int = 6) -> str:
