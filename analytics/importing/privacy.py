@@ -138,7 +138,11 @@ def clean_frame(frame: pd.DataFrame, file: str, report: Report, *, sheet: str | 
     out = frame.copy()
     for column in (frame.columns if columns is None else [c for c in columns if c in frame.columns]):
         hits, changed = 0, []
-        for row, value in frame[column].items():
+        values = frame[column]
+        text = values.map(lambda v: v if isinstance(v, str) else "")
+        # plain ASCII without control characters is already what is compared and stored
+        suspect = ~text.map(str.isascii) | text.str.contains(_CONTROL)
+        for row, value in values[suspect].items():
             if not isinstance(value, str) or not value:
                 continue
             control = control_character(value)
