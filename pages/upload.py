@@ -58,6 +58,7 @@ if uploaded is not None:
     st.success(f"You are exploring **{db.label}**, uploaded in this browser session only "
                f"({', '.join(uploaded['files'])}). Other users and the shared database are not affected; "
                "closing the tab discards it.", icon=":material/upload_file:")
+    st.text(f"About this cohort: {db.description}")  # plain text: it comes from the uploaded files
     st.button("Switch back to the demo cohort", icon=":material/undo:", key="upload_use_demo",
               on_click=_use_demo)
 else:
@@ -119,9 +120,13 @@ if result.endpoint_sources:
     options = [s.name for s in result.endpoint_sources if s.name != "OS"] + ["none"]
     labels = {"none": "none (EFS counts deaths and induction failures only)",
               "timeline": "timeline (its relapse/progression rows)"}
-    st.radio("Relapse/progression events for EFS from", options, index=options.index(result.efs_source),
-             key=EFS_KEY + content_hash(contents), horizontal=True,
-             format_func=lambda name: labels.get(name, f"{name}_STATUS/{name}_MONTHS (events = 1:...)"))
+    if len(options) == 1:
+        st.caption("The study offers no relapse or progression source: EFS counts deaths and induction "
+                   "failures only.")
+    else:
+        st.radio("Relapse/progression events for EFS from", options, index=options.index(result.efs_source),
+                 key=EFS_KEY + content_hash(contents), horizontal=True,
+                 format_func=lambda name: labels.get(name, f"{name}_STATUS/{name}_MONTHS (events = 1:...)"))
 
 st.header("3. Validation report")
 report = result.report

@@ -133,6 +133,7 @@ def test_every_page_works_on_an_imported_real_study():
     at.button(key="upload_load").click().run()
     assert not at.exception
     assert "You are exploring **Test study es_0**" in all_text(at)
+    assert any("EFS relapse source (as chosen): DFS_STATUS/DFS_MONTHS" in t.value for t in at.text)
     for page in PAGES:
         at.switch_page(page).run()
         assert not at.exception, page
