@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.importing import build_database, import_files
 from analytics.importing.__main__ import main
@@ -330,3 +332,29 @@ def test_patient_facts_of_an_imported_study_say_not_evaluated():
     lost = key_facts(db, CohortFilter(), "P2").set_index("fact")["value"]   # no follow-up at all
     assert lost["Overall survival"].startswith("not evaluated") and lost["Status at last contact"] == "unknown"
     db.close()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(NA_TOKENS + ["Female", "Male"]), st.sampled_from(NA_TOKENS + ["66"]),
+                          st.sampled_from(NA_TOKENS + ["1:DECEASED", "0:LIVING", "DECEASED", "LIVING"]),
+                          st.sampled_from(NA_TOKENS + ["12.5"]), st.sampled_from(NA_TOKENS + ["BLL"])),
+                min_size=1, max_size=6))
+def test_any_mix_of_na_tokens_loads_as_not_evaluated_never_as_a_value(rows):
+    ids = [f"P{i}" for i in range(1, len(rows) + 1)]
+    patients = clinical(["PATIENT_ID", "SEX", "AGE", "OS_STATUS", "OS_MONTHS"],
+                        [[pid, sex, age, status, months] for pid, (sex, age, status, months, _) in zip(ids, rows)])
+    samples = clinical(["PATIENT_ID", "SAMPLE_ID", "ONCOTREE_CODE"],
+                       [[pid, pid + "-01", code] for pid, (*_, code) in zip(ids, rows)])
+    result = import_files(published(patients, samples))
+    assert result.ok, result.report.text()
+    stored = result.tables["patients"].set_index("patient_id")
+    events = result.tables["events"].set_index("patient_id")
+    for pid, (sex, age, status, months, code) in zip(ids, rows):
+        assert (stored.at[pid, "sex"] is None) == (sex in NA_TOKENS)
+        assert (stored.at[pid, "age_at_ball_dx"] is None) == (age in NA_TOKENS)
+        assert (stored.at[pid, "lineage"] is None) == (code in NA_TOKENS)
+        followed = status not in NA_TOKENS and months not in NA_TOKENS
+        assert (pid in events.index) == followed
+        if followed:
+            assert events.at[pid, "event_type"] == ("death" if "DECEASED" in status else "last_contact")
+            assert events.at[pid, "day"] == "380"   # round(12.5 x 30.4375)
