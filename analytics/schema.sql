@@ -12,13 +12,13 @@ CREATE TABLE cohort_info (
 CREATE TABLE patients (
     patient_id                    VARCHAR PRIMARY KEY,   -- pseudonym, e.g. S01
     institution                   VARCHAR NOT NULL,
-    sex                           VARCHAR NOT NULL CHECK (sex IN ('F', 'M')),
+    sex                           VARCHAR CHECK (sex IN ('F', 'M')),  -- NULL = not recorded by the source
     age_at_myeloma_dx             INTEGER CHECK (age_at_myeloma_dx BETWEEN 18 AND 110),
-    age_at_ball_dx                INTEGER NOT NULL CHECK (age_at_ball_dx BETWEEN 18 AND 110),
+    age_at_ball_dx                INTEGER CHECK (age_at_ball_dx BETWEEN 18 AND 110),
     myeloma_auto_hct              BOOLEAN,               -- high-dose melphalan with autologous rescue
     myeloma_lines_with_len        INTEGER CHECK (myeloma_lines_with_len >= 1),
     len_cumulative_days           INTEGER CHECK (len_cumulative_days >= 0),
-    lineage                       VARCHAR NOT NULL CHECK (lineage IN ('B', 'T')),
+    lineage                       VARCHAR CHECK (lineage IN ('B', 'T')),
     wbc_k_per_ul                  DOUBLE CHECK (wbc_k_per_ul >= 0),
     marrow_blast_pct              DOUBLE CHECK (marrow_blast_pct BETWEEN 0 AND 100),
     cd10                          VARCHAR CHECK (cd10 IN ('positive', 'negative')),

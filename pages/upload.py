@@ -15,7 +15,8 @@ from ui.routing import require_entrypoint
 require_entrypoint()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-RESULT_KEY = "upload_result"  # (content hash, ImportResult) of the files last checked
+RESULT_KEY = "upload_result"  # (content hash and EFS choice, ImportResult) of the files last checked
+EFS_KEY = "upload_efs_"       # + content hash: the EFS source chosen for those files (cBioPortal)
 LOAD_ERROR_KEY = "upload_load_error"  # a refusal by the database, shown once after the click
 
 
@@ -57,6 +58,7 @@ if uploaded is not None:
     st.success(f"You are exploring **{db.label}**, uploaded in this browser session only "
                f"({', '.join(uploaded['files'])}). Other users and the shared database are not affected; "
                "closing the tab discards it.", icon=":material/upload_file:")
+    st.text(f"About this cohort: {db.description}")  # plain text: it comes from the uploaded files
     st.button("Switch back to the demo cohort", icon=":material/undo:", key="upload_use_demo",
               on_click=_use_demo)
 else:
@@ -80,21 +82,23 @@ right.download_button("Download the demo cohort in this format (.xlsx)", _demo_w
 st.header("2. Upload")
 st.markdown(
     "Upload **either** the filled workbook, **or** the five tables as CSV files named "
-    f"{', '.join(f'`{t}.csv`' for t in OWN_TABLES)} (UTF-8, comma-separated), **or** cBioPortal study "
-    "files (`data_clinical_patient.txt`, `data_clinical_sample.txt`, `data_mutations*.txt`, "
-    f"`data_timeline*.txt`). Limits: {MAX_FILE_BYTES / 1e6:.1f} MB and {MAX_ROWS:,} rows per file.")
-files = st.file_uploader("Cohort files", type=["xlsx", "xls", "csv", "txt", "tsv"], accept_multiple_files=True,
-                         key="upload_files")
+    f"{', '.join(f'`{t}.csv`' for t in OWN_TABLES)} (UTF-8, comma-separated), **or** a cBioPortal study "
+    "as published: select every file of its folder (`meta_*.txt` name the data files; clinical patient "
+    "and sample files, mutations as `.txt` or `.maf`, timelines, `cases_sequenced.txt`). "
+    f"Limits: {MAX_FILE_BYTES / 1e6:.1f} MB and {MAX_ROWS:,} rows per file.")
+files = st.file_uploader("Cohort files", type=["xlsx", "xls", "csv", "txt", "tsv", "maf"],
+                         accept_multiple_files=True, key="upload_files")
 if not files:
     st.stop()
 
 contents = [(f.name, f.getvalue()) for f in files]
-digest = content_hash(contents)
+efs_choice = st.session_state.get(EFS_KEY + content_hash(contents))
+digest = content_hash(contents) + ("" if efs_choice is None else "-efs-" + efs_choice)
 checked = st.session_state.get(RESULT_KEY)
 if checked is None or checked[0] != digest:
     try:
         with st.spinner("Checking the files…"):
-            result = import_files(contents)
+            result = import_files(contents, efs_source=efs_choice)
     except Exception:  # a bug, not a bad file: say so plainly, keep the details in the server log
         logging.getLogger(__name__).exception("import failed")
         st.error("The files could not be checked because of an unexpected problem in the app (not in "
@@ -104,6 +108,25 @@ if checked is None or checked[0] != digest:
     st.session_state[RESULT_KEY] = (digest, result)
 else:
     result = checked[1]
+
+if result.endpoint_sources:
+    st.subheader("Survival endpoints offered by the study")
+    st.caption("What each source would give (patients with a usable status and time, events). Overall "
+               "survival always comes from OS_STATUS/OS_MONTHS. Choose which source records relapse or "
+               "progression for event-free survival: the choice is in the report and the cohort's description.")
+    st.dataframe([{"source": s.name, "columns": s.columns, "patients": s.patients, "events": s.events,
+                   "the study's description": s.description} for s in result.endpoint_sources],
+                 hide_index=True, width="stretch")
+    options = [s.name for s in result.endpoint_sources if s.name != "OS"] + ["none"]
+    labels = {"none": "none (EFS counts deaths and induction failures only)",
+              "timeline": "timeline (its relapse/progression rows)"}
+    if len(options) == 1:
+        st.caption("The study offers no relapse or progression source: EFS counts deaths and induction "
+                   "failures only.")
+    else:
+        st.radio("Relapse/progression events for EFS from", options, index=options.index(result.efs_source),
+                 key=EFS_KEY + content_hash(contents), horizontal=True,
+                 format_func=lambda name: labels.get(name, f"{name}_STATUS/{name}_MONTHS (events = 1:...)"))
 
 st.header("3. Validation report")
 report = result.report
