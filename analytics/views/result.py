@@ -29,7 +29,8 @@ class Caveat:
 
     def markdown(self) -> str:
         """For the page: the heading in bold (our own words; no user text is in a caveat)."""
-        return f"**{self.heading}.** {self.text}" if self.heading else self.text
+        text = self.text[:1].upper() + self.text[1:]
+        return f"**{self.heading}.** {text}" if self.heading else text
 
 
 @dataclass(frozen=True)
