@@ -19,7 +19,9 @@ Example
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import subprocess
 from dataclasses import dataclass
 from datetime import date
@@ -52,8 +54,12 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+@functools.cache  # one process runs one version
 def app_version() -> str:
-    """The git commit of the running app (short), or "unknown" outside a git checkout."""
+    """The app's version: BALL_APP_VERSION when set (a container image has no git history),
+    else the git commit of the checkout (short), else "unknown"."""
+    if os.environ.get("BALL_APP_VERSION"):
+        return os.environ["BALL_APP_VERSION"]
     try:
         out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True,
                              text=True, timeout=5, check=True).stdout.strip()
