@@ -11,7 +11,7 @@ built in memory (session-only) or, by the command line, written atomically to a 
 >>> result.report.ok, len(result.tables["patients"])
 (True, 32)
 >>> int(build_database(result.tables).scalar("SELECT count(*) FROM events"))
-182
+192
 """
 from __future__ import annotations
 
