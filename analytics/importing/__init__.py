@@ -42,6 +42,8 @@ class ImportResult:
     tables: dict[str, pd.DataFrame] | None    # validated text tables, None when errors block
     kind: str                                  # "workbook", "csv", "cbioportal" or "unknown"
     not_mapped: list[str] = field(default_factory=list)   # cBioPortal items that have no place
+    mapping: object | None = None              # kind "mapped": the mapping.Mapping applied
+    source: object | None = None               # kind "mapped": the mapping.Source read
 
     @property
     def ok(self) -> bool:
@@ -67,9 +69,13 @@ def _kind(name: str) -> str:
     return "unknown"
 
 
-def import_files(files: list[tuple[str, bytes]]) -> ImportResult:
+def import_files(files: list[tuple[str, bytes]], mapping=None) -> ImportResult:
     """Read and validate uploaded files (name, bytes). Never raises for a bad file: every
-    problem is an issue of the report."""
+    problem is an issue of the report. A group's own spreadsheet or REDCap export is mapped
+    (`mapping.Mapping`; None = the suggested mapping) and the result's kind is "mapped"."""
+    from analytics.importing import mapping as mapping_step
+    if mapping is not None or mapping_step.wants_mapping(files):
+        return mapping_step.import_mapped(files, mapping)
     report = Report()
     if not files:
         report.error("(no file)", "no file was uploaded", "Upload the workbook, the CSV tables or a "
