@@ -9,7 +9,7 @@ from analytics.export import safe_csv
 from analytics.importing import build_database, content_hash, import_files
 from analytics.importing.sources import MAX_FILE_BYTES, MAX_ROWS, OWN_TABLES
 from analytics.importing.template import tables_from_folder, template_workbook, workbook_from_tables
-from ui import state
+from ui import mapping_editor, state
 from ui.routing import require_entrypoint
 
 require_entrypoint()
@@ -17,6 +17,7 @@ require_entrypoint()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RESULT_KEY = "upload_result"  # (content hash, ImportResult) of the files last checked
 LOAD_ERROR_KEY = "upload_load_error"  # a refusal by the database, shown once after the click
+SUGGESTION_KEY = "upload_suggestion"  # (content hash, ImportResult with the suggested mapping)
 
 
 # The two buttons act in on_click callbacks: a callback runs before the script, so the switch
@@ -82,7 +83,9 @@ st.markdown(
     "Upload **either** the filled workbook, **or** the five tables as CSV files named "
     f"{', '.join(f'`{t}.csv`' for t in OWN_TABLES)} (UTF-8, comma-separated), **or** cBioPortal study "
     "files (`data_clinical_patient.txt`, `data_clinical_sample.txt`, `data_mutations*.txt`, "
-    f"`data_timeline*.txt`). Limits: {MAX_FILE_BYTES / 1e6:.1f} MB and {MAX_ROWS:,} rows per file.")
+    "`data_timeline*.txt`), **or** your own spreadsheet (.xlsx or .csv, any column names, calendar dates "
+    "allowed: they are converted and discarded) **or** a REDCap raw-data CSV export with its data dictionary "
+    f"CSV: you then map its columns in step 3. Limits: {MAX_FILE_BYTES / 1e6:.1f} MB and {MAX_ROWS:,} rows per file.")
 files = st.file_uploader("Cohort files", type=["xlsx", "xls", "csv", "txt", "tsv"], accept_multiple_files=True,
                          key="upload_files")
 if not files:
@@ -91,7 +94,7 @@ if not files:
 contents = [(f.name, f.getvalue()) for f in files]
 digest = content_hash(contents)
 checked = st.session_state.get(RESULT_KEY)
-if checked is None or checked[0] != digest:
+if checked is None or checked[0].split("-")[0] != digest:
     try:
         with st.spinner("Checking the files…"):
             result = import_files(contents)
@@ -102,10 +105,24 @@ if checked is None or checked[0] != digest:
                  "the file names.", icon=":material/error:")
         st.stop()
     st.session_state[RESULT_KEY] = (digest, result)
+    st.session_state[SUGGESTION_KEY] = (digest, result)
 else:
     result = checked[1]
 
-st.header("3. Validation report")
+mapped = result.kind == "mapped" and result.source is not None
+if mapped:  # a group's own spreadsheet or REDCap export: confirm the mapping, then check with it
+    suggestion = st.session_state.get(SUGGESTION_KEY)
+    mapping = mapping_editor.render(suggestion[1] if suggestion and suggestion[0] == digest else result, digest)
+    digest = mapping_editor.mapping_digest(digest, mapping)
+    checked = st.session_state.get(RESULT_KEY)
+    if checked is None or checked[0] != digest:
+        with st.spinner("Checking the files with this mapping…"):
+            result = import_files(contents, mapping)
+        st.session_state[RESULT_KEY] = (digest, result)
+    else:
+        result = checked[1]
+
+st.header(f"{4 if mapped else 3}. Validation report")
 report = result.report
 errors, warnings = len(report.errors), len(report.warnings)
 if errors:
@@ -128,7 +145,8 @@ if report.issues:
     for issue in report.errors[:5]:
         st.markdown(f"- {issue.text()}")
 if result.not_mapped:
-    st.subheader("Not mapped from the cBioPortal study")
+    st.subheader("Not mapped (dropped, never stored)" if result.kind == "mapped"
+                 else "Not mapped from the cBioPortal study")
     st.markdown("\n".join(f"- {item}" for item in result.not_mapped))
 
 if result.ok and uploaded is not None and uploaded["token"].endswith(":" + digest):
