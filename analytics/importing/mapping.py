@@ -230,12 +230,13 @@ class Source:
 
 
 def _header(name: str, data: bytes) -> list[str]:
-    try:
-        first = data.decode("utf-8-sig", errors="replace").splitlines()[0] if data.strip() else ""
-    except IndexError:
-        return []
+    """The first line of a CSV as cells ([] when it cannot be read: the readers then say why)."""
     import csv
-    return next(csv.reader([first]), [])
+    first = data[:65536].decode("utf-8-sig", errors="replace").splitlines()[:1]
+    try:
+        return next(csv.reader(first), []) if first and len(first[0]) < 65536 else []
+    except csv.Error:
+        return []
 
 
 def _looks_own_format(header: list[str]) -> bool:
@@ -264,6 +265,8 @@ def wants_mapping(files: list[tuple[str, bytes]]) -> bool:
             if sheets & set(OWN_TABLES):
                 return False
         elif lower.endswith(".csv"):
+            if Path(name).stem.strip().lower() in OWN_TABLES:
+                return False
             header = _header(name, data)
             if redcap.is_dictionary(header) or redcap.is_export(header):
                 continue
