@@ -316,3 +316,28 @@ def test_own_format_files_still_go_the_own_way():
     header = (CORPUS.parent / "malformed" / "wrong_file_name.csv").read_bytes()
     assert not mp.wants_mapping([("wrong_file_name.csv", header)])
     assert mp.wants_mapping(SPREADSHEET) and mp.wants_mapping(REDCAP)
+
+
+@pytest.mark.parametrize("text,problem", [
+    ('{"format": "ball-cohort-mapping", "tables": {"Patients": {"Gender": "sex"}}}', "should be an object"),
+    ('{"format": "ball-cohort-mapping", "tables": []}', "should be an object"),
+    ('{"format": "ball-cohort-mapping", "tables": {"Patients": {"Gender": {"target": "sex", '
+     '"values": {"Male": "male"}}}}}', "'male' is not a value of sex"),
+    ('{"format": "ball-cohort-mapping", "date_order": "YMD"}', "date_order 'YMD'"),
+    ('[1, 2]', "not a cohort mapping file"),
+], ids=["column not an object", "tables not an object", "meaning not allowed", "date order", "not a mapping"])
+def test_a_hand_edited_mapping_file_gets_a_message_not_an_exception(text, problem):
+    report = Report()
+    assert mp.Mapping.from_json(text, "m.json", report) is None
+    assert any(problem in i.problem for i in report.errors), report.text()
+
+
+def test_a_date_column_mapped_to_a_coded_target_is_refused_and_not_saved():
+    mapping = import_files(SPREADSHEET).mapping
+    source = import_files(SPREADSHEET).source
+    dates = sorted(set(source.table("Patients").frame["dx_date"]))
+    mapping.tables["Patients"]["dx_date"] = mp.ColumnMapping("sex", {d: "F" for d in dates})
+    assert not DATE_LIKE.search(mapping.to_json())
+    result = import_files(SPREADSHEET, mapping)
+    issues = [i for i in result.report.errors if i.column == "dx_date"]
+    assert issues and all("looks like a calendar date" in i.problem and i.value is None for i in issues)

@@ -109,7 +109,11 @@ def render(result, digest: str) -> mp.Mapping:
                     continue
                 spec = mp.TARGETS[target]
                 values: dict[str, str | None] = {}
-                if spec.kind == "coded":
+                if spec.kind == "coded" and len(_distinct(table, column)) > mp.MAX_CODES:
+                    st.error(f"'{column}' has {len(_distinct(table, column))} different values: not a column of "
+                             f"codes for {spec.label}. Choose another target or leave it not mapped.",
+                             icon=":material/error:")
+                elif spec.kind == "coded":
                     distinct = _distinct(table, column)
                     suggested = mp.suggest_values(spec, distinct)
                     known = base.tables.get(table.name, {}).get(column)

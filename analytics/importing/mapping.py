@@ -216,6 +216,7 @@ CONSTANTS = {
 }
 COHORT_FIELDS = ("cohort_name", "synthetic", "description")
 DATE_ORDERS = ("DMY", "MDY")
+MAX_CODES = 40   # a coded column with more different values is free text, not codes
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -482,6 +483,11 @@ class ColumnMapping:
     values: dict[str, str | None] = field(default_factory=dict)   # coded targets: source -> allowed
 
 
+def _codes(values: dict[str, str | None]) -> dict[str, str | None]:
+    """The codes a mapping file may hold: never a value that looks like a date or an identifier."""
+    return {k: v for k, v in values.items() if privacy.looks_like_identifier(k) is None}
+
+
 @dataclass
 class Mapping:
     tables: dict[str, dict[str, ColumnMapping]]
@@ -494,7 +500,7 @@ class Mapping:
         return json.dumps({
             "format": FORMAT, "version": VERSION, "date_order": self.date_order,
             "constants": self.constants, "cohort": self.cohort,
-            "tables": {t: {c: {"target": m.target, **({"values": m.values} if m.values else {})}
+            "tables": {t: {c: {"target": m.target, **({"values": _codes(m.values)} if m.values else {})}
                            for c, m in cols.items()} for t, cols in self.tables.items()},
         }, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
 
@@ -510,17 +516,46 @@ class Mapping:
             report.error(file, "this is not a cohort mapping file (no \"format\": \"ball-cohort-mapping\")",
                          "Upload the mapping file the app saved.")
             return None
+        def shaped(value, kind) -> bool:
+            if value is None or isinstance(value, kind):
+                return True
+            report.error(file, f"the mapping file's {where} should be {kind.__name__ if kind is not dict else 'an object'}",
+                         "Upload the mapping file the app saved, or correct it by hand.")
+            return False
+
         tables: dict[str, dict[str, ColumnMapping]] = {}
+        where = "tables"
+        if not shaped(data.get("tables"), dict):
+            return None
         for table, columns in (data.get("tables") or {}).items():
+            where = f"table {table}"
+            if not shaped(columns, dict):
+                continue
             tables[table] = {}
             for column, spec in (columns or {}).items():
+                where = f"table {table}, column {column}"
+                if not shaped(spec, dict):
+                    continue
                 target = (spec or {}).get("target")
                 if target is not None and target not in TARGETS:
                     report.error(file, f"table {table}, column {column}: unknown target '{target}'",
                                  f"Use one of: {', '.join(TARGETS)}; or null (not mapped).", column=column)
                     continue
                 values = (spec or {}).get("values") or {}
+                if not shaped(values, dict):
+                    continue
+                allowed = set((TARGETS[target].allowed or {}) if target else ())
+                wrong = [v for v in values.values() if v not in (None, "") and v not in allowed]
+                if wrong:
+                    report.error(file, f"table {table}, column {column}: '{wrong[0]}' is not a value of {target}",
+                                 f"Use one of: {', '.join(sorted(allowed))}; or null (not evaluated).",
+                                 column=column)
+                    continue
                 tables[table][column] = ColumnMapping(target, {str(k): v for k, v in values.items()})
+        for name in ("constants", "cohort"):
+            where = name
+            if not shaped(data.get(name), dict):
+                return None
         order = data.get("date_order", "DMY")
         if order not in DATE_ORDERS:
             report.error(file, f"date_order '{order}' is not one of {', '.join(DATE_ORDERS)}",
@@ -687,6 +722,14 @@ def apply(source: Source, mapping: Mapping, report: Report) -> Applied:
                              sheet=table.sheet, row=1)
             continue
         id_column = id_columns[0]
+        for column, m in list(mapped.items()):
+            distinct = len(set(table.frame[column]) - {""})
+            if TARGETS[m.target].kind == "coded" and distinct > MAX_CODES:
+                report.error(table.file, f"column '{column}' has {distinct} different values: it is not a column "
+                                         f"of codes for {TARGETS[m.target].label}",
+                             "Map it to another target, or leave it not mapped.", sheet=table.sheet, row=1,
+                             column=column)
+                del mapped[column]
         by_target = {m.target: c for c, m in mapped.items()}
         for row, cells in table.frame.iterrows():
             pid = str(cells[id_column]).strip()
@@ -706,6 +749,11 @@ def apply(source: Source, mapping: Mapping, report: Report) -> Applied:
                 origin = (table.file, table.sheet, int(row), column)
                 if target.kind == "coded":
                     if raw_value == "":
+                        continue
+                    looks = privacy.looks_like_identifier(raw_value)
+                    if looks is not None:  # not echoed: it may be what the app must not keep
+                        located(table, row, column, f"the value looks like {looks}, not a code of "
+                                f"{target.label}", "Map this column to another target, or leave it not mapped.")
                         continue
                     if raw_value not in m.values:
                         located(table, row, column, f"the value '{raw_value}' has no meaning in the mapping for "
