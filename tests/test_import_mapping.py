@@ -341,3 +341,34 @@ def test_a_date_column_mapped_to_a_coded_target_is_refused_and_not_saved():
     result = import_files(SPREADSHEET, mapping)
     issues = [i for i in result.report.errors if i.column == "dx_date"]
     assert issues and all("looks like a calendar date" in i.problem and i.value is None for i in issues)
+
+
+def test_person_name_columns_are_never_suggested_but_a_regimen_name_is():
+    frame = pd.DataFrame({"Study no": ["A1"], "Patient name": ["Ann Other"], "Regimen name": ["hyper-CVAD"],
+                          "Start date": ["2020-01-02"], "Surname": ["Other"]}, index=[2])
+    mapping = mp.suggest(mp.Source("spreadsheet", [mp.SourceTable("t", "t.csv", frame)]))
+    assert _targets(mapping, "t") == {"Study no": "patient_id", "Patient name": None, "Regimen name": "line_regimen",
+                                      "Start date": "line_start", "Surname": None}
+
+
+def test_longitudinal_redcap_export_with_events_gives_the_same_cohort():
+    """The same records laid out in two arms (baseline, follow-up) as redcap_event_name rows."""
+    name, data = REDCAP[0]
+    frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    followup = ["hct_date", "relapse_date", "death_date", "death_cause", "fu_date", "fu_status", "followup_complete"]
+    main = frame[frame.redcap_repeat_instrument == ""]
+    baseline = main.copy()
+    baseline[followup] = ""
+    later = main.copy()
+    keep = ["record_id", "redcap_data_access_group", *followup]
+    later[[c for c in later.columns if c not in keep]] = ""
+    rows = pd.concat([baseline.assign(redcap_event_name="baseline_arm_1"),
+                      later.assign(redcap_event_name="followup_arm_1"),
+                      frame[frame.redcap_repeat_instrument != ""].assign(redcap_event_name="baseline_arm_1")])
+    rows = rows[["record_id", "redcap_event_name", *[c for c in frame.columns if c != "record_id"]]]
+    longitudinal = [(name, rows.to_csv(index=False).encode()), REDCAP[1]]
+    mapping = confirmed_redcap_mapping()
+    a = import_files(REDCAP, mapping)
+    b = import_files(longitudinal, mapping)
+    assert b.ok, b.report.text()
+    pd.testing.assert_frame_equal(_summary(a.tables), _summary(b.tables))

@@ -47,6 +47,7 @@ NOT_EVALUATED = None
 NA_TOKENS = {"", "na", "n/a", "n.a.", "nd", "n.d.", "not done", "unknown", "unk", "missing", "not evaluated",
              "not tested", "not assessed", "[not available]", "[unknown]", "not applicable", ".", "none recorded"}
 # Source columns never suggested for anything: direct identifiers (they are dropped).
+_PERSON_NAME = re.compile(r"^(?:(?:patient|first|last|given|family|full|maiden|middle|sur) ?)?names?$|^initials$")
 _NEVER = {"a name", "a record number", "a date of birth", "an address", "a phone number", "an e-mail address"}
 
 
@@ -588,6 +589,8 @@ def suggest(source: Source) -> Mapping:
         candidates = []
         for column in frame.columns:
             label = privacy.identifier_column(column)
+            if label == "a name" and not _PERSON_NAME.match(_norm(column)):
+                label = None  # 'Regimen name', 'Drug name': not a person's name
             if label in _NEVER or column in ("redcap_event_name", "redcap_repeat_instrument",
                                              "redcap_survey_identifier"):
                 continue
