@@ -105,7 +105,9 @@ if checked is None or checked[0].split("-")[0] != digest:
                  "the file names.", icon=":material/error:")
         st.stop()
     st.session_state[RESULT_KEY] = (digest, result)
-    st.session_state[SUGGESTION_KEY] = (digest, result)
+    if result.kind == "mapped" and result.mapping is not None:  # checked with the suggestion already
+        st.session_state[RESULT_KEY] = (mapping_editor.mapping_digest(digest, result.mapping), result)
+        st.session_state[SUGGESTION_KEY] = (digest, result)
 else:
     result = checked[1]
 

@@ -2,7 +2,8 @@
 
 Inputs: the app's own format (the template workbook, or the five tables as CSV files) or a
 cBioPortal study (data_clinical_patient.txt, data_clinical_sample.txt, data_mutations*.txt,
-data_timeline*.txt). Nothing is loaded unless the report has no errors; the cohort is then
+data_timeline*.txt), or a group's own spreadsheet / REDCap export read through a column mapping
+(`mapping`: suggested, confirmed on the page, saved as JSON). Nothing is loaded unless the report has no errors; the cohort is then
 built in memory (session-only) or, by the command line, written atomically to a DuckDB file.
 
 >>> from analytics.importing.template import workbook_from_tables, tables_from_folder

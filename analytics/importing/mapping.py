@@ -500,7 +500,10 @@ class Mapping:
     def to_json(self) -> str:
         return json.dumps({
             "format": FORMAT, "version": VERSION, "date_order": self.date_order,
-            "constants": self.constants, "cohort": self.cohort,
+            "constants": dict(sorted(self.constants.items(), key=lambda kv: list(CONSTANTS).index(kv[0])
+                                     if kv[0] in CONSTANTS else len(CONSTANTS))),
+            "cohort": {k: self.cohort[k] for k in sorted(self.cohort, key=lambda k: COHORT_FIELDS.index(k)
+                                                         if k in COHORT_FIELDS else len(COHORT_FIELDS))},
             "tables": {t: {c: {"target": m.target, **({"values": _codes(m.values)} if m.values else {})}
                            for c, m in cols.items()} for t, cols in self.tables.items()},
         }, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
