@@ -372,3 +372,11 @@ def test_longitudinal_redcap_export_with_events_gives_the_same_cohort():
     b = import_files(longitudinal, mapping)
     assert b.ok, b.report.text()
     pd.testing.assert_frame_equal(_summary(a.tables), _summary(b.tables))
+
+
+def test_a_patient_only_in_the_treatment_sheet_is_one_located_error():
+    files = _edited_workbook("Treatment", "A3", "LB-020")
+    result = import_files(files, import_files(SPREADSHEET).mapping)
+    issues = [i for i in result.report.errors if "LB-020" in i.problem]
+    assert len(issues) == 1
+    assert (issues[0].sheet, issues[0].row, issues[0].column) == ("Treatment", 3, "Study no")

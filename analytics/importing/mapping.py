@@ -828,7 +828,12 @@ def apply(source: Source, mapping: Mapping, report: Report) -> Applied:
     row_lines = {f["day"][1][:3]: f["line"] for _, kind, _, f in pending_events
                  if kind == "treatment_line" and "line" in f}   # (file, sheet, row) -> (line, origin)
     event_id = 0
+    # A patient only in an event table: one error for the patient (below), not one per date.
+    gives_facts = any(per_patient.values()) or bool(anchors)
+    orphans = {pid for pid, attrs in per_patient.items() if gives_facts and not attrs and pid not in anchors}
     for pid, kind, table, fields in pending_events:
+        if pid in orphans:
+            continue
         row_values: dict[str, str] = {"patient_id": pid, "event_type": kind}
         origins: dict[str, Origin] = {}
         ok = True
@@ -865,6 +870,13 @@ def apply(source: Source, mapping: Mapping, report: Report) -> Applied:
     for pid in per_patient:
         attrs = per_patient[pid]
         first = patient_first[pid]
+        if pid in orphans:
+            file, sheet, row, column = first
+            report.error(file, f"patient {pid} is in this table but in no row that gives patient facts (sex, "
+                               "ages, diagnosis date...)", "Add the patient to the patients' table, or correct "
+                                                           "the id (ids are compared exactly).",
+                         sheet=sheet, row=row, column=column, value=pid)
+            continue
         row_values = {"patient_id": pid}
         origins: dict[str, Origin] = {"patient_id": first}
         for column in PATIENT_COLUMNS:
