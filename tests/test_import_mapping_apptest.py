@@ -98,3 +98,20 @@ def test_a_broken_mapping_file_is_a_message_not_a_traceback():
     at.get("file_uploader")[1].set_value(("cohort_mapping.json", b"{not json", "application/json")).run()
     assert not at.exception
     assert "the mapping file is not JSON" in all_text(at)
+
+
+def test_corrections_survive_a_visit_to_another_page():
+    at = run_page(PAGE)
+    at.get("file_uploader")[0].set_value([SPREADSHEET]).run()
+    at.text_input(key="map_cohort_name").set_value("Our series").run()
+    _selectbox_for(at, "Cause of death").set_value("(not mapped)").run()
+    at.button(key="upload_load").click().run()
+    token = at.session_state["db_token"]
+    at.switch_page("pages/overview.py").run()
+    at.switch_page(PAGE).run()
+    at.get("file_uploader")[0].set_value([SPREADSHEET]).run()
+    assert not at.exception
+    assert at.text_input(key="map_cohort_name").value == "Our series"
+    assert _selectbox_for(at, "Cause of death").value == "(not mapped)"
+    assert "These files are the cohort you are exploring now." in all_text(at)
+    assert at.session_state["db_token"] == token

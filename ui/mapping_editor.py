@@ -14,6 +14,7 @@ CHOOSE = "(choose)"
 NOT_EVALUATED = "(not evaluated)"
 BASE_KEY = "map_base"          # token of the mapping the widgets were last set from
 FILE_KEY = "upload_mapping_file"
+CURRENT_KEY = "map_current"    # (upload hash, the mapping the widgets said last), kept across pages
 
 
 def _short_hash(text: str) -> str:
@@ -77,6 +78,11 @@ def _base(result, digest: str) -> mp.Mapping:
     if st.session_state.get(BASE_KEY) != token:
         _set_widgets(result.source, base)
         st.session_state[BASE_KEY] = token
+    elif "map_date_order" not in st.session_state:
+        # Back from another page: Streamlit dropped the widgets' state; restore the user's last mapping.
+        current = st.session_state.get(CURRENT_KEY)
+        last = mp.Mapping.from_json(current[1], "(session)", Report()) if current and current[0] == digest else None
+        _set_widgets(result.source, last or base)
     return base
 
 
@@ -143,6 +149,7 @@ def render(result, digest: str) -> mp.Mapping:
               "synthetic": right.checkbox("These patients are invented (synthetic data)", key="map_cohort_synthetic"),
               "description": right.text_input("Cohort description (provenance)", key="map_cohort_description")}
     mapping = mp.Mapping(tables, constants, date_order, cohort)
+    st.session_state[CURRENT_KEY] = (digest, mapping.to_json())
     st.download_button("Save this mapping (.json)", mapping.to_json().encode(), file_name="cohort_mapping.json",
                        mime="application/json", icon=":material/download:", key="upload_mapping_download")
     return mapping
