@@ -380,3 +380,18 @@ def test_a_patient_only_in_the_treatment_sheet_is_one_located_error():
     issues = [i for i in result.report.errors if "LB-020" in i.problem]
     assert len(issues) == 1
     assert (issues[0].sheet, issues[0].row, issues[0].column) == ("Treatment", 3, "Study no")
+
+
+def test_a_required_attribute_nobody_gives_is_one_error_for_the_mapping():
+    mapping = import_files(SPREADSHEET).mapping
+    mapping.tables["Patients"]["Gender"] = mp.ColumnMapping(None)
+    result = import_files(SPREADSHEET, mapping)
+    from analytics.importing.validation import column_specs
+    if column_specs()["patients"]["sex"].required:
+        assert [i.file for i in result.report.errors if "no column is mapped to Sex" in i.problem] == ["(mapping)"]
+    else:  # sex may be not evaluated: one warning for the column
+        assert [i.column for i in result.report.warnings if "no source column gives sex" in i.problem] == ["sex"]
+
+
+def test_a_data_named_spreadsheet_is_mapped_not_taken_for_cbioportal():
+    assert mp.wants_mapping([("data_2024.xlsx", SPREADSHEET[0][1])])

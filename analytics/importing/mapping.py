@@ -254,8 +254,8 @@ def wants_mapping(files: list[tuple[str, bytes]]) -> bool:
         return False
     for name, data in files:
         lower = Path(name).name.lower()
-        if lower.startswith(("data_", "meta_", "case_list", "cases_")):
-            return False
+        if lower.startswith(("data_", "meta_", "case_list", "cases_")) and not lower.endswith((".xlsx", ".csv")):
+            return False  # a cBioPortal study file
         if lower.endswith(".xlsx"):
             if not zipfile.is_zipfile(io.BytesIO(data)):
                 return False
@@ -911,7 +911,9 @@ def apply(source: Source, mapping: Mapping, report: Report) -> Applied:
     out["cohort_info"].add({"cohort_name": str(cohort.get("cohort_name") or ""),
                             "synthetic": "true" if str(cohort.get("synthetic")).lower() in ("true", "1") else "false",
                             "description": str(cohort.get("description") or "")}, {})
-    for column in ("institution", "lineage", "sex", "age_at_ball_dx"):
+    from analytics.importing.validation import column_specs
+    required = [c for c, spec in column_specs()["patients"].items() if spec.required and c != "patient_id"]
+    for column in required:  # an optional column nobody gives gets one warning (below)
         if not any(m.target == column for cols in mapping.tables.values() for m in cols.values()) \
                 and not mapping.constants.get(column):
             report.error("(mapping)", f"no column is mapped to {TARGETS[column].label} and no value is given for "
@@ -919,7 +921,7 @@ def apply(source: Source, mapping: Mapping, report: Report) -> Applied:
                          + (" or enter it for every patient (step 3)." if column in CONSTANTS else "."))
     mapped_targets = {m.target for cols in mapping.tables.values() for m in cols.values()}
     for column in PATIENT_COLUMNS:
-        if column not in mapped_targets and not mapping.constants.get(column) and not (
+        if column not in mapped_targets and column not in required and not mapping.constants.get(column) and not (
                 column == "sequencing_assay" and "tp53_status" in mapped_targets):
             report.warning("(mapping)", f"no source column gives {column}: it is not evaluated (empty) for every "
                                         "patient", f"Map a column to {column} on the page if the source has it.",
