@@ -520,25 +520,26 @@ class Mapping:
             report.error(file, "this is not a cohort mapping file (no \"format\": \"ball-cohort-mapping\")",
                          "Upload the mapping file the app saved.")
             return None
-        def shaped(value, kind) -> bool:
-            if value is None or isinstance(value, kind):
+        def shaped(value) -> bool:
+            """Every level of the file is a JSON object (or absent)."""
+            if value is None or isinstance(value, dict):
                 return True
-            report.error(file, f"the mapping file's {where} should be {kind.__name__ if kind is not dict else 'an object'}",
+            report.error(file, f"the mapping file's {where} should be an object",
                          "Upload the mapping file the app saved, or correct it by hand.")
             return False
 
         tables: dict[str, dict[str, ColumnMapping]] = {}
         where = "tables"
-        if not shaped(data.get("tables"), dict):
+        if not shaped(data.get("tables")):
             return None
         for table, columns in (data.get("tables") or {}).items():
             where = f"table {table}"
-            if not shaped(columns, dict):
+            if not shaped(columns):
                 continue
             tables[table] = {}
             for column, spec in (columns or {}).items():
                 where = f"table {table}, column {column}"
-                if not shaped(spec, dict):
+                if not shaped(spec):
                     continue
                 target = (spec or {}).get("target")
                 if target is not None and target not in TARGETS:
@@ -546,7 +547,7 @@ class Mapping:
                                  f"Use one of: {', '.join(TARGETS)}; or null (not mapped).", column=column)
                     continue
                 values = (spec or {}).get("values") or {}
-                if not shaped(values, dict):
+                if not shaped(values):
                     continue
                 allowed = set((TARGETS[target].allowed or {}) if target else ())
                 wrong = [v for v in values.values() if v not in (None, "") and v not in allowed]
@@ -558,7 +559,7 @@ class Mapping:
                 tables[table][column] = ColumnMapping(target, {str(k): v for k, v in values.items()})
         for name in ("constants", "cohort"):
             where = name
-            if not shaped(data.get(name), dict):
+            if not shaped(data.get(name)):
                 return None
         order = data.get("date_order", "DMY")
         if order not in DATE_ORDERS:
@@ -937,7 +938,8 @@ def apply(source: Source, mapping: Mapping, report: Report) -> Applied:
                    converted)
 
 
-_PROTEIN = re.compile(r"^p\.\(?([A-Z](?:[a-z]{2})?)(\d+)([A-Z](?:[a-z]{2})?|\*|Ter|X|del|dup|ins\w*|delins\w*|fs\S*)\)?$")
+_PROTEIN = re.compile(r"^p\.\(?([A-Z](?:[a-z]{2})?)(\d+)"
+                      r"([A-Z](?:[a-z]{2})?|\*|Ter|X|del|dup|ins\w*|delins\w*|fs\S*)\)?$")
 
 
 def variant_class(change: str) -> str | None:
