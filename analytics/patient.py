@@ -19,7 +19,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from analytics import theme
+from analytics import consistency, theme
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.units import DAYS_PER_MONTH, days_to_months
@@ -110,6 +110,21 @@ def efs_event_kind(row: pd.Series) -> str | None:
     return "event"
 
 
+def _exposure_text(db: CohortDatabase, r: pd.Series) -> str:
+    """Cumulative exposure as patient_summary derives it; a value the source stored beside the
+    courses (a cohort built from CSV files, not through the import) is shown when it disagrees."""
+    text = _or_not_evaluated(r["len_cumulative_days"], _months)
+    courses = int(db.scalar("SELECT count(*) FROM events WHERE patient_id = ? "
+                            "AND event_type = 'lenalidomide_course'", [r["patient_id"]]))
+    if not courses or _missing(r["len_cumulative_days"]):
+        return text
+    reported = db.scalar("SELECT len_cumulative_days FROM patients WHERE patient_id = ?", [r["patient_id"]])
+    if reported is None or not consistency.exposure_disagrees(reported, r["len_cumulative_days"], courses):
+        return text + " (from the lenalidomide courses)" if reported is None else text
+    return (f"{text} from the lenalidomide courses; the source states {int(reported)} days "
+            f"({_months(reported)}), which disagrees")
+
+
 def key_facts(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str) -> pd.DataFrame:
     """Key facts (section, fact, value) for one patient; empty outside the filtered cohort."""
     rows = summary_row(db, cohort_filter, patient_id)
@@ -131,7 +146,7 @@ def key_facts(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str) 
         ("Patient", "Age at myeloma diagnosis", _or_not_evaluated(r["age_at_myeloma_dx"], lambda v: f"{int(v)} years")),
         ("Patient", "Autologous HCT for myeloma", _or_not_evaluated(r["myeloma_auto_hct"], yes_no.get)),
         ("Lenalidomide", "Latency from first exposure", _or_not_evaluated(r["latency_days"], _months)),
-        ("Lenalidomide", "Cumulative exposure", _or_not_evaluated(r["len_cumulative_days"], _months)),
+        ("Lenalidomide", "Cumulative exposure", _exposure_text(db, r)),
         ("Lenalidomide", "Myeloma lines with lenalidomide", _or_not_evaluated(r["myeloma_lines_with_len"], lambda v: str(int(v)))),
         ("Lenalidomide", "Last stopped", _or_not_evaluated(r["len_stop_day"], _day)),
         ("B-ALL at diagnosis", "WBC", _or_not_evaluated(r["wbc_k_per_ul"], lambda v: f"{v:g} ×10³/µL")),

@@ -2,7 +2,9 @@
 
 Inputs: the app's own format (the template workbook, or the five tables as CSV files) or a
 cBioPortal study as published (meta_*.txt and the data files they name, any file names; a MAF
-as .txt or .maf; case lists). Nothing is loaded unless the report has no errors; the cohort is then
+as .txt or .maf; case lists), or a group's own spreadsheet / REDCap export read through a column
+mapping (`mapping`: suggested, confirmed on the page, saved as JSON). Nothing is loaded unless the
+report has no errors; the cohort is then
 built in memory (session-only) or, by the command line, written atomically to a DuckDB file.
 
 >>> from analytics.importing.template import workbook_from_tables, tables_from_folder
@@ -11,7 +13,7 @@ built in memory (session-only) or, by the command line, written atomically to a 
 >>> result.report.ok, len(result.tables["patients"])
 (True, 32)
 >>> int(build_database(result.tables).scalar("SELECT count(*) FROM events"))
-182
+192
 """
 from __future__ import annotations
 
@@ -45,6 +47,8 @@ class ImportResult:
     not_mapped: list[str] = field(default_factory=list)   # cBioPortal items that have no place
     endpoint_sources: list = field(default_factory=list)  # cBioPortal: what each EFS source would yield
     efs_source: str | None = None                         # cBioPortal: the EFS source used
+    mapping: object | None = None              # kind "mapped": the mapping.Mapping applied
+    source: object | None = None               # kind "mapped": the mapping.Source read
 
     @property
     def ok(self) -> bool:
@@ -71,11 +75,16 @@ def _kind(name: str) -> str:
     return "unknown"
 
 
-def import_files(files: list[tuple[str, bytes]], *, efs_source: str | None = None) -> ImportResult:
+def import_files(files: list[tuple[str, bytes]], mapping=None, *, efs_source: str | None = None) -> ImportResult:
     """Read and validate uploaded files (name, bytes). Never raises for a bad file: every
-    problem is an issue of the report. `efs_source` (cBioPortal only): which of the study's
-    sources gives relapse/progression events ('timeline', 'DFS', 'PFS', ..., 'none'); None = the
-    default (the timeline if it has relapses, else none), said in the report."""
+    problem is an issue of the report. A group's own spreadsheet or REDCap export is mapped
+    (`mapping.Mapping`; None = the suggested mapping) and the result's kind is "mapped".
+    `efs_source` (cBioPortal only): which of the study's sources gives relapse/progression
+    events ('timeline', 'DFS', 'PFS', ..., 'none'); None = the default (the timeline if it has
+    relapses, else none), said in the report."""
+    from analytics.importing import mapping as mapping_step
+    if mapping is not None or mapping_step.wants_mapping(files):
+        return mapping_step.import_mapped(files, mapping)
     report = Report()
     if not files:
         report.error("(no file)", "no file was uploaded", "Upload the workbook, the CSV tables or a "

@@ -3,6 +3,13 @@
     python -m analytics.importing cohort.xlsx --out data/my_cohort.duckdb
     python -m analytics.importing patients.csv events.csv ... --out data/my_cohort.duckdb
     python -m analytics.importing study/ --efs-source DFS --out study.duckdb   (a cBioPortal study folder)
+    python -m analytics.importing our_series.xlsx --write-mapping mapping.json --out x.duckdb   # suggest
+    python -m analytics.importing our_series.xlsx --mapping mapping.json --out data/ours.duckdb
+
+A group's own spreadsheet or a REDCap export (raw data CSV + data dictionary CSV) needs a
+mapping: `--write-mapping` writes the suggested one (nothing is imported) to review, or save it
+from the upload page; `--mapping` imports with it. Calendar dates become days relative to the
+B-ALL diagnosis in memory and are discarded.
 
 The same checks as the upload page. The report (file, sheet, row, column, value, problem, fix)
 is printed as CSV on stdout. On any error the exit status is 1 and `--out` is left untouched;
@@ -20,6 +27,8 @@ import sys
 from pathlib import Path
 
 from analytics.importing import import_files, sources, write_database
+from analytics.importing.mapping import Mapping
+from analytics.importing.report import Report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--efs-source", default=None,
                         help="cBioPortal: relapse/progression events from 'timeline', a *_STATUS/*_MONTHS pair "
                              "('DFS', 'PFS', ...) or 'none' (default: the timeline if it has relapses, else none)")
+    parser.add_argument("--mapping", help="mapping file (JSON, saved by the upload page or --write-mapping) "
+                                          "for a group's own spreadsheet or REDCap export")
+    parser.add_argument("--write-mapping", help="write the suggested mapping for the files to this JSON file, "
+                                                "import nothing")
     args = parser.parse_args(argv)
     files = []
     for name in args.files:
@@ -44,12 +57,34 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print("error: no files", file=sys.stderr)
         return 1
+    chosen = None
+    if args.mapping:
+        path = Path(args.mapping)
+        if not path.is_file():
+            print(f"error: {args.mapping}: no such file", file=sys.stderr)
+            return 1
+        mapping_report = Report()
+        chosen = Mapping.from_json(path.read_bytes(), path.name, mapping_report)
+        if chosen is None:
+            sys.stdout.write(mapping_report.frame().to_csv(index=False))
+            print(f"error: {args.mapping} is not a usable mapping; {args.out} is unchanged.", file=sys.stderr)
+            return 1
     limit = sources.MAX_FILE_BYTES
     sources.MAX_FILE_BYTES = max(limit, max(len(data) for _, data in files))  # maintainers: no upload limit
     try:
-        result = import_files(files, efs_source=args.efs_source)
+        result = import_files(files, chosen, efs_source=args.efs_source)
     finally:
         sources.MAX_FILE_BYTES = limit
+    if result.kind == "mapped" and chosen is None:
+        if args.write_mapping and result.mapping is not None:
+            Path(args.write_mapping).write_text(result.mapping.to_json(), encoding="utf-8")
+            print(f"wrote the suggested mapping to {args.write_mapping}: review it, then run again with "
+                  f"--mapping {args.write_mapping}. Nothing imported.", file=sys.stderr)
+            return 0
+        print("error: these files need a mapping onto the schema (a spreadsheet or REDCap export): run with "
+              "--write-mapping mapping.json for a suggestion, review it, then --mapping mapping.json. "
+              f"{args.out} is unchanged.", file=sys.stderr)
+        return 1
     report = result.report
     if report.issues:
         sys.stdout.write(report.frame().to_csv(index=False))

@@ -7,7 +7,8 @@ CHECK ranges) and `data/dictionary.csv` (allowed values). Cross-table and timeli
 start, duplicates, VAF percent/fraction, ploidy vs modal number) is plain pandas.
 
 `validate(raw_tables)` returns the report and, when there are no errors, the normalised text
-tables ready to load (booleans as true/false; a percent VAF converted to a fraction and said so).
+tables ready to load (booleans as true/false; a percent VAF converted to a fraction and said so;
+a stated lenalidomide exposure dropped where courses derive it, with a warning if they disagree).
 
 >>> specs = column_specs()
 >>> specs["patients"]["sex"].allowed, specs["patients"]["age_at_ball_dx"].bounds
@@ -420,4 +421,22 @@ def validate(raws: dict[str, RawTable], report: Report | None = None
     _cross_checks(raws, typed, report)
     if not report.ok:
         return report, None
-    return report, {t: _normalised(f, t) for t, f in frames.items()}
+    tables = {t: _normalised(f, t) for t, f in frames.items()}
+    _one_truth_per_fact(raws, typed, tables, report)
+    return report, tables
+
+
+def _one_truth_per_fact(raws: dict[str, RawTable], typed: dict[str, pd.DataFrame],
+                        tables: dict[str, pd.DataFrame], report: Report) -> None:
+    """Warn where the timeline contradicts a stated fact (both values named); a stated exposure is
+    not stored for a patient with courses, whose exposure patient_summary derives."""
+    from analytics.consistency import contradictions
+
+    raw = raws["patients"]
+    rows = dict(zip(typed["patients"]["patient_id"], typed["patients"].index))
+    for c in contradictions(typed["patients"], typed["events"], typed["measurements"]):
+        report.warning(raw.file, c.problem, c.fix, sheet=raw.sheet, row=int(rows[c.patient_id]),
+                       column=c.column, value=c.stored)
+    with_courses = set(typed["events"].loc[typed["events"].event_type == "lenalidomide_course", "patient_id"])
+    patients = tables["patients"]
+    patients.loc[patients["patient_id"].isin(with_courses), "len_cumulative_days"] = None
