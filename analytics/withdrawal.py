@@ -110,6 +110,19 @@ class RegressionRule:
             "Days to a 50% reduction are linearly interpolated between the bracketing "
             "measurements.")
 
+    def summary(self) -> str:
+        """The rule in short plain sentences (no Markdown), for a slide or a figure caption.
+
+        >>> len(RegressionRule().summary()) < 300
+        True
+        """
+        p, r = _fmt(self.partial_reduction_pct), _fmt(self.progression_rise_pct)
+        return (f"Baseline: last value on or before the lenalidomide stop, else the first within "
+                f"{self.baseline_window_days} days after it. Only values before B-ALL therapy count. "
+                f"Complete: below detection. Partial: reduction of {p}% or more. "
+                f"Progression: rise of {r}% or more. Not assessable: fewer than "
+                f"{self.min_measurements} values.")
+
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
@@ -646,8 +659,11 @@ def drawn_series(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str =
     return ids, n
 
 
-def _drawn_data(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str, specimen: str,
-                rule: RegressionRule, limit: int = PATIENTS_DRAWN_MAX):
+def drawn_trajectories(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str, specimen: str,
+                       rule: RegressionRule, limit: int = PATIENTS_DRAWN_MAX):
+    """(ids, n_series, data, classes) of the first `limit` patients with a series: their ids in
+    the default order, how many filtered patients have a series, their `measurements` and
+    their class under `rule` (patient -> class); only those patients' series are read."""
     ids, n_series = drawn_series(db, cohort_filter, analyte, specimen, limit)
     data = measurements(db, cohort_filter, analyte, specimen, ids=tuple(ids))
     kinetics = _kinetics_of(data, ids, rule)
@@ -666,11 +682,16 @@ def trajectory_figure(db: CohortDatabase, cohort_filter: CohortFilter, analyte: 
     >>> chart.to_dict()["layer"][0]["mark"]["type"]
     'line'
     """
-    ids, n_series, data, classes = _drawn_data(db, cohort_filter, analyte, specimen, rule)
+    ids, n_series, data, classes = drawn_trajectories(db, cohort_filter, analyte, specimen, rule)
     if not ids:
         raise ValueError("no patient of the selection has a series of this analyte and specimen")
-    y_title = f"{SHORT_LABELS[analyte]} ({data['unit'].iloc[0]}, {specimen})"
-    return trajectory_chart(data, classes, time_axis, scale, facet, ids, y_title=y_title)
+    return trajectory_chart(data, classes, time_axis, scale, facet, ids,
+                            y_title=trajectory_y_title(analyte, specimen, data))
+
+
+def trajectory_y_title(analyte: str, specimen: str, data: pd.DataFrame) -> str:
+    """The trajectories' y-axis title: the analyte, the unit of its `measurements` and the specimen."""
+    return f"{SHORT_LABELS[analyte]} ({data['unit'].iloc[0]}, {specimen})"
 
 
 def timing_figure(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
