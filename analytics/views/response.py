@@ -56,6 +56,14 @@ class ResponseSpec(PageSpec):
                              if getattr(self, f.name) not in f.metadata["choices"]})
 
 
+def _patients(n: int) -> str:
+    return "patient" if n == 1 else "patients"
+
+
+def _responders(n: int) -> str:
+    return "responder" if n == 1 else "responders"
+
+
 def _withheld(key: str, title: str, k: int) -> ViewResult:
     return ViewResult(PAGE, key, title, caveats=(Caveat(
         "Withheld", f"Small-cell suppression is on (counts below {k} are not shown): this view shows "
@@ -114,10 +122,11 @@ def best_response(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respons
         "%": ["" if hide else r.fmt_pct(x) for x, hide in zip(t["pct"], small)],
         "Exact 95% CI": ["" if hide else r.fmt_ci(x.ci_low, x.ci_high) for x, hide in zip(t.itertuples(), small)]})
     if responders_hidden:
-        line = (f"CR or CRi: {suppressed_label(s.n_responders, s.n_treated_assessed, k)} treated patients "
-                "with an assessment (small counts suppressed).")
+        line = (f"CR or CRi: {suppressed_label(s.n_responders, s.n_treated_assessed, k)} treated "
+                f"{_patients(s.n_treated_assessed)} with an assessment (small counts suppressed).")
     else:
-        line = (f"CR or CRi: {s.n_responders}/{s.n_treated_assessed} treated patients with an assessment "
+        line = (f"CR or CRi: {s.n_responders}/{s.n_treated_assessed} treated {_patients(s.n_treated_assessed)} "
+                "with an assessment "
                 f"({r.fmt_pct(s.rate)}, exact 95% CI {r.fmt_ci(s.ci_low, s.ci_high)}).")
     caption = ("Best response over all lines. Not evaluable (e.g. death before assessment) stays in the "
                "denominator. Bars: exact (Clopper-Pearson) 95% CI.")
@@ -208,10 +217,11 @@ def mrd_and_time_to_cr(db: CohortDatabase, cohort_filter: CohortFilter, spec: Re
                    ttc_max_days=ttc.max_days)
     months = r.DAYS_PER_MONTH
     rate = mrd.n_negative / mrd.n_evaluated if mrd.n_evaluated else math.nan
-    lines = (f"MRD-negative: {mrd.n_negative}/{mrd.n_evaluated} responders with an MRD result "
-             f"({r.fmt_pct(rate)}, exact 95% CI {r.fmt_ci(mrd.ci_low, mrd.ci_high)}); "
-             f"{mrd.n_not_evaluated} of {mrd.n_responders} responders without an MRD result.",
-             f"Time to first CR/CRi from the {r.TIME_ORIGINS[spec.origin]}, among the {ttc.n} responders: "
+    lines = (f"MRD-negative: {mrd.n_negative}/{mrd.n_evaluated} {_responders(mrd.n_evaluated)} with an MRD "
+             f"result ({r.fmt_pct(rate)}, exact 95% CI {r.fmt_ci(mrd.ci_low, mrd.ci_high)}); "
+             f"{mrd.n_not_evaluated} of {mrd.n_responders} {_responders(mrd.n_responders)} without an MRD result.",
+             f"Time to first CR/CRi from the {r.TIME_ORIGINS[spec.origin]}, among the {ttc.n} "
+             f"{_responders(ttc.n)}: "
              f"median {ttc.median_days:g} days ({ttc.median_days / months:.1f} months), range "
              f"{ttc.min_days:g}–{ttc.max_days:g} days ({ttc.min_days / months:.1f}–{ttc.max_days / months:.1f} "
              "months). Descriptive, among responders only.")

@@ -84,6 +84,10 @@ class WithdrawalSpec(PageSpec):
                           rise=self.rise, window=self.window)
 
 
+def _patients(n: int) -> str:
+    return "patient" if n == 1 else "patients"
+
+
 def _series_text(spec: WithdrawalSpec) -> str:
     return f"{w.ANALYTE_OPTIONS[spec.analyte]} ({spec.specimen})"
 
@@ -131,7 +135,8 @@ def trajectories(db: CohortDatabase, cohort_filter: CohortFilter, spec: Withdraw
     return ViewResult(
         PAGE, key, title, caption=rule.summary(), caveats=tuple(caveats), figure=chart,
         figure_name=f"withdrawal_{spec.analyte}_{spec.specimen}", n_patients=n_series, numbers=numbers,
-        lines=(f"{n_series} of {n_patients} selected patients have measurements of {_series_text(spec)}.",))
+        lines=(f"{n_series} of {n_patients} selected {_patients(n_patients)} {'has' if n_series == 1 else 'have'} "
+               f"measurements of {_series_text(spec)}.",))
 
 
 def kinetics(db: CohortDatabase, cohort_filter: CohortFilter, spec: WithdrawalSpec,
@@ -161,13 +166,14 @@ def kinetics(db: CohortDatabase, cohort_filter: CohortFilter, spec: WithdrawalSp
     if view.n_single:
         more = view.n_single - len(view.single_ids)
         listed = ", ".join(view.single_ids) + (f" and {more:,} more" if more else "")
-        caveats.append(Caveat(SINGLE_MEASUREMENT, f"{listed}: a trajectory needs at least "
-                                                  f"{rule.min_measurements} measurements, so "
-                                                  f"{'this patient is' if view.n_single == 1 else 'these patients are'} "
+        one = view.n_single == 1
+        caveats.append(Caveat(SINGLE_MEASUREMENT, f"{listed} {'has' if one else 'have'} one measurement only: a "
+                                                  f"trajectory needs at least {rule.min_measurements}, so "
+                                                  f"{'this patient is' if one else 'these patients are'} "
                                                   "not assessable and in neither group.", "info"))
     others = view.assessable - view.regressors
     if view.regressors == 0 or others == 0:
-        caveats.append(Caveat(NO_COMPARISON, f"A comparison needs both groups: {view.regressors} regressors "
+        caveats.append(Caveat(NO_COMPARISON, f"Both groups are needed: {view.regressors} regressors "
                                              f"and {others} assessable non-regressors under the current rule "
                                              "and filters.", "info"))
     else:
@@ -199,7 +205,7 @@ def timing(db: CohortDatabase, cohort_filter: CohortFilter, spec: WithdrawalSpec
     n_patients, n_stop = int(row["n"]), int(row["n_stop"])
     numbers = {"n_patients": n_patients, "n_with_stop": n_stop}
     line = (f"Lenalidomide stop day relative to B-ALL diagnosis for {n_stop} of {n_patients} selected "
-            "patients (negative: stopped before diagnosis).")
+            f"{_patients(n_patients)} (negative: stopped before diagnosis).")
     caveats = [c for c in (_drawn_note(w.PATIENTS_DRAWN_MAX, n_stop, "patients with a stop day"),) if c]
     if n_stop < n_patients:
         missing = n_patients - n_stop
