@@ -303,9 +303,13 @@ def best_response_chart(summary: BestResponseSummary, small_cell_k: int = 0) -> 
                              legend=None), tooltip=tooltip)
     ci = alt.Chart(t).mark_rule(strokeWidth=2, color="#333333").encode(
         x="lo100:Q", x2="hi100:Q", y=y, tooltip=tooltip)
-    text = alt.Chart(t).mark_text(align="left", dx=6, dy=-12, fontSize=15).encode(
+    # labels above the bar, kept inside the plot: right-aligned past 50%, left-aligned otherwise
+    wide = t["label_x"] > 50
+    low = alt.Chart(t[~wide]).mark_text(align="left", dx=6, dy=-12, fontSize=15).encode(
         x="label_x:Q", y=y, text="label:N")
-    return (bars + ci + text).properties(height=60 * len(t), width="container",
+    high = alt.Chart(t[wide]).mark_text(align="right", dx=-6, dy=-12, fontSize=15).encode(
+        x="label_x:Q", y=y, text="label:N")
+    return (bars + ci + low + high).properties(height=60 * len(t), width="container",
                                          title="Best response among treated patients (bars: exact 95% CI)")
 
 
@@ -482,7 +486,8 @@ def group_rate_chart(comparison: GroupComparison) -> alt.LayerChart:
                alt.Tooltip("ci:N", title="exact 95% CI"), alt.Tooltip("patients:N")]
     rule = alt.Chart(t).mark_rule(strokeWidth=3).encode(
         x=alt.X("lo:Q", scale=alt.Scale(domain=[0, 100]),
-                title="CR/CRi among treated patients, % (exact 95% CI)"), x2="hi:Q", y=y,
+                # two lines: a narrow chart (a slide, half a page) never cuts the title
+                title=["CR/CRi among treated patients, %", "(exact 95% CI)"]), x2="hi:Q", y=y,
         color=color, tooltip=tooltip)
     point = alt.Chart(t).mark_point(filled=True, size=160).encode(x="pct:Q", y=y, color=color,
                                                                    tooltip=tooltip)

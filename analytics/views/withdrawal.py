@@ -88,8 +88,13 @@ def _patients(n: int) -> str:
     return "patient" if n == 1 else "patients"
 
 
+SERIES_WORDS = {w.LEUKEMIC: "leukemic B cells (B lymphoblasts, else immature B cells)",
+                "b_lymphoblasts_pct": "B lymphoblasts", "immature_b_pct": "immature B cells",
+                "marrow_blasts_pct": "marrow blasts"}
+
+
 def _series_text(spec: WithdrawalSpec) -> str:
-    return f"{w.ANALYTE_OPTIONS[spec.analyte]} ({spec.specimen})"
+    return f"{SERIES_WORDS[spec.analyte]} in {spec.specimen}"
 
 
 def _drawn_note(shown: int, total: int, what: str) -> Caveat | None:
