@@ -448,20 +448,9 @@ def response_by_group(db: CohortDatabase, cohort_filter: CohortFilter,
 IDS_LISTED = 20  # patient ids named in a tooltip or sentence; the rest are counted
 
 
-def _list_ids(ids) -> str:
-    """Ids joined, the first IDS_LISTED only (a registry's group would be a megabyte of text).
-
-    >>> _list_ids(["S01", "S02"])
-    'S01, S02'
-    """
-    ids = list(ids)
-    if len(ids) <= IDS_LISTED:
-        return ", ".join(ids)
-    return ", ".join(ids[:IDS_LISTED]) + f", ... and {len(ids) - IDS_LISTED:,} more"
-
-
 def _list_ids_counted(first_ids, n: int) -> str:
-    """`_list_ids` of n ids of which the first ones (at least IDS_LISTED + 1 when n is larger) are given.
+    """n ids joined, the first IDS_LISTED only and then '... and N more' (a registry's group would
+    be a megabyte of text), given their first ones (at least IDS_LISTED + 1 when n is larger).
 
     >>> _list_ids_counted(["S01", "S02"], 2), _list_ids_counted([f"P{i:02d}" for i in range(21)], 30)[-20:]
     ('S01, S02', 'P19, ... and 10 more')

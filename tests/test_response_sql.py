@@ -60,7 +60,7 @@ def ref_by_group(db, f, feature):
         low, high = clopper_pearson(k, n)
         rows.append({"group": g, "n": n, "responders": k, "rate": k / n if n else math.nan,
                      "ci_low": low, "ci_high": high, "evaluable": g != r.NOT_EVALUATED,
-                     "patients": r._list_ids(s["patient_id"])})
+                     "patients": response_oracle.list_ids(s["patient_id"])})
         c = {"group": g, "CR/CRi": k, "no CR/CRi": n - k, "total": n}
         for resp in r.RESPONSES:
             c[r.RESPONSE_LABELS[resp]] = int((s["best_response"] == resp).sum())

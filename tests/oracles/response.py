@@ -33,3 +33,11 @@ def current_status(db, cohort_filter) -> pd.DataFrame:
                              np.where(df["treated"].astype(bool), r.PATHWAYS[1], r.PATHWAYS[2]))
     df["months_followed"] = df["os_days"] / r.DAYS_PER_MONTH
     return df
+
+
+def list_ids(ids) -> str:
+    """Every id of a group listed up to response.IDS_LISTED, then '... and N more'."""
+    ids = list(ids)
+    if len(ids) <= r.IDS_LISTED:
+        return ", ".join(ids)
+    return ", ".join(ids[:r.IDS_LISTED]) + f", ... and {len(ids) - r.IDS_LISTED:,} more"
