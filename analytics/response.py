@@ -475,8 +475,10 @@ def group_rate_chart(comparison: GroupComparison) -> alt.LayerChart:
                alt.Tooltip("ci:N", title="exact 95% CI"), alt.Tooltip("patients:N")]
     rule = alt.Chart(t).mark_rule(strokeWidth=3).encode(
         x=alt.X("lo:Q", scale=alt.Scale(domain=[0, 100]),
-                # two lines: a narrow chart (a slide, half a page) never cuts the title
-                title=["CR/CRi among treated patients, %", "(exact 95% CI)"]), x2="hi:Q", y=y,
+                # two lines, ending at the axis end: in a narrow chart (a slide, half a page) the
+                # title runs left under the group labels instead of past the figure's right edge
+                title=["CR/CRi among treated patients, %", "(exact 95% CI)"],
+                axis=alt.Axis(titleAnchor="end", titleAlign="right")), x2="hi:Q", y=y,
         color=color, tooltip=tooltip)
     point = alt.Chart(t).mark_point(filled=True, size=160).encode(x="pct:Q", y=y, color=color,
                                                                    tooltip=tooltip)

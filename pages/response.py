@@ -12,14 +12,13 @@ from ui.routing import require_entrypoint
 require_entrypoint()
 
 st.title("Response")
-Spec = ResponseSpec
 TABLE_ROWS_MAX = 1000  # on-screen per-patient rows
 f = state.current_filter()
 n_patients = state.cached(cohort.count_patients)(f)
 components.require_patients(n_patients)
 st.caption(f"Cohort: {patients_text(n_patients)} ({f.describe()}).")
 k = access.small_cell_k()
-spec = views.current(Spec)  # the widgets below hold its options (seeded from the link)
+spec = views.current(ResponseSpec)  # the widgets below hold its options (seeded from the link)
 
 
 def show(view_fn, view_spec, **options):
@@ -37,7 +36,7 @@ st.markdown(
     "Best response over all lines among **treated** patients with a recorded assessment. "
     "*Not evaluable* (e.g. death before assessment) stays in the denominator; proportions have "
     "exact (Clopper-Pearson) 95% confidence intervals.")
-best = views.compute(best_response, f, Spec(), k)
+best = views.compute(best_response, f, ResponseSpec(), k)
 if best.numbers["n_treated_assessed"]:
     c1, c2, c3 = st.columns(3)
     c1.metric("CR or CRi among treated", best.numbers["responders_text"])
@@ -47,7 +46,7 @@ views.show_caveats(best)
 if best.figure is not None:
     left, right = st.columns([3, 2])
     with left:
-        views.show(best, figure=views.figure(best_response, f, Spec(), k), caveats=False)
+        views.show(best, figure=views.figure(best_response, f, ResponseSpec(), k), caveats=False)
     with right:
         st.dataframe(best.tables["best_response"], hide_index=True, width="stretch")
 
@@ -55,7 +54,7 @@ if best.figure is not None:
 # giving them back: withheld as a whole under small-cell suppression.
 components.withheld_under_suppression("the rest of this page (untreated patients, comparisons by "
                                       "group, MRD, time to CR, swimmer plot, treatment flow)", stop=True)
-listed = views.compute(untreated, f, Spec(), k)
+listed = views.compute(untreated, f, ResponseSpec(), k)
 n_untreated = listed.numbers["n_untreated"]
 st.subheader(f"Untreated patients ({n_untreated})")
 if n_untreated == 0:
@@ -76,12 +75,12 @@ else:
 
 # --- 2. by group --------------------------------------------------------------------------------
 st.header("CR/CRi by group")
-st.selectbox("Compare by", list(response.GROUP_FEATURES), key=Spec.session_key("group"),
+st.selectbox("Compare by", list(response.GROUP_FEATURES), key=ResponseSpec.session_key("group"),
              format_func=lambda key: response.GROUP_FEATURES[key][0])
 if not best.numbers["n_treated_assessed"]:
     st.info("No treated patient with a response assessment in the selection: nothing to compare.")
 else:
-    group_spec = Spec(group=spec.group)
+    group_spec = ResponseSpec(group=spec.group)
     comparison = views.compute(by_group, f, group_spec, k)
     views.show_caveats(comparison)
     left, right = st.columns([1, 1])
@@ -94,7 +93,7 @@ else:
 
 # --- 3. MRD and time to CR ----------------------------------------------------------------------
 st.header("MRD and time to CR/CRi")
-mrd = views.compute(mrd_and_time_to_cr, f, Spec(origin=spec.origin), k)
+mrd = views.compute(mrd_and_time_to_cr, f, ResponseSpec(origin=spec.origin), k)
 views.show_caveats(mrd)
 if mrd.numbers["n_responders"]:
     n_evaluated, n_negative = mrd.numbers["n_mrd_evaluated"], mrd.numbers["n_mrd_negative"]
@@ -106,7 +105,7 @@ if mrd.numbers["n_responders"]:
               f"{mrd.numbers['n_responders'] - n_evaluated} of {mrd.numbers['n_responders']}")
     st.caption(mrd.caption + " Method and sensitivity of the assessment that defines each status:")
     st.dataframe(mrd.tables["methods"], hide_index=True, width="stretch")
-    st.radio("Time to CR/CRi measured from", list(response.TIME_ORIGINS), key=Spec.session_key("origin"),
+    st.radio("Time to CR/CRi measured from", list(response.TIME_ORIGINS), key=ResponseSpec.session_key("origin"),
              format_func=lambda key: response.TIME_ORIGINS[key], horizontal=True)
     for line in mrd.lines[1:]:  # the first line is the MRD rate, in the metrics above
         st.markdown(views.escape_markdown(line))
@@ -127,20 +126,20 @@ if mrd.numbers["n_responders"]:
 
 # --- 4. swimmer ---------------------------------------------------------------------------------
 st.header("Swimmer plot")
-st.selectbox("Sort patients by", list(SORTS), key=Spec.session_key("sort"), format_func=SORTS.get)
-st.radio("Bars start at", list(ORIGINS), key=Spec.session_key("swimmer_origin"), format_func=ORIGINS.get,
+st.selectbox("Sort patients by", list(SORTS), key=ResponseSpec.session_key("sort"), format_func=SORTS.get)
+st.radio("Bars start at", list(ORIGINS), key=ResponseSpec.session_key("swimmer_origin"), format_func=ORIGINS.get,
          horizontal=True)
-show(swimmer, Spec(sort=spec.sort, swimmer_origin=spec.swimmer_origin))
+show(swimmer, ResponseSpec(sort=spec.sort, swimmer_origin=spec.swimmer_origin))
 
 # --- 5. flow ------------------------------------------------------------------------------------
 st.header("Treatment flow")
-flow = show(treatment_flow, Spec())
+flow = show(treatment_flow, ResponseSpec())
 with st.expander("Paths and counts (the table behind the chart)"):
     st.dataframe(flow.tables["paths"], hide_index=True, width="stretch")
 
 # --- 6. current status --------------------------------------------------------------------------
 st.header("Current status")
-status = views.compute(current_status, f, Spec(), k)
+status = views.compute(current_status, f, ResponseSpec(), k)
 st.metric("Alive without evidence of B-ALL at last contact",
           f"{status.numbers['n_alive_ned']} of {patients_text(status.numbers['n_patients'])}")
 st.caption(status.caption)

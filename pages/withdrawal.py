@@ -12,7 +12,6 @@ from ui.routing import require_entrypoint
 require_entrypoint()
 
 SCALE_LABELS = {"linear": "Linear", "log": "Log"}
-Spec = WithdrawalSpec
 
 
 def _num(x, digits=1, suffix=""):
@@ -33,26 +32,27 @@ n_patients = state.cached(cohort.count_patients)(f)
 components.require_patients(n_patients)
 
 # --- view options (the page's spec: each is a URL parameter) ------------------------------------
-views.bind(Spec)
+views.bind(WithdrawalSpec)
 c1, c2, c3, c4, c5 = st.columns([3, 1.2, 2.4, 1.2, 2.6])
-c1.selectbox("Analyte", list(withdrawal.ANALYTE_OPTIONS), key=Spec.session_key("analyte"),
+c1.selectbox("Analyte", list(withdrawal.ANALYTE_OPTIONS), key=WithdrawalSpec.session_key("analyte"),
              format_func=withdrawal.ANALYTE_OPTIONS.get)
-c2.selectbox("Specimen", withdrawal.SPECIMENS, key=Spec.session_key("specimen"))
-c3.radio("Time axis", list(withdrawal.TIME_AXES), key=Spec.session_key("axis"), horizontal=True,
+c2.selectbox("Specimen", withdrawal.SPECIMENS, key=WithdrawalSpec.session_key("specimen"))
+c3.radio("Time axis", list(withdrawal.TIME_AXES), key=WithdrawalSpec.session_key("axis"), horizontal=True,
          format_func=lambda a: "Since lenalidomide stop" if a == "withdrawal" else "Since B-ALL diagnosis")
-c4.radio("Y scale", withdrawal.SCALES, key=Spec.session_key("scale"), horizontal=True, format_func=SCALE_LABELS.get)
-c5.radio("Layout", list(LAYOUTS), key=Spec.session_key("layout"), horizontal=True,
+c4.radio("Y scale", withdrawal.SCALES, key=WithdrawalSpec.session_key("scale"), horizontal=True,
+         format_func=SCALE_LABELS.get)
+c5.radio("Layout", list(LAYOUTS), key=WithdrawalSpec.session_key("layout"), horizontal=True,
          format_func=lambda k: "Overlaid" if k == "overlay" else "Small multiples")
 
 with st.expander("Regression rule (adjustable)", expanded=True, icon=":material/rule:"):
     r1, r2, r3 = st.columns(3)
     r1.number_input("Partial regression: reduction ≥ (%)", min_value=1.0, max_value=100.0, step=5.0,
-                    key=Spec.session_key("partial"))
+                    key=WithdrawalSpec.session_key("partial"))
     r2.number_input("Progression: rise ≥ (%)", min_value=1.0, max_value=1000.0, step=5.0,
-                    key=Spec.session_key("rise"))
+                    key=WithdrawalSpec.session_key("rise"))
     r3.number_input("Baseline: first measurement within N days after stop", min_value=0, max_value=365,
-                    step=1, key=Spec.session_key("window"))
-    spec = views.current(Spec)
+                    step=1, key=WithdrawalSpec.session_key("window"))
+    spec = views.current(WithdrawalSpec)
     rule = spec.rule
     st.markdown(rule.describe())
     default_rule = withdrawal.RegressionRule()
