@@ -133,8 +133,6 @@ if n_series:
         })
     st.caption("Days are counted from the lenalidomide stop day (end of the last course). "
                "Below-detection values are taken at the detection limit.")
-    st.caption("Days are counted from the lenalidomide stop day (end of the last course). "
-               "Below-detection values are taken at the detection limit.")
     _db = state.current_database()  # the CSV is built on click (every patient), not on every rerun
     st.download_button("Download kinetics (CSV)",
                        lambda: safe_csv(withdrawal.kinetics_table(_db, f, spec.analyte, spec.specimen, rule)),

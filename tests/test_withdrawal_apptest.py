@@ -36,6 +36,7 @@ def test_full_cohort():
     cont, cat = at.dataframe[1].value, at.dataframe[2].value
     assert cont["feature"].str.contains("Latency").any() and cat["feature"].str.contains("TP53").any()
     assert "32 of 32 selected patients" in text  # timing plot denominator
+    assert text.count("Days are counted from the lenalidomide stop day") == 1
     labels = [link.proto.label for link in at.get("page_link")]
     assert "S12 · complete regression" in labels and "S15 · not assessable" in labels
     assert len(labels) == 32 and "S28" in labels
