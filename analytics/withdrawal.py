@@ -659,7 +659,7 @@ def trajectory_chart(data: pd.DataFrame, classes: dict[str, str], time_axis: str
     lines = _with_therapy_split(d, x)
     color_domain = [CLASS_LABELS[c] for c in CLASSES]
     legend_at = "bottom" if facet else "right"  # a faceted chart does not shrink to the page
-    color = alt.Color("classification:N", title="Class (rule below)",
+    color = alt.Color("classification:N", title="Class under the rule",
                       scale=alt.Scale(domain=color_domain,
                                       range=[CLASS_COLORS[c] for c in CLASSES]),
                       legend=alt.Legend(orient=legend_at, direction="vertical", labelLimit=320, symbolSize=160, symbolStrokeWidth=3))
