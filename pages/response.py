@@ -37,7 +37,7 @@ st.markdown(
     "*Not evaluable* (e.g. death before assessment) stays in the denominator; proportions have "
     "exact (Clopper-Pearson) 95% confidence intervals.")
 best = views.compute(best_response, f, ResponseSpec(), k)
-if best.numbers["n_treated_assessed"]:
+if best.numbers["any_treated"]:
     c1, c2, c3 = st.columns(3)
     c1.metric("CR or CRi among treated", best.numbers["responders_text"])
     c2.metric("Exact 95% CI", best.numbers["ci_text"])

@@ -12,8 +12,10 @@ Example
 >>> from analytics.filters import CohortFilter
 >>> db = build_in_memory("data/demo_cohort")
 >>> spec, notices = ResponseSpec.from_params({"group": "tp53_status", "resp_sort": "sideways"})
->>> spec.to_params(), notices
-([('group', 'tp53_status')], ['resp_sort: "sideways" is not one of default, duration, response, regimen; the default default is used.'])
+>>> spec.to_params()
+[('group', 'tp53_status')]
+>>> notices[0]
+'resp_sort: "sideways" is not one of default, duration, response, regimen; the default default is used.'
 >>> best_response(db, CohortFilter(), spec).lines[0]
 'CR or CRi: 25/28 treated patients with an assessment (89.3%, exact 95% CI 71.8–97.7%).'
 """
@@ -82,7 +84,7 @@ def best_response(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respons
     responders_hidden = suppressed_cells([s.n_responders, s.n_treated_assessed - s.n_responders], k)[0]
     treated_hidden = suppressed_cells([s.n_treated, s.n_untreated], k)
     # numbers hidden under suppression are left out; the texts are what may be shown
-    numbers = {"n_patients": s.n_patients, "n_treated_assessed": s.n_treated_assessed,
+    numbers = {"n_patients": s.n_patients, "n_treated_assessed": s.n_treated_assessed, "any_treated": s.n_treated > 0,
                "responders_text": (suppressed_label(s.n_responders, s.n_treated_assessed, k) if responders_hidden
                                    else f"{s.n_responders}/{s.n_treated_assessed} ({r.fmt_pct(s.rate)})"),
                "ci_text": "suppressed" if responders_hidden else r.fmt_ci(s.ci_low, s.ci_high),
