@@ -294,3 +294,11 @@ def test_response_link_carries_only_its_own_options():
         "group": "tp53_status", "resp_sort": "duration", "resp_swimmer_origin": "treatment"}
     at.selectbox(key="response.group").set_value(response.DEFAULT_GROUP).run()
     assert "group" not in at.query_params  # the default is not written
+
+
+@pytest.mark.parametrize("view", [rv.swimmer, rv.treatment_flow], ids=lambda v: v.__name__)
+def test_static_exports_carry_no_hover_hint(db, view):
+    result = view(db, ALL, rv.ResponseSpec())
+    assert "Hover" in str(result.figure.to_dict())  # on screen the hint helps
+    svg = export_figure(result.figure, Provenance("demo", True, result.n_patients, "no filters"), "svg").decode()
+    assert "Hover" not in svg and "hover" not in svg
