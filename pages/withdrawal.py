@@ -88,8 +88,6 @@ if n_series:
     m[2].metric("Partial", counts[withdrawal.PARTIAL])
     m[3].metric("None / progression", f"{counts[withdrawal.NONE]} / {counts[withdrawal.PROGRESSION]}")
     m[4].metric("Not assessable", counts[withdrawal.NOT_ASSESSABLE])
-    for line in kin.lines:
-        st.markdown(views.escape_markdown(line))
     table = kin.tables["kinetics"]
     shown = table.assign(
         classification=table["classification"].map(withdrawal.CLASS_LABELS),

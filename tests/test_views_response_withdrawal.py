@@ -239,7 +239,8 @@ def test_trajectories(db):
     assert result.caption == withdrawal.RegressionRule().summary() and len(result.caption) <= 300
     assert "50%" in result.caption and "25%" in result.caption
     assert result.lines == ("10 of 32 selected patients have measurements of leukemic B cells (B lymphoblasts, "
-                            "else immature B cells) in marrow.",)
+                            "else immature B cells) in marrow.", wv.kinetics(db, ALL, wv.WithdrawalSpec()).lines[0])
+    assert result.lines[1].startswith("Regression before B-ALL therapy: 5 of 9 assessable patients (2 complete")
     stricter = wv.trajectories(db, ALL, wv.WithdrawalSpec(partial=65.0, rise=40.0, window=10))
     assert "reduction of 65% or more" in stricter.caption and "rise of 40% or more" in stricter.caption
     assert "within 10 days" in stricter.caption
@@ -302,3 +303,15 @@ def test_static_exports_carry_no_hover_hint(db, view):
     assert "Hover" in str(result.figure.to_dict())  # on screen the hint helps
     svg = export_figure(result.figure, Provenance("demo", True, result.n_patients, "no filters"), "svg").decode()
     assert "Hover" not in svg and "hover" not in svg
+
+
+def test_trajectories_above_the_cap_say_so_and_give_no_counts_of_the_drawn_few():
+    from analytics.synthetic import build_synthetic_in_memory
+    big = build_synthetic_in_memory(3000, seed=21)
+    result = wv.trajectories(big, ALL, wv.WithdrawalSpec())
+    n_series = result.numbers["n_series"]
+    assert n_series > withdrawal.PATIENTS_DRAWN_MAX == result.numbers["n_drawn"]
+    assert result.caveats[0].text.startswith(f"The first {withdrawal.PATIENTS_DRAWN_MAX} of {n_series:,} patients")
+    assert len(result.lines) == 1  # the class counts of every patient are the kinetics view's
+    counts = wv.kinetics(big, ALL, wv.WithdrawalSpec()).numbers["counts"]
+    assert sum(counts.values()) == n_series

@@ -97,6 +97,14 @@ def _series_text(spec: WithdrawalSpec) -> str:
     return f"{SERIES_WORDS[spec.analyte]} in {spec.specimen}"
 
 
+def _regression_line(counts: dict) -> str:
+    regressors = sum(counts[c] for c in w.REGRESSION_CLASSES)
+    assessable = sum(counts.values()) - counts[w.NOT_ASSESSABLE]
+    return (f"Regression before B-ALL therapy: {regressors} of {assessable} assessable patients "
+            f"({counts[w.COMPLETE]} complete, {counts[w.PARTIAL]} partial); {counts[w.NONE]} no regression, "
+            f"{counts[w.PROGRESSION]} progression, {counts[w.NOT_ASSESSABLE]} not assessable.")
+
+
 def _drawn_note(shown: int, total: int, what: str) -> Caveat | None:
     if shown >= total:
         return None
@@ -131,6 +139,9 @@ def trajectories(db: CohortDatabase, cohort_filter: CohortFilter, spec: Withdraw
     chart = w.trajectory_chart(data, classes, spec.axis, spec.scale, spec.layout == "facet", ids,
                                y_title=w.trajectory_y_title(spec.analyte, spec.specimen, data))
     caveats = [c for c in (_drawn_note(len(ids), n_series, "patients with measurements"),) if c]
+    # every series drawn: their classes are every patient's (the same kinetics_of the kinetics view runs)
+    regression = () if len(ids) < n_series else (_regression_line(
+        {c: sum(1 for p in ids if classes.get(p, w.NOT_ASSESSABLE) == c) for c in w.CLASSES}),)
     n_zero = int((data["level"] <= 0).sum()) if spec.scale == "log" else 0
     if n_zero:
         caveats.append(Caveat("Log scale", (f"{n_zero} values of 0 cannot be drawn on a log scale and are "
@@ -141,7 +152,7 @@ def trajectories(db: CohortDatabase, cohort_filter: CohortFilter, spec: Withdraw
         PAGE, key, title, caption=rule.summary(), caveats=tuple(caveats), figure=chart,
         figure_name=f"withdrawal_{spec.analyte}_{spec.specimen}", n_patients=n_series, numbers=numbers,
         lines=(f"{n_series} of {n_patients} selected {_patients(n_patients)} {'has' if n_series == 1 else 'have'} "
-               f"measurements of {_series_text(spec)}.",))
+               f"measurements of {_series_text(spec)}.", *regression))
 
 
 def kinetics(db: CohortDatabase, cohort_filter: CohortFilter, spec: WithdrawalSpec,
@@ -186,11 +197,8 @@ def kinetics(db: CohortDatabase, cohort_filter: CohortFilter, spec: WithdrawalSp
                                              f"({counts[w.NOT_ASSESSABLE]} not assessable, in neither group). "
                                              "Exact tests have little power here; p-values describe this "
                                              "cohort and are not adjusted for multiple comparisons."))
-    line = (f"Regression before B-ALL therapy: {view.regressors} of {view.assessable} assessable patients "
-            f"({counts[w.COMPLETE]} complete, {counts[w.PARTIAL]} partial); {counts[w.NONE]} no regression, "
-            f"{counts[w.PROGRESSION]} progression, {counts[w.NOT_ASSESSABLE]} not assessable.")
     return ViewResult(PAGE, key, title, caption=rule.summary(), caveats=tuple(caveats),
-                      n_patients=view.n_series, numbers=numbers, lines=(line,),
+                      n_patients=view.n_series, numbers=numbers, lines=(_regression_line(counts),),
                       tables={"kinetics": view.kinetics_head, "continuous": view.continuous,
                               "categorical": view.categorical})
 
