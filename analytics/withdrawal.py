@@ -659,10 +659,12 @@ def trajectory_chart(data: pd.DataFrame, classes: dict[str, str], time_axis: str
     lines = _with_therapy_split(d, x)
     color_domain = [CLASS_LABELS[c] for c in CLASSES]
     legend_at = "bottom" if facet else "right"  # a faceted chart does not shrink to the page
+    # beside the plot, room for the patient labels written right of each line's last point
+    legend = dict(orient=legend_at, offset=18 if facet else 48, direction="vertical", labelLimit=320)
     color = alt.Color("classification:N", title="Class under the rule",
                       scale=alt.Scale(domain=color_domain,
                                       range=[CLASS_COLORS[c] for c in CLASSES]),
-                      legend=alt.Legend(orient=legend_at, direction="vertical", labelLimit=320, symbolSize=160, symbolStrokeWidth=3))
+                      legend=alt.Legend(**legend, symbolSize=160, symbolStrokeWidth=3))
     x_title = TIME_AXES[time_axis] if not facet else TIME_AXES[time_axis].split(" (")[0].replace(
         "lenalidomide discontinuation", "lenalidomide stop")
     xenc = alt.X("x:Q", title=x_title)
@@ -684,13 +686,12 @@ def trajectory_chart(data: pd.DataFrame, classes: dict[str, str], time_axis: str
     shape = alt.Shape("detection:N", title="Marker",
                       scale=alt.Scale(domain=[DETECTED, BELOW, THERAPY],
                                       range=["circle", "triangle-down", "diamond"]),
-                      legend=alt.Legend(orient=legend_at, direction="vertical", labelLimit=320, symbolSize=160, symbolStrokeWidth=2))
+                      legend=alt.Legend(**legend, symbolSize=160, symbolStrokeWidth=2))
     line = base("line", lines).mark_line(strokeWidth=3).encode(
         x=xenc, y=yenc, color=color, detail="patient_id:N",
         strokeDash=alt.StrokeDash("phase:N", title="Line",
                                   scale=alt.Scale(domain=[BEFORE, AFTER], range=[[1, 0], [6, 4]]),
-                                  legend=alt.Legend(orient=legend_at, direction="vertical", labelLimit=320, symbolStrokeWidth=3,
-                                                    symbolSize=300)))
+                                  legend=alt.Legend(**legend, symbolStrokeWidth=3, symbolSize=300)))
     points = base("point", pts).mark_point(size=120, filled=True, opacity=1).encode(
         x=xenc, y=yenc, color=color,
         shape=shape,
