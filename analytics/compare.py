@@ -181,6 +181,34 @@ class Pooled:
                 f"({POOLING_METHODS[self.method]}, {self.k} series)")
 
 
+@dataclass(frozen=True)
+class RandomEffects:
+    """Inverse-variance random-effects combination of effects (any scale)."""
+
+    mean: float
+    se: float
+    tau2: float
+    i2: float
+    q: float
+    df: int
+
+
+def random_effects(effects, variances, method: str = "dl") -> RandomEffects:
+    """Combine `effects` with within-series `variances` (statsmodels `combine_effects`), with the
+    DerSimonian-Laird tau² truncated at 0 and I² at 0."""
+    if method not in POOLING_METHODS:
+        raise ValueError(f"pooling method must be one of {', '.join(POOLING_METHODS)}")
+    res = combine_effects(np.asarray(effects, float), np.asarray(variances, float),
+                          method_re=_STATSMODELS_METHOD[method])
+    tau2 = float(res.tau2)
+    if tau2 <= 0:  # DerSimonian-Laird truncates at zero (statsmodels does not): fixed-effect weights
+        tau2, mean, se = 0.0, float(res.mean_effect_fe), float(res.sd_eff_w_fe)
+    else:
+        mean, se = float(res.mean_effect_re), float(res.sd_eff_w_re)
+    q, df = float(res.q), int(res.df)
+    return RandomEffects(mean=mean, se=se, tau2=tau2, i2=max(0.0, (q - df) / q) if q > 0 else 0.0, q=q, df=df)
+
+
 def pool_proportions(counts: list[tuple[int, int]], method: str = "dl") -> Pooled | None:
     """Random-effects pooled proportion of `counts` [(k, n), ...] on the logit scale; None for
     fewer than 2 series with n > 0."""
@@ -190,20 +218,11 @@ def pool_proportions(counts: list[tuple[int, int]], method: str = "dl") -> Poole
     if len(counts) < 2:
         return None
     effects = [logit_effect(k, n) for k, n in counts]
-    eff = np.array([e for e, _, _ in effects])
-    var = np.array([v for _, v, _ in effects])
-    res = combine_effects(eff, var, method_re=_STATSMODELS_METHOD[method])
-    tau2 = float(res.tau2)
-    if tau2 <= 0:  # DerSimonian-Laird truncates at zero (statsmodels does not): fixed-effect weights
-        tau2, mean, se = 0.0, float(res.mean_effect_fe), float(res.sd_eff_w_fe)
-    else:
-        mean, se = float(res.mean_effect_re), float(res.sd_eff_w_re)
-    q, df = float(res.q), int(res.df)
-    i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
-    z = 1.959963984540054
-    return Pooled(estimate=float(expit(mean)), ci_low=float(expit(mean - z * se)),
-                  ci_high=float(expit(mean + z * se)), tau2=tau2, i2=i2, q=q, df=df, k=len(counts),
-                  method=method, logit_estimate=mean, logit_se=se,
+    re = random_effects([e for e, _, _ in effects], [v for _, v, _ in effects], method)
+    z = 1.959963984540054  # standard normal 97.5% quantile
+    return Pooled(estimate=float(expit(re.mean)), ci_low=float(expit(re.mean - z * re.se)),
+                  ci_high=float(expit(re.mean + z * re.se)), tau2=re.tau2, i2=re.i2, q=re.q, df=re.df,
+                  k=len(counts), method=method, logit_estimate=re.mean, logit_se=re.se,
                   corrected=sum(c for _, _, c in effects))
 
 

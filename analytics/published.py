@@ -57,8 +57,8 @@ CHARACTERISTICS: dict[str, Characteristic] = {c.key: c for c in (
     Characteristic("age_myeloma", "Age at myeloma diagnosis", MEDIAN, "years"),
     Characteristic("latency_months", "Latency, first lenalidomide exposure to B-ALL", MEDIAN, "months"),
     Characteristic("cumulative_months", "Cumulative lenalidomide exposure before B-ALL", MEDIAN, "months"),
-    Characteristic("efs_treated_months", "Median EFS, treated patients", MEDIAN, "months"),
-    Characteristic("efs_hct_months", "Median EFS, treated patients with allogeneic HCT", MEDIAN, "months"),
+    Characteristic("efs_treated_months", "EFS, treated patients", MEDIAN, "months"),
+    Characteristic("efs_hct_months", "EFS, treated patients with allogeneic HCT", MEDIAN, "months"),
 )}
 
 SERIES_COLUMNS = ("label", "citation", "reference", "url", "population", "n_patients", "part_of")
