@@ -21,6 +21,7 @@ Example
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,8 +199,10 @@ def random_effects(effects, variances, method: str = "dl") -> RandomEffects:
     DerSimonian-Laird tau² truncated at 0 and I² at 0."""
     if method not in POOLING_METHODS:
         raise ValueError(f"pooling method must be one of {', '.join(POOLING_METHODS)}")
-    res = combine_effects(np.asarray(effects, float), np.asarray(variances, float),
-                          method_re=_STATSMODELS_METHOD[method])
+    with warnings.catch_warnings():  # its random-effects weights with a negative tau² (not used below)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = combine_effects(np.asarray(effects, float), np.asarray(variances, float),
+                              method_re=_STATSMODELS_METHOD[method])
     tau2 = float(res.tau2)
     if tau2 <= 0:  # DerSimonian-Laird truncates at zero (statsmodels does not): fixed-effect weights
         tau2, mean, se = 0.0, float(res.mean_effect_fe), float(res.sd_eff_w_fe)
