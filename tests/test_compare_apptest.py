@@ -55,7 +55,7 @@ def test_forest_tab_from_a_link_draws_the_chosen_proportion():
     assert "CR or CRi among treated patients" in json.dumps(specs[0]["title"])
     rows = {r["row"] for r in chart_rows(at) if "row" in r}
     assert "Current cohort: 25/28 (computed)" in rows
-    assert any(r.startswith("Pooled, Paule-Mandel (2 series") for r in rows)
+    assert any(r.startswith("Pooled, Paule-Mandel (2 published series)") for r in rows)
     assert "pooled" in all_text(at) and "Paule-Mandel" in all_text(at)
     assert at.selectbox(key="compare.characteristic").value == "cr_cri_treated"
 
@@ -65,7 +65,7 @@ def test_pooling_the_cohort_from_the_checkbox():
     at.checkbox(key="compare.pool_cohort").check().run()
     assert not at.exception
     rows = {r["row"] for r in chart_rows(at) if "row" in r}
-    assert any("with the current cohort" in r for r in rows)
+    assert "Pooled, DerSimonian-Laird (3 published series + the current cohort)" in rows
     assert "Counted twice" in all_text(at)
     assert at.query_params["pool_cohort"] in ("yes", ["yes"])
 

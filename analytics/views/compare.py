@@ -38,7 +38,7 @@ from analytics.views.spec import PageSpec, option
 
 PROPORTIONS = tuple(k for k, c in CHARACTERISTICS.items() if c.kind == PROPORTION)
 CURRENT = "Current cohort (computed)"
-POOLED = "Pooled published series"
+POOLED = "Pooled estimate (random effects)"
 PUBLISHED = "Published series"
 GROUP_COLORS = {PUBLISHED: PALETTE[0], POOLED: PALETTE[7], CURRENT: PALETTE[5]}
 GROUP_SHAPES = {PUBLISHED: "circle", POOLED: "diamond", CURRENT: "square"}
@@ -258,13 +258,13 @@ def forest_chart(data: pd.DataFrame, title: str, subtitle: list[str], pooled: fl
     y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=420, labelFontSize=12))
     x_scale = alt.Scale(domain=[0, 1])
     color = alt.Color("group:N", scale=alt.Scale(domain=list(GROUP_COLORS), range=list(GROUP_COLORS.values())),
-                      legend=alt.Legend(title=None, orient="bottom"))
+                      legend=alt.Legend(title=None, orient="bottom", labelLimit=0))
     shape = alt.Shape("group:N", scale=alt.Scale(domain=list(GROUP_SHAPES), range=list(GROUP_SHAPES.values())),
                       legend=None)
     base = alt.Chart(data)
     bars = base.mark_rule(strokeWidth=2).encode(
         y=y, x=alt.X("ci_low:Q", scale=x_scale, title="Proportion (exact 95% CI; pooled: random-effects 95% CI)",
-                     axis=alt.Axis(format="%")),
+                     axis=alt.Axis(format="%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0])),
         x2="ci_high:Q", color=color)
     points = base.mark_point(filled=True, size=110, opacity=1).encode(
         y=y, x=alt.X("estimate:Q", scale=x_scale), color=color, shape=shape,
@@ -304,8 +304,9 @@ def forest(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpe
         data.append({"row": f"{r['label']}: {k_}/{n_} (published)", "group": PUBLISHED, "estimate": k_ / n_,
                      "ci_low": low, "ci_high": high})
     if pooled is not None:
-        data.append({"row": f"Pooled, {POOLING_METHODS[spec.method]} ({pooled.k} series"
-                            f"{', with the current cohort' if with_cohort else ''})",
+        published_k = pooled.k - with_cohort
+        data.append({"row": f"Pooled, {POOLING_METHODS[spec.method]} ({published_k} published series"
+                            f"{' + the current cohort' if with_cohort else ''})",
                      "group": POOLED, "estimate": pooled.estimate, "ci_low": pooled.ci_low,
                      "ci_high": pooled.ci_high})
     if cohort_usable:
@@ -335,7 +336,7 @@ def forest(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpe
     if pooled is None:
         lines.append(f"Fewer than two series can be pooled for {c.label}: no pooled estimate.")
     else:
-        lines.append(f"{c.label}: {pooled.text()}.")
+        lines.append(f"{c.label}: {pooled.text()}" + ("; the current cohort is one of them." if with_cohort else "."))
         if pooled.k < 5:
             caveats.append(Caveat("Few series", f"{pooled.k} series: the between-series variance (τ²) and I² are "
                                   "very imprecise; the random-effects interval may be too narrow.", "info"))
