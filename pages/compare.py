@@ -60,8 +60,7 @@ with tab_table:
 with tab_forest:
     if tab_forest.open:
         plot = compute(views.forest, cohort_filter, spec, k)
-        show(plot, figure=figure(views.forest, cohort_filter, spec, k) if plot.figure is not None else None,
-             stretch=False)
+        show(plot, figure=figure(views.forest, cohort_filter, spec, k) if plot.figure is not None else None)
         if not plot.tables["forest"].empty:
             st.dataframe(plot.tables["forest"].rename(columns={
                 "row": "Series", "group": "Kind", "estimate": "Proportion", "ci_low": "95% CI from",

@@ -276,8 +276,9 @@ def forest_chart(data: pd.DataFrame, title: str, subtitle: list[str], pooled: fl
         layers.insert(0, alt.Chart(pd.DataFrame({"x": [pooled]})).mark_rule(strokeDash=[4, 4], color="#777777")
                       .encode(x=alt.X("x:Q", scale=x_scale)))
     return alt.layer(*layers).properties(
-        title=alt.TitleParams(title, subtitle=subtitle, anchor="start"), width=520,
-        height=max(120, 34 * len(data)))
+        # a height per row and the container's width: Streamlit fits a given total size to the
+        # title, labels and legend too, which squeezed a short plot's rows and cut its title
+        title=alt.TitleParams(title, subtitle=subtitle, anchor="start"), width="container", height=alt.Step(40))
 
 
 def forest(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpec,

@@ -1,0 +1,47 @@
+"""Compare page in the browser: the comparison table, the forest plot from a link, and the
+reproduction check of the demo (12 of 12)."""
+import pytest
+
+from tests.e2e.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def open_compare(page, app_url, query=""):
+    page.goto(f"{app_url}/compare?{query}")
+    page.get_by_role("heading", name="Compare with published series").wait_for(timeout=60000)
+    wait_for_app(page)
+
+
+def test_comparison_table_renders(app_url, page):
+    open_compare(page, app_url)
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for(timeout=60000)
+    box = grid.bounding_box()
+    assert box["width"] > 600 and box["height"] > 200
+    assert page.get_by_text("Overlapping series").first.is_visible()
+    assert page.get_by_text("17 Fisher tests against published proportions").first.is_visible()
+    screenshot(page, "compare-table")
+
+
+def test_forest_plot_from_a_link(app_url, page):
+    open_compare(page, app_url, "compare_tab=Forest+plot&forest=cr_cri_treated")
+    page.get_by_text("CR or CRi among treated patients: pooled").first.wait_for(timeout=60000)
+    chart = page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).first
+    chart.locator("canvas, svg").first.wait_for(timeout=60000)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]"
+                           ".some(e => e.getBoundingClientRect().height > 200)", timeout=30000)
+    box = chart.bounding_box()
+    assert box["width"] > 500 and box["height"] > 200  # 4 rows, title and legend
+    assert "forest=cr_cri_treated" in page.url  # a non-default option stays in the link
+    page.wait_for_timeout(500)
+    screenshot(page, "compare-forest")
+    chart.scroll_into_view_if_needed()
+    chart.screenshot(path=str(screenshot(page, "compare-forest").with_name("compare-forest-figure.png")))
+
+
+def test_reproduction_check_shows_12_of_12(app_url, page):
+    open_compare(page, app_url, "compare_tab=Reproduction+check")
+    page.get_by_text("12 of 12 published figures reproduced.").first.wait_for(timeout=60000)
+    page.locator("[data-testid='stDataFrame']").filter(visible=True).first.wait_for(timeout=60000)
+    screenshot(page, "compare-reproduction")
