@@ -15,7 +15,7 @@ from analytics.views import compare as views
 from analytics.views.compare import ComparePageSpec as Spec
 from ui import access, components, state
 from ui.routing import require_entrypoint
-from ui.views import bind, compute, current, figure, show
+from ui.views import bind, compute, current, figure, show, show_caveats
 
 require_entrypoint()
 key = Spec.session_key
@@ -49,8 +49,9 @@ tab_table, tab_forest, tab_check = st.tabs(list(views.TABS), key=key("tab"), on_
 with tab_table:
     if tab_table.open:
         table = compute(views.comparison, cohort_filter, spec, k)
-        show(table)
+        show(table, caveats=False)  # the table first; its caveats right below it
         st.dataframe(table.tables["comparison"], hide_index=True)
+        show_caveats(table)
         st.download_button("Download the comparison (CSV)", safe_csv(table.tables["comparison"]),
                            file_name="compare_published.csv", mime="text/csv", key="dl_compare")
         with st.expander("Where each published figure is reported"):
@@ -72,4 +73,6 @@ with tab_check:
     if tab_check.open:
         check = compute(views.reproduction, cohort_filter, spec, k)
         show(check)
-        st.dataframe(check.tables["reproduction"], hide_index=True)
+        st.dataframe(check.tables["reproduction"], hide_index=True,
+                     column_config={"Figure": st.column_config.TextColumn(width="small"),
+                                    "Agreement": st.column_config.TextColumn(width="small")})

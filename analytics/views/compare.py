@@ -383,8 +383,8 @@ def reproduction(db: CohortDatabase, cohort_filter: CohortFilter, spec: CompareP
         mark = f"not shown (count below {small_cell_k})" if hidden else ("✓ agrees" if ok else "✗ differs")
         agree += ok and not hidden
         hidden_facts += hidden
-        rows.append({"Figure": fact, "Published": "; ".join(shown_published),
-                     "Computed from this cohort": "; ".join(shown_computed), "Agreement": mark})
+        rows.append({"Figure": fact, "Agreement": mark, "Published": "; ".join(shown_published),
+                     "Computed from this cohort": "; ".join(shown_computed)})
     total = len(rows)
     line = f"{agree} of {total} published figures reproduced."
     if hidden_facts:
