@@ -97,10 +97,10 @@ def _efs_medians(db: CohortDatabase, cohort_filter: CohortFilter) -> dict[str, C
     return out
 
 
-def cohort_figures(db: CohortDatabase, cohort_filter: CohortFilter) -> dict[str, CohortFigure]:
-    """Every characteristic of `published.CHARACTERISTICS` for the filtered cohort, computed by the
-    analytics the other pages use (Table 1, best response, current status, Kaplan-Meier,
-    withdrawal kinetics)."""
+_TABLE_ONE_KEYS = {"patients", "institutions", *_TABLE_ONE_PROPORTIONS, *_TABLE_ONE_MEDIANS}
+
+
+def _table_one_figures(db: CohortDatabase, cohort_filter: CohortFilter) -> dict[str, CohortFigure]:
     t1 = overview.table_one(db, cohort_filter)
     out: dict[str, CohortFigure] = {}
     patients = int(t1.loc[t1["characteristic"] == "Patients", "n"].iloc[0])
@@ -120,24 +120,43 @@ def cohort_figures(db: CohortDatabase, cohort_filter: CohortFilter) -> dict[str,
                                 low=float(row["min"]) if present else None,
                                 high=float(row["max"]) if present else None, n=evaluable,
                                 source=_SOURCE_TABLE_ONE)
-    best = response.best_response_brief(db, cohort_filter)
-    out["cr_cri_treated"] = CohortFigure("cr_cri_treated", numerator=best.n_responders,
-                                         denominator=best.n_treated_assessed, n=best.n_treated_assessed,
-                                         source="best response (analytics.response.best_response_brief)")
-    alive, total = response.alive_ned_count(db, cohort_filter)
-    out["alive_ned"] = CohortFigure("alive_ned", numerator=alive, denominator=total, n=total,
-                                    source="current status (analytics.response.alive_ned_count)")
-    kinetics = withdrawal.kinetics_table(db, cohort_filter, withdrawal.LEUKEMIC, "marrow",
-                                         withdrawal.RegressionRule())
-    regressed = int(kinetics["classification"].isin(withdrawal.REGRESSION_CLASSES).sum()) if len(kinetics) else 0
-    out["withdrawal_regression"] = CohortFigure(
-        "withdrawal_regression", numerator=regressed, denominator=len(kinetics), n=len(kinetics),
-        source="withdrawal kinetics, default regression rule, marrow leukemic B cells "
-               "(analytics.withdrawal.kinetics_table)")
-    out |= _efs_medians(db, cohort_filter)
-    missing = set(CHARACTERISTICS) - set(out)
-    assert not missing, f"no computation for {missing}"  # a new characteristic needs its analytics
     return out
+
+
+def cohort_figures(db: CohortDatabase, cohort_filter: CohortFilter,
+                   keys: tuple[str, ...] | None = None) -> dict[str, CohortFigure]:
+    """The characteristics `keys` (default: every one of `published.CHARACTERISTICS`) of the
+    filtered cohort, computed by the analytics the other pages use (Table 1, best response,
+    current status, Kaplan-Meier, withdrawal kinetics); only the analyses `keys` need run."""
+    wanted = set(CHARACTERISTICS) if keys is None else set(keys)
+    unknown = wanted - set(CHARACTERISTICS)
+    if unknown:
+        raise ValueError(f"unknown characteristic(s): {', '.join(sorted(unknown))}")
+    out: dict[str, CohortFigure] = {}
+    if wanted & _TABLE_ONE_KEYS:
+        out |= _table_one_figures(db, cohort_filter)
+    if "cr_cri_treated" in wanted:
+        best = response.best_response_brief(db, cohort_filter)
+        out["cr_cri_treated"] = CohortFigure("cr_cri_treated", numerator=best.n_responders,
+                                             denominator=best.n_treated_assessed, n=best.n_treated_assessed,
+                                             source="best response (analytics.response.best_response_brief)")
+    if "alive_ned" in wanted:
+        alive, total = response.alive_ned_count(db, cohort_filter)
+        out["alive_ned"] = CohortFigure("alive_ned", numerator=alive, denominator=total, n=total,
+                                        source="current status (analytics.response.alive_ned_count)")
+    if "withdrawal_regression" in wanted:
+        kinetics = withdrawal.kinetics_table(db, cohort_filter, withdrawal.LEUKEMIC, "marrow",
+                                             withdrawal.RegressionRule())
+        regressed = int(kinetics["classification"].isin(withdrawal.REGRESSION_CLASSES).sum()) if len(kinetics) else 0
+        out["withdrawal_regression"] = CohortFigure(
+            "withdrawal_regression", numerator=regressed, denominator=len(kinetics), n=len(kinetics),
+            source="withdrawal kinetics, default regression rule, marrow leukemic B cells "
+                   "(analytics.withdrawal.kinetics_table)")
+    if wanted & {"efs_treated_months", "efs_hct_months"}:
+        out |= _efs_medians(db, cohort_filter)
+    missing = wanted - set(out)
+    assert not missing, f"no computation for {missing}"  # a new characteristic needs its analytics
+    return {key: out[key] for key in CHARACTERISTICS if key in wanted}
 
 
 # --- statistics ---------------------------------------------------------------------------------

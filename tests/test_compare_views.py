@@ -72,6 +72,10 @@ def test_cohort_figures_equal_table_one_best_response_and_current_status(demo_fi
     assert (figures["alive_ned"].numerator, figures["alive_ned"].denominator) == response.alive_ned_count(
         demo_file_db, NO_FILTER)
     assert set(figures) == set(CHARACTERISTICS)
+    only = compare.cohort_figures(demo_file_db, NO_FILTER, ("cr_cri_treated", "age_ball"))
+    assert only == {"cr_cri_treated": figures["cr_cri_treated"], "age_ball": figures["age_ball"]}
+    with pytest.raises(ValueError, match="unknown characteristic"):
+        compare.cohort_figures(demo_file_db, NO_FILTER, ("tp53",))
 
 
 def test_comparison_table_keeps_computed_and_published_rows_apart(demo_file_db):

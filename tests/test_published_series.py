@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from analytics.published import (CHARACTERISTICS, COLUMNS, PUBLISHED_FILE, PublishedSeriesError, load_published,
                                  series_table, validate)
@@ -154,3 +155,17 @@ def test_a_copy_of_the_file_loads_the_same(tmp_path):
     copy.write_text(PUBLISHED_FILE.read_text())
     assert load_published(copy).equals(load_published())
     assert list(pd.read_csv(io.StringIO(PUBLISHED_FILE.read_text()), nrows=0).columns) == list(COLUMNS)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 60), st.integers(0, 60), st.integers(0, 60))
+def test_a_proportion_is_accepted_exactly_when_numerator_le_denominator_le_patients(numerator, denominator, n):
+    raw = raw_file()
+    raw = raw[raw.series_id == "bloodadv2023_clonal"].copy()  # a series with one row
+    raw["numerator"], raw["denominator"], raw["n_patients"] = str(numerator), str(denominator), str(n)
+    valid = 1 <= n and numerator <= denominator <= n
+    if valid:
+        table = validate(raw)
+        assert (int(table["numerator"].iloc[0]), int(table["denominator"].iloc[0])) == (numerator, denominator)
+    else:
+        assert errors_of(raw)

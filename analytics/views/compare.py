@@ -289,7 +289,7 @@ def forest(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpe
     c = CHARACTERISTICS[key]
     published = load_published()
     rows = published[published["characteristic"] == key].to_dict("records")
-    figure = compare.cohort_figures(db, cohort_filter)[key]
+    figure = compare.cohort_figures(db, cohort_filter, (key,))[key]
     pool_rows, left_out = _pooled_members(rows)
     cohort_hidden = _cohort_hidden(figure, PROPORTION, small_cell_k)
     cohort_usable = bool(figure.denominator) and not cohort_hidden
