@@ -52,7 +52,8 @@ with tab_table:
         show(table, caveats=False)  # the table first; its caveats right below it
         st.dataframe(table.tables["comparison"], hide_index=True)
         show_caveats(table)
-        st.download_button("Download the comparison (CSV)", safe_csv(table.tables["comparison"]),
+        comparison_table = table.tables["comparison"]  # the CSV is built on click, not on every rerun
+        st.download_button("Download the comparison (CSV)", lambda: safe_csv(comparison_table),
                            file_name="compare_published.csv", mime="text/csv", key="dl_compare")
         with st.expander("Where each published figure is reported"):
             st.dataframe(table.tables["sources"], hide_index=True,

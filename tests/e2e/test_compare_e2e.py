@@ -1,5 +1,7 @@
-"""Compare page in the browser: the comparison table, the forest plot from a link, and the
-reproduction check of the demo (12 of 12)."""
+"""Compare page in the browser: the comparison table, the forest plot from a link, the
+reproduction check of the demo (12 of 12), and a cohort loaded in the browser."""
+import re
+
 import pytest
 
 from tests.e2e.conftest import screenshot, wait_for_app
@@ -45,3 +47,31 @@ def test_reproduction_check_shows_12_of_12(app_url, page):
     page.get_by_text("12 of 12 published figures reproduced.").first.wait_for(timeout=60000)
     page.locator("[data-testid='stDataFrame']").filter(visible=True).first.wait_for(timeout=60000)
     screenshot(page, "compare-reproduction")
+
+
+def test_a_loaded_cohort_is_compared(app_url, page, tmp_path):
+    """A five-patient cohort loaded in the browser: the table and the forest plot describe it,
+    and the reproduction check says it is not the demo."""
+    from tests.test_import_apptest import small_cohort
+    workbook = tmp_path / "small_cohort.xlsx"
+    workbook.write_bytes(small_cohort())
+    page.goto(f"{app_url}/upload")
+    page.get_by_role("heading", name="Load a cohort").wait_for(timeout=60000)
+    wait_for_app(page)
+    page.get_by_test_id("stFileUploader").locator("input[type='file']").set_input_files(str(workbook))
+    page.get_by_role("button", name=re.compile(r"Load this cohort \(5 patients\)")).click()
+    page.get_by_test_id("stSidebar").get_by_text("5 of 5 patients").wait_for(timeout=60000)
+    wait_for_app(page)
+    page.get_by_test_id("stSidebarNav").get_by_text("Compare with published series", exact=True).click()
+    page.get_by_text("Current cohort: 5 patients").wait_for(timeout=60000)
+    wait_for_app(page)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60000)
+    assert page.get_by_text("Shared patients").first.is_visible()
+    page.get_by_role("tab", name="Forest plot").click()
+    page.get_by_text(re.compile(r"TP53 mutated: pooled")).first.wait_for(timeout=60000)
+    page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).first.locator("canvas, svg").first \
+        .wait_for(timeout=60000)
+    page.get_by_role("tab", name="Reproduction check").click()
+    page.get_by_text("Not the demo").first.wait_for(timeout=60000)
+    wait_for_app(page)
+    screenshot(page, "compare-loaded-cohort")
