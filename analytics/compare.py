@@ -57,6 +57,7 @@ class CohortFigure:
     high: float | None = None
     n: int = 0
     source: str = ""
+    looked_in: str = ""  # a count's denominator in words ("with serial marrow values")
 
 
 # Table 1 rows that give a characteristic: (Table 1 characteristic, level)
@@ -150,6 +151,7 @@ def cohort_figures(db: CohortDatabase, cohort_filter: CohortFilter,
         regressed = int(kinetics["classification"].isin(withdrawal.REGRESSION_CLASSES).sum()) if len(kinetics) else 0
         out["withdrawal_regression"] = CohortFigure(
             "withdrawal_regression", numerator=regressed, denominator=len(kinetics), n=len(kinetics),
+            looked_in="with serial marrow values",
             source="withdrawal kinetics, default regression rule, marrow leukemic B cells "
                    "(analytics.withdrawal.kinetics_table)")
     if wanted & {"efs_treated_months", "efs_hct_months"}:

@@ -154,7 +154,8 @@ def test_pooling_the_demo_with_the_study_it_copies_is_flagged(demo_file_db):
     assert result.numbers["pooled"] == compare.pool_proportions([(9, 19), (14, 17), (4, 9), (9, 19)])
     assert result.numbers["with_cohort"]
     assert any(c.heading == "Counted twice" for c in result.caveats)
-    assert result.tables["forest"]["row"].iloc[3] == "Pooled, DerSimonian-Laird (3 published series + the current cohort)"
+    pooled_row = result.tables["forest"]["row"].iloc[3]
+    assert pooled_row == "Pooled, DerSimonian-Laird (3 published series + the current cohort)"
 
 
 def test_one_series_only_gives_no_pooled_estimate(demo_file_db):

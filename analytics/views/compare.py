@@ -25,7 +25,7 @@ import altair as alt
 import pandas as pd
 
 from analytics import compare
-from analytics.compare import POOLING_METHODS, CohortFigure, Pooled
+from analytics.compare import POOLING_METHODS, CohortFigure
 from analytics.db import CohortDatabase
 from analytics.disclosure import is_small, suppressed_cells, suppressed_label
 from analytics.filters import CohortFilter
@@ -117,8 +117,7 @@ def _cohort_value(figure: CohortFigure, key: str, k: int) -> tuple[str, str]:
     if c.kind == COUNT:
         if hidden:
             return f"<{k}", ""
-        extra = f" of {figure.denominator} with serial marrow values" if figure.denominator is not None and key != "patients" \
-            and key != "institutions" else ""
+        extra = f" of {figure.denominator} {figure.looked_in}" if figure.denominator is not None else ""
         return f"{figure.numerator}{extra}", ""
     if hidden:
         return f"withheld (fewer than {k} patients)", ""
