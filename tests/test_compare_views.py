@@ -202,6 +202,8 @@ def test_small_cell_suppression_hides_small_cohort_counts_and_their_tests(demo_f
     assert marks["F3"] == "not shown (count below 5)" and "1/32" not in check.tables["reproduction"].loc[
         2, "Computed from this cohort"]
     assert check.numbers["agree"] + check.numbers["hidden"] == 12
+    assert marks["F1"] == "✓ agrees"  # 2 institutions: a count of sites, not of patients
+    assert marks["F9"].startswith("not shown")  # 4 untreated of 32
 
 
 def loaded_cohort(tmp_path):

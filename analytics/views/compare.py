@@ -94,22 +94,24 @@ def _cohort_decimals(unit: str) -> int:
     return 0 if unit == "years" else 1
 
 
-def _cohort_hidden(figure: CohortFigure, kind: str, k: int) -> bool:
+def _cohort_hidden(figure: CohortFigure, k: int) -> bool:
     """Whether small-cell suppression hides this cohort figure (a proportion with a small cell on
-    either side, a small count, a median of fewer than k patients)."""
+    either side, a small count of patients, a median of fewer than k patients). A count of
+    institutions describes no patient and stays."""
+    c = CHARACTERISTICS[figure.key]
     if k <= 1:
         return False
-    if kind == PROPORTION:
+    if c.kind == PROPORTION:
         return any(suppressed_cells([figure.numerator, figure.denominator - figure.numerator], k))
-    if kind == COUNT:
-        return is_small(figure.numerator, k)
+    if c.kind == COUNT:
+        return c.unit == "patients" and is_small(figure.numerator, k)
     return 0 < figure.n < k
 
 
 def _cohort_value(figure: CohortFigure, key: str, k: int) -> tuple[str, str]:
     """(value, exact CI) of a cohort figure as shown, honouring small-cell suppression."""
     c = CHARACTERISTICS[key]
-    hidden = _cohort_hidden(figure, c.kind, k)
+    hidden = _cohort_hidden(figure, k)
     if c.kind == PROPORTION:
         if hidden:
             return suppressed_label(figure.numerator, figure.denominator, k), ""
@@ -150,7 +152,7 @@ def _test(row: dict, figure: CohortFigure, k: int) -> tuple[str, float]:
         return NO_TEST_COUNT, math.nan
     if not figure.denominator:
         return "no test possible: no evaluable patients in the current cohort", math.nan
-    if _cohort_hidden(figure, c.kind, k):
+    if _cohort_hidden(figure, k):
         return f"withheld: the cohort's count is below {k}", math.nan
     p = compare.fisher_p(figure.numerator, figure.denominator, int(row["numerator"]), int(row["denominator"]))
     return _p(p), p
@@ -162,7 +164,9 @@ def _overlap_caveats(series: pd.DataFrame) -> list[Caveat]:
     return [Caveat("Overlapping series", f"{row.label} reports patients who are included in "
                    f"{labels[row.part_of]}: do not pool the two; the pooled estimate leaves {row.label} out "
                    f"wherever both report a figure.")
-            for row in series.itertuples() if row.part_of]
+            for row in series.itertuples() if row.part_of] + [
+        Caveat("Other overlaps unknown", "the sources do not say whether any other two series share patients; "
+               "pooling assumes they do not.", "info")]
 
 
 def reference_label(published: pd.DataFrame) -> str:
@@ -290,7 +294,7 @@ def forest(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpe
     rows = published[published["characteristic"] == key].to_dict("records")
     figure = compare.cohort_figures(db, cohort_filter, (key,))[key]
     pool_rows, left_out = _pooled_members(rows)
-    cohort_hidden = _cohort_hidden(figure, PROPORTION, small_cell_k)
+    cohort_hidden = _cohort_hidden(figure, small_cell_k)
     cohort_usable = bool(figure.denominator) and not cohort_hidden
     counts = [(int(r["numerator"]), int(r["denominator"])) for r in pool_rows]
     with_cohort = spec.pool_cohort and cohort_usable
@@ -377,7 +381,7 @@ def reproduction(db: CohortDatabase, cohort_filter: CohortFilter, spec: CompareP
             shown_published.append(f"{c.label}: {value}")
             computed, _ = _cohort_value(figure, row["characteristic"], small_cell_k)
             shown_computed.append(f"{c.label}: {computed}")
-            hidden |= _cohort_hidden(figure, c.kind, small_cell_k)
+            hidden |= _cohort_hidden(figure, small_cell_k)
             ok &= compare.agrees(row, figure)
         mark = f"not shown (count below {small_cell_k})" if hidden else ("✓ agrees" if ok else "✗ differs")
         agree += ok and not hidden
