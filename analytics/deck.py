@@ -16,10 +16,10 @@ Example
 >>> db = build_in_memory("data/demo_cohort")
 >>> results = page_results(db, CohortFilter(), (("survival", (("group", "hct"),)),), pages=("survival",))
 >>> [r.key for r in results]
-['survival.km', 'survival.landmark', 'survival.time_dependent_hct']
+['survival.km', 'survival.simon_makuch', 'survival.landmark', 'survival.landmark_sensitivity', 'survival.time_dependent_hct']
 >>> deck = pptx.Presentation(io.BytesIO(build_pptx(db, CohortFilter(), results, created="2026-01-01")))
 >>> [len(deck.slides), deck.slides[2].shapes.title.text]
-[5, 'Survival: Event-free survival by Allogeneic HCT (ever)']
+[7, 'Survival: Event-free survival by Allogeneic HCT (ever)']
 """
 from __future__ import annotations
 
@@ -56,8 +56,8 @@ MARGIN = 0.4
 CONTENT_W = SLIDE_W - 2 * MARGIN
 TITLE_TOP, TITLE_H = 0.2, 0.95
 BODY_TOP = TITLE_TOP + TITLE_H + 0.05
-FOOTER_H = 0.45
-FOOTER_TOP = SLIDE_H - FOOTER_H - 0.1
+FOOTER_H = 0.62  # room for the provenance footer: three lines at FOOTER_PT
+FOOTER_TOP = SLIDE_H - FOOTER_H - 0.05
 GAP = 0.08
 TITLE_PT, CAPTION_PT, CAVEAT_PT, FOOTER_PT, TABLE_PT, TEXT_ONLY_PT = 28, 16, 15, 11, 16, 22
 SIDE_TEXT_W = 4.2  # the text column beside a figure
@@ -90,8 +90,21 @@ def survival_spec(views: Views):
 
 
 def _provenance(db: CohortDatabase, cohort_filter: CohortFilter, n: int, created: str,
-                caveats: tuple[str, ...] = ()) -> Provenance:
-    return Provenance(db.label, db.synthetic, n, cohort_filter.describe(), created, caveats)
+                caveats: tuple[str, ...] = (), link: str = "") -> Provenance:
+    from analytics.reproduce import app_version
+    return Provenance(db.label, db.synthetic, n, cohort_filter.describe(), created, caveats,
+                      app_version=app_version(), link=link)
+
+
+def view_link(base_url: str, page: str, cohort_filter: CohortFilter, views: Views) -> str:
+    """The link of a page's view as the deck shows it: the page's options and the filters."""
+    from urllib.parse import urlencode
+    pairs = list(dict(views).get(page, ()))
+    pairs = [(k, v) for k, v in pairs if k not in cohort_filter.to_query_params()]
+    for key, value in cohort_filter.to_query_params().items():
+        pairs += [(key, v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    query = urlencode(pairs)
+    return f"{base_url.rstrip('/')}/{'' if page == 'overview' else page}" + (f"?{query}" if query else "")
 
 
 @contextmanager
@@ -250,7 +263,7 @@ def _layout(result: ViewResult, text: list[tuple[str, int, object, str]]) -> tup
 
 # --- the deck -------------------------------------------------------------------------------------
 def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[ViewResult], *,
-               small_cell_k: int = 0, created: str = "", views: Views = ()) -> bytes:
+               small_cell_k: int = 0, created: str = "", views: Views = (), base_url: str = "") -> bytes:
     """The deck as .pptx bytes (16:9): title, headline results, one slide per result."""
     from pptx import Presentation
     from pptx.dml.color import RGBColor
@@ -281,7 +294,9 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
 
     def footer(slide, provenance: Provenance, digest: str) -> None:
         text = " · ".join(provenance.footer_lines(digest))
-        box = slide.shapes.add_textbox(Inches(MARGIN), Inches(FOOTER_TOP), Inches(CONTENT_W), Inches(FOOTER_H))
+        height = text_height(text, CONTENT_W, FOOTER_PT)
+        box = slide.shapes.add_textbox(Inches(MARGIN), Inches(SLIDE_H - 0.05 - height), Inches(CONTENT_W),
+                                       Inches(height))
         box.name = "Footer"
         box.text_frame.word_wrap = True
         box.text_frame.text = text
@@ -299,7 +314,8 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
         return slide
 
     def notes(slide, result: ViewResult) -> None:
-        parts = [result.caption, *result.caveat_sentences(), *result.lines]
+        parts = [result.caption, *result.caveat_sentences(), *result.lines,
+                 *(["Methods: " + result.methods] if result.methods else [])]
         slide.notes_slide.notes_text_frame.text = "\n\n".join(p for p in parts if p)
 
     slide = deck.slides.add_slide(deck.slide_layouts[0])
@@ -332,7 +348,8 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
     with _projector_theme():
         for result in results:
             caveats = tuple(result.caveat_sentences())
-            provenance = _provenance(db, cohort_filter, result.n_patients, created, caveats)
+            provenance = _provenance(db, cohort_filter, result.n_patients, created, caveats,
+                                     view_link(base_url, result.page, cohort_filter, views))
             slide = titled(result.title)
             notes(slide, result)
             plain = result.figure is None
@@ -374,7 +391,7 @@ def data_hash_of_table(frame) -> str:
 
 
 def build_html(db: CohortDatabase, cohort_filter: CohortFilter, results: list[ViewResult], *,
-               small_cell_k: int = 0, created: str = "", views: Views = ()) -> str:
+               small_cell_k: int = 0, created: str = "", views: Views = (), base_url: str = "") -> str:
     """The same content as one self-contained HTML file: inline SVG figures (with their caveats
     and footers), no scripts, no external resources."""
     created = created or date.today().isoformat()
@@ -385,7 +402,8 @@ def build_html(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
     sections = []
     for result in results:
         caveats = tuple(result.caveat_sentences())
-        provenance = _provenance(db, cohort_filter, result.n_patients, created, caveats)
+        provenance = _provenance(db, cohort_filter, result.n_patients, created, caveats,
+                                 view_link(base_url, result.page, cohort_filter, views))
         warnings = "".join(f'<p class="caveat"><strong>Caution.</strong> {html.escape(c)}</p>' for c in caveats)
         body = ""
         if result.figure is not None:
@@ -395,6 +413,10 @@ def build_html(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
         else:
             digest = data_hash_of_table(next(iter(result.tables.values()), None))
         lines = "".join(f"<p class=\"result\">{html.escape(line)}</p>" for line in result.lines)
+        if result.methods:
+            methods = "".join(f"<p>{html.escape(part)}</p>" for part in result.methods.split("\n\n"))
+            lines += f'<details class="methods"><summary>Methods</summary>{methods}</details>'
+
         footer = "<br>".join(html.escape(line) for line in provenance.footer_lines(digest))
         sections.append(f"""<section class="figure">
 <h2>{html.escape(result.title)}</h2>

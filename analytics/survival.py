@@ -165,7 +165,7 @@ def _patient_sql(cohort_filter: CohortFilter, spec: SurvivalSpec) -> tuple[str, 
     sql = f"""
     WITH base AS (
         SELECT patient_id, {group_sql} AS grp, treated, {origin} AS origin_day,
-               first_treatment_day, induction_failure_day, relapse_day, hct_day, death_day,
+               first_treatment_day, induction_failure_day, relapse_day, hct_day, first_cr_day, death_day,
                last_contact_day, {event_day} AS event_day
         FROM patient_summary WHERE ({where}) AND ({population})
     ), derived AS (

@@ -83,35 +83,52 @@ class TimeVaryingResult:
     n_hct: int
 
 
-def counting_process_counts(db: CohortDatabase, cohort_filter: CohortFilter,
-                            spec: SurvivalSpec) -> pd.DataFrame:
-    """Counting-process rows of the analysed patients, collapsed in DuckDB: distinct (start,
-    stop, hct, event) with `weight` = number of patients, plus per-patient totals as columns of
-    every row (n_patients, n_hct: patients with a row under HCT).
+@dataclass(frozen=True)
+class Exposure:
+    """An event after time zero that changes a patient's state for good (HCT, first CR/CRi)."""
 
-    A patient's follow-up (0, time] is split at the HCT day when HCT falls strictly inside it
-    (untransplanted before, transplanted after); HCT at or before time zero makes the patient
-    exposed throughout; HCT on or after the end of follow-up is ignored. Patients without
+    column: str      # patient_summary column: day of the event (days from B-ALL diagnosis)
+    label: str       # what it is, for titles
+    before: str      # the group's name before it
+    after: str       # and after it
+
+
+EXPOSURES = {"hct": Exposure("hct_day", "allogeneic HCT", "no HCT (yet)", "after HCT"),
+             "cr": Exposure("first_cr_day", "first CR/CRi", "before CR/CRi", "after CR/CRi")}
+
+
+def counting_process_counts(db: CohortDatabase, cohort_filter: CohortFilter,
+                            spec: SurvivalSpec, exposure: str = "hct") -> pd.DataFrame:
+    """Counting-process rows of the analysed patients, collapsed in DuckDB: distinct (start,
+    stop, exposed, event, switch) with `weight` = number of patients, plus per-patient totals as
+    columns of every row (n_patients, n_exposed: patients with a row under exposure).
+
+    A patient's follow-up (0, time] is split at the exposure day when it falls strictly inside
+    it (unexposed before, exposed after; `switch` = 1 marks the unexposed part that ends by the
+    switch, not by censoring); exposure at or before time zero makes the patient exposed
+    throughout; exposure on or after the end of follow-up is ignored. Patients without
     follow-up time contribute nothing. (tests/oracles/survival_hct.py builds the same rows per
     patient, and lifelines fits them: the tests compare.)"""
+    column = EXPOSURES[exposure].column  # from the allow-list only
     sql, params = _patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
     return db.query(
         f"""WITH p AS (
                 SELECT CAST(time_days AS DOUBLE) AS t, event,
-                       CAST(hct_day - origin_day AS DOUBLE) AS h
+                       CAST({column} - origin_day AS DOUBLE) AS h
                 FROM ({sql}) WHERE exclusion_reason IS NULL AND time_days > 0
             ), r AS (
-                SELECT 0.0 AS start, h AS stop, 0 AS hct, 0 AS event FROM p WHERE h > 0 AND h < t
+                SELECT 0.0 AS start, h AS stop, 0 AS exposed, 0 AS event, 1 AS switch
+                FROM p WHERE h > 0 AND h < t
                 UNION ALL
-                SELECT h, t, 1, event FROM p WHERE h > 0 AND h < t
+                SELECT h, t, 1, event, 0 FROM p WHERE h > 0 AND h < t
                 UNION ALL
-                SELECT 0.0, t, CAST(h IS NOT NULL AND h <= 0 AS INTEGER), event FROM p
+                SELECT 0.0, t, CAST(h IS NOT NULL AND h <= 0 AS INTEGER), event, 0 FROM p
                 WHERE NOT (h IS NOT NULL AND h > 0 AND h < t)
             )
-            SELECT start, stop, hct, event, CAST(count(*) AS DOUBLE) AS weight,
+            SELECT start, stop, exposed, event, switch, CAST(count(*) AS DOUBLE) AS weight,
                    (SELECT count(*) FROM p) AS n_patients,
-                   (SELECT count(*) FROM p WHERE h IS NOT NULL AND h < t) AS n_hct
-            FROM r GROUP BY ALL ORDER BY stop, start, hct, event""", params)
+                   (SELECT count(*) FROM p WHERE h IS NOT NULL AND h < t) AS n_exposed
+            FROM r GROUP BY ALL ORDER BY stop, start, exposed, event""", params)
 
 
 def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
@@ -126,10 +143,10 @@ def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
     from analytics.survival_cox import _not_estimable, fit_efron
     from scipy.stats import norm
     rows = counting_process_counts(db, cohort_filter, spec)
-    if rows.empty or (rows["event"] * rows["weight"]).sum() == 0 or rows["hct"].nunique() < 2:
+    if rows.empty or (rows["event"] * rows["weight"]).sum() == 0 or rows["exposed"].nunique() < 2:
         return None
     try:
-        fit = fit_efron(rows.rename(columns={"stop": "time_days"}), ["hct"], entry_col="start")
+        fit = fit_efron(rows.rename(columns={"stop": "time_days"}), ["exposed"], entry_col="start")
     except (RuntimeError, np.linalg.LinAlgError):
         return None
     if _not_estimable(fit):
@@ -141,7 +158,44 @@ def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
         hr=math.exp(coef), hr_lower=math.exp(coef - q * se), hr_upper=math.exp(coef + q * se),
         p_value=float(2 * norm.sf(abs(coef / se))), coef=coef, se=se,
         n_patients=int(rows["n_patients"].iloc[0]), n_events=int(events.sum()),
-        n_events_after_hct=int(events[rows["hct"] == 1].sum()), n_hct=int(rows["n_hct"].iloc[0]))
+        n_events_after_hct=int(events[rows["exposed"] == 1].sum()), n_hct=int(rows["n_exposed"].iloc[0]))
+
+
+@dataclass(frozen=True)
+class HazardRatio:
+    hr: float
+    lower: float
+    upper: float
+    p_value: float
+
+    def text(self) -> str:
+        from analytics.survival import p_text
+        return f"HR {self.hr:.2f} (95% CI {self.lower:.2f} to {self.upper:.2f}), {p_text(self.p_value)}"
+
+
+def group_hazard_ratio(counts: pd.DataFrame, exposed: str, reference: str) -> HazardRatio | None:
+    """Cox hazard ratio (Efron ties, Wald CI) of group `exposed` vs `reference` from aggregated
+    counts (group, time_days, n_event, n_censored); None when not estimable (a group missing,
+    no events, or a monotone likelihood)."""
+    from analytics.survival_cox import _not_estimable, fit_efron
+    from scipy.stats import norm
+    part = counts[counts["group"].isin([exposed, reference])]
+    if part["group"].nunique() < 2 or part["n_event"].sum() == 0:
+        return None
+    rows = pd.concat([
+        part.assign(event=1, weight=part["n_event"].astype(float)),
+        part.assign(event=0, weight=part["n_censored"].astype(float))], ignore_index=True)
+    rows = rows[rows["weight"] > 0].assign(x=(rows["group"] == exposed).astype(float))
+    try:
+        fit = fit_efron(rows[["time_days", "event", "x", "weight"]], ["x"])
+    except (RuntimeError, np.linalg.LinAlgError):
+        return None
+    if _not_estimable(fit):
+        return None
+    coef, se = float(fit.params_[0]), float(fit.standard_errors_[0])
+    q = norm.ppf(0.975)
+    return HazardRatio(math.exp(coef), math.exp(coef - q * se), math.exp(coef + q * se),
+                       float(2 * norm.sf(abs(coef / se))))
 
 
 def landmark_view(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,

@@ -48,16 +48,17 @@ if k > 1:
 
 results = page_results(f, views, pages, k)
 db = state.current_database()
+base_url = share_link.view_url("").split("?")[0].rstrip("/")  # the app's address: slides link their views
 left, right = st.columns(2)
 left.download_button(
     "Build the deck (.pptx)", icon=":material/slideshow:", type="primary", key="share_pptx",
-    data=lambda: deck.build_pptx(db, f, results, small_cell_k=k, views=views),
+    data=lambda: deck.build_pptx(db, f, results, small_cell_k=k, views=views, base_url=base_url),
     file_name="lab_meeting_deck.pptx",
     mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
     help="Rendered when you click.")
 right.download_button(
     "Build the HTML report", icon=":material/html:", key="share_html",
-    data=lambda: deck.build_html(db, f, results, small_cell_k=k, views=views).encode("utf-8"),
+    data=lambda: deck.build_html(db, f, results, small_cell_k=k, views=views, base_url=base_url).encode("utf-8"),
     file_name="cohort_report.html", mime="text/html",
     help="One self-contained file (inline SVG figures): open it in any browser, attach it to an e-mail.")
 st.caption(f"{len(results)} view slides: " + "; ".join(r.title for r in results))

@@ -52,12 +52,19 @@ if group in survival.CONTINUOUS_GROUPS:
     overrides["cutoff"] = None if cut is None or float(cut) == median else float(cut)
 d3.text_input("Milestones (months)", key=key("milestones"), help="Comma-separated, e.g. 12, 24, 36")
 d4.selectbox("Pairwise log-rank tests", list(views.PAIRWISE), key=key("pairwise"), format_func=views.PAIRWISE.get)
-st.checkbox("Show 95% confidence bands", key=key("ci"))
+e1, e2 = st.columns([1, 3])
+e1.checkbox("Show 95% confidence bands", key=key("ci"))
+e2.number_input("Cut each curve where fewer than this many patients remain at risk (0 = off)", min_value=0,
+                max_value=1000, step=1, key=key("min_at_risk"))
 try:
     survival.parse_milestones(st.session_state[key("milestones")])
 except ValueError:
     st.warning("Milestones must be 1 to 8 positive numbers of months, e.g. `12, 24, 36`; using 12, 24, 36.")
     overrides["milestones"] = views.DEFAULT_MILESTONES
+try:
+    views.parse_landmarks(st.session_state[key("landmarks")])
+except ValueError:
+    overrides["landmarks"] = views.DEFAULT_LANDMARKS
 spec = current(Spec, **overrides)
 
 analysis = spec.analysis(state.current_database())
@@ -78,7 +85,8 @@ _db = state.current_database()  # CSV downloads are built on click, not on every
 
 with tab_km:
     if tab_km.open:  # only the open tab is computed
-        show(km, figure=figure(views.km, cohort_filter, spec, k), stretch=False, caveats=False)
+        show(km, figure=figure(views.km, cohort_filter, spec, k), stretch=False, caveats=False,
+             spec=None if k > 1 else spec)  # a script prints every count: not under suppression
         st.dataframe(km.tables["summary"], hide_index=True)
         st.caption("Median and milestone 95% CIs: log(-log) Greenwood (lifelines). Median follow-up: "
                    "reverse Kaplan-Meier. Months = days / 30.4375. NR = not reached.")
@@ -98,9 +106,15 @@ with tab_km:
                            file_name=f"km_{analysis.endpoint.lower()}_curves.csv", mime="text/csv",
                            key="dl_curves")
 
-        if spec.group == "hct" and not components.withheld_under_suppression(
-                "the landmark and time-dependent HCT analyses (small risk sets)"):
-            st.subheader("HCT analysed without immortal-time bias")
+        if spec.group in views.SIMON_MAKUCH_EXPOSURE and not components.withheld_under_suppression(
+                "the Simon-Makuch, landmark and time-dependent analyses (small risk sets)"):
+            st.subheader("Analysed without immortal-time bias")
+            sm = compute(views.simon_makuch, cohort_filter, spec)
+            st.markdown(f"**{sm.title.removeprefix('Survival: ')}**")
+            show(sm, figure=figure(views.simon_makuch, cohort_filter, spec) if sm.figure is not None else None,
+                 stretch=False)
+        if spec.group == "hct" and k <= 1:
+            st.markdown("**Landmark analysis**")
             st.number_input("Landmark (days from the time origin)", min_value=1,
                             max_value=views.LANDMARK_MAX_DAYS, step=30, key=key("landmark"))
             lm = compute(views.landmark, cohort_filter, spec)
@@ -108,6 +122,17 @@ with tab_km:
                  stretch=False)
             if not lm.tables["summary"].empty:
                 st.dataframe(lm.tables["summary"], hide_index=True)
+            st.markdown("**Does the answer depend on the landmark day?**")
+            st.text_input("Landmark days to compare", key=key("landmarks"),
+                          help="Up to 6 days from the time origin, e.g. 100, 180, 365")
+            try:
+                views.parse_landmarks(st.session_state[key("landmarks")])
+            except ValueError as error:
+                st.warning(f"{error}; showing {views.DEFAULT_LANDMARKS}.")
+            sens = compute(views.landmark_sensitivity, cohort_filter, spec)
+            st.dataframe(sens.tables["landmarks"], hide_index=True)
+            show(sens, figure=figure(views.landmark_sensitivity, cohort_filter, spec)
+                 if sens.figure is not None else None, stretch=False)
             tv = compute(views.time_dependent_hct, cohort_filter, spec)
             st.markdown("**Cox model with HCT as a time-dependent covariate**")
             show(tv)

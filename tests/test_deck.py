@@ -93,10 +93,14 @@ def test_empty_filter_gives_no_results(db):
 
 
 def test_naive_hct_comparison_carries_its_warning_and_the_honest_analyses(db, hct_results, decks):
-    assert [r.key for r in hct_results] == ["survival.km", "survival.landmark", "survival.time_dependent_hct"]
+    assert [r.key for r in hct_results] == ["survival.km", "survival.simon_makuch", "survival.landmark",
+                                            "survival.landmark_sensitivity", "survival.time_dependent_hct"]
     assert any(c.heading == "Immortal-time bias" for c in hct_results[0].caveats)
     slides = list(Presentation(io.BytesIO(decks["hct"])).slides)
-    km_slide, landmark_slide, cox_slide = slides[2:5]
+    km_slide, sm_slide, landmark_slide, sensitivity_slide, cox_slide = slides[2:7]
+    assert "Simon-Makuch" in sm_slide.shapes.title.text and "delayed entry" in _texts(sm_slide)
+    assert "Day 180:" in _texts(sensitivity_slide) and "Day 365:" in _texts(sensitivity_slide)
+    assert "naive 'HCT ever'" in _texts(cox_slide)
     assert "Caution: Immortal-time bias" in _texts(km_slide)
     assert "landmark analysis of HCT at day 180" in landmark_slide.shapes.title.text
     assert "Landmark log-rank test" in _texts(landmark_slide)
@@ -129,7 +133,9 @@ def test_deck_has_title_headline_and_one_slide_per_result(decks, results):
         assert result.caption in text
         footers = [s for s in slide.shapes if s.name == "Footer"]
         assert len(footers) == 1  # one footer per slide
-        assert "filters: no filters" in footers[0].text_frame.text and "exported 2026-01-02" in footers[0].text_frame.text
+        footer = footers[0].text_frame.text
+        assert "filters: no filters" in footer and "exported 2026-01-02" in footer
+        assert " · app " in footer and f"view: /{'' if result.page == 'overview' else result.page}" in footer
         if result.figure is not None:
             assert f"data sha256 {data_hash(result.figure)}" in footers[0].text_frame.text
         assert not re.search(r"\b1 patients\b", text)
@@ -151,7 +157,7 @@ def test_slide_geometry(decks, name):
         for shape in shapes:
             left, top, right, bottom = _box(shape)
             assert left >= 0 and top >= 0 and right <= width and bottom <= height, (name, number, shape.name)
-            if shape.has_text_frame and shape.text_frame.text and shape.name != "Footer" and number > 1:
+            if shape.has_text_frame and shape.text_frame.text and number > 1:
                 pt = max((r.font.size.pt for p in shape.text_frame.paragraphs for r in p.runs if r.font.size),
                          default=18)
                 needed = deck.text_height(shape.text_frame.text, Emu(shape.width).inches, round(pt))
