@@ -236,3 +236,12 @@ def test_slides_of_the_demo_and_of_a_larger_synthetic_cohort(demo_file_db):
     figures = compare.cohort_figures(big, NO_FILTER)
     assert figures["patients"].numerator == 3000
     assert results[1].numbers["cohort_denominator"] == figures["tp53_mutated"].denominator
+
+
+def test_methods_paragraphs_name_the_estimators_and_their_references(demo_file_db):
+    dl = views.forest(demo_file_db, NO_FILTER, Spec()).methods
+    pm = views.forest(demo_file_db, NO_FILTER, Spec(method="pm")).methods
+    assert "DerSimonian-Laird" in dl and "DerSimonian R, Laird N." in dl and "statsmodels 0.15.0" in dl
+    assert "Paule-Mandel" in pm and "Paule RC, Mandel J." in pm and "DerSimonian R" not in pm
+    table = views.comparison(demo_file_db, NO_FILTER, Spec()).methods
+    assert "Fisher exact test" in table and "Clopper CJ, Pearson ES." in table

@@ -33,6 +33,7 @@ from analytics.published import CHARACTERISTICS, COUNT, MEDIAN, PROPORTION, load
 from analytics.theme import PALETTE
 from analytics.units import patients_text
 from analytics.views.registry import PageViews
+from analytics.views.methods import REFERENCES, software
 from analytics.views.result import Caveat, ViewResult
 from analytics.views.spec import PageSpec, option
 
@@ -42,6 +43,13 @@ POOLED = "Pooled estimate (random effects)"
 PUBLISHED = "Published series"
 GROUP_COLORS = {PUBLISHED: PALETTE[0], POOLED: PALETTE[7], CURRENT: PALETTE[5]}
 GROUP_SHAPES = {PUBLISHED: "circle", POOLED: "diamond", CURRENT: "square"}
+META_REFERENCES = {
+    "dersimonian_laird": "DerSimonian R, Laird N. Meta-analysis in clinical trials. Control Clin Trials "
+                         "1986;7:177-188.",
+    "paule_mandel": "Paule RC, Mandel J. Consensus values and weighting factors. J Res Natl Bur Stand "
+                    "1982;87:377-385.",
+    "i2": "Higgins JPT, Thompson SG. Quantifying heterogeneity in a meta-analysis. Stat Med 2002;21:1539-1558.",
+}
 TABS = ("Characteristic by characteristic", "Forest plot", "Reproduction check")
 NO_TEST_MEDIAN = "no test possible: only a median (and range) is published, not the patients' values"
 NO_TEST_COUNT = "no test possible: a count without a reported denominator"
@@ -158,6 +166,42 @@ def _test(row: dict, figure: CohortFigure, k: int) -> tuple[str, float]:
     return _p(p), p
 
 
+def _methods(sentences: list[str], packages: tuple[str, ...], references: tuple[str, ...]) -> str:
+    """A methods paragraph with its software and numbered references (as analytics.views.methods)."""
+    known = {**REFERENCES, **META_REFERENCES}
+    cited = " ".join(f"[{i}] {known[k]}" for i, k in enumerate(references, start=1))
+    return " ".join(sentences) + " " + software(*packages) + "\n\nReferences: " + cited
+
+
+COMPARISON_METHODS = _methods([
+    "Characteristics of the current cohort were computed from the cohort database by the application (Table 1 "
+    "counts with evaluable denominators, best response among treated patients, status at last contact, "
+    "Kaplan-Meier median event-free survival, regression after lenalidomide withdrawal) and set beside the "
+    "figures published series report, quoted from their abstracts.",
+    "Proportions are given with exact (Clopper-Pearson) 95% confidence intervals [1].",
+    "A proportion of the cohort was compared with the same proportion of a published series by the two-sided "
+    "Fisher exact test on the 2x2 table of counts [2], without adjustment for multiple comparisons; a median "
+    "published without patient-level data, or a count without its denominator, was not tested."],
+    ("scipy",), ("clopper_pearson", "fisher"))
+
+
+def _forest_methods(method: str) -> str:
+    estimator = ("the DerSimonian-Laird method-of-moments estimator [2], truncated at zero" if method == "dl"
+                 else "the Paule-Mandel iterative estimator [2]")
+    return _methods([
+        "Each series' proportion is shown with its exact (Clopper-Pearson) 95% confidence interval [1].",
+        "Proportions of the published series were pooled on the logit scale by an inverse-variance random-effects "
+        f"model, the between-series variance tau-squared estimated by {estimator}; 0.5 was added to both counts "
+        "of a series with 0% or 100%.",
+        "Heterogeneity is given as Cochran's Q and I-squared = max(0, (Q - df) / Q) [3].",
+        "A series reporting patients included in another series was not pooled with it; the current cohort was "
+        "pooled only on request.",
+        "The pooled estimate and its 95% confidence interval (normal approximation on the logit scale) were "
+        "back-transformed to a proportion."],
+        ("scipy", "statsmodels"),
+        ("clopper_pearson", "dersimonian_laird" if method == "dl" else "paule_mandel", "i2"))
+
+
 # --- caveats shared by the views -----------------------------------------------------------------
 def _overlap_caveats(series: pd.DataFrame) -> list[Caveat]:
     labels = dict(zip(series["series_id"], series["label"]))
@@ -232,7 +276,8 @@ def comparison(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePag
         caveats=tuple(caveats), n_patients=n,
         tables={"comparison": pd.DataFrame(shown), "tests": pd.DataFrame(raw), "sources": sources,
                 "series": series},
-        numbers={"n": n, "tests": n_tests}, lines=_test_lines(pd.DataFrame(raw), n_tests))
+        numbers={"n": n, "tests": n_tests}, lines=_test_lines(pd.DataFrame(raw), n_tests),
+        methods=COMPARISON_METHODS)
 
 
 def _test_lines(tests: pd.DataFrame, n_tests: int) -> tuple[str, ...]:
@@ -360,7 +405,7 @@ def forest(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpe
                  f"filters: {cohort_filter.describe()}), exact 95% CIs. Pooled: inverse-variance random effects "
                  f"on logit proportions, {POOLING_METHODS[spec.method]} τ² (statsmodels)."),
         caveats=tuple(caveats), figure=chart, figure_name=f"forest_{key}", n_patients=figure.denominator or 0,
-        tables={"forest": frame}, numbers=numbers, lines=tuple(lines))
+        tables={"forest": frame}, numbers=numbers, lines=tuple(lines), methods=_forest_methods(spec.method))
 
 
 def reproduction(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpec,
