@@ -204,13 +204,14 @@ def _forest_methods(method: str) -> str:
 
 # --- caveats shared by the views -----------------------------------------------------------------
 def _overlap_caveats(series: pd.DataFrame) -> list[Caveat]:
+    """One caveat: which series are part of another (never pooled together); no other overlap is reported."""
     labels = dict(zip(series["series_id"], series["label"]))
-    return [Caveat("Overlapping series", f"{row.label} reports patients who are included in "
-                   f"{labels[row.part_of]}: do not pool the two; the pooled estimate leaves {row.label} out "
-                   f"wherever both report a figure.")
-            for row in series.itertuples() if row.part_of] + [
-        Caveat("Other overlaps unknown", "the sources do not say whether any other two series share patients; "
-               "pooling assumes they do not.", "info")]
+    parts = [f"{row.label} reports patients included in {labels[row.part_of]} (never pooled with it)"
+             for row in series.itertuples() if row.part_of]
+    if not parts:
+        return [Caveat("Overlap unknown", "the sources do not say whether series share patients; pooling "
+                       "assumes they do not.", "info")]
+    return [Caveat("Overlapping series", "; ".join(parts) + ". The sources report no other overlap.")]
 
 
 def reference_label(published: pd.DataFrame) -> str:
@@ -221,8 +222,8 @@ def reference_label(published: pd.DataFrame) -> str:
 
 def _cohort_caveats(db: CohortDatabase, published: pd.DataFrame) -> list[Caveat]:
     if db.synthetic:
-        return [Caveat("Synthetic demo", f"the demo cohort is invented to reproduce {reference_label(published)}; "
-                       "a test against that series compares it with a copy of itself.", "info")]
+        return [Caveat("Synthetic demo", f"invented to reproduce {reference_label(published)}: a test against "
+                       "that series compares it with a copy of itself.", "info")]
     return [Caveat("Shared patients", "a cohort from a centre that published one of these series may contain "
                    "its patients; the tests assume the two sets of patients are distinct.", "info")]
 
@@ -253,13 +254,10 @@ def comparison(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePag
     series = series_table(published)
     n = figures["patients"].numerator
     caveats = [*_overlap_caveats(series), *_cohort_caveats(db, published),
-               Caveat("Definitions differ", "series define some figures differently (CR after induction or CR "
-                      "and CRi; Ph-negative read as BCR::ABL1 negative; exposure to any immunomodulatory drug in "
-                      "one series; the sequenced denominator not reported in another): read each source's quote.",
-                      "info"),
-               Caveat("Small series", f"the published series have {series['n_patients'].min()} to "
-                      f"{series['n_patients'].max()} patients; {n_tests} Fisher tests, none "
-                      "adjusted for multiple comparisons: read the p-values as descriptive, and a large p as no "
+               Caveat("Definitions differ", "e.g. CR after induction vs CR or CRi; Ph-negative read as "
+                      "BCR::ABL1 negative. See the quotes.", "info"),
+               Caveat("Small series", f"{series['n_patients'].min()} to {series['n_patients'].max()} patients per "
+                      f"series; {n_tests} unadjusted Fisher tests: p-values are descriptive, and a large p is no "
                       "evidence of similarity.", "info")]
     if small_cell_k > 1:
         caveats.append(Caveat("Small-cell suppression", f"the cohort's counts below {small_cell_k} are shown as "
@@ -270,9 +268,9 @@ def comparison(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePag
     sources["Characteristic"] = sources["Characteristic"].map(lambda key: CHARACTERISTICS[key].label)
     return ViewResult(
         page="compare", key="compare.table", title="Current cohort beside published series",
-        caption=(f"Current cohort ({patients_text(n)}; filters: {cohort_filter.describe()}) computed by the app, "
-                 f"beside the figures {len(series)} published series report (as published, with exact 95% CIs). "
-                 "Fisher's exact test where both give counts."),
+        caption=(f"Current cohort ({patients_text(n)}; filters: {cohort_filter.describe()}), computed, beside "
+                 f"{len(series)} published series (as published). Exact 95% CIs; Fisher's exact test where both "
+                 "give counts."),
         caveats=tuple(caveats), n_patients=n,
         tables={"comparison": pd.DataFrame(shown), "tests": pd.DataFrame(raw), "sources": sources,
                 "series": series},
@@ -303,7 +301,7 @@ def _pooled_members(rows: list[dict]) -> tuple[list[dict], list[str]]:
 
 def forest_chart(data: pd.DataFrame, title: str, subtitle: list[str], pooled: float | None) -> alt.LayerChart:
     order = list(data["row"])
-    y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=420, labelFontSize=12))
+    y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=0))
     x_scale = alt.Scale(domain=[0, 1])
     color = alt.Color("group:N", scale=alt.Scale(domain=list(GROUP_COLORS), range=list(GROUP_COLORS.values())),
                       legend=alt.Legend(title=None, orient="bottom", labelLimit=0))
@@ -324,9 +322,10 @@ def forest_chart(data: pd.DataFrame, title: str, subtitle: list[str], pooled: fl
         layers.insert(0, alt.Chart(pd.DataFrame({"x": [pooled]})).mark_rule(strokeDash=[4, 4], color="#777777")
                       .encode(x=alt.X("x:Q", scale=x_scale)))
     return alt.layer(*layers).properties(
-        # a height per row and the container's width: Streamlit fits a given total size to the
-        # title, labels and legend too, which squeezed a short plot's rows and cut its title
-        title=alt.TitleParams(title, subtitle=subtitle, anchor="start"), width="container", height=alt.Step(40))
+        # a height per row (Streamlit fits a given total height to the title, labels and legend too,
+        # which squeezed a short plot's rows together); the page stretches the width, slides and
+        # exports scale this numeric one
+        title=alt.TitleParams(title, subtitle=subtitle, anchor="start"), width=560, height=alt.Step(40))
 
 
 def forest(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpec,
