@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import after_rerun, screenshot, wait_for_app
+from tests.e2e.conftest import CHARTS_DRAWN, after_rerun, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +30,8 @@ def test_forest_plot_from_a_link(app_url, page):
     open_compare(page, app_url, "compare_tab=Forest+plot&forest=cr_cri_treated")
     page.get_by_text("CR or CRi among treated patients: pooled").first.wait_for(timeout=60000)
     chart = page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).first
+    chart.locator("canvas, svg").first.wait_for(timeout=60000)
+    page.wait_for_function(CHARTS_DRAWN, timeout=60000)
     box = chart.bounding_box()
     # drawn at the page's width, a row height per series: the rows are not squeezed together
     assert box["width"] > 800 and box["height"] > 200
@@ -74,7 +76,10 @@ def test_a_loaded_cohort_is_compared(app_url, page, tmp_path):
     assert page.get_by_text("Shared patients").first.is_visible()
     after_rerun(page, lambda: page.get_by_role("tab", name="Forest plot").click())
     page.get_by_text(re.compile(r"TP53 mutated: pooled")).first.wait_for(timeout=60000)
-    assert page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).count() == 1
+    # the forest plot is drawn (its element can appear a moment after the result line)
+    page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).first.locator("canvas, svg").first \
+        .wait_for(timeout=60000)
+    page.wait_for_function(CHARTS_DRAWN, timeout=60000)
     after_rerun(page, lambda: page.get_by_role("tab", name="Reproduction check").click())
     page.get_by_text("Not the demo").first.wait_for(timeout=60000)
     screenshot(page, "compare-loaded-cohort")
