@@ -9,7 +9,7 @@ import re
 import pyarrow as pa
 
 from analytics import published
-from analytics.views.compare import CURRENT
+from analytics.views.compare import CURRENT, TABS
 from tests.apptest_helpers import EMPTY, FULL, SINGLE, all_text, run_page
 from tests.test_import_apptest import XLSX, small_cohort, upload
 
@@ -139,3 +139,16 @@ def test_a_loaded_cohort_is_compared_and_not_expected_to_reproduce_the_paper():
     at.run()
     assert not at.exception
     assert "Not the demo" in all_text(at)
+
+
+def test_public_deployment_shows_the_same_aggregate_views(monkeypatch):
+    """The compare page shows only aggregates (no patient), so a public deployment shows it whole."""
+    monkeypatch.setenv("BALL_PUBLIC_DEPLOYMENT", "1")
+    for tab in TABS:
+        at = run_page(PAGE, {"compare_tab": tab})
+        assert not at.exception, tab
+        assert at.dataframe, tab
+        text = all_text(at)
+        assert not re.search(r"\bS\d\d\b", text)  # no demo patient id anywhere
+        for frame in [d.value for d in at.dataframe]:
+            assert not frame.astype(str).apply(lambda c: c.str.contains(r"\bS\d\d\b")).any().any()
