@@ -49,7 +49,7 @@ from analytics.views.spec import params_mapping
 
 Views = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # hashable: page -> URL parameters
 
-PAGE_ORDER = ("overview", "patient", "genomics", "withdrawal", "response", "survival")
+PAGE_ORDER = ("overview", "patient", "genomics", "withdrawal", "response", "survival", "compare")
 
 # --- slide geometry (inches; 16:9) ---------------------------------------------------------------
 SLIDE_W, SLIDE_H = 13.333, 7.5
@@ -312,7 +312,7 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
     """The deck as .pptx bytes (16:9): title, headline results, one slide per result."""
     from pptx import Presentation
     from pptx.dml.color import RGBColor
-    from pptx.util import Inches, Pt
+    from pptx.util import Emu, Inches, Pt
 
     created = created or date.today().isoformat()
     deck = Presentation()
@@ -329,13 +329,15 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
     def textbox(slide, text: str, top: float, pt: int, width: float = CONTENT_W, left: float = MARGIN, *,
                 rgb=None, bold: bool = False, name: str = ""):
         height = text_height(text, width, pt, bold)
-        box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
+        # positions rounded (not truncated) to whole EMUs: stacked boxes meet exactly
+        box = slide.shapes.add_textbox(Emu(round(left * 914400)), Emu(round(top * 914400)),
+                                       Emu(round(width * 914400)), Emu(round(height * 914400)))
         box.name = name or box.name
         frame = box.text_frame
         frame.word_wrap = True
         frame.text = text
         style(frame, pt, bold=bold, rgb=rgb)
-        return top + height
+        return (box.top + box.height) / 914400
 
     def footer(slide, provenance: Provenance, digest: str) -> None:
         text = " · ".join(provenance.footer_lines(digest))
