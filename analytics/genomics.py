@@ -37,7 +37,8 @@ from analytics.disclosure import suppress_count, suppressed_cells, suppressed_la
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.karyotype import PLOIDY_BANDS, PLOIDY_ORDER, masked_hypodiploidy_reason, parse_karyotype
 from analytics.stats import benjamini_hochberg, clopper_pearson, fisher_exact_2x2
-from analytics.theme import NEGATIVE_COLOR, NOT_EVALUATED_COLOR, PALETTE
+from analytics.units import patients_text
+from analytics.theme import FONT, NEGATIVE_COLOR, NOT_EVALUATED_COLOR, PALETTE
 
 ALTERED = "altered"
 NO_ALTERATION = "no alteration"
@@ -464,6 +465,7 @@ def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
 # Patients (columns) an oncoprint draws in the app and the deck: a column per patient stops
 # being readable long before a registry's size.
 ONCOPRINT_MAX_PATIENTS = 60
+KEY_WIDTH = 660  # px: the colour key under the grid, and the widest the grid is drawn
 
 
 def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
@@ -480,7 +482,7 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     patients = _patients(db, cohort_filter, drawn).set_index("patient_id")
     karyo = {pid: (patients.at[pid, "karyotype_iscn"] if pd.notna(patients.at[pid, "karyotype_iscn"])
                    else "none recorded") for pid in order}
-    width = max(min(cell * len(order), 660), 120)
+    width = max(min(cell * len(order), KEY_WIDTH), 120)
     x_top = alt.X("patient_id:N", sort=order, title=None,
                   axis=alt.Axis(orient="top", labelAngle=-90, labelFontSize=13, ticks=False, domain=False,
                                 grid=False))
@@ -557,11 +559,20 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     charts.append((rects + hatch + vaf).properties(width=width, height=cell * len(rows)))
     key = _oncoprint_key(tracks, ploidy, m)
     return alt.vconcat(*charts, key, spacing=2).resolve_scale(color="independent").properties(
-        title=alt.TitleParams(
-            (f"Oncoprint: {len(order)} patients (columns)" if len(order) == n_total else
-             f"Oncoprint: first {len(order)} of {n_total} patients (columns, in this sort order)")
-            + ". Grey ╱ = not evaluated; "
-            "near white = evaluated, no alteration; numbers = VAF %", fontSize=16))
+        title=oncoprint_title(len(order), n_total))
+
+
+def oncoprint_title(drawn: int, total: int) -> alt.TitleParams:
+    """The oncoprint's title and key sentences in the theme's font, each line narrower than the
+    colour key (KEY_WIDTH) even with the projector's larger text. No box-drawing glyph in it: a
+    font without the glyph sets the whole line in a serif fallback."""
+    heading = (f"Oncoprint: {patients_text(drawn)}" if drawn == total
+               else f"Oncoprint: first {drawn} of {total} patients")
+    subtitle = ["Columns are patients" + ("" if drawn == total else ", in this sort order")
+                + ". Grey hatched = not evaluated.",
+                "Near white = evaluated, no alteration. Numbers = VAF in %."]
+    return alt.TitleParams(heading, subtitle=subtitle, font=FONT, subtitleFont=FONT, fontSize=18,
+                           subtitleFontSize=14, subtitleColor="#333333", anchor="start")
 
 
 def _oncoprint_key(tracks: pd.DataFrame, ploidy: pd.DataFrame, alterations: pd.DataFrame) -> alt.LayerChart:
@@ -592,13 +603,13 @@ def _oncoprint_key(tracks: pd.DataFrame, ploidy: pd.DataFrame, alterations: pd.D
     y = alt.Y("track:N", sort=[n for n, _ in lines], title=None,
               axis=alt.Axis(labelFontSize=13, ticks=False, domain=False, grid=False, labelFontWeight="bold",
                             labelLimit=200, labelPadding=6))
-    x = alt.X("x:Q", scale=alt.Scale(domain=[0, 660], nice=False), axis=None)
+    x = alt.X("x:Q", scale=alt.Scale(domain=[0, KEY_WIDTH], nice=False), axis=None)
     base = alt.Chart(key)
     swatch = base.mark_square(size=200, stroke="#888888", strokeWidth=0.6).encode(
         x=x, y=y, color=alt.Color("color:N", scale=None))
     hatch = base.mark_text(fontSize=14, color="#7A7A7A").encode(x=x, y=y, text="hatch:N")
     label = base.mark_text(align="left", dx=11, fontSize=13).encode(x=x, y=y, text="value:N")
-    return (swatch + hatch + label).properties(width=660, height=22 * len(lines),
+    return (swatch + hatch + label).properties(width=KEY_WIDTH, height=22 * len(lines),
                                                title=alt.TitleParams("Key", fontSize=14))
 
 
