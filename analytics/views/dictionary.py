@@ -21,8 +21,13 @@ PAGE = "dictionary"
 SEARCH_MAX_LENGTH = 100
 
 
+def _normalised(text: str) -> str:
+    """Runs of whitespace (tabs, no-break spaces of pasted text) as one space."""
+    return " ".join(str(text or "").split())
+
+
 def _search_text(raw) -> str:
-    text = (raw if isinstance(raw, str) else (raw[-1] if raw else "")).strip()
+    text = _normalised(raw if isinstance(raw, str) else (raw[-1] if raw else ""))
     if len(text) > SEARCH_MAX_LENGTH or not text.isprintable():
         raise OptionError(f"a search text of up to {SEARCH_MAX_LENGTH} printable characters")
     return text
@@ -36,8 +41,7 @@ class DictionarySpec(PageSpec):
     search: str = option("", param="dict_search", parse=_search_text, label="search")
 
     def validated(self) -> "DictionarySpec":
-        text = (self.search or "").strip()
-        return self.with_(search=text[:SEARCH_MAX_LENGTH])
+        return self.with_(search=_normalised(self.search)[:SEARCH_MAX_LENGTH])
 
 
 def columns(db: CohortDatabase, cohort_filter: CohortFilter, spec: DictionarySpec = DictionarySpec(),
