@@ -366,23 +366,30 @@ def frequency_chart(freq: pd.DataFrame, small_cell_k: int = 0) -> alt.Chart:
 # --------------------------------------------------------------------------------------------
 # Oncoprint
 # --------------------------------------------------------------------------------------------
+# Clinical track values over patient_summary (alias p): one rule for the tracks drawn and the sort.
+CLINICAL_TRACK_SQL = {
+    "Age group": "CASE WHEN p.age_at_ball_dx < 60 THEN '< 60 y' WHEN p.age_at_ball_dx < 70 THEN '60-69 y' "
+                 "ELSE '≥ 70 y' END",
+    "Institution": "p.institution",
+    "Best response": "coalesce(p.best_response, CASE WHEN p.treated THEN 'not assessed' ELSE 'untreated' END)",
+    "Allogeneic HCT": "CASE WHEN p.hct THEN 'HCT' ELSE 'no HCT' END",
+    "EFS": "CASE WHEN p.efs_event THEN 'event' ELSE 'no event (censored)' END",
+}
+
+
 def clinical_tracks(db: CohortDatabase, cohort_filter: CohortFilter,
                     patient_ids: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Long table patient_id, track, value for the clinical tracks (only `patient_ids` when given)."""
-    p = _patients(db, cohort_filter, patient_ids)
-    age = pd.cut(p["age_at_ball_dx"], [0, 59, 69, 200], labels=["< 60 y", "60-69 y", "≥ 70 y"]).astype(str)
-    response = np.where(p["best_response"].notna(), p["best_response"].astype(object),
-                        np.where(p["treated"], "not assessed", "untreated"))
-    tracks = {
-        "Age group": age,
-        "Institution": p["institution"],
-        "Best response": response,
-        "Allogeneic HCT": np.where(p["hct"], "HCT", "no HCT"),
-        "EFS": np.where(p["efs_event"], "event", "no event (censored)"),
-    }
-    rows = [dict(patient_id=pid, track=name, value=str(val))
-            for name, values in tracks.items() for pid, val in zip(p["patient_id"], values)]
-    return pd.DataFrame(rows, columns=["patient_id", "track", "value"])
+    """Long table patient_id, track, value for the clinical tracks (only `patient_ids` when given),
+    track by track, patients in the default order."""
+    where, params = cohort_filter.where_sql()
+    only = ""
+    if patient_ids is not None:
+        only, params = " AND patient_id IN (SELECT unnest(?::VARCHAR[]))", [*params, list(patient_ids)]
+    selects = " UNION ALL ".join(f"SELECT p.patient_id, '{name}' AS track, {CLINICAL_TRACK_SQL[name]} AS value, "
+                                 f"{i} AS track_index FROM p" for i, name in enumerate(CLINICAL_TRACKS))
+    tracks = db.query(f"WITH p AS (SELECT * FROM patient_summary WHERE ({where}){only}) {selects} "
+                      "ORDER BY track_index, patient_id", params)
+    return tracks[["patient_id", "track", "value"]].astype(object).reset_index(drop=True)
 
 
 _CLINICAL_ORDER = {
@@ -417,20 +424,12 @@ def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     join, join_params, rank, rank_params = "", [], "p.patient_id", []
     features = feature_names(db)
     ploidy = {c.capitalize(): c for c in _ploidy_features(db)}
-    value_sql = {  # clinical track values as `clinical_tracks` computes them
-        "Age group": "CASE WHEN p.age_at_ball_dx <= 59 THEN '< 60 y' WHEN p.age_at_ball_dx <= 69 THEN '60-69 y' "
-                     "WHEN p.age_at_ball_dx <= 200 THEN '≥ 70 y' END",
-        "Institution": "p.institution",
-        "Best response": "coalesce(p.best_response, CASE WHEN p.treated THEN 'not assessed' ELSE 'untreated' END)",
-        "Allogeneic HCT": "CASE WHEN p.hct THEN 'HCT' ELSE 'no HCT' END",
-        "EFS": "CASE WHEN p.efs_event THEN 'event' ELSE 'no event (censored)' END",
-    }
     if not sort_by or sort_by.startswith("Default"):
         pass
     elif sort_by == "Ploidy category":
         rank, rank_params = "coalesce(list_position(?::VARCHAR[], p.ploidy_category), 99)", [PLOIDY_ORDER]
     elif sort_by in CLINICAL_TRACKS:
-        value = value_sql[sort_by]
+        value = CLINICAL_TRACK_SQL[sort_by]
         if sort_by in _CLINICAL_ORDER:
             rank, rank_params = f"coalesce(list_position(?::VARCHAR[], {value}), 99)", [_CLINICAL_ORDER[sort_by]]
         else:  # categories in alphabetical order
