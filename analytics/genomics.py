@@ -132,11 +132,22 @@ def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter,
     pid = patients["patient_id"].to_numpy(dtype=object)
     pos = np.arange(n)
     blocks: list[pd.DataFrame] = []  # each with _p (patient position) and _k (row within patient)
+    # Status by the one rule the counts use (`pattern_status`), a pattern row per patient.
+    sequenced = patients["sequencing_assay"].notna().to_numpy()
+    mutated = muts.groupby("patient_id")["gene"].agg(lambda g: tuple(sorted(set(g)))).to_dict() if len(muts) else {}
+    status = pattern_status(db, pd.DataFrame({
+        "sequenced": sequenced,
+        "genes": [mutated.get(p, ()) if s else () for p, s in zip(pid, sequenced)],
+        "ploidy_category": patients["ploidy_category"], "bcr_abl1": patients["bcr_abl1"],
+        "karyotype_iscn": patients["karyotype_iscn"]}))
+
+    def statuses(features: list[str]) -> np.ndarray:
+        """Per patient (cohort order), per feature: the status, flattened patient by patient."""
+        return status[features].to_numpy(dtype=object).ravel()
 
     # --- genes -------------------------------------------------------------------------------
     if genes:
         assay = patients["sequencing_assay"]
-        sequenced = assay.notna().to_numpy()
         wild_detail = ("wild-type (" + assay.astype(str) + ")").to_numpy(dtype=object)
         g = len(genes)
         gene_rows = pd.DataFrame({
@@ -144,7 +155,7 @@ def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter,
             "patient_id": np.repeat(pid, g), "feature": np.tile(np.array(genes, dtype=object), n),
             "group": GROUP_MUTATION})
         seq_rep = np.repeat(sequenced, g)
-        gene_rows["status"] = np.where(seq_rep, NO_ALTERATION, NOT_EVALUATED).astype(object)
+        gene_rows["status"] = statuses(genes)
         gene_rows["value"] = gene_rows["status"]
         gene_rows["detail"] = np.where(seq_rep, np.repeat(wild_detail, g), "not sequenced").astype(object)
         gene_rows["vaf"] = np.nan
@@ -156,10 +167,9 @@ def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter,
             first = (m.sort_values(["vaf", "_order"], ascending=[False, True], na_position="last", kind="stable")
                      .drop_duplicates(["patient_id", "gene"]).set_index(["patient_id", "gene"]))
             key = pd.MultiIndex.from_arrays([gene_rows["patient_id"], gene_rows["feature"]])
-            hit = key.isin(details.index) & seq_rep
+            hit = (gene_rows["status"] == ALTERED).to_numpy()
             if hit.any():
                 keys = key[hit]
-                gene_rows.loc[hit, "status"] = ALTERED
                 gene_rows.loc[hit, "value"] = first.loc[keys, "variant_class"].map(CLASS_GROUPS).to_numpy()
                 gene_rows.loc[hit, "detail"] = details.loc[keys].to_numpy()
                 gene_rows.loc[hit, "vaf"] = first.loc[keys, "vaf"].to_numpy(dtype=float)
@@ -174,43 +184,32 @@ def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter,
         detail = np.where(evaluable, category.astype(str).to_numpy(dtype=object) + modal_text,
                           "cytogenetics not evaluable").astype(object)
         k = len(ploidy_feats)
-        cat_rep = np.repeat(category.to_numpy(dtype=object), k)
         feat_rep = np.tile(np.array(ploidy_feats, dtype=object), n)
-        eval_rep = np.repeat(evaluable, k)
-        status = np.where(~eval_rep, NOT_EVALUATED, np.where(cat_rep == feat_rep, ALTERED, NO_ALTERATION))
+        ploidy_status = statuses([c.capitalize() for c in ploidy_feats])
         blocks.append(pd.DataFrame({
             "_p": np.repeat(pos, k), "_k": len(genes) + np.tile(np.arange(k), n),
             "patient_id": np.repeat(pid, k), "feature": [f.capitalize() for f in feat_rep],
-            "group": GROUP_PLOIDY, "status": status.astype(object),
-            "value": np.where(status == ALTERED, "Present", status).astype(object),
+            "group": GROUP_PLOIDY, "status": ploidy_status,
+            "value": np.where(ploidy_status == ALTERED, "Present", ploidy_status).astype(object),
             "detail": np.repeat(detail, k), "vaf": np.nan}))
 
     # --- BCR::ABL1 ---------------------------------------------------------------------------
     bcr = patients["bcr_abl1"]
     tested = bcr.notna().to_numpy()
-    status = np.where(~tested, NOT_EVALUATED,
-                      np.where(bcr.to_numpy(dtype=object) == "positive", ALTERED, NO_ALTERATION))
+    bcr_status = statuses(["BCR::ABL1"])
     blocks.append(pd.DataFrame({
         "_p": pos, "_k": len(genes) + len(ploidy_feats), "patient_id": pid, "feature": "BCR::ABL1",
-        "group": GROUP_FUSION, "status": status.astype(object),
-        "value": np.where(status == ALTERED, "Present", status).astype(object),
+        "group": GROUP_FUSION, "status": bcr_status,
+        "value": np.where(bcr_status == ALTERED, "Present", bcr_status).astype(object),
         "detail": np.where(tested, bcr.astype(str), "not tested").astype(object), "vaf": np.nan}))
 
     # --- structural aberrations (parsed once per distinct karyotype text) ----------------------
     structural = _structural_features(db)
     if structural:
         parsed = {t: parse_karyotype(t) for t in patients["karyotype_iscn"].drop_duplicates()}
-        karyotypes = [parsed[t] for t in patients["karyotype_iscn"]]
-        rows_status, rows_detail = [], []
-        for kt in karyotypes:
-            for label in structural:
-                if not kt.clones:
-                    rows_status.append(NOT_EVALUATED)
-                    rows_detail.append(kt.reason or "no karyotype")
-                else:
-                    rows_status.append(ALTERED if label in kt.structural else NO_ALTERATION)
-                    rows_detail.append(kt.text)
-        s_status = np.array(rows_status, dtype=object)
+        rows_detail = [(kt.text if kt.clones else (kt.reason or "no karyotype"))
+                       for kt in (parsed[t] for t in patients["karyotype_iscn"]) for _ in structural]
+        s_status = statuses(structural)
         k = len(structural)
         blocks.append(pd.DataFrame({
             "_p": n + np.repeat(pos, k), "_k": np.tile(np.arange(k), n),  # after every patient block
@@ -266,7 +265,8 @@ def status_patterns(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataF
 
 def pattern_status(db: CohortDatabase, patterns: pd.DataFrame) -> pd.DataFrame:
     """Status (altered / no alteration / not evaluated) of every feature per pattern row
-    (columns in `feature_names` order), by the same rules as `feature_matrix`."""
+    (columns in `feature_names` order): the one statement of the rules, used for the counts
+    (a row per pattern) and the oncoprint's cells (`feature_matrix`, a row per patient)."""
     out: dict[str, np.ndarray] = {}
     sequenced = patterns["sequenced"].to_numpy(dtype=bool)
     for gene in cohort_genes(db):
