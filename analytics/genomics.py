@@ -35,7 +35,8 @@ from analytics import cohort
 from analytics.db import CohortDatabase
 from analytics.disclosure import suppress_count, suppressed_cells, suppressed_label
 from analytics.filters import NOT_EVALUATED, CohortFilter
-from analytics.karyotype import PLOIDY_BANDS, PLOIDY_ORDER, masked_hypodiploidy_reason, parse_karyotype
+from analytics.karyotype import (PLOIDY_BANDS, PLOIDY_ORDER, masked_hypodiploidy_reason, parse_karyotype,
+                                 ploidy_category)
 from analytics.stats import benjamini_hochberg, clopper_pearson, fisher_exact_2x2
 from analytics.units import patients_text
 from analytics.theme import FONT, NEGATIVE_COLOR, NOT_EVALUATED_COLOR, PALETTE
@@ -725,7 +726,7 @@ def karyotype_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataF
             modal_number=modal, modal_source=("recorded" if recorded is not None
                                               else "parsed from ISCN" if k.modal_number is not None else None),
             category_recorded=r.ploidy_category if isinstance(r.ploidy_category, str) else None,
-            category_from_modal=k.category if recorded is None else None,
+            category_from_modal=ploidy_category(modal) if modal is not None else None,
             parse_status="parsed" if k.parsed else f"could not parse: {k.reason}",
             agrees=(None if recorded is None or k.modal_number is None else recorded == k.modal_number),
             tp53_status=r.tp53_status if isinstance(r.tp53_status, str) else NOT_EVALUATED,
@@ -734,8 +735,6 @@ def karyotype_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataF
         ))
     df = pd.DataFrame(rows)
     if not df.empty:
-        from analytics.karyotype import ploidy_category as _cat
-        df["category_from_modal"] = df["modal_number"].map(lambda v: _cat(int(v)) if pd.notna(v) else None)
         df["modal_recorded"] = df["modal_recorded"].astype("Int64")
         df["modal_parsed"] = df["modal_parsed"].astype("Int64")
         df["modal_number"] = df["modal_number"].astype("Int64")

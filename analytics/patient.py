@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from analytics import theme
+from analytics.cohort import count_patients
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
+from analytics.survival import EFS_EVENT_COLUMNS, EFS_EVENT_LABELS
 from analytics.units import DAYS_PER_MONTH, days_to_months
 
 LANES = ["Lenalidomide", "B-ALL treatment", "Response", "HCT / relapse", "Outcome"]
@@ -96,14 +98,14 @@ def _or_not_evaluated(value, fmt=str) -> str:
 
 
 def efs_event_kind(row: pd.Series) -> str | None:
-    """Which event ended event-free survival: induction failure, relapse or death (None = censored)."""
+    """Which event ended event-free survival (None = censored), by the EFS definition the survival
+    page uses (`survival.EFS_EVENT_COLUMNS`): the first of its events on the EFS event day."""
     if _missing(row["efs_event_day"]):
         return None
     day = row["efs_event_day"]
-    for column, kind in (("induction_failure_day", "induction failure"), ("relapse_day", "relapse"),
-                         ("death_day", "death")):
+    for event, column in EFS_EVENT_COLUMNS.items():
         if not _missing(row[column]) and row[column] == day:
-            return kind
+            return EFS_EVENT_LABELS[event]
     return "event"
 
 
@@ -373,7 +375,7 @@ def patient_choices(db: CohortDatabase, cohort_filter: CohortFilter,
     (['S01', 'S02', 'S03'], 32)
     """
     where, params = cohort_filter.where_sql()
-    n = int(db.scalar(f"SELECT count(*) FROM patient_summary WHERE {where}", params))
+    n = count_patients(db, cohort_filter)
     rows = db.query(f"SELECT patient_id, institution, sex, age_at_ball_dx FROM patient_summary "
                     f"WHERE {where} ORDER BY patient_id LIMIT ?", [*params, int(limit)])
     return rows, n
