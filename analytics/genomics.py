@@ -38,8 +38,8 @@ from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.karyotype import (PLOIDY_BANDS, PLOIDY_ORDER, masked_hypodiploidy_reason, parse_karyotype,
                                  ploidy_category)
 from analytics.stats import benjamini_hochberg, clopper_pearson, fisher_exact_2x2
-from analytics.units import patients_text
 from analytics.theme import FONT, NEGATIVE_COLOR, NOT_EVALUATED_COLOR, PALETTE
+from analytics.units import patients_text
 
 ALTERED = "altered"
 NO_ALTERATION = "no alteration"
