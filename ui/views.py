@@ -10,12 +10,13 @@ its caveats in every export), caption, result lines and caveats.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Mapping, TypeVar
 
 import streamlit as st
 
 from analytics.views.result import ViewResult
-from analytics.views.spec import PageSpec
+from analytics.views.spec import PageSpec, params_mapping  # noqa: F401  (pages and share use it)
 
 S = TypeVar("S", bound=PageSpec)
 _NOTICES = "_spec_notices"
@@ -74,14 +75,6 @@ def write_url(spec: PageSpec) -> None:
         st.query_params[param] = texts if len(texts) > 1 else texts[0]
 
 
-def params_mapping(pairs) -> Mapping[str, list[str]]:
-    """URL pairs (repeated keys allowed) as a mapping of lists, as `PageSpec.from_params` takes."""
-    out: dict[str, list[str]] = {}
-    for key, value in pairs:
-        out.setdefault(key, []).append(value)
-    return out
-
-
 def figure_of(result: ViewResult):
     """The figure of a result (cached_figure draws it from the cached result: no second computation)."""
     return result.figure
@@ -127,10 +120,17 @@ def show(result: ViewResult, *, figure=None, stretch: bool = True, caveats: bool
         st.markdown(escape_markdown(line))
 
 
-_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
+_MARKDOWN_SPECIAL = set("\\`*_[]<>|~$#")
 
 
 def escape_markdown(text: str) -> str:
-    """Plain text for st.markdown: every Markdown/HTML character is escaped (result lines can
-    carry a cohort's own category labels)."""
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
+    """Plain text for st.markdown: Markdown and HTML syntax characters are escaped, URL schemes
+    cannot become links and a line cannot start a list or heading (result lines can carry a
+    cohort's own category labels).
+
+    >>> escape_markdown("[x](https://e.org) *a* 1.5")
+    '\\\\[x\\\\](https\\\\://e.org) \\\\*a\\\\* 1.5'
+    """
+    escaped = "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text).replace("://", "\\://")
+    escaped = re.sub(r"^(\s*)([-+])(\s)", r"\1\\\2\3", escaped)
+    return re.sub(r"^(\s*\d+)([.)])(\s)", r"\1\\\2\3", escaped)

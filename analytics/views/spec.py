@@ -189,3 +189,15 @@ class PageSpec:
 
     def with_(self, **changes: Any) -> "PageSpec":
         return dataclasses.replace(self, **changes)
+
+
+def params_mapping(pairs) -> dict[str, list[str]]:
+    """URL pairs (repeated keys allowed) as a mapping of lists, as `PageSpec.from_params` takes.
+
+    >>> params_mapping([("efs", "relapse"), ("efs", "death"), ("group", "hct")])
+    {'efs': ['relapse', 'death'], 'group': ['hct']}
+    """
+    out: dict[str, list[str]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
