@@ -53,6 +53,9 @@ TP53_LENGTH = 393  # amino acids, UniProt P04637
 # Approximate TP53 domains (UniProt P04637 / IARC TP53 database), amino-acid positions.
 TP53_DOMAINS = [("Transactivation", 1, 61), ("Proline-rich", 64, 92), ("DNA-binding", 94, 292),
                 ("Tetramerisation", 323, 356)]
+# Their usual abbreviations, drawn on the domains (full names would not fit the narrow ones).
+TP53_DOMAIN_ABBREVIATIONS = {"Transactivation": "TAD", "Proline-rich": "PRD", "DNA-binding": "DBD",
+                             "Tetramerisation": "TD"}
 
 # Variant classes (MAF vocabulary) grouped as oncoprints show them.
 CLASS_GROUPS = {
@@ -913,12 +916,14 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
                  alt.Tooltip("n:Q", title="Patients"), alt.Tooltip("patients:N", title="Patient ids")])
     labels = alt.Chart(counts).mark_text(dx=8, dy=-10, fontSize=13, angle=315, align="left").encode(
         x="position:Q", y="n:Q", text="proteins:N")
-    domains = pd.DataFrame([dict(domain=n, start=s, end=e, mid=(s + e) / 2) for n, s, e in TP53_DOMAINS])
+    domains = pd.DataFrame([dict(domain=n, short=TP53_DOMAIN_ABBREVIATIONS[n], start=s, end=e, mid=(s + e) / 2)
+                            for n, s, e in TP53_DOMAINS])
     dom = alt.Chart(domains).mark_rect(color=PALETTE[4], opacity=0.55).encode(
         x=alt.X("start:Q"), x2="end:Q", y=alt.datum(-0.55), y2=alt.datum(-0.1),
         tooltip=[alt.Tooltip("domain:N", title="Domain"), alt.Tooltip("start:Q"), alt.Tooltip("end:Q")])
-    dom_text = alt.Chart(domains).mark_text(fontSize=12, baseline="middle").encode(
-        x="mid:Q", y=alt.datum(-0.33), text="domain:N")
+    dom_text = alt.Chart(domains).mark_text(fontSize=13, baseline="middle").encode(
+        x="mid:Q", y=alt.datum(-0.33), text="short:N",
+        tooltip=[alt.Tooltip("domain:N", title="Domain"), alt.Tooltip("start:Q"), alt.Tooltip("end:Q")])
     return (dom + dom_text + sticks + heads + labels).properties(height=340)
 
 

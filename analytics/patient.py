@@ -245,12 +245,15 @@ def _alternating_labels(rows: pd.DataFrame, x_field: str, x_scale: alt.Scale, la
 WINDOWS = {"whole history": None, "B-ALL course": -90}  # window name -> first day shown
 
 
-def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole history") -> alt.LayerChart:
+def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole history",
+                   width: int | None = None, legend_columns: tuple[int, int] = (4, 3)) -> alt.LayerChart:
     """Swim-lane timeline: bars for lenalidomide courses and treatment lines, markers for the rest.
 
     x = days from B-ALL diagnosis (bottom axis) with the same scale in months on the top axis;
     a rule marks diagnosis at day 0. `window` "B-ALL course" starts the axis 90 days before
     diagnosis (earlier lenalidomide is cut at the edge; the tooltip keeps the true days).
+    `width`: None fits the page's container; a number of pixels for a static figure (a slide),
+    whose legends (`legend_columns`: therapy, events) then take fewer columns.
     """
     first_day = WINDOWS[window]
     if first_day is not None:
@@ -279,7 +282,7 @@ def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole h
         x2="end_drawn:Q", y=lanes,
         color=alt.Color("category:N", title="Therapy", scale=alt.Scale(
             domain=bar_categories, range=[BAR_COLORS[c] for c in bar_categories]),
-            legend=alt.Legend(orient="bottom", columns=4, labelLimit=320)),
+            legend=alt.Legend(orient="bottom", columns=legend_columns[0], labelLimit=320)),
         tooltip=tooltip)
     bar_labels = _alternating_labels(bars[bars.label != ""], "start_drawn", x_scale, lanes, align="left")
     points = events[events.kind == "point"]
@@ -289,7 +292,7 @@ def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole h
         x=alt.X("start:Q", scale=x_scale), y=lanes,
         color=alt.Color("category:N", title="Events", scale=alt.Scale(
             domain=point_categories, range=[MARKERS[c][0] for c in point_categories]),
-            legend=alt.Legend(orient="bottom", columns=3, labelLimit=320)),
+            legend=alt.Legend(orient="bottom", columns=legend_columns[1], labelLimit=320)),
         shape=alt.Shape("category:N", title="Events", scale=alt.Scale(
             domain=point_categories, range=[MARKERS[c][1] for c in point_categories])),
         tooltip=tooltip)
@@ -298,7 +301,7 @@ def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole h
     dx_rule = alt.Chart(diagnosis).mark_rule(color=theme.PALETTE[5], size=2, strokeDash=[5, 3]).encode(
         x=alt.X("start:Q", scale=x_scale))
     # Bottom right of the rule, below the outcome lane markers.
-    dx_text = alt.Chart(diagnosis).mark_text(align="left", dx=6, baseline="bottom", y=height - 4,
+    dx_text = alt.Chart(diagnosis).mark_text(align="left", dx=6, baseline="bottom", y=alt.expr("height - 4"),
                                              color=theme.PALETTE[5], fontSize=theme.BASE_FONT_SIZE,
                                              fontWeight="bold").encode(
         x=alt.X("start:Q", scale=x_scale), text="label:N")
@@ -310,9 +313,12 @@ def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole h
                 axis=alt.Axis(orient="top", tickCount=12, format="d", grid=False)))
     body = alt.layer(bar_layer, bar_labels, point_layer, point_labels, dx_rule, dx_text).resolve_scale(
         color="independent", shape="independent")
-    chart = alt.layer(body, months_axis).resolve_scale(x="independent").properties(
-        height=height, width="container",
-        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))  # legends must not squash lanes
+    chart = alt.layer(body, months_axis).resolve_scale(x="independent")
+    if width is None:
+        chart = chart.properties(height=height, width="container",
+                                 autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))  # legends must not squash lanes
+    else:
+        chart = chart.properties(height=height, width=width)
     if title:
         chart = chart.properties(title=title)
     return chart

@@ -57,6 +57,7 @@ def test_timeline_is_the_patients_timeline(demo_db):
     assert result.title == "Patient S05: timeline (B-ALL course)" and result.n_patients == 1
     assert result.numbers == {"patient_id": "S05"} and not result.caveats
     assert result.tables["Key facts"].equals(patient.key_facts(demo_db, CohortFilter(), "S05"))
+    assert result.tables["Timeline events"].equals(patient.timeline_events(demo_db, CohortFilter(), "S05"))
     assert "Hover" not in result.caption and len(result.caption) <= 300
 
 
@@ -77,7 +78,7 @@ def test_slides_give_the_chosen_timeline_at_a_fixed_width(demo_db):
     spec = PatientSpec(patient="S12", window="B-ALL course")
     [slide] = views.slides(demo_db, CohortFilter(), spec)
     assert slide.title == views.timeline(demo_db, CohortFilter(), spec).title
-    assert slide.figure.autosize is alt.Undefined and slide.figure.width == 1000
+    assert slide.figure.autosize is alt.Undefined and slide.figure.width == views.STATIC_WIDTH
     svg = export_figure(slide.figure, Provenance("demo", True, 1, "no filters", "2026-01-01"), "svg")
     assert b"Days from B-ALL diagnosis" in svg
     assert views.slides(demo_db, CohortFilter(), spec, 5) == []

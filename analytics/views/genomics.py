@@ -331,7 +331,8 @@ def tp53(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = G
                           + (" (nobody here was sequenced)." if nobody else "."), lines=tuple(lines),
                           tables={"TP53 variants": variants}, numbers=counts or {})
     unplaced = variants[variants["position"].isna()]
-    caption = "One stem per amino-acid position (from the HGVS protein change); shaded: protein domains."
+    caption = ("One stem per amino-acid position (from the HGVS protein change). Shaded: protein domains (TAD "
+               "transactivation, PRD proline-rich, DBD DNA-binding, TD tetramerisation).")
     if len(unplaced):
         caption += " No position could be read for: " + ", ".join(unplaced["protein_change"].fillna("?")[:10]) + "."
     return ViewResult(PAGE, key, title, caption=caption, figure=genomics.lollipop_chart(variants),

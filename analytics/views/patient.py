@@ -118,16 +118,17 @@ def timeline(db: CohortDatabase, cohort_filter: CohortFilter, spec: PatientSpec 
                       caption=TIMELINE_CAPTION if chart is not None else "No events recorded for this patient.",
                       caveats=caveats, figure=chart, figure_name=f"timeline_{pid}", n_patients=1,
                       numbers={"patient_id": pid},
-                      tables={"Key facts": patient.key_facts(db, cohort_filter, pid)})
+                      tables={"Key facts": patient.key_facts(db, cohort_filter, pid), "Timeline events": events})
 
 
-def static_figure(chart: alt.TopLevelMixin, width: int = 1000) -> alt.TopLevelMixin:
-    """The timeline at a fixed width: the page's chart fits its container (autosize), which
-    Vega-Lite does not allow inside the export's vconcat (caveats and footer)."""
-    chart = chart.copy(deep=False)
-    chart.autosize = alt.Undefined
-    chart.width = width
-    return chart
+STATIC_WIDTH = 720  # px of the plot on a slide or in a file; the legends go one item per line beside each other
+
+
+def static_figure(result: ViewResult, window: str) -> alt.TopLevelMixin:
+    """The timeline of `result` at a fixed width: the page's chart fits its container
+    (autosize), which a static figure (its caveats and footer stacked below) cannot do."""
+    return patient.timeline_chart(result.tables["Timeline events"], window=window, width=STATIC_WIDTH,
+                                  legend_columns=(1, 1))
 
 
 def slides(db: CohortDatabase, cohort_filter: CohortFilter, spec: PatientSpec = PatientSpec(),
@@ -138,7 +139,7 @@ def slides(db: CohortDatabase, cohort_filter: CohortFilter, spec: PatientSpec = 
     result = timeline(db, cohort_filter, spec, small_cell_k)
     if result.figure is None:
         return []
-    return [dataclasses.replace(result, figure=static_figure(result.figure))]
+    return [dataclasses.replace(result, figure=static_figure(result, spec.window))]
 
 
 PAGE_VIEWS = PageViews(PAGE, "Patient", PatientSpec, slides, patient_level=True)
