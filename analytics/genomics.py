@@ -469,16 +469,22 @@ def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
 # being readable long before a registry's size.
 ONCOPRINT_MAX_PATIENTS = 60
 KEY_WIDTH = 660  # px: the colour key under the grid, and the widest the grid is drawn
+SLIDE_CELL = 19  # px per cell of the slide oncoprint: rows of 14 pt text once on the slide
+SLIDE_IDS_MAX = 40  # columns up to which the slide oncoprint names its patients
 
 
 def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
-                    cell: int = 24, max_patients: int | None = None) -> alt.VConcatChart:
+                    cell: int = 24, max_patients: int | None = None, slide: bool = False) -> alt.VConcatChart:
     """Oncoprint: patients as columns (in `oncoprint_order`), clinical tracks, ploidy, alterations.
 
     'Not evaluated' cells are grey with a diagonal mark; 'no alteration' cells are near white.
     `max_patients`: draw only the first N columns of that order (the title says so); a grid of
     every patient of a registry-size cohort would be megabytes and unreadable.
+    `slide`: the same columns and rows of alterations without the clinical tracks and the VAF
+    numbers, so that every text fits a slide at a legible size (SLIDE_CELL px per cell).
     """
+    if slide:
+        cell = SLIDE_CELL
     order = oncoprint_order(db, cohort_filter, sort_by, limit=max_patients)
     n_total = cohort.count_patients(db, cohort_filter) if max_patients is not None else len(order)
     drawn = tuple(sorted(order))  # only the drawn patients' rows are fetched
@@ -486,19 +492,21 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     karyo = {pid: (patients.at[pid, "karyotype_iscn"] if pd.notna(patients.at[pid, "karyotype_iscn"])
                    else "none recorded") for pid in order}
     width = max(min(cell * len(order), KEY_WIDTH), 120)
+    label_ids = not slide or len(order) <= SLIDE_IDS_MAX
     x_top = alt.X("patient_id:N", sort=order, title=None,
                   axis=alt.Axis(orient="top", labelAngle=-90, labelFontSize=13, ticks=False, domain=False,
-                                grid=False))
+                                grid=False) if label_ids else None)
     x_hidden = alt.X("patient_id:N", sort=order, title=None, axis=None)
     y_axis = alt.Axis(labelFontSize=14, labelLimit=200, ticks=False, domain=False, grid=False, title=None)
     stroke = dict(stroke="white", strokeWidth=1.5)
+    hatch_size = 18 if slide else cell - 6  # a glyph: the projector does not enlarge it
 
     charts = []
     tracks = clinical_tracks(db, cohort_filter, drawn)
     if len(order) < n_total:
         patients = patients.loc[order]
     tracks["karyotype"] = tracks["patient_id"].map(karyo)
-    for i, name in enumerate(CLINICAL_TRACKS):
+    for i, name in enumerate(() if slide else CLINICAL_TRACKS):
         data = tracks[tracks["track"] == name]
         domain = _CLINICAL_ORDER.get(name) or sorted(data["value"].unique())
         domain = [d for d in domain if d in set(data["value"])] or domain
@@ -526,14 +534,15 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
         "karyotype": p["patient_id"].map(karyo)})
     pdomain = [c for c in PLOIDY_ORDER + [NOT_EVALUATED] if c in set(ploidy["value"])]
     ploidy_chart = alt.Chart(ploidy).mark_rect(**stroke).encode(
-        x=x_hidden, y=alt.Y("track:N", axis=y_axis),
+        x=x_top if slide else x_hidden, y=alt.Y("track:N", axis=y_axis),
         color=alt.Color("value:N", scale=alt.Scale(domain=pdomain, range=[PLOIDY_COLORS[c] for c in pdomain]),
                         legend=None),
         tooltip=[alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("value:N", title="Ploidy"),
                  alt.Tooltip("modal:N", title="Modal number"), alt.Tooltip("karyotype:N", title="Karyotype")],
     )
     ploidy_hatch = alt.Chart(ploidy).transform_filter(alt.datum.value == NOT_EVALUATED).mark_text(
-        text="╱", fontSize=cell - 6, color="#7A7A7A").encode(x=x_hidden, y=alt.Y("track:N", axis=y_axis))
+        text="╱", fontSize=hatch_size, color="#7A7A7A").encode(x=x_top if slide else x_hidden,
+                                                               y=alt.Y("track:N", axis=y_axis))
     charts.append((ploidy_chart + ploidy_hatch).properties(width=width, height=cell))
 
     # Alteration rows (mutations, ploidy classes, fusion, structural) on one shared colour scale.
@@ -555,17 +564,18 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
                         legend=None),
         tooltip=tip)
     hatch = base.transform_filter(alt.datum.status == NOT_EVALUATED).mark_text(
-        text="╱", fontSize=cell - 6, color="#7A7A7A").encode(x=x_hidden, y=y_rows, tooltip=tip)
+        text="╱", fontSize=hatch_size, color="#7A7A7A").encode(x=x_hidden, y=y_rows, tooltip=tip)
     vaf = base.transform_filter(alt.datum.vaf_text != "").mark_text(
         fontSize=11, color="white", fontWeight="bold").encode(x=x_hidden, y=y_rows, text="vaf_text:N",
                                                               tooltip=tip)
-    charts.append((rects + hatch + vaf).properties(width=width, height=cell * len(rows)))
-    key = _oncoprint_key(tracks, ploidy, m)
+    layers = (rects + hatch) if slide else (rects + hatch + vaf)
+    charts.append(layers.properties(width=width, height=cell * len(rows)))
+    key = _oncoprint_key(tracks, ploidy, m, clinical=not slide)
     return alt.vconcat(*charts, key, spacing=2).resolve_scale(color="independent").properties(
-        title=oncoprint_title(len(order), n_total))
+        title=oncoprint_title(len(order), n_total, vaf=not slide))
 
 
-def oncoprint_title(drawn: int, total: int) -> alt.TitleParams:
+def oncoprint_title(drawn: int, total: int, vaf: bool = True) -> alt.TitleParams:
     """The oncoprint's title and key sentences in the theme's font, each line narrower than the
     colour key (KEY_WIDTH) even with the projector's larger text. No box-drawing glyph in it: a
     font without the glyph sets the whole line in a serif fallback."""
@@ -573,15 +583,17 @@ def oncoprint_title(drawn: int, total: int) -> alt.TitleParams:
                else f"Oncoprint: first {drawn} of {total} patients")
     subtitle = ["Columns are patients" + ("" if drawn == total else ", in this sort order")
                 + ". Grey hatched = not evaluated.",
-                "Near white = evaluated, no alteration. Numbers = VAF in %."]
+                "Near white = evaluated, no alteration." + (" Numbers = VAF in %." if vaf else "")]
     return alt.TitleParams(heading, subtitle=subtitle, font=FONT, subtitleFont=FONT, fontSize=18,
                            subtitleFontSize=14, subtitleColor="#333333", anchor="start")
 
 
-def _oncoprint_key(tracks: pd.DataFrame, ploidy: pd.DataFrame, alterations: pd.DataFrame) -> alt.LayerChart:
-    """Colour key under the grid: one line per track, swatch + value (only values present)."""
+def _oncoprint_key(tracks: pd.DataFrame, ploidy: pd.DataFrame, alterations: pd.DataFrame,
+                   clinical: bool = True) -> alt.LayerChart:
+    """Colour key under the grid: one line per track, swatch + value (only values present); a
+    line longer than KEY_WIDTH continues on the next (labels sized for the projector's text)."""
     lines: list[tuple[str, list[tuple[str, str]]]] = []
-    for name in CLINICAL_TRACKS:
+    for name in (CLINICAL_TRACKS if clinical else ()):
         present = set(tracks.loc[tracks["track"] == name, "value"])
         if name in _CLINICAL_ORDER:
             full = _CLINICAL_ORDER[name]
@@ -595,25 +607,32 @@ def _oncoprint_key(tracks: pd.DataFrame, ploidy: pd.DataFrame, alterations: pd.D
                                       if c in set(ploidy["value"])]))
     lines.append(("Alterations", [(v, ALTERATION_COLORS[v]) for v in ALTERATION_COLORS
                                   if v in set(alterations["value"])]))
-    rows = []
-    for i, (name, items) in enumerate(lines):
-        x = 0
+    rows, line_names = [], []
+    for name, items in lines:
+        x, continued = 0, 0
+        line_names.append(name)
         for value, color in items:
-            rows.append(dict(line=i, track=name, value=value, color=color, x=x + 12,
+            step = 36 + 11 * len(value)  # swatch, gap and label at up to 20 px (projector)
+            if x and x + step > KEY_WIDTH:
+                continued += 1
+                x = 0
+                line_names.append(name + " " * continued)  # a continuation: no label (see labelExpr)
+            rows.append(dict(track=line_names[-1], value=value, color=color, x=x + 12,
                              hatch="╱" if value == NOT_EVALUATED else ""))
-            x += 34 + 8 * len(value)
+            x += step
     key = pd.DataFrame(rows)
-    y = alt.Y("track:N", sort=[n for n, _ in lines], title=None,
+    y = alt.Y("track:N", sort=line_names, title=None,
               axis=alt.Axis(labelFontSize=13, ticks=False, domain=False, grid=False, labelFontWeight="bold",
-                            labelLimit=200, labelPadding=6))
+                            labelLimit=200, labelPadding=6,
+                            labelExpr="trim(datum.label) == datum.label ? datum.label : ''"))
     x = alt.X("x:Q", scale=alt.Scale(domain=[0, KEY_WIDTH], nice=False), axis=None)
     base = alt.Chart(key)
     swatch = base.mark_square(size=200, stroke="#888888", strokeWidth=0.6).encode(
         x=x, y=y, color=alt.Color("color:N", scale=None))
     hatch = base.mark_text(fontSize=14, color="#7A7A7A").encode(x=x, y=y, text="hatch:N")
     label = base.mark_text(align="left", dx=11, fontSize=13).encode(x=x, y=y, text="value:N")
-    return (swatch + hatch + label).properties(width=KEY_WIDTH, height=22 * len(lines),
-                                               title=alt.TitleParams("Key", fontSize=14))
+    return (swatch + hatch + label).properties(width=KEY_WIDTH, height=22 * len(line_names),
+                                               title=alt.TitleParams("Key", fontSize=14) if clinical else "")
 
 
 # --------------------------------------------------------------------------------------------

@@ -183,3 +183,18 @@ def test_views_of_individual_patients_are_withheld_under_suppression(demo_db):
         result = view(demo_db, CohortFilter(), GenomicsSpec(), 5)
         assert result.figure is None and not result.tables and result.caveats[0].heading == "Withheld"
         assert not any(isinstance(v, (int, float)) and not math.isnan(v) for v in result.numbers.values())
+
+
+def test_oncoprint_slide_shows_the_same_columns_and_alterations(demo_db):
+    spec = GenomicsSpec(onco_sort="TP53")
+    [slide] = views.slides(demo_db, CohortFilter(), spec)
+    page = views.oncoprint(demo_db, CohortFilter(), spec)
+    assert slide.title == page.title and slide.n_patients == page.n_patients and slide.caveats == page.caveats
+
+    def cells(chart):
+        spec = chart.to_dict()
+        return {(r["patient_id"], r["feature"], r["status"]) for rows in spec["datasets"].values() for r in rows
+                if "feature" in r and "status" in r}
+
+    assert cells(slide.figure) == cells(page.figure) != set()
+    assert "VAF" in page.caption and "VAF" not in slide.figure.to_dict()["title"]["subtitle"][1]

@@ -17,6 +17,7 @@ the cohort does not have falls back to the default, with a notice.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -403,7 +404,23 @@ def slides(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec =
         return []
     views = (frequencies,) if small_cell_k > 1 else TAB_SLIDES[spec.tab]
     results = [view(db, cohort_filter, spec, small_cell_k) for view in views]
-    return [r for r in results if r.figure is not None]
+    return [_for_slide(db, cohort_filter, spec, r) for r in results if r.figure is not None]
+
+
+ONCOPRINT_SLIDE_CAPTION = ("Columns are patients; rows: ploidy category and alterations (the page adds clinical "
+                           "tracks and VAF). Grey hatched = not evaluated (no test), never counted as no alteration; "
+                           "near white = tested, no alteration.")
+
+
+def _for_slide(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec, result: ViewResult) -> ViewResult:
+    """The oncoprint on a slide: the same patients, order and alteration rows without the
+    clinical tracks and in-cell VAF numbers, which cannot be legible at slide size."""
+    if result.key != "genomics.oncoprint":
+        return result
+    spec, _ = checked(db, spec)
+    chart = genomics.oncoprint_chart(db, cohort_filter, spec.onco_sort, max_patients=genomics.ONCOPRINT_MAX_PATIENTS,
+                                     slide=True)
+    return dataclasses.replace(result, figure=chart, caption=ONCOPRINT_SLIDE_CAPTION)
 
 
 PAGE_VIEWS = PageViews(PAGE, "Genomics", GenomicsSpec, slides)
