@@ -469,22 +469,18 @@ def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
 # being readable long before a registry's size.
 ONCOPRINT_MAX_PATIENTS = 60
 KEY_WIDTH = 660  # px: the colour key under the grid, and the widest the grid is drawn
-SLIDE_CELL = 19  # px per cell of the slide oncoprint: rows of 14 pt text once on the slide
+SLIDE_CELL = 19  # px per cell of the slide oncoprint (`oncoprint_slide_chart`): rows of 14 pt text on a slide
 SLIDE_IDS_MAX = 40  # columns up to which the slide oncoprint names its patients
 
 
 def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
-                    cell: int = 24, max_patients: int | None = None, slide: bool = False) -> alt.VConcatChart:
+                    cell: int = 24, max_patients: int | None = None) -> alt.VConcatChart:
     """Oncoprint: patients as columns (in `oncoprint_order`), clinical tracks, ploidy, alterations.
 
     'Not evaluated' cells are grey with a diagonal mark; 'no alteration' cells are near white.
     `max_patients`: draw only the first N columns of that order (the title says so); a grid of
     every patient of a registry-size cohort would be megabytes and unreadable.
-    `slide`: the same columns and rows of alterations without the clinical tracks and the VAF
-    numbers, so that every text fits a slide at a legible size (SLIDE_CELL px per cell).
     """
-    if slide:
-        cell = SLIDE_CELL
     order = oncoprint_order(db, cohort_filter, sort_by, limit=max_patients)
     n_total = cohort.count_patients(db, cohort_filter) if max_patients is not None else len(order)
     drawn = tuple(sorted(order))  # only the drawn patients' rows are fetched
@@ -492,21 +488,19 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     karyo = {pid: (patients.at[pid, "karyotype_iscn"] if pd.notna(patients.at[pid, "karyotype_iscn"])
                    else "none recorded") for pid in order}
     width = max(min(cell * len(order), KEY_WIDTH), 120)
-    label_ids = not slide or len(order) <= SLIDE_IDS_MAX
     x_top = alt.X("patient_id:N", sort=order, title=None,
                   axis=alt.Axis(orient="top", labelAngle=-90, labelFontSize=13, ticks=False, domain=False,
-                                grid=False) if label_ids else None)
+                                grid=False))
     x_hidden = alt.X("patient_id:N", sort=order, title=None, axis=None)
     y_axis = alt.Axis(labelFontSize=14, labelLimit=200, ticks=False, domain=False, grid=False, title=None)
     stroke = dict(stroke="white", strokeWidth=1.5)
-    hatch_size = 18 if slide else cell - 6  # a glyph: the projector does not enlarge it
 
     charts = []
     tracks = clinical_tracks(db, cohort_filter, drawn)
     if len(order) < n_total:
         patients = patients.loc[order]
     tracks["karyotype"] = tracks["patient_id"].map(karyo)
-    for i, name in enumerate(() if slide else CLINICAL_TRACKS):
+    for i, name in enumerate(CLINICAL_TRACKS):
         data = tracks[tracks["track"] == name]
         domain = _CLINICAL_ORDER.get(name) or sorted(data["value"].unique())
         domain = [d for d in domain if d in set(data["value"])] or domain
@@ -534,15 +528,14 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
         "karyotype": p["patient_id"].map(karyo)})
     pdomain = [c for c in PLOIDY_ORDER + [NOT_EVALUATED] if c in set(ploidy["value"])]
     ploidy_chart = alt.Chart(ploidy).mark_rect(**stroke).encode(
-        x=x_top if slide else x_hidden, y=alt.Y("track:N", axis=y_axis),
+        x=x_hidden, y=alt.Y("track:N", axis=y_axis),
         color=alt.Color("value:N", scale=alt.Scale(domain=pdomain, range=[PLOIDY_COLORS[c] for c in pdomain]),
                         legend=None),
         tooltip=[alt.Tooltip("patient_id:N", title="Patient"), alt.Tooltip("value:N", title="Ploidy"),
                  alt.Tooltip("modal:N", title="Modal number"), alt.Tooltip("karyotype:N", title="Karyotype")],
     )
     ploidy_hatch = alt.Chart(ploidy).transform_filter(alt.datum.value == NOT_EVALUATED).mark_text(
-        text="╱", fontSize=hatch_size, color="#7A7A7A").encode(x=x_top if slide else x_hidden,
-                                                               y=alt.Y("track:N", axis=y_axis))
+        text="╱", fontSize=cell - 6, color="#7A7A7A").encode(x=x_hidden, y=alt.Y("track:N", axis=y_axis))
     charts.append((ploidy_chart + ploidy_hatch).properties(width=width, height=cell))
 
     # Alteration rows (mutations, ploidy classes, fusion, structural) on one shared colour scale.
@@ -564,15 +557,49 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
                         legend=None),
         tooltip=tip)
     hatch = base.transform_filter(alt.datum.status == NOT_EVALUATED).mark_text(
-        text="╱", fontSize=hatch_size, color="#7A7A7A").encode(x=x_hidden, y=y_rows, tooltip=tip)
+        text="╱", fontSize=cell - 6, color="#7A7A7A").encode(x=x_hidden, y=y_rows, tooltip=tip)
     vaf = base.transform_filter(alt.datum.vaf_text != "").mark_text(
         fontSize=11, color="white", fontWeight="bold").encode(x=x_hidden, y=y_rows, text="vaf_text:N",
                                                               tooltip=tip)
-    layers = (rects + hatch) if slide else (rects + hatch + vaf)
-    charts.append(layers.properties(width=width, height=cell * len(rows)))
-    key = _oncoprint_key(tracks, ploidy, m, clinical=not slide)
+    charts.append((rects + hatch + vaf).properties(width=width, height=cell * len(rows)))
+    key = _oncoprint_key(tracks, ploidy, m)
     return alt.vconcat(*charts, key, spacing=2).resolve_scale(color="independent").properties(
-        title=oncoprint_title(len(order), n_total, vaf=not slide))
+        title=oncoprint_title(len(order), n_total))
+
+
+def oncoprint_slide_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
+                          max_patients: int | None = None) -> alt.LayerChart:
+    """The oncoprint for a slide: the same columns (`oncoprint_order`) and the ploidy and
+    alteration rows of `oncoprint_chart`, as one grid with one colour legend, without the
+    clinical tracks and in-cell VAF numbers (which cannot be legible at slide size). One grid:
+    when a slide shrinks the figure, its rows shrink together."""
+    order = oncoprint_order(db, cohort_filter, sort_by, limit=max_patients)
+    n_total = cohort.count_patients(db, cohort_filter) if max_patients is not None else len(order)
+    drawn = tuple(sorted(order))
+    patients = _patients(db, cohort_filter, drawn)
+    ploidy = pd.DataFrame({"patient_id": patients["patient_id"], "feature": "Ploidy category",
+                           "value": patients["ploidy_category"].fillna(NOT_EVALUATED)})
+    ploidy["status"] = np.where(ploidy["value"] == NOT_EVALUATED, NOT_EVALUATED, ALTERED)
+    m = feature_matrix(db, cohort_filter, drawn)
+    m = m[m["group"] != GROUP_PLOIDY][["patient_id", "feature", "status", "value"]]
+    rows = ["Ploidy category"] + [f for f in feature_names(db) if f in set(m["feature"])]
+    data = pd.concat([ploidy, m], ignore_index=True)
+    colors = {**{c: PLOIDY_COLORS[c] for c in PLOIDY_ORDER if c in set(ploidy["value"])},
+              **{v: ALTERATION_COLORS[v] for v in ALTERATION_COLORS if v in set(data["value"])}}
+    x = alt.X("patient_id:N", sort=order, title=None,
+              axis=alt.Axis(orient="top", labelAngle=-90, labelFontSize=13, ticks=False, domain=False, grid=False)
+              if len(order) <= SLIDE_IDS_MAX else None)
+    y = alt.Y("feature:N", sort=rows, title=None,
+              axis=alt.Axis(labelFontSize=14, labelLimit=200, ticks=False, domain=False, grid=False))
+    base = alt.Chart(data)
+    rects = base.mark_rect(stroke="white", strokeWidth=1.5).encode(
+        x=x, y=y, color=alt.Color("value:N", scale=alt.Scale(domain=list(colors), range=list(colors.values())),
+                                  legend=alt.Legend(title=None, orient="bottom", columns=4, symbolType="square")))
+    hatch = base.transform_filter(alt.datum.status == NOT_EVALUATED).mark_text(
+        text="╱", fontSize=SLIDE_CELL, color="#7A7A7A").encode(x=x, y=y)
+    return (rects + hatch).properties(width=max(min(SLIDE_CELL * len(order), KEY_WIDTH), 120),
+                                      height=SLIDE_CELL * len(rows),
+                                      title=oncoprint_title(len(order), n_total, vaf=False))
 
 
 def oncoprint_title(drawn: int, total: int, vaf: bool = True) -> alt.TitleParams:
@@ -588,12 +615,11 @@ def oncoprint_title(drawn: int, total: int, vaf: bool = True) -> alt.TitleParams
                            subtitleFontSize=14, subtitleColor="#333333", anchor="start")
 
 
-def _oncoprint_key(tracks: pd.DataFrame, ploidy: pd.DataFrame, alterations: pd.DataFrame,
-                   clinical: bool = True) -> alt.LayerChart:
+def _oncoprint_key(tracks: pd.DataFrame, ploidy: pd.DataFrame, alterations: pd.DataFrame) -> alt.LayerChart:
     """Colour key under the grid: one line per track, swatch + value (only values present); a
     line longer than KEY_WIDTH continues on the next (labels sized for the projector's text)."""
     lines: list[tuple[str, list[tuple[str, str]]]] = []
-    for name in (CLINICAL_TRACKS if clinical else ()):
+    for name in CLINICAL_TRACKS:
         present = set(tracks.loc[tracks["track"] == name, "value"])
         if name in _CLINICAL_ORDER:
             full = _CLINICAL_ORDER[name]
@@ -632,7 +658,7 @@ def _oncoprint_key(tracks: pd.DataFrame, ploidy: pd.DataFrame, alterations: pd.D
     hatch = base.mark_text(fontSize=14, color="#7A7A7A").encode(x=x, y=y, text="hatch:N")
     label = base.mark_text(align="left", dx=11, fontSize=13).encode(x=x, y=y, text="value:N")
     return (swatch + hatch + label).properties(width=KEY_WIDTH, height=22 * len(line_names),
-                                               title=alt.TitleParams("Key", fontSize=14) if clinical else "")
+                                               title=alt.TitleParams("Key", fontSize=14))
 
 
 # --------------------------------------------------------------------------------------------

@@ -418,8 +418,8 @@ def _for_slide(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSp
     if result.key != "genomics.oncoprint":
         return result
     spec, _ = checked(db, spec)
-    chart = genomics.oncoprint_chart(db, cohort_filter, spec.onco_sort, max_patients=genomics.ONCOPRINT_MAX_PATIENTS,
-                                     slide=True)
+    chart = genomics.oncoprint_slide_chart(db, cohort_filter, spec.onco_sort,
+                                           max_patients=genomics.ONCOPRINT_MAX_PATIENTS)
     return dataclasses.replace(result, figure=chart, caption=ONCOPRINT_SLIDE_CAPTION)
 
 
