@@ -348,7 +348,7 @@ def frequency_chart(freq: pd.DataFrame, small_cell_k: int = 0) -> alt.Chart:
                            for a, e, hide in zip(data["altered"], data["evaluable"], small)]
         data["not_evaluated"] = [suppress_count(n, small_cell_k) for n in data["not_evaluated"]]
         data = data.drop(columns=["proportion", "ci_low", "ci_high"])
-    data["label_x"] = data["pct"].fillna(0.0)
+    data["label_x"] = data["hi"].fillna(0.0)  # beside the interval, on its own row
     order = data["feature"].tolist()
     y = alt.Y("feature:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=220))
     tooltip = [alt.Tooltip("feature:N", title="Alteration"), alt.Tooltip("altered", title="Altered"),
@@ -362,7 +362,7 @@ def frequency_chart(freq: pd.DataFrame, small_cell_k: int = 0) -> alt.Chart:
         y=y, x=alt.X("lo:Q", scale=alt.Scale(domain=[0, 100]),
                      title="% of evaluable patients (95% Clopper-Pearson CI)"), x2="hi:Q", tooltip=tooltip)
     point = base.mark_point(filled=True, size=140, color=PALETTE[0]).encode(y=y, x="pct:Q", tooltip=tooltip)
-    text = base.mark_text(align="left", dx=8, dy=-11, fontSize=14).encode(
+    text = base.mark_text(align="left", dx=8, baseline="middle", fontSize=14).encode(
         y=y, x="label_x:Q", text="label:N")
     return (rule + point + text).properties(height=max(120, 36 * len(data)))
 
@@ -744,7 +744,8 @@ def cooccurrence_heatmap(pairs: pd.DataFrame) -> alt.Chart:
         y=alt.Y("feature_b:N", sort=order, title=None, axis=alt.Axis(labelFontSize=14, grid=False)), tooltip=tip)
     rect = base.mark_rect(stroke="white").encode(color=alt.Color(
         "log2_or:Q", scale=alt.Scale(scheme="blueorange", domain=[-5, 5]),
-        legend=alt.Legend(title="log2 odds ratio (capped ±5)", orient="right", gradientLength=200)))
+        legend=alt.Legend(title=["log2 odds ratio", "(capped ±5)"], orient="right", gradientLength=200,
+                          titleLimit=0)))
     ink = alt.condition("abs(datum.log2_or) > 2.5", alt.value("white"), alt.value("black"))
     or_label = base.mark_text(fontSize=14, dy=-9).encode(text=alt.Text("or_label:N"), color=ink).transform_calculate(
         or_label="'OR ' + datum.or_text")
@@ -948,10 +949,12 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
     classes = [c for c in ALTERATION_COLORS if c in set(counts["class_group"])]
     x = alt.X("position:Q", scale=alt.Scale(domain=[0, TP53_LENGTH], nice=False),
               title=f"TP53 amino-acid position (1-{TP53_LENGTH})")
-    top = max(4, int(counts["n"].max()) + 3) if len(counts) else 4
+    counts["label_y"] = _label_heights(counts)
+    top = max(4, int(np.ceil(counts["label_y"].max())) + 1) if len(counts) else 4
+    most = max(4, int(counts["n"].max()) + 1) if len(counts) else 4  # the axis counts patients, not label rows
     sticks = alt.Chart(counts).mark_rule(strokeWidth=2, color="#555555").encode(
         x=x, y=alt.Y("zero:Q", scale=alt.Scale(domain=[-0.6, top]), title="Patients",
-                     axis=alt.Axis(tickMinStep=1, values=list(range(0, top + 1)))), y2="n:Q"
+                     axis=alt.Axis(tickMinStep=1, values=list(range(0, most + 1)))), y2="n:Q"
     ).transform_calculate(zero="0")
     heads = alt.Chart(counts).mark_circle(size=300, stroke="black", strokeWidth=0.6, opacity=1).encode(
         x="position:Q", y="n:Q",
@@ -959,8 +962,10 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
                         legend=alt.Legend(title="Variant class")),
         tooltip=[alt.Tooltip("proteins:N", title="Protein change"), alt.Tooltip("position:Q", title="Position"),
                  alt.Tooltip("n:Q", title="Patients"), alt.Tooltip("patients:N", title="Patient ids")])
-    labels = alt.Chart(counts).mark_text(dx=8, dy=-10, fontSize=13, angle=315, align="left").encode(
-        x="position:Q", y="n:Q", text="proteins:N")
+    leaders = alt.Chart(counts).mark_rule(strokeWidth=0.8, strokeDash=[2, 2], color="#777777").encode(
+        x="position:Q", y="n:Q", y2="label_y:Q")
+    labels = alt.Chart(counts).mark_text(dx=3, fontSize=13, align="left", baseline="bottom").encode(
+        x="position:Q", y="label_y:Q", text="proteins:N")
     domains = pd.DataFrame([dict(domain=n, short=TP53_DOMAIN_ABBREVIATIONS[n], start=s, end=e, mid=(s + e) / 2)
                             for n, s, e in TP53_DOMAINS])
     dom = alt.Chart(domains).mark_rect(color=PALETTE[4], opacity=0.55).encode(
@@ -969,7 +974,28 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
     dom_text = alt.Chart(domains).mark_text(fontSize=13, baseline="middle").encode(
         x="mid:Q", y=alt.datum(-0.33), text="short:N",
         tooltip=[alt.Tooltip("domain:N", title="Domain"), alt.Tooltip("start:Q"), alt.Tooltip("end:Q")])
-    return (dom + dom_text + sticks + heads + labels).properties(height=340)
+    return (dom + dom_text + sticks + leaders + heads + labels).properties(height=340)
+
+
+_LABEL_AA_PER_CHAR = 6.5  # amino acids one label character spans at the projector's text size
+_LABEL_LEVEL = 0.55       # patients (y units) between label rows
+
+
+def _label_heights(counts: pd.DataFrame) -> list[float]:
+    """A height per lollipop label: labels are horizontal, above the heads, and a label that
+    would run into an earlier one at its height goes one row up (greedy, by position)."""
+    base = float(counts["n"].max()) + 0.7 if len(counts) else 0.0
+    ends: list[float] = []  # per row: where its last label ends (amino acids)
+    heights = {}
+    for i in counts.sort_values("position").index:
+        start = float(counts.at[i, "position"])
+        end = start + _LABEL_AA_PER_CHAR * len(str(counts.at[i, "proteins"]))
+        row = next((r for r, last in enumerate(ends) if start > last), len(ends))
+        if row == len(ends):
+            ends.append(end)
+        ends[row] = end
+        heights[i] = base + _LABEL_LEVEL * row
+    return [heights[i] for i in counts.index]
 
 
 
