@@ -996,35 +996,3 @@ def _label_heights(counts: pd.DataFrame) -> list[float]:
         ends[row] = end
         heights[i] = base + _LABEL_LEVEL * row
     return [heights[i] for i in counts.index]
-
-
-
-
-# --------------------------------------------------------------------------------------------
-# Figures of the page, one function per chart: (db, cohort_filter, *options) -> Altair chart,
-# computing their data themselves so ui.figures.cached_figure can cache the rendered spec per view.
-# --------------------------------------------------------------------------------------------
-def oncoprint_figure(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
-                     max_patients: int | None = None) -> alt.VConcatChart:
-    """`oncoprint_chart` (only the first `max_patients` of the sort order are fetched and drawn)."""
-    return oncoprint_chart(db, cohort_filter, sort_by, max_patients=max_patients)
-
-
-def cooccurrence_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.Chart:
-    """`cooccurrence_heatmap` of the filtered cohort's `cooccurrence_matrix`."""
-    return cooccurrence_heatmap(cooccurrence_matrix(db, cohort_filter))
-
-
-def modal_number_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChart:
-    """`modal_number_chart` of the filtered cohort's `karyotype_table`."""
-    return modal_number_chart(karyotype_table(db, cohort_filter))
-
-
-def lollipop_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChart:
-    """`lollipop_chart` of the filtered cohort's `tp53_variants`."""
-    return lollipop_chart(tp53_variants(db, cohort_filter))
-
-
-def vaf_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.Chart:
-    """`vaf_chart` of the filtered cohort's `tp53_variants`."""
-    return vaf_chart(tp53_variants(db, cohort_filter))

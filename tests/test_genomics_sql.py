@@ -152,13 +152,13 @@ def test_synthetic_file_cohort_counts():
 def test_lollipop_stays_small_at_scale_and_lists_every_id_when_few():
     import json
     db = build_synthetic_in_memory(9000, seed=3)
-    spec = genomics.lollipop_figure(db, CohortFilter()).to_dict()
+    spec = genomics.lollipop_chart(genomics.tp53_variants(db, CohortFilter())).to_dict()
     assert len(json.dumps(spec)) < 200_000
     counts = [r for rows in spec["datasets"].values() for r in rows if "patients" in r]
     assert sum(r["n"] for r in counts) == genomics.tp53_variants(db, CohortFilter())["position"].notna().sum()
     assert any("more" in r["patients"] for r in counts)
     demo = build_in_memory("data/demo_cohort")
-    spec = genomics.lollipop_figure(demo, CohortFilter()).to_dict()
+    spec = genomics.lollipop_chart(genomics.tp53_variants(demo, CohortFilter())).to_dict()
     listed = [r["patients"] for rows in spec["datasets"].values() for r in rows if "patients" in r]
     assert not any("more" in t for t in listed)
 
