@@ -138,7 +138,8 @@ with tab_tp53:
     if tab_tp53.open:
         st.subheader("TP53 variants")
         if not components.withheld_under_suppression("the TP53 variant view (individual patients)"):
-            st.markdown("#### Position along the protein")
+            if compute(views.tp53, f, spec, k).figure is not None:
+                st.markdown("#### Position along the protein")
             variants = view(views.tp53).tables["TP53 variants"]
             if not variants.empty:
                 st.dataframe(_rows(variants)[["patient_id", "protein_change", "variant_class", "vaf", "position",
