@@ -43,6 +43,7 @@ presentation.sidebar_toggle()
 components.cohort_notice(database)
 link = share_link.link_slot()
 routing.mark_routed()
+st.session_state["_current_page_path"] = page.url_path  # exports name the view they come from
 try:
     page.run()
 finally:  # also when the page stops early: its options are in the URL by then

@@ -44,6 +44,7 @@ class CohortDatabase:
 
     def __init__(self, connection: duckdb.DuckDBPyConnection):
         self._connection = connection
+        self.path: Path | None = None  # the file, when opened from one (reproduce scripts name it)
         self._lock = threading.Lock()  # cursor creation only; queries run in parallel
         info = self.query("SELECT cohort_name, synthetic, description FROM cohort_info LIMIT 1")
         if info.empty:
@@ -75,9 +76,11 @@ class CohortDatabase:
         except duckdb.Error as exc:
             raise _unreadable(path, exc) from exc
         try:
-            return cls(connection)
+            db = cls(connection)
         except duckdb.Error as exc:
             raise _unreadable(path, exc) from exc
+        db.path = path
+        return db
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:

@@ -19,12 +19,13 @@ Example
 ['survival.km', 'survival.simon_makuch', 'survival.landmark', 'survival.landmark_sensitivity', 'survival.time_dependent_hct']
 >>> deck = pptx.Presentation(io.BytesIO(build_pptx(db, CohortFilter(), results, created="2026-01-01")))
 >>> [len(deck.slides), deck.slides[2].shapes.title.text]
-[5, 'Survival: Event-free survival by Allogeneic HCT (ever)']
+[7, 'Survival: Event-free survival by Allogeneic HCT (ever)']
 """
 from __future__ import annotations
 
 import html
 import io
+import json
 import math
 import re
 from contextlib import contextmanager
@@ -56,8 +57,8 @@ MARGIN = 0.4
 CONTENT_W = SLIDE_W - 2 * MARGIN
 TITLE_TOP, TITLE_H = 0.2, 0.95
 BODY_TOP = TITLE_TOP + TITLE_H + 0.05
-FOOTER_H = 0.45
-FOOTER_TOP = SLIDE_H - FOOTER_H - 0.1
+FOOTER_H = 0.62  # room for the provenance footer: three lines at FOOTER_PT
+FOOTER_TOP = SLIDE_H - FOOTER_H - 0.05
 GAP = 0.08
 TITLE_PT, CAPTION_PT, CAVEAT_PT, FOOTER_PT, TABLE_PT, TEXT_ONLY_PT = 28, 16, 15, 11, 16, 22
 SIDE_TEXT_W = 4.2  # the text column beside a figure
@@ -90,8 +91,21 @@ def survival_spec(views: Views):
 
 
 def _provenance(db: CohortDatabase, cohort_filter: CohortFilter, n: int, created: str,
-                caveats: tuple[str, ...] = ()) -> Provenance:
-    return Provenance(db.label, db.synthetic, n, cohort_filter.describe(), created, caveats)
+                caveats: tuple[str, ...] = (), link: str = "") -> Provenance:
+    from analytics.reproduce import app_version
+    return Provenance(db.label, db.synthetic, n, cohort_filter.describe(), created, caveats,
+                      app_version=app_version(), link=link)
+
+
+def view_link(base_url: str, page: str, cohort_filter: CohortFilter, views: Views) -> str:
+    """The link of a page's view as the deck shows it: the page's options and the filters."""
+    from urllib.parse import urlencode
+    pairs = list(dict(views).get(page, ()))
+    pairs = [(k, v) for k, v in pairs if k not in cohort_filter.to_query_params()]
+    for key, value in cohort_filter.to_query_params().items():
+        pairs += [(key, v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    query = urlencode(pairs)
+    return f"{base_url.rstrip('/')}/{'' if page == 'overview' else page}" + (f"?{query}" if query else "")
 
 
 @contextmanager
@@ -196,61 +210,85 @@ def _svg_size(spec: dict) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class SlideFigure:
-    """A figure rendered for a box: PNG bytes, its size on the slide (inches) and the smallest
-    text on the slide in points."""
+    """A figure fitted to a box: its Vega-Lite spec (JSON), its size on the slide (inches) and
+    the smallest text on the slide in points; `png()` renders it."""
 
-    png: bytes
+    spec: str
     width_in: float
     height_in: float
     smallest_pt: float
 
+    def png(self) -> bytes:
+        return _png(self.spec)
 
-def slide_figure(result: ViewResult, box_w: float, box_h: float) -> SlideFigure:
-    """The result's figure (no title: the slide has it; caveats and footer are slide text)
-    rendered for a box of `box_w` x `box_h` inches: its plot areas shrink until the whole figure
-    fits with its smallest text at MIN_FIGURE_PT or more at 100% zoom, where the box allows."""
-    chart = theme.for_projector(result.figure).copy(deep=True)
-    chart.title = ""  # the slide's title says it
-    spec = without_hover_hints(chart).to_dict()
-    smallest_px = _smallest_font(spec)
+
+SLIDE_PPI = 150  # 12.5 in at 150 ppi is 1,875 px: sharp on a 1080p projector, quick to render
+
+
+@lru_cache(maxsize=64)  # a deck built twice with the same views renders each figure once
+def _png(spec: str) -> bytes:
+    return vl_convert.vegalite_to_png(json.loads(spec), ppi=SLIDE_PPI)
+
+
+def slide_spec(result: ViewResult) -> str:
+    """The result's figure as a slide shows it (JSON): projector text sizes, no title (the
+    slide has it), no hover hints (caveats and footer are slide text)."""
+    chart = theme.for_projector(without_hover_hints(result.figure))
+    chart.title = ""
+    return json.dumps(chart.to_dict(), sort_keys=True)
+
+
+@lru_cache(maxsize=256)
+def _natural_size(spec: str) -> tuple[float, float]:
+    return _svg_size(json.loads(spec))
+
+
+@lru_cache(maxsize=256)
+def fit_figure(spec: str, box_w: float, box_h: float) -> SlideFigure:
+    """The figure `spec` fitted to a box of `box_w` x `box_h` inches: its plot areas shrink
+    until the whole figure fits with its smallest text at MIN_FIGURE_PT or more at 100% zoom,
+    where the box allows (measured by rendering the SVG: once as it is, at most three times resized)."""
+    fitted = json.loads(spec)
+    smallest_px = _smallest_font(fitted)
     if not math.isfinite(smallest_px):
         smallest_px = theme.PRESENTATION_FONT_SIZE
     needed = MIN_FIGURE_PT / smallest_px  # points per Vega pixel for legible text
-    for _ in range(5):
-        width, height = _svg_size(spec)
+    width, height = _natural_size(spec)  # measured once per figure, whatever the layout
+    for _ in range(3):
         fits_w, fits_h = box_w * 72 / width >= needed, box_h * 72 / height >= needed
         if fits_w and fits_h:
             break
         if not fits_w:
-            _scale_sizes(spec, "width", max(0.4, 0.97 * box_w * 72 / needed / width))
+            _scale_sizes(fitted, "width", max(0.4, 0.94 * box_w * 72 / needed / width))
         if not fits_h:
-            _scale_sizes(spec, "height", max(0.4, 0.97 * box_h * 72 / needed / height))
-    width, height = _svg_size(spec)
+            _scale_sizes(fitted, "height", max(0.4, 0.94 * box_h * 72 / needed / height))
+        width, height = _svg_size(fitted)
     scale = min(box_w * 72 / width, box_h * 72 / height, 1.3)
-    png = vl_convert.vegalite_to_png(spec, ppi=200)
-    return SlideFigure(png, width * scale / 72, height * scale / 72, smallest_px * scale)
+    return SlideFigure(json.dumps(fitted, sort_keys=True), width * scale / 72, height * scale / 72,
+                       smallest_px * scale)
 
 
 def _layout(result: ViewResult, text: list[tuple[str, int, object, str]]) -> tuple[SlideFigure, bool]:
     """The figure for its slide and whether the text goes beside it (True) or below it: the
     layout that gives the larger figure whose text is legible and whose text fits."""
+    spec = slide_spec(result)
     body_h = FOOTER_TOP - GAP - BODY_TOP
     below_h = sum(text_height(t, CONTENT_W, pt) for t, pt, _, _ in text)
     side_h = sum(text_height(t, SIDE_TEXT_W, pt) for t, pt, _, _ in text)
     options = []
     if body_h - below_h - GAP > 1.5:
-        options.append((slide_figure(result, CONTENT_W, body_h - below_h - GAP), False))
+        options.append((fit_figure(spec, CONTENT_W, round(body_h - below_h - GAP, 3)), False))
     if side_h <= body_h:
-        options.append((slide_figure(result, CONTENT_W - SIDE_TEXT_W - 0.25, body_h), True))
+        options.append((fit_figure(spec, round(CONTENT_W - SIDE_TEXT_W - 0.25, 3), round(body_h, 3)), True))
     if not options:  # text longer than any layout allows: below, with what room is left
-        options.append((slide_figure(result, CONTENT_W, max(1.0, body_h - below_h - GAP)), False))
+        options.append((fit_figure(spec, CONTENT_W, round(max(1.0, body_h - below_h - GAP), 3)), False))
     legible = [o for o in options if o[0].smallest_pt >= MIN_FIGURE_PT] or options
     return max(legible, key=lambda o: o[0].width_in * o[0].height_in)
 
 
 # --- the deck -------------------------------------------------------------------------------------
 def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[ViewResult], *,
-               small_cell_k: int = 0, created: str = "", views: Views = ()) -> bytes:
+               small_cell_k: int = 0, created: str = "", views: Views = (), base_url: str = "") -> bytes:
     """The deck as .pptx bytes (16:9): title, headline results, one slide per result."""
     from pptx import Presentation
     from pptx.dml.color import RGBColor
@@ -281,7 +319,9 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
 
     def footer(slide, provenance: Provenance, digest: str) -> None:
         text = " · ".join(provenance.footer_lines(digest))
-        box = slide.shapes.add_textbox(Inches(MARGIN), Inches(FOOTER_TOP), Inches(CONTENT_W), Inches(FOOTER_H))
+        height = text_height(text, CONTENT_W, FOOTER_PT)
+        box = slide.shapes.add_textbox(Inches(MARGIN), Inches(SLIDE_H - 0.05 - height), Inches(CONTENT_W),
+                                       Inches(height))
         box.name = "Footer"
         box.text_frame.word_wrap = True
         box.text_frame.text = text
@@ -299,7 +339,8 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
         return slide
 
     def notes(slide, result: ViewResult) -> None:
-        parts = [result.caption, *result.caveat_sentences(), *result.lines]
+        parts = [result.caption, *result.caveat_sentences(), *result.lines,
+                 *(["Methods: " + result.methods] if result.methods else [])]
         slide.notes_slide.notes_text_frame.text = "\n\n".join(p for p in parts if p)
 
     slide = deck.slides.add_slide(deck.slide_layouts[0])
@@ -332,7 +373,8 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
     with _projector_theme():
         for result in results:
             caveats = tuple(result.caveat_sentences())
-            provenance = _provenance(db, cohort_filter, result.n_patients, created, caveats)
+            provenance = _provenance(db, cohort_filter, result.n_patients, created, caveats,
+                                     view_link(base_url, result.page, cohort_filter, views))
             slide = titled(result.title)
             notes(slide, result)
             plain = result.figure is None
@@ -353,7 +395,7 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
                 else:     # figure centred, text below it
                     fig_left = MARGIN + (CONTENT_W - figure.width_in) / 2
                     text_left, text_w, text_top = MARGIN, CONTENT_W, BODY_TOP + figure.height_in + GAP
-                picture = slide.shapes.add_picture(io.BytesIO(figure.png), Inches(fig_left), Inches(BODY_TOP),
+                picture = slide.shapes.add_picture(io.BytesIO(figure.png()), Inches(fig_left), Inches(BODY_TOP),
                                                    Inches(figure.width_in), Inches(figure.height_in))
                 picture.name = f"Figure (smallest text {figure.smallest_pt:.1f} pt)"
                 picture._element.nvPicPr.cNvPr.set("descr", f"{result.title}. {result.caption}")
@@ -374,7 +416,7 @@ def data_hash_of_table(frame) -> str:
 
 
 def build_html(db: CohortDatabase, cohort_filter: CohortFilter, results: list[ViewResult], *,
-               small_cell_k: int = 0, created: str = "", views: Views = ()) -> str:
+               small_cell_k: int = 0, created: str = "", views: Views = (), base_url: str = "") -> str:
     """The same content as one self-contained HTML file: inline SVG figures (with their caveats
     and footers), no scripts, no external resources."""
     created = created or date.today().isoformat()
@@ -385,7 +427,8 @@ def build_html(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
     sections = []
     for result in results:
         caveats = tuple(result.caveat_sentences())
-        provenance = _provenance(db, cohort_filter, result.n_patients, created, caveats)
+        provenance = _provenance(db, cohort_filter, result.n_patients, created, caveats,
+                                 view_link(base_url, result.page, cohort_filter, views))
         warnings = "".join(f'<p class="caveat"><strong>Caution.</strong> {html.escape(c)}</p>' for c in caveats)
         body = ""
         if result.figure is not None:
@@ -395,6 +438,10 @@ def build_html(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
         else:
             digest = data_hash_of_table(next(iter(result.tables.values()), None))
         lines = "".join(f"<p class=\"result\">{html.escape(line)}</p>" for line in result.lines)
+        if result.methods:
+            methods = "".join(f"<p>{html.escape(part)}</p>" for part in result.methods.split("\n\n"))
+            lines += f'<details class="methods"><summary>Methods</summary>{methods}</details>'
+
         footer = "<br>".join(html.escape(line) for line in provenance.footer_lines(digest))
         sections.append(f"""<section class="figure">
 <h2>{html.escape(result.title)}</h2>

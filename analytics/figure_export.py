@@ -47,13 +47,17 @@ class Provenance:
     filters: str
     created: str = ""  # ISO date of the export; today when empty
     caveats: tuple[str, ...] = ()  # the view's warnings: they travel with the figure
+    app_version: str = ""  # git commit of the app that drew it
+    link: str = ""         # the view's link
 
     def footer_lines(self, data_hash: str) -> list[str]:
         cohort = (f"Synthetic cohort, not patient data: {self.cohort_name}" if self.synthetic
                   else f"Cohort: {self.cohort_name}")
-        return [cohort,
-                f"n = {patients_text(self.n_patients)} · filters: {self.filters}",
-                f"data sha256 {data_hash} · exported {self.created or date.today().isoformat()}"]
+        version = f" · app {self.app_version}" if self.app_version else ""
+        lines = [cohort,
+                 f"n = {patients_text(self.n_patients)} · filters: {self.filters}",
+                 f"data sha256 {data_hash}{version} · exported {self.created or date.today().isoformat()}"]
+        return lines + ([f"view: {self.link}"] if self.link else [])
 
     def caveat_lines(self, width: int = 110) -> list[str]:
         """The caveats wrapped to lines of at most `width` characters, each opened by "Caution"."""

@@ -372,8 +372,8 @@ def frequency_chart(freq: pd.DataFrame, small_cell_k: int = 0) -> alt.Chart:
 # --------------------------------------------------------------------------------------------
 # Clinical track values over patient_summary (alias p): one rule for the tracks drawn and the sort.
 CLINICAL_TRACK_SQL = {
-    "Age group": "CASE WHEN p.age_at_ball_dx < 60 THEN '< 60 y' WHEN p.age_at_ball_dx < 70 THEN '60-69 y' "
-                 "ELSE '≥ 70 y' END",
+    "Age group": "CASE WHEN p.age_at_ball_dx IS NULL THEN 'not evaluated' WHEN p.age_at_ball_dx < 60 THEN '< 60 y' "
+                 "WHEN p.age_at_ball_dx < 70 THEN '60-69 y' ELSE '≥ 70 y' END",
     "Institution": "p.institution",
     "Best response": "coalesce(p.best_response, CASE WHEN p.treated THEN 'not assessed' ELSE 'untreated' END)",
     "Allogeneic HCT": "CASE WHEN p.hct THEN 'HCT' ELSE 'no HCT' END",
@@ -397,13 +397,13 @@ def clinical_tracks(db: CohortDatabase, cohort_filter: CohortFilter,
 
 
 _CLINICAL_ORDER = {
-    "Age group": ["< 60 y", "60-69 y", "≥ 70 y"],
+    "Age group": ["< 60 y", "60-69 y", "≥ 70 y", NOT_EVALUATED],
     "Best response": ["CR", "CRi", "PR", "refractory", "not evaluable", "not assessed", "untreated"],
     "Allogeneic HCT": ["HCT", "no HCT"],
     "EFS": ["event", "no event (censored)"],
 }
 _CLINICAL_COLORS = {
-    "Age group": ["#C6DBEF", "#6BAED6", "#08519C"],
+    "Age group": ["#C6DBEF", "#6BAED6", "#08519C", NOT_EVALUATED_COLOR],
     "Best response": [PALETTE[2], PALETTE[4], PALETTE[1], PALETTE[5], "#999999", NOT_EVALUATED_COLOR,
                       "#E3CBA0"],
     "Allogeneic HCT": [PALETTE[3], NEGATIVE_COLOR],

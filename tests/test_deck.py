@@ -133,7 +133,9 @@ def test_deck_has_title_headline_and_one_slide_per_result(decks, results):
         assert result.caption in text
         footers = [s for s in slide.shapes if s.name == "Footer"]
         assert len(footers) == 1  # one footer per slide
-        assert "filters: no filters" in footers[0].text_frame.text and "exported 2026-01-02" in footers[0].text_frame.text
+        footer = footers[0].text_frame.text
+        assert "filters: no filters" in footer and "exported 2026-01-02" in footer
+        assert " · app " in footer and f"view: /{'' if result.page == 'overview' else result.page}" in footer
         if result.figure is not None:
             assert f"data sha256 {data_hash(result.figure)}" in footers[0].text_frame.text
         assert not re.search(r"\b1 patients\b", text)
@@ -155,7 +157,7 @@ def test_slide_geometry(decks, name):
         for shape in shapes:
             left, top, right, bottom = _box(shape)
             assert left >= 0 and top >= 0 and right <= width and bottom <= height, (name, number, shape.name)
-            if shape.has_text_frame and shape.text_frame.text and shape.name != "Footer" and number > 1:
+            if shape.has_text_frame and shape.text_frame.text and number > 1:
                 pt = max((r.font.size.pt for p in shape.text_frame.paragraphs for r in p.runs if r.font.size),
                          default=18)
                 needed = deck.text_height(shape.text_frame.text, Emu(shape.width).inches, round(pt))

@@ -107,8 +107,11 @@ def figure_downloads(rebuild, name: str, n_patients: int, key: str, caveats: tup
         return theme.for_projector(chart) if presenting else chart
 
     db = current_database()
+    from analytics.reproduce import app_version
+    from ui.share_link import view_url
+    link = view_url(st.session_state.get("_current_page_path", ""))
     provenance = Provenance(db.label, db.synthetic, n_patients, current_filter().describe(),
-                            caveats=tuple(caveats))
+                            caveats=tuple(caveats), app_version=app_version(), link=link)
     columns = st.columns(len(FORMATS))
     for column, (fmt, mime) in zip(columns, FORMATS.items()):
         column.download_button(

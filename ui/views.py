@@ -102,9 +102,10 @@ def show_caveats(result: ViewResult) -> None:
 
 
 def show(result: ViewResult, *, figure=None, stretch: bool = True, caveats: bool = True,
-         subheader: bool = False) -> None:
+         subheader: bool = False, spec: PageSpec | None = None) -> None:
     """Render `result`: optional subheader, caveats, figure (cached spec `figure` if given),
-    caption and result lines."""
+    caption, result lines, methods paragraph and, given the view's `spec`, "Reproduce in
+    Python" downloads."""
     from ui import components
     if subheader:
         st.subheader(result.title)
@@ -118,6 +119,46 @@ def show(result: ViewResult, *, figure=None, stretch: bool = True, caveats: bool
         st.caption(result.caption)
     for line in result.lines:
         st.markdown(escape_markdown(line))
+    show_methods(result)
+    if spec is not None:
+        reproduce_downloads(result, spec)
+
+
+def reproduce_downloads(result: ViewResult, spec: PageSpec) -> None:
+    """A script and a notebook that recompute this view outside the app (built on click)."""
+    from analytics import reproduce
+    from ui import state
+    from ui.share_link import view_url
+    if not reproduce.available(result.key):
+        return
+    db, cohort_filter = state.current_database(), state.current_filter()
+    path = getattr(db, "path", None)
+    if path is None:  # an uploaded cohort lives in memory: there is no file to point a script at
+        st.caption("Reproduce in Python: available for cohort files (an uploaded cohort has none; build it "
+                   "with `python -m analytics.importing` first).")
+        return
+    link = view_url(spec.PAGE)
+
+    def text() -> str:
+        provenance = reproduce.Provenance(str(path), reproduce.file_sha256(path), reproduce.app_version(), link)
+        return reproduce.script(result.key, db, cohort_filter, spec, provenance)
+
+    stem = result.key.replace(".", "_")
+    left, right = st.columns(2)
+    left.download_button("Reproduce in Python (.py)", lambda: text(), file_name=f"{stem}.py",
+                         mime="text/x-python", icon=":material/code:", key=f"repro_py_{stem}",
+                         help="A self-contained script: opens the cohort file read-only, checks its SHA-256, "
+                              "selects the view's patients with SQL and recomputes the numbers with lifelines.")
+    right.download_button("Reproduce as a notebook (.ipynb)", lambda: reproduce.notebook(text()),
+                          file_name=f"{stem}.ipynb", mime="application/x-ipynb+json", icon=":material/code:",
+                          key=f"repro_nb_{stem}")
+
+
+def show_methods(result: ViewResult) -> None:
+    """The view's methods paragraph, copyable (the code box has a copy icon)."""
+    if result.methods:
+        with st.expander("Methods paragraph (for a manuscript)", icon=":material/article:"):
+            st.code(result.methods, language=None, wrap_lines=True)
 
 
 _MARKDOWN_SPECIAL = set("\\`*_[]<>|~$#")

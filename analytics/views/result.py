@@ -29,7 +29,8 @@ class Caveat:
 
     def markdown(self) -> str:
         """For the page: the heading in bold (our own words; no user text is in a caveat)."""
-        return f"**{self.heading}.** {self.text}" if self.heading else self.text
+        text = self.text[:1].upper() + self.text[1:]
+        return f"**{self.heading}.** {text}" if self.heading else text
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class ViewResult:
     figure_name: file name stem of exports; n_patients: patients the view describes;
     tables: named tables shown with it (also its CSV downloads);
     numbers: headline numbers by name (the summary slide and tests read them);
-    lines: short result sentences shown under the figure (e.g. a test result).
+    lines: short result sentences shown under the figure (e.g. a test result);
+    methods: the statistical-methods paragraph for a manuscript (plain English, with references).
     """
 
     page: str
@@ -55,6 +57,7 @@ class ViewResult:
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     numbers: Mapping[str, Any] = field(default_factory=dict)
     lines: tuple[str, ...] = ()
+    methods: str = ""
 
     def caveat_sentences(self) -> list[str]:
         return [c.sentence() for c in self.caveats]
