@@ -280,6 +280,8 @@ def dot_positions(values: pd.Series, gap: float) -> np.ndarray:
 # distribution is drawn as a histogram with the same median rule (bench/: 15-20 s per plot at
 # 100,000 patients and 7 MB of chart data before).
 DOT_PLOT_MAX_PATIENTS = 300
+# px: the page stretches the plot to its column; a slide or a file gets this width
+EXPOSURE_WIDTH = 700
 
 
 def _histogram(bins: pd.DataFrame, high: float, width: int, title: alt.TitleParams,
@@ -383,7 +385,7 @@ def exposure_chart(db: CohortDatabase, cohort_filter: CohortFilter, measure: str
         f"SELECT count({months}), count(*), median({months}), max({months}) FROM patient_summary "
         f"WHERE {where}", params).iloc[0].tolist()
     if n <= DOT_PLOT_MAX_PATIENTS:
-        return dot_plot(exposure_values(db, cohort_filter), measure)
+        return dot_plot(exposure_values(db, cohort_filter), measure, width=EXPOSURE_WIDTH)
     high = _upper_bound(largest)
     # bins [k, k+1) for k < high - 1, the last one closed; values < 0 fall outside
     bins = db.query(
@@ -392,7 +394,7 @@ def exposure_chart(db: CohortDatabase, cohort_filter: CohortFilter, measure: str
         f"GROUP BY 1 ORDER BY 1", [high, *params, high])
     bins.insert(1, "end", bins["start"] + 1.0)
     bins["patients"] = bins["patients"].astype("int64")
-    return histogram_plot(bins, measure, int(n), int(n_all - n), float(median), high)
+    return histogram_plot(bins, measure, int(n), int(n_all - n), float(median), high, width=EXPOSURE_WIDTH)
 
 
 # --- patient table --------------------------------------------------------------------------
