@@ -190,7 +190,7 @@ def oncoprint(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpe
               small_cell_k: int = 0) -> ViewResult:
     """The oncoprint in the spec's sort order, at most genomics.ONCOPRINT_MAX_PATIENTS columns."""
     spec, notices = checked(db, spec)
-    title = f"Genomics: oncoprint (sorted by {spec.onco_sort})"
+    title = "Genomics: oncoprint" + ("" if spec.onco_sort == DEFAULT_SORT else f" (sorted by {spec.onco_sort})")
     if small_cell_k > 1:
         return _withheld("genomics.oncoprint", title, "the oncoprint (one column per patient)", small_cell_k)
     n = cohort.count_patients(db, cohort_filter)
