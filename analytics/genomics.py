@@ -35,9 +35,11 @@ from analytics import cohort
 from analytics.db import CohortDatabase
 from analytics.disclosure import suppress_count, suppressed_cells, suppressed_label
 from analytics.filters import NOT_EVALUATED, CohortFilter
-from analytics.karyotype import PLOIDY_BANDS, PLOIDY_ORDER, masked_hypodiploidy_reason, parse_karyotype
+from analytics.karyotype import (PLOIDY_BANDS, PLOIDY_ORDER, masked_hypodiploidy_reason, parse_karyotype,
+                                 ploidy_category)
 from analytics.stats import benjamini_hochberg, clopper_pearson, fisher_exact_2x2
-from analytics.theme import NEGATIVE_COLOR, NOT_EVALUATED_COLOR, PALETTE
+from analytics.theme import FONT, NEGATIVE_COLOR, NOT_EVALUATED_COLOR, PALETTE
+from analytics.units import patients_text
 
 ALTERED = "altered"
 NO_ALTERATION = "no alteration"
@@ -51,6 +53,9 @@ TP53_LENGTH = 393  # amino acids, UniProt P04637
 # Approximate TP53 domains (UniProt P04637 / IARC TP53 database), amino-acid positions.
 TP53_DOMAINS = [("Transactivation", 1, 61), ("Proline-rich", 64, 92), ("DNA-binding", 94, 292),
                 ("Tetramerisation", 323, 356)]
+# Their usual abbreviations, drawn on the domains (full names would not fit the narrow ones).
+TP53_DOMAIN_ABBREVIATIONS = {"Transactivation": "TAD", "Proline-rich": "PRD", "DNA-binding": "DBD",
+                             "Tetramerisation": "TD"}
 
 # Variant classes (MAF vocabulary) grouped as oncoprints show them.
 CLASS_GROUPS = {
@@ -131,11 +136,22 @@ def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter,
     pid = patients["patient_id"].to_numpy(dtype=object)
     pos = np.arange(n)
     blocks: list[pd.DataFrame] = []  # each with _p (patient position) and _k (row within patient)
+    # Status by the one rule the counts use (`pattern_status`), a pattern row per patient.
+    sequenced = patients["sequencing_assay"].notna().to_numpy()
+    mutated = muts.groupby("patient_id")["gene"].agg(lambda g: tuple(sorted(set(g)))).to_dict() if len(muts) else {}
+    status = pattern_status(db, pd.DataFrame({
+        "sequenced": sequenced,
+        "genes": [mutated.get(p, ()) if s else () for p, s in zip(pid, sequenced)],
+        "ploidy_category": patients["ploidy_category"], "bcr_abl1": patients["bcr_abl1"],
+        "karyotype_iscn": patients["karyotype_iscn"]}))
+
+    def statuses(features: list[str]) -> np.ndarray:
+        """Per patient (cohort order), per feature: the status, flattened patient by patient."""
+        return status[features].to_numpy(dtype=object).ravel()
 
     # --- genes -------------------------------------------------------------------------------
     if genes:
         assay = patients["sequencing_assay"]
-        sequenced = assay.notna().to_numpy()
         wild_detail = ("wild-type (" + assay.astype(str) + ")").to_numpy(dtype=object)
         g = len(genes)
         gene_rows = pd.DataFrame({
@@ -143,7 +159,7 @@ def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter,
             "patient_id": np.repeat(pid, g), "feature": np.tile(np.array(genes, dtype=object), n),
             "group": GROUP_MUTATION})
         seq_rep = np.repeat(sequenced, g)
-        gene_rows["status"] = np.where(seq_rep, NO_ALTERATION, NOT_EVALUATED).astype(object)
+        gene_rows["status"] = statuses(genes)
         gene_rows["value"] = gene_rows["status"]
         gene_rows["detail"] = np.where(seq_rep, np.repeat(wild_detail, g), "not sequenced").astype(object)
         gene_rows["vaf"] = np.nan
@@ -155,10 +171,9 @@ def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter,
             first = (m.sort_values(["vaf", "_order"], ascending=[False, True], na_position="last", kind="stable")
                      .drop_duplicates(["patient_id", "gene"]).set_index(["patient_id", "gene"]))
             key = pd.MultiIndex.from_arrays([gene_rows["patient_id"], gene_rows["feature"]])
-            hit = key.isin(details.index) & seq_rep
+            hit = (gene_rows["status"] == ALTERED).to_numpy()
             if hit.any():
                 keys = key[hit]
-                gene_rows.loc[hit, "status"] = ALTERED
                 gene_rows.loc[hit, "value"] = first.loc[keys, "variant_class"].map(CLASS_GROUPS).to_numpy()
                 gene_rows.loc[hit, "detail"] = details.loc[keys].to_numpy()
                 gene_rows.loc[hit, "vaf"] = first.loc[keys, "vaf"].to_numpy(dtype=float)
@@ -173,43 +188,32 @@ def feature_matrix(db: CohortDatabase, cohort_filter: CohortFilter,
         detail = np.where(evaluable, category.astype(str).to_numpy(dtype=object) + modal_text,
                           "cytogenetics not evaluable").astype(object)
         k = len(ploidy_feats)
-        cat_rep = np.repeat(category.to_numpy(dtype=object), k)
         feat_rep = np.tile(np.array(ploidy_feats, dtype=object), n)
-        eval_rep = np.repeat(evaluable, k)
-        status = np.where(~eval_rep, NOT_EVALUATED, np.where(cat_rep == feat_rep, ALTERED, NO_ALTERATION))
+        ploidy_status = statuses([c.capitalize() for c in ploidy_feats])
         blocks.append(pd.DataFrame({
             "_p": np.repeat(pos, k), "_k": len(genes) + np.tile(np.arange(k), n),
             "patient_id": np.repeat(pid, k), "feature": [f.capitalize() for f in feat_rep],
-            "group": GROUP_PLOIDY, "status": status.astype(object),
-            "value": np.where(status == ALTERED, "Present", status).astype(object),
+            "group": GROUP_PLOIDY, "status": ploidy_status,
+            "value": np.where(ploidy_status == ALTERED, "Present", ploidy_status).astype(object),
             "detail": np.repeat(detail, k), "vaf": np.nan}))
 
     # --- BCR::ABL1 ---------------------------------------------------------------------------
     bcr = patients["bcr_abl1"]
     tested = bcr.notna().to_numpy()
-    status = np.where(~tested, NOT_EVALUATED,
-                      np.where(bcr.to_numpy(dtype=object) == "positive", ALTERED, NO_ALTERATION))
+    bcr_status = statuses(["BCR::ABL1"])
     blocks.append(pd.DataFrame({
         "_p": pos, "_k": len(genes) + len(ploidy_feats), "patient_id": pid, "feature": "BCR::ABL1",
-        "group": GROUP_FUSION, "status": status.astype(object),
-        "value": np.where(status == ALTERED, "Present", status).astype(object),
+        "group": GROUP_FUSION, "status": bcr_status,
+        "value": np.where(bcr_status == ALTERED, "Present", bcr_status).astype(object),
         "detail": np.where(tested, bcr.astype(str), "not tested").astype(object), "vaf": np.nan}))
 
     # --- structural aberrations (parsed once per distinct karyotype text) ----------------------
     structural = _structural_features(db)
     if structural:
         parsed = {t: parse_karyotype(t) for t in patients["karyotype_iscn"].drop_duplicates()}
-        karyotypes = [parsed[t] for t in patients["karyotype_iscn"]]
-        rows_status, rows_detail = [], []
-        for kt in karyotypes:
-            for label in structural:
-                if not kt.clones:
-                    rows_status.append(NOT_EVALUATED)
-                    rows_detail.append(kt.reason or "no karyotype")
-                else:
-                    rows_status.append(ALTERED if label in kt.structural else NO_ALTERATION)
-                    rows_detail.append(kt.text)
-        s_status = np.array(rows_status, dtype=object)
+        rows_detail = [(kt.text if kt.clones else (kt.reason or "no karyotype"))
+                       for kt in (parsed[t] for t in patients["karyotype_iscn"]) for _ in structural]
+        s_status = statuses(structural)
         k = len(structural)
         blocks.append(pd.DataFrame({
             "_p": n + np.repeat(pos, k), "_k": np.tile(np.arange(k), n),  # after every patient block
@@ -265,7 +269,8 @@ def status_patterns(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataF
 
 def pattern_status(db: CohortDatabase, patterns: pd.DataFrame) -> pd.DataFrame:
     """Status (altered / no alteration / not evaluated) of every feature per pattern row
-    (columns in `feature_names` order), by the same rules as `feature_matrix`."""
+    (columns in `feature_names` order): the one statement of the rules, used for the counts
+    (a row per pattern) and the oncoprint's cells (`feature_matrix`, a row per patient)."""
     out: dict[str, np.ndarray] = {}
     sequenced = patterns["sequenced"].to_numpy(dtype=bool)
     for gene in cohort_genes(db):
@@ -343,7 +348,7 @@ def frequency_chart(freq: pd.DataFrame, small_cell_k: int = 0) -> alt.Chart:
                            for a, e, hide in zip(data["altered"], data["evaluable"], small)]
         data["not_evaluated"] = [suppress_count(n, small_cell_k) for n in data["not_evaluated"]]
         data = data.drop(columns=["proportion", "ci_low", "ci_high"])
-    data["label_x"] = data["pct"].fillna(0.0)
+    data["label_x"] = data["hi"].fillna(0.0)  # beside the interval, on its own row
     order = data["feature"].tolist()
     y = alt.Y("feature:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15, labelLimit=220))
     tooltip = [alt.Tooltip("feature:N", title="Alteration"), alt.Tooltip("altered", title="Altered"),
@@ -357,7 +362,7 @@ def frequency_chart(freq: pd.DataFrame, small_cell_k: int = 0) -> alt.Chart:
         y=y, x=alt.X("lo:Q", scale=alt.Scale(domain=[0, 100]),
                      title="% of evaluable patients (95% Clopper-Pearson CI)"), x2="hi:Q", tooltip=tooltip)
     point = base.mark_point(filled=True, size=140, color=PALETTE[0]).encode(y=y, x="pct:Q", tooltip=tooltip)
-    text = base.mark_text(align="left", dx=8, dy=-11, fontSize=14).encode(
+    text = base.mark_text(align="left", dx=8, baseline="middle", fontSize=14).encode(
         y=y, x="label_x:Q", text="label:N")
     return (rule + point + text).properties(height=max(120, 36 * len(data)))
 
@@ -365,33 +370,40 @@ def frequency_chart(freq: pd.DataFrame, small_cell_k: int = 0) -> alt.Chart:
 # --------------------------------------------------------------------------------------------
 # Oncoprint
 # --------------------------------------------------------------------------------------------
+# Clinical track values over patient_summary (alias p): one rule for the tracks drawn and the sort.
+CLINICAL_TRACK_SQL = {
+    "Age group": "CASE WHEN p.age_at_ball_dx IS NULL THEN 'not evaluated' WHEN p.age_at_ball_dx < 60 THEN '< 60 y' "
+                 "WHEN p.age_at_ball_dx < 70 THEN '60-69 y' ELSE '≥ 70 y' END",
+    "Institution": "p.institution",
+    "Best response": "coalesce(p.best_response, CASE WHEN p.treated THEN 'not assessed' ELSE 'untreated' END)",
+    "Allogeneic HCT": "CASE WHEN p.hct THEN 'HCT' ELSE 'no HCT' END",
+    "EFS": "CASE WHEN p.efs_event THEN 'event' ELSE 'no event (censored)' END",
+}
+
+
 def clinical_tracks(db: CohortDatabase, cohort_filter: CohortFilter,
                     patient_ids: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Long table patient_id, track, value for the clinical tracks (only `patient_ids` when given)."""
-    p = _patients(db, cohort_filter, patient_ids)
-    age = pd.cut(p["age_at_ball_dx"], [0, 59, 69, 200], labels=["< 60 y", "60-69 y", "≥ 70 y"]).astype(str)
-    response = np.where(p["best_response"].notna(), p["best_response"].astype(object),
-                        np.where(p["treated"], "not assessed", "untreated"))
-    tracks = {
-        "Age group": age,
-        "Institution": p["institution"],
-        "Best response": response,
-        "Allogeneic HCT": np.where(p["hct"], "HCT", "no HCT"),
-        "EFS": np.where(p["efs_event"], "event", "no event (censored)"),
-    }
-    rows = [dict(patient_id=pid, track=name, value=str(val))
-            for name, values in tracks.items() for pid, val in zip(p["patient_id"], values)]
-    return pd.DataFrame(rows, columns=["patient_id", "track", "value"])
+    """Long table patient_id, track, value for the clinical tracks (only `patient_ids` when given),
+    track by track, patients in the default order."""
+    where, params = cohort_filter.where_sql()
+    only = ""
+    if patient_ids is not None:
+        only, params = " AND patient_id IN (SELECT unnest(?::VARCHAR[]))", [*params, list(patient_ids)]
+    selects = " UNION ALL ".join(f"SELECT p.patient_id, '{name}' AS track, {CLINICAL_TRACK_SQL[name]} AS value, "
+                                 f"{i} AS track_index FROM p" for i, name in enumerate(CLINICAL_TRACKS))
+    tracks = db.query(f"WITH p AS (SELECT * FROM patient_summary WHERE ({where}){only}) {selects} "
+                      "ORDER BY track_index, patient_id", params)
+    return tracks[["patient_id", "track", "value"]].astype(object).reset_index(drop=True)
 
 
 _CLINICAL_ORDER = {
-    "Age group": ["< 60 y", "60-69 y", "≥ 70 y"],
+    "Age group": ["< 60 y", "60-69 y", "≥ 70 y", NOT_EVALUATED],
     "Best response": ["CR", "CRi", "PR", "refractory", "not evaluable", "not assessed", "untreated"],
     "Allogeneic HCT": ["HCT", "no HCT"],
     "EFS": ["event", "no event (censored)"],
 }
 _CLINICAL_COLORS = {
-    "Age group": ["#C6DBEF", "#6BAED6", "#08519C"],
+    "Age group": ["#C6DBEF", "#6BAED6", "#08519C", NOT_EVALUATED_COLOR],
     "Best response": [PALETTE[2], PALETTE[4], PALETTE[1], PALETTE[5], "#999999", NOT_EVALUATED_COLOR,
                       "#E3CBA0"],
     "Allogeneic HCT": [PALETTE[3], NEGATIVE_COLOR],
@@ -416,20 +428,12 @@ def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     join, join_params, rank, rank_params = "", [], "p.patient_id", []
     features = feature_names(db)
     ploidy = {c.capitalize(): c for c in _ploidy_features(db)}
-    value_sql = {  # clinical track values as `clinical_tracks` computes them
-        "Age group": "CASE WHEN p.age_at_ball_dx <= 59 THEN '< 60 y' WHEN p.age_at_ball_dx <= 69 THEN '60-69 y' "
-                     "WHEN p.age_at_ball_dx <= 200 THEN '≥ 70 y' END",
-        "Institution": "p.institution",
-        "Best response": "coalesce(p.best_response, CASE WHEN p.treated THEN 'not assessed' ELSE 'untreated' END)",
-        "Allogeneic HCT": "CASE WHEN p.hct THEN 'HCT' ELSE 'no HCT' END",
-        "EFS": "CASE WHEN p.efs_event THEN 'event' ELSE 'no event (censored)' END",
-    }
     if not sort_by or sort_by.startswith("Default"):
         pass
     elif sort_by == "Ploidy category":
         rank, rank_params = "coalesce(list_position(?::VARCHAR[], p.ploidy_category), 99)", [PLOIDY_ORDER]
     elif sort_by in CLINICAL_TRACKS:
-        value = value_sql[sort_by]
+        value = CLINICAL_TRACK_SQL[sort_by]
         if sort_by in _CLINICAL_ORDER:
             rank, rank_params = f"coalesce(list_position(?::VARCHAR[], {value}), 99)", [_CLINICAL_ORDER[sort_by]]
         else:  # categories in alphabetical order
@@ -464,6 +468,9 @@ def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
 # Patients (columns) an oncoprint draws in the app and the deck: a column per patient stops
 # being readable long before a registry's size.
 ONCOPRINT_MAX_PATIENTS = 60
+KEY_WIDTH = 660  # px: the colour key under the grid, and the widest the grid is drawn
+SLIDE_CELL = 19  # px per cell of the slide oncoprint (`oncoprint_slide_chart`): rows of 14 pt text on a slide
+SLIDE_IDS_MAX = 40  # columns up to which the slide oncoprint names its patients
 
 
 def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
@@ -480,7 +487,7 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     patients = _patients(db, cohort_filter, drawn).set_index("patient_id")
     karyo = {pid: (patients.at[pid, "karyotype_iscn"] if pd.notna(patients.at[pid, "karyotype_iscn"])
                    else "none recorded") for pid in order}
-    width = max(min(cell * len(order), 660), 120)
+    width = max(min(cell * len(order), KEY_WIDTH), 120)
     x_top = alt.X("patient_id:N", sort=order, title=None,
                   axis=alt.Axis(orient="top", labelAngle=-90, labelFontSize=13, ticks=False, domain=False,
                                 grid=False))
@@ -557,15 +564,60 @@ def oncoprint_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
     charts.append((rects + hatch + vaf).properties(width=width, height=cell * len(rows)))
     key = _oncoprint_key(tracks, ploidy, m)
     return alt.vconcat(*charts, key, spacing=2).resolve_scale(color="independent").properties(
-        title=alt.TitleParams(
-            (f"Oncoprint: {len(order)} patients (columns)" if len(order) == n_total else
-             f"Oncoprint: first {len(order)} of {n_total} patients (columns, in this sort order)")
-            + ". Grey ╱ = not evaluated; "
-            "near white = evaluated, no alteration; numbers = VAF %", fontSize=16))
+        title=oncoprint_title(len(order), n_total))
+
+
+def oncoprint_slide_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
+                          max_patients: int | None = None) -> alt.LayerChart:
+    """The oncoprint for a slide: the same columns (`oncoprint_order`) and the ploidy and
+    alteration rows of `oncoprint_chart`, as one grid with one colour legend, without the
+    clinical tracks and in-cell VAF numbers (which cannot be legible at slide size). One grid:
+    when a slide shrinks the figure, its rows shrink together."""
+    order = oncoprint_order(db, cohort_filter, sort_by, limit=max_patients)
+    n_total = cohort.count_patients(db, cohort_filter) if max_patients is not None else len(order)
+    drawn = tuple(sorted(order))
+    patients = _patients(db, cohort_filter, drawn)
+    ploidy = pd.DataFrame({"patient_id": patients["patient_id"], "feature": "Ploidy category",
+                           "value": patients["ploidy_category"].fillna(NOT_EVALUATED)})
+    ploidy["status"] = np.where(ploidy["value"] == NOT_EVALUATED, NOT_EVALUATED, ALTERED)
+    m = feature_matrix(db, cohort_filter, drawn)
+    m = m[m["group"] != GROUP_PLOIDY][["patient_id", "feature", "status", "value"]]
+    rows = ["Ploidy category"] + [f for f in feature_names(db) if f in set(m["feature"])]
+    data = pd.concat([ploidy, m], ignore_index=True)
+    colors = {**{c: PLOIDY_COLORS[c] for c in PLOIDY_ORDER if c in set(ploidy["value"])},
+              **{v: ALTERATION_COLORS[v] for v in ALTERATION_COLORS if v in set(data["value"])}}
+    x = alt.X("patient_id:N", sort=order, title=None,
+              axis=alt.Axis(orient="top", labelAngle=-90, labelFontSize=13, ticks=False, domain=False, grid=False)
+              if len(order) <= SLIDE_IDS_MAX else None)
+    y = alt.Y("feature:N", sort=rows, title=None,
+              axis=alt.Axis(labelFontSize=14, labelLimit=200, ticks=False, domain=False, grid=False))
+    base = alt.Chart(data)
+    rects = base.mark_rect(stroke="white", strokeWidth=1.5).encode(
+        x=x, y=y, color=alt.Color("value:N", scale=alt.Scale(domain=list(colors), range=list(colors.values())),
+                                  legend=alt.Legend(title=None, orient="bottom", columns=4, symbolType="square")))
+    hatch = base.transform_filter(alt.datum.status == NOT_EVALUATED).mark_text(
+        text="╱", fontSize=SLIDE_CELL, color="#7A7A7A").encode(x=x, y=y)
+    return (rects + hatch).properties(width=max(min(SLIDE_CELL * len(order), KEY_WIDTH), 120),
+                                      height=SLIDE_CELL * len(rows),
+                                      title=oncoprint_title(len(order), n_total, vaf=False))
+
+
+def oncoprint_title(drawn: int, total: int, vaf: bool = True) -> alt.TitleParams:
+    """The oncoprint's title and key sentences in the theme's font, each line narrower than the
+    colour key (KEY_WIDTH) even with the projector's larger text. No box-drawing glyph in it: a
+    font without the glyph sets the whole line in a serif fallback."""
+    heading = (f"Oncoprint: {patients_text(drawn)}" if drawn == total
+               else f"Oncoprint: first {drawn} of {total} patients")
+    subtitle = ["Columns are patients" + ("" if drawn == total else ", in this sort order")
+                + ". Grey hatched = not evaluated.",
+                "Near white = evaluated, no alteration." + (" Numbers = VAF in %." if vaf else "")]
+    return alt.TitleParams(heading, subtitle=subtitle, font=FONT, subtitleFont=FONT, fontSize=18,
+                           subtitleFontSize=14, subtitleColor="#333333", anchor="start")
 
 
 def _oncoprint_key(tracks: pd.DataFrame, ploidy: pd.DataFrame, alterations: pd.DataFrame) -> alt.LayerChart:
-    """Colour key under the grid: one line per track, swatch + value (only values present)."""
+    """Colour key under the grid: one line per track, swatch + value (only values present); a
+    line longer than KEY_WIDTH continues on the next (labels sized for the projector's text)."""
     lines: list[tuple[str, list[tuple[str, str]]]] = []
     for name in CLINICAL_TRACKS:
         present = set(tracks.loc[tracks["track"] == name, "value"])
@@ -581,24 +633,31 @@ def _oncoprint_key(tracks: pd.DataFrame, ploidy: pd.DataFrame, alterations: pd.D
                                       if c in set(ploidy["value"])]))
     lines.append(("Alterations", [(v, ALTERATION_COLORS[v]) for v in ALTERATION_COLORS
                                   if v in set(alterations["value"])]))
-    rows = []
-    for i, (name, items) in enumerate(lines):
-        x = 0
+    rows, line_names = [], []
+    for name, items in lines:
+        x, continued = 0, 0
+        line_names.append(name)
         for value, color in items:
-            rows.append(dict(line=i, track=name, value=value, color=color, x=x + 12,
+            step = 36 + 11 * len(value)  # swatch, gap and label at up to 20 px (projector)
+            if x and x + step > KEY_WIDTH:
+                continued += 1
+                x = 0
+                line_names.append(name + " " * continued)  # a continuation: no label (see labelExpr)
+            rows.append(dict(track=line_names[-1], value=value, color=color, x=x + 12,
                              hatch="╱" if value == NOT_EVALUATED else ""))
-            x += 34 + 8 * len(value)
+            x += step
     key = pd.DataFrame(rows)
-    y = alt.Y("track:N", sort=[n for n, _ in lines], title=None,
+    y = alt.Y("track:N", sort=line_names, title=None,
               axis=alt.Axis(labelFontSize=13, ticks=False, domain=False, grid=False, labelFontWeight="bold",
-                            labelLimit=200, labelPadding=6))
-    x = alt.X("x:Q", scale=alt.Scale(domain=[0, 660], nice=False), axis=None)
+                            labelLimit=200, labelPadding=6,
+                            labelExpr="trim(datum.label) == datum.label ? datum.label : ''"))
+    x = alt.X("x:Q", scale=alt.Scale(domain=[0, KEY_WIDTH], nice=False), axis=None)
     base = alt.Chart(key)
     swatch = base.mark_square(size=200, stroke="#888888", strokeWidth=0.6).encode(
         x=x, y=y, color=alt.Color("color:N", scale=None))
     hatch = base.mark_text(fontSize=14, color="#7A7A7A").encode(x=x, y=y, text="hatch:N")
     label = base.mark_text(align="left", dx=11, fontSize=13).encode(x=x, y=y, text="value:N")
-    return (swatch + hatch + label).properties(width=660, height=22 * len(lines),
+    return (swatch + hatch + label).properties(width=KEY_WIDTH, height=22 * len(line_names),
                                                title=alt.TitleParams("Key", fontSize=14))
 
 
@@ -685,7 +744,8 @@ def cooccurrence_heatmap(pairs: pd.DataFrame) -> alt.Chart:
         y=alt.Y("feature_b:N", sort=order, title=None, axis=alt.Axis(labelFontSize=14, grid=False)), tooltip=tip)
     rect = base.mark_rect(stroke="white").encode(color=alt.Color(
         "log2_or:Q", scale=alt.Scale(scheme="blueorange", domain=[-5, 5]),
-        legend=alt.Legend(title="log2 odds ratio (capped ±5)", orient="right", gradientLength=200)))
+        legend=alt.Legend(title=["log2 odds ratio", "(capped ±5)"], orient="right", gradientLength=200,
+                          titleLimit=0)))
     ink = alt.condition("abs(datum.log2_or) > 2.5", alt.value("white"), alt.value("black"))
     or_label = base.mark_text(fontSize=14, dy=-9).encode(text=alt.Text("or_label:N"), color=ink).transform_calculate(
         or_label="'OR ' + datum.or_text")
@@ -715,7 +775,7 @@ def karyotype_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataF
             modal_number=modal, modal_source=("recorded" if recorded is not None
                                               else "parsed from ISCN" if k.modal_number is not None else None),
             category_recorded=r.ploidy_category if isinstance(r.ploidy_category, str) else None,
-            category_from_modal=k.category if recorded is None else None,
+            category_from_modal=ploidy_category(modal) if modal is not None else None,
             parse_status="parsed" if k.parsed else f"could not parse: {k.reason}",
             agrees=(None if recorded is None or k.modal_number is None else recorded == k.modal_number),
             tp53_status=r.tp53_status if isinstance(r.tp53_status, str) else NOT_EVALUATED,
@@ -724,8 +784,6 @@ def karyotype_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataF
         ))
     df = pd.DataFrame(rows)
     if not df.empty:
-        from analytics.karyotype import ploidy_category as _cat
-        df["category_from_modal"] = df["modal_number"].map(lambda v: _cat(int(v)) if pd.notna(v) else None)
         df["modal_recorded"] = df["modal_recorded"].astype("Int64")
         df["modal_parsed"] = df["modal_parsed"].astype("Int64")
         df["modal_number"] = df["modal_number"].astype("Int64")
@@ -891,10 +949,12 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
     classes = [c for c in ALTERATION_COLORS if c in set(counts["class_group"])]
     x = alt.X("position:Q", scale=alt.Scale(domain=[0, TP53_LENGTH], nice=False),
               title=f"TP53 amino-acid position (1-{TP53_LENGTH})")
-    top = max(4, int(counts["n"].max()) + 3) if len(counts) else 4
+    counts["label_y"] = _label_heights(counts)
+    top = max(4, int(np.ceil(counts["label_y"].max())) + 1) if len(counts) else 4
+    most = max(4, int(counts["n"].max()) + 1) if len(counts) else 4  # the axis counts patients, not label rows
     sticks = alt.Chart(counts).mark_rule(strokeWidth=2, color="#555555").encode(
         x=x, y=alt.Y("zero:Q", scale=alt.Scale(domain=[-0.6, top]), title="Patients",
-                     axis=alt.Axis(tickMinStep=1, values=list(range(0, top + 1)))), y2="n:Q"
+                     axis=alt.Axis(tickMinStep=1, values=list(range(0, most + 1)))), y2="n:Q"
     ).transform_calculate(zero="0")
     heads = alt.Chart(counts).mark_circle(size=300, stroke="black", strokeWidth=0.6, opacity=1).encode(
         x="position:Q", y="n:Q",
@@ -902,44 +962,37 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
                         legend=alt.Legend(title="Variant class")),
         tooltip=[alt.Tooltip("proteins:N", title="Protein change"), alt.Tooltip("position:Q", title="Position"),
                  alt.Tooltip("n:Q", title="Patients"), alt.Tooltip("patients:N", title="Patient ids")])
-    labels = alt.Chart(counts).mark_text(dx=8, dy=-10, fontSize=13, angle=315, align="left").encode(
-        x="position:Q", y="n:Q", text="proteins:N")
-    domains = pd.DataFrame([dict(domain=n, start=s, end=e, mid=(s + e) / 2) for n, s, e in TP53_DOMAINS])
+    leaders = alt.Chart(counts).mark_rule(strokeWidth=0.8, strokeDash=[2, 2], color="#777777").encode(
+        x="position:Q", y="n:Q", y2="label_y:Q")
+    labels = alt.Chart(counts).mark_text(dx=3, fontSize=13, align="left", baseline="bottom").encode(
+        x="position:Q", y="label_y:Q", text="proteins:N")
+    domains = pd.DataFrame([dict(domain=n, short=TP53_DOMAIN_ABBREVIATIONS[n], start=s, end=e, mid=(s + e) / 2)
+                            for n, s, e in TP53_DOMAINS])
     dom = alt.Chart(domains).mark_rect(color=PALETTE[4], opacity=0.55).encode(
         x=alt.X("start:Q"), x2="end:Q", y=alt.datum(-0.55), y2=alt.datum(-0.1),
         tooltip=[alt.Tooltip("domain:N", title="Domain"), alt.Tooltip("start:Q"), alt.Tooltip("end:Q")])
-    dom_text = alt.Chart(domains).mark_text(fontSize=12, baseline="middle").encode(
-        x="mid:Q", y=alt.datum(-0.33), text="domain:N")
-    return (dom + dom_text + sticks + heads + labels).properties(height=340)
+    dom_text = alt.Chart(domains).mark_text(fontSize=13, baseline="middle").encode(
+        x="mid:Q", y=alt.datum(-0.33), text="short:N",
+        tooltip=[alt.Tooltip("domain:N", title="Domain"), alt.Tooltip("start:Q"), alt.Tooltip("end:Q")])
+    return (dom + dom_text + sticks + leaders + heads + labels).properties(height=340)
 
 
+_LABEL_AA_PER_CHAR = 6.5  # amino acids one label character spans at the projector's text size
+_LABEL_LEVEL = 0.55       # patients (y units) between label rows
 
 
-# --------------------------------------------------------------------------------------------
-# Figures of the page, one function per chart: (db, cohort_filter, *options) -> Altair chart,
-# computing their data themselves so ui.figures.cached_figure can cache the rendered spec per view.
-# --------------------------------------------------------------------------------------------
-def oncoprint_figure(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str | None = None,
-                     max_patients: int | None = None) -> alt.VConcatChart:
-    """`oncoprint_chart` (only the first `max_patients` of the sort order are fetched and drawn)."""
-    return oncoprint_chart(db, cohort_filter, sort_by, max_patients=max_patients)
-
-
-def cooccurrence_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.Chart:
-    """`cooccurrence_heatmap` of the filtered cohort's `cooccurrence_matrix`."""
-    return cooccurrence_heatmap(cooccurrence_matrix(db, cohort_filter))
-
-
-def modal_number_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChart:
-    """`modal_number_chart` of the filtered cohort's `karyotype_table`."""
-    return modal_number_chart(karyotype_table(db, cohort_filter))
-
-
-def lollipop_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChart:
-    """`lollipop_chart` of the filtered cohort's `tp53_variants`."""
-    return lollipop_chart(tp53_variants(db, cohort_filter))
-
-
-def vaf_figure(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.Chart:
-    """`vaf_chart` of the filtered cohort's `tp53_variants`."""
-    return vaf_chart(tp53_variants(db, cohort_filter))
+def _label_heights(counts: pd.DataFrame) -> list[float]:
+    """A height per lollipop label: labels are horizontal, above the heads, and a label that
+    would run into an earlier one at its height goes one row up (greedy, by position)."""
+    base = float(counts["n"].max()) + 0.7 if len(counts) else 0.0
+    ends: list[float] = []  # per row: where its last label ends (amino acids)
+    heights = {}
+    for i in counts.sort_values("position").index:
+        start = float(counts.at[i, "position"])
+        end = start + _LABEL_AA_PER_CHAR * len(str(counts.at[i, "proteins"]))
+        row = next((r for r, last in enumerate(ends) if start > last), len(ends))
+        if row == len(ends):
+            ends.append(end)
+        ends[row] = end
+        heights[i] = base + _LABEL_LEVEL * row
+    return [heights[i] for i in counts.index]

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 import altair as alt
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 from analytics import theme
 from analytics.cohort import count_patients, filtered_summary
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
+from analytics.stats import clopper_pearson
 from analytics.units import DAYS_PER_MONTH, days_to_months
 
 
@@ -96,18 +96,6 @@ def _prepared(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
     return _with_months(filtered_summary(db, cohort_filter))
 
 
-def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact binomial confidence interval for k successes out of n (NaNs when n == 0).
-
-    >>> [round(x, 4) for x in clopper_pearson(3, 10)]
-    [0.0667, 0.6525]
-    """
-    if n == 0:
-        return float("nan"), float("nan")
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="exact")
-    return float(ci.low), float(ci.high)
-
-
 def _fmt(value: float, decimals: int) -> str:
     """Round half away from zero (12.5% -> 13%, as readers expect), not to even."""
     scale = 10 ** decimals
@@ -127,15 +115,6 @@ def continuous_row(n: int, not_evaluated: int, median: float, low: float, high: 
     else:
         out["display"] = "no evaluable patients"
     return out
-
-
-def summarise_continuous(values: pd.Series, decimals: int = 1) -> dict:
-    """Median and range of the non-missing values, and how many were missing."""
-    present = pd.to_numeric(values, errors="coerce").dropna().astype(float).to_numpy()
-    if not len(present):
-        return continuous_row(0, len(values), np.nan, np.nan, np.nan, decimals)
-    return continuous_row(len(present), len(values) - len(present), float(np.median(present)),
-                          float(present.min()), float(present.max()), decimals)
 
 
 def categorical_rows(counts: dict, not_evaluated: int, spec: Categorical) -> list[dict]:
@@ -160,13 +139,6 @@ def categorical_rows(counts: dict, not_evaluated: int, spec: Categorical) -> lis
                      "ci_low": np.nan, "ci_high": np.nan,
                      "display": f"{not_evaluated} (not in denominator)"})
     return rows
-
-
-def summarise_categorical(values: pd.Series, spec: Categorical) -> list[dict]:
-    """`categorical_rows` of a column of values (NULLs counted apart)."""
-    present = values.dropna()
-    counts = {value: int((present == value).sum()) for value in pd.unique(present)}
-    return categorical_rows(counts, int(len(values) - len(present)), spec)
 
 
 # Months as Table 1 and the exposure plots use them (days / 30.4375), as SQL over patient_summary.
@@ -308,14 +280,8 @@ def dot_positions(values: pd.Series, gap: float) -> np.ndarray:
 # distribution is drawn as a histogram with the same median rule (bench/: 15-20 s per plot at
 # 100,000 patients and 7 MB of chart data before).
 DOT_PLOT_MAX_PATIENTS = 300
-
-
-def histogram_bins(months: np.ndarray, high: float) -> pd.DataFrame:
-    """Patients per 1-month bin [start, end) on [0, high] (the last bin closed), empty bins dropped."""
-    edges = np.arange(0.0, high + 1.0, 1.0)
-    counts, _ = np.histogram(months, bins=edges)
-    bins = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "patients": counts})
-    return bins[bins["patients"] > 0].reset_index(drop=True)
+# px: the page stretches the plot to its column; a slide or a file gets this width
+EXPOSURE_WIDTH = 700
 
 
 def _histogram(bins: pd.DataFrame, high: float, width: int, title: alt.TitleParams,
@@ -367,7 +333,8 @@ def _median_marks(median: float, field: str) -> list[alt.Chart]:
 def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerChart:
     """A dot plot (one dot per patient at the exact value) with the median as a labelled rule.
 
-    Above `DOT_PLOT_MAX_PATIENTS` patients: a histogram (1-month bins) with the same median.
+    For up to `DOT_PLOT_MAX_PATIENTS` patients; `exposure_chart` draws larger cohorts as a
+    histogram counted in DuckDB.
     """
     if measure not in EXPOSURE_MEASURES:
         raise ValueError(f"unknown measure {measure!r}")
@@ -375,9 +342,6 @@ def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerC
     n_missing = int(values[measure].isna().sum())
     median = float(data["months"].median()) if len(data) else float("nan")
     high = _upper_bound(data["months"].max()) if len(data) else 12.0
-    if len(data) > DOT_PLOT_MAX_PATIENTS:
-        return histogram_plot(histogram_bins(data["months"].to_numpy(float), high), measure, len(data),
-                              n_missing, median, high, width)
     data["level"] = dot_positions(data["months"], gap=high / 45.0) + 1 if len(data) else []
     top = max(4, int(data["level"].max()) + 1) if len(data) else 4
     title = _exposure_title(measure, f"n = {len(data)} patients, one dot each", n_missing, median)
@@ -393,30 +357,44 @@ def dot_plot(values: pd.DataFrame, measure: str, width: int = 560) -> alt.LayerC
     return alt.layer(*layers).properties(title=title, width=width, height=210)
 
 
-def exposure_chart(db: CohortDatabase, cohort_filter: CohortFilter, measure: str) -> alt.LayerChart:
-    """The exposure plot of the filtered cohort for one measure (`dot_plot`), as one call.
-
-    Above `DOT_PLOT_MAX_PATIENTS` patients the histogram's counts, median and range come from
-    DuckDB, so Python never holds a row per patient (the same bins as `histogram_bins`).
-    """
+def _months_sql(measure: str) -> str:
     if measure not in EXPOSURE_MEASURES:
         raise ValueError(f"unknown measure {measure!r}")
+    return f"CAST({_CONTINUOUS_SQL[measure]} AS DOUBLE)"
+
+
+def exposure_counts(db: CohortDatabase, cohort_filter: CohortFilter, measure: str) -> tuple[int, int]:
+    """Patients of the filtered cohort with a value of `measure`, and all patients."""
     where, params = cohort_filter.where_sql()
-    months = f"CAST({_CONTINUOUS_SQL[measure]} AS DOUBLE)"
+    months = _months_sql(measure)
+    n, n_all = db.query(f"SELECT count({months}), count(*) FROM patient_summary WHERE {where}",
+                        params).iloc[0].tolist()
+    return int(n), int(n_all)
+
+
+def exposure_chart(db: CohortDatabase, cohort_filter: CohortFilter, measure: str) -> alt.LayerChart:
+    """The exposure plot of the filtered cohort for one measure: a dot per patient (`dot_plot`)
+    up to `DOT_PLOT_MAX_PATIENTS` patients with a value, else patients per 1-month bin.
+
+    The histogram's bins [k, k+1) (the last one closed), median and range come from DuckDB,
+    so Python never holds a row per patient.
+    """
+    where, params = cohort_filter.where_sql()
+    months = _months_sql(measure)
     n, n_all, median, largest = db.query(
         f"SELECT count({months}), count(*), median({months}), max({months}) FROM patient_summary "
         f"WHERE {where}", params).iloc[0].tolist()
     if n <= DOT_PLOT_MAX_PATIENTS:
-        return dot_plot(exposure_values(db, cohort_filter), measure)
+        return dot_plot(exposure_values(db, cohort_filter), measure, width=EXPOSURE_WIDTH)
     high = _upper_bound(largest)
-    # np.histogram's bins: [k, k+1) for k < high - 1, the last one closed; values < 0 fall outside
+    # bins [k, k+1) for k < high - 1, the last one closed; values < 0 fall outside
     bins = db.query(
         f"SELECT CAST(least(floor({months}), ? - 1) AS DOUBLE) AS start, count(*) AS patients "
         f"FROM patient_summary WHERE ({where}) AND {months} >= 0 AND {months} <= ? "
         f"GROUP BY 1 ORDER BY 1", [high, *params, high])
     bins.insert(1, "end", bins["start"] + 1.0)
     bins["patients"] = bins["patients"].astype("int64")
-    return histogram_plot(bins, measure, int(n), int(n_all - n), float(median), high)
+    return histogram_plot(bins, measure, int(n), int(n_all - n), float(median), high, width=EXPOSURE_WIDTH)
 
 
 # --- patient table --------------------------------------------------------------------------

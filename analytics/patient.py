@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from analytics import consistency, theme
+from analytics.cohort import count_patients
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
+from analytics.survival import EFS_EVENT_COLUMNS, EFS_EVENT_LABELS
 from analytics.units import DAYS_PER_MONTH, days_to_months
 
 LANES = ["Lenalidomide", "B-ALL treatment", "Response", "HCT / relapse", "Outcome"]
@@ -99,14 +101,14 @@ def _or_not_evaluated(value, fmt=str) -> str:
 
 
 def efs_event_kind(row: pd.Series) -> str | None:
-    """Which event ended event-free survival: induction failure, relapse or death (None = censored)."""
+    """Which event ended event-free survival (None = censored), by the EFS definition the survival
+    page uses (`survival.EFS_EVENT_COLUMNS`): the first of its events on the EFS event day."""
     if _missing(row["efs_event_day"]):
         return None
     day = row["efs_event_day"]
-    for column, kind in (("induction_failure_day", "induction failure"), ("relapse_day", "relapse"),
-                         ("death_day", "death")):
+    for event, column in EFS_EVENT_COLUMNS.items():
         if not _missing(row[column]) and row[column] == day:
-            return kind
+            return EFS_EVENT_LABELS[event]
     return "event"
 
 
@@ -266,12 +268,15 @@ def _alternating_labels(rows: pd.DataFrame, x_field: str, x_scale: alt.Scale, la
 WINDOWS = {"whole history": None, "B-ALL course": -90}  # window name -> first day shown
 
 
-def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole history") -> alt.LayerChart:
+def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole history",
+                   width: int | None = None, legend_columns: tuple[int, int] = (4, 3)) -> alt.LayerChart:
     """Swim-lane timeline: bars for lenalidomide courses and treatment lines, markers for the rest.
 
     x = days from B-ALL diagnosis (bottom axis) with the same scale in months on the top axis;
     a rule marks diagnosis at day 0. `window` "B-ALL course" starts the axis 90 days before
     diagnosis (earlier lenalidomide is cut at the edge; the tooltip keeps the true days).
+    `width`: None fits the page's container; a number of pixels for a static figure (a slide),
+    whose legends (`legend_columns`: therapy, events) then take fewer columns.
     """
     first_day = WINDOWS[window]
     if first_day is not None:
@@ -300,7 +305,7 @@ def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole h
         x2="end_drawn:Q", y=lanes,
         color=alt.Color("category:N", title="Therapy", scale=alt.Scale(
             domain=bar_categories, range=[BAR_COLORS[c] for c in bar_categories]),
-            legend=alt.Legend(orient="bottom", columns=4, labelLimit=320)),
+            legend=alt.Legend(orient="bottom", columns=legend_columns[0], labelLimit=320)),
         tooltip=tooltip)
     bar_labels = _alternating_labels(bars[bars.label != ""], "start_drawn", x_scale, lanes, align="left")
     points = events[events.kind == "point"]
@@ -310,7 +315,7 @@ def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole h
         x=alt.X("start:Q", scale=x_scale), y=lanes,
         color=alt.Color("category:N", title="Events", scale=alt.Scale(
             domain=point_categories, range=[MARKERS[c][0] for c in point_categories]),
-            legend=alt.Legend(orient="bottom", columns=3, labelLimit=320)),
+            legend=alt.Legend(orient="bottom", columns=legend_columns[1], labelLimit=320)),
         shape=alt.Shape("category:N", title="Events", scale=alt.Scale(
             domain=point_categories, range=[MARKERS[c][1] for c in point_categories])),
         tooltip=tooltip)
@@ -319,7 +324,7 @@ def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole h
     dx_rule = alt.Chart(diagnosis).mark_rule(color=theme.PALETTE[5], size=2, strokeDash=[5, 3]).encode(
         x=alt.X("start:Q", scale=x_scale))
     # Bottom right of the rule, below the outcome lane markers.
-    dx_text = alt.Chart(diagnosis).mark_text(align="left", dx=6, baseline="bottom", y=height - 4,
+    dx_text = alt.Chart(diagnosis).mark_text(align="left", dx=6, baseline="bottom", y=alt.expr("height - 4"),
                                              color=theme.PALETTE[5], fontSize=theme.BASE_FONT_SIZE,
                                              fontWeight="bold").encode(
         x=alt.X("start:Q", scale=x_scale), text="label:N")
@@ -331,9 +336,12 @@ def timeline_chart(events: pd.DataFrame, title: str = "", window: str = "whole h
                 axis=alt.Axis(orient="top", tickCount=12, format="d", grid=False)))
     body = alt.layer(bar_layer, bar_labels, point_layer, point_labels, dx_rule, dx_text).resolve_scale(
         color="independent", shape="independent")
-    chart = alt.layer(body, months_axis).resolve_scale(x="independent").properties(
-        height=height, width="container",
-        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))  # legends must not squash lanes
+    chart = alt.layer(body, months_axis).resolve_scale(x="independent")
+    if width is None:
+        chart = chart.properties(height=height, width="container",
+                                 autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))  # legends must not squash lanes
+    else:
+        chart = chart.properties(height=height, width=width)
     if title:
         chart = chart.properties(title=title)
     return chart
@@ -396,7 +404,7 @@ def patient_choices(db: CohortDatabase, cohort_filter: CohortFilter,
     (['S01', 'S02', 'S03'], 32)
     """
     where, params = cohort_filter.where_sql()
-    n = int(db.scalar(f"SELECT count(*) FROM patient_summary WHERE {where}", params))
+    n = count_patients(db, cohort_filter)
     rows = db.query(f"SELECT patient_id, institution, sex, age_at_ball_dx FROM patient_summary "
                     f"WHERE {where} ORDER BY patient_id LIMIT ?", [*params, int(limit)])
     return rows, n

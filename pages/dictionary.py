@@ -3,13 +3,13 @@ import streamlit as st
 
 from analytics import dictionary
 from analytics.export import safe_csv
-from ui import state
+from analytics.views import dictionary as views
+from analytics.views.dictionary import DictionarySpec
+from ui import access, state
 from ui.routing import require_entrypoint
-from ui.url import url_option
+from ui.views import bind, compute, current, escape_markdown
 
 require_entrypoint()
-
-dictionary_for = state.cached(dictionary.dictionary_for)
 
 st.title("Data dictionary")
 st.markdown(
@@ -19,31 +19,23 @@ st.markdown(
     "as negative. Endpoints (OS, EFS, best response, HCT, status at last contact) are derived "
     "in the `patient_summary` view from the events and never stored twice.")
 
-table, differences = dictionary_for()
-if differences:
-    st.warning("This cohort's database differs from the documented schema:\n\n"
-               + "\n".join(f"- {d}" for d in differences), icon=":material/warning:")
-
+bind(DictionarySpec)
 search_col, download_col = st.columns([3, 1], vertical_alignment="bottom")
-url_option("dict_search", "")
-query = search_col.text_input("Search columns and descriptions", key="dict_search",
-                              placeholder="e.g. TP53, induction, MRD, months")
-shown = dictionary.search(table, query)
+search_col.text_input("Search columns and descriptions", key=DictionarySpec.session_key("search"),
+                      placeholder="e.g. TP53, induction, MRD, months")
+spec = current(DictionarySpec)
+result = compute(views.columns, state.current_filter(), spec, access.small_cell_k())
+for caveat in result.caveats:  # column names of an uploaded cohort: shown as plain text
+    st.warning(f"**{caveat.heading}.** {escape_markdown(caveat.text)}", icon=":material/warning:")
+table, shown = result.tables["Dictionary"], result.tables["Columns"]
 download_col.download_button("Download dictionary (CSV)", safe_csv(table), file_name="data_dictionary.csv",
                              mime="text/csv", use_container_width=True,
                              icon=":material/download:")
 
 if shown.empty:
-    st.info(f"No column matches '{query}'.", icon=":material/search_off:")
+    st.info(escape_markdown(result.caption), icon=":material/search_off:")
     st.stop()
-st.caption(f"{len(shown)} of {len(table)} columns shown" + (f" (search: '{query}')" if query else ""))
-
-def _md(text: str) -> str:
-    """st.table renders cells as Markdown: escape it ('>= 1' would become a quote block)."""
-    for char in "\\`*_[]<>#+-!|~":
-        text = str(text).replace(char, "\\" + char)
-    return text
-
+st.caption(escape_markdown(result.caption))
 
 HEADERS = {"column": "Column", "type": "Type", "description": "Description",
            "allowed_values": "Allowed values", "unit": "Unit"}
@@ -55,7 +47,9 @@ for relation in relations:
     st.subheader(f"{relation}  ·  {len(rows)} columns")
     if relation in dictionary.RELATIONS:
         st.caption(dictionary.RELATIONS[relation])
-    # A static table wraps long descriptions (an interactive grid would cut them off).
+    # A static table wraps long descriptions (an interactive grid would cut them off); st.table
+    # renders cells as Markdown ('>= 1' would become a quote block), so they are escaped.
     cells = rows.drop(columns="relation")
-    cells[["description", "allowed_values", "unit"]] = cells[["description", "allowed_values", "unit"]].map(_md)
+    cells[["description", "allowed_values", "unit"]] = cells[["description", "allowed_values", "unit"]].map(
+        lambda text: escape_markdown(str(text)))
     st.table(cells.rename(columns=HEADERS).set_index("Column"))

@@ -1,42 +1,40 @@
 """Overview: Table 1, latency and exposure distributions, the patient table (rows open the patient page)."""
 import streamlit as st
 
-from analytics.units import patients_text
 from analytics import overview
 from analytics.export import safe_csv
-from analytics.disclosure import suppress_table_one
-from ui import access, components, figures, state
+from analytics.units import patients_text
+from analytics.views import overview as views
+from ui import access, components, state
 from ui.routing import require_entrypoint
+from ui.views import compute, current, figure, show
 
 require_entrypoint()
 
-table_one = state.cached(overview.table_one)
-exposure_chart = figures.cached_figure(overview.exposure_chart)
-patient_table_head = state.cached(overview.patient_table_head)
 SHOWN_ROWS = 1000  # on-screen rows; the CSV download has every patient
 
 st.title("Cohort overview")
+spec = current(views.OverviewSpec)
 cohort_filter = state.current_filter()
-patients, n_patients = patient_table_head(cohort_filter, SHOWN_ROWS)
+k = access.small_cell_k()
+patients, n_patients = state.cached(overview.patient_table_head)(cohort_filter, SHOWN_ROWS)
 components.require_patients(n_patients)
 st.caption(f"{patients_text(n_patients)} · filters: {cohort_filter.describe()}")
 
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.subheader("Table 1")
-    t1 = suppress_table_one(table_one(cohort_filter), access.small_cell_k())
-    st.caption("Continuous: median (range). Categorical: n / evaluable (%), with an exact "
-               "(Clopper-Pearson) 95% CI. *Not evaluated* is counted separately and never enters "
-               "a denominator.")
-    shown = overview.table_one_display(t1).set_index("Characteristic")
-    st.table(shown)
+    table_one = compute(views.table_one, cohort_filter, spec, k)
+    st.subheader(table_one.title)
+    show(table_one)
+    t1 = table_one.tables["Table 1"]
+    st.table(overview.table_one_display(t1).set_index("Characteristic"))
     st.download_button("Download Table 1 (CSV)", safe_csv(t1), file_name="table1.csv", mime="text/csv",
                        icon=":material/download:", key="dl_table1")
 with right:
     st.subheader("Lenalidomide exposure")
     if not components.withheld_under_suppression("the exposure plots (one mark per patient or small bins)"):
-        for measure in overview.EXPOSURE_MEASURES:
-            components.show_chart(exposure_chart(cohort_filter, measure))
+        for view in views.EXPOSURE_VIEWS:
+            show(compute(view, cohort_filter, spec, k), figure=figure(view, cohort_filter, spec, k))
 
 components.withheld_under_suppression("the patient-level table", stop=True)
 if access.public_mode():  # public deployment: aggregates only
@@ -63,7 +61,7 @@ if rows:
     # The link carries the filters and the patient: both pages re-seed their widgets from it.
     st.switch_page("pages/patient.py",
                    query_params=overview.patient_link_params(cohort_filter, patient_id))
-_db = state.current_database()  # the CSV is built on click (in its own thread), not on every rerun
+database = state.current_database()  # the CSV is built on click (in its own thread), not on every rerun
 st.download_button("Download patient table (CSV)",
-                   lambda: safe_csv(overview.patient_table(_db, cohort_filter)), file_name="patients.csv",
+                   lambda: safe_csv(overview.patient_table(database, cohort_filter)), file_name="patients.csv",
                    mime="text/csv", icon=":material/download:", key="dl_patients")

@@ -2,22 +2,17 @@
 import streamlit as st
 
 from analytics import patient
-from analytics.filters import CohortFilter
-from ui import access, components, figures, state
+from analytics.views import patient as views
+from analytics.views.patient import PatientSpec
+from ui import access, components, state
 from ui.routing import require_entrypoint
-from ui.url import choice_parser, url_option
+from ui.views import bind, compute, current, escape_markdown, figure, set_value, show
 
 require_entrypoint()
 
-patient_choices = state.cached(patient.patient_choices)
-patient_status = state.cached(patient.patient_status)
-key_facts = state.cached(patient.key_facts)
-timeline_events = state.cached(patient.timeline_events)
-timeline_figure = figures.cached_figure(patient.timeline_figure)
-mutations = state.cached(patient.mutations)
-measurements = state.cached(patient.measurements)
-summary_row = state.cached(patient.summary_row)
 PICKER_MAX = 1000  # ids listed in the picker; any other id is found by typing it
+PATIENT_KEY = PatientSpec.session_key("patient")
+LOOKUP_KEY, LOOKUP_MISSING_KEY = "patient.lookup", "patient.lookup_missing"
 
 st.title("Patient")
 components.withheld_under_suppression("the patient page (one patient)", stop=True)
@@ -26,46 +21,26 @@ if access.public_mode():
             "cohort aggregates.", icon=":material/public:")
     st.stop()
 cohort_filter = state.current_filter()
-choices, n_filtered = patient_choices(cohort_filter, PICKER_MAX)
+choices, n_filtered = state.cached(patient.patient_choices)(cohort_filter, PICKER_MAX)
 ids = choices["patient_id"].tolist()
-
-
-def _known(raw: str | list[str]) -> str:
-    """URL parser: any patient id of this cohort (looked up in the database)."""
-    text = raw if isinstance(raw, str) else raw[0]
-    if patient_status(CohortFilter(), text) == "unknown":
-        raise ValueError(text)
-    return text
-
-
-requested = st.query_params.get("patient")
-if requested is not None and patient_status(CohortFilter(), requested) == "unknown":
-    st.warning(f"There is no patient **{requested}** in this cohort. Choose a patient below.",
-               icon=":material/person_off:")
+bind(PatientSpec)
+requested = PatientSpec(patient=st.session_state.get(PATIENT_KEY) or "")
+resolution = compute(views.resolve, cohort_filter, requested)
+if resolution.status == "unknown":
+    st.warning(f"There is no patient **{escape_markdown(resolution.requested)}** in this cohort. "
+               "Choose a patient below.", icon=":material/person_off:")
 components.require_patients(n_filtered)
-
-url_option("patient", ids[0], parse=_known)
-chosen = st.session_state["patient"]
-status = "in cohort" if chosen in ids else patient_status(cohort_filter, chosen)
-if status != "in cohort":
-    reason = "is not in the filtered cohort" if status == "filtered out" else "is not in this cohort"
-    st.warning(f"Patient **{chosen}** {reason} (filters: {cohort_filter.describe()}). Clear the "
-               "filters in the sidebar to see them, or choose a patient of the filtered cohort below.",
-               icon=":material/filter_alt:")
-    st.session_state["patient"] = ids[0]
-    url_option("patient", ids[0], parse=_known)  # drop the excluded id from the URL
-    chosen = ids[0]
-
-def _md(text: str) -> str:
-    """Escape markdown in data values (karyotypes contain brackets, commas and minus signs)."""
-    for char in "\\`*_[]<>#+-!|~":
-        text = str(text).replace(char, "\\" + char)
-    return text
+if resolution.status == "filtered out":
+    st.warning(f"Patient **{escape_markdown(resolution.requested)}** is not in the filtered cohort (filters: "
+               f"{escape_markdown(cohort_filter.describe())}). Clear the filters in the sidebar to see them, "
+               "or choose a patient of the filtered cohort below.", icon=":material/filter_alt:")
+chosen = resolution.patient_id
+set_value(PatientSpec, "patient", chosen)
 
 
 labels = {row.patient_id: row for row in choices.itertuples()}
 if chosen not in labels:  # typed (or linked) id beyond the first PICKER_MAX: look its row up
-    for row in summary_row(cohort_filter, chosen).itertuples():
+    for row in state.cached(patient.summary_row)(cohort_filter, chosen).itertuples():
         labels[chosen] = row
 options = ids if chosen in ids else ids + [chosen]
 
@@ -80,44 +55,39 @@ def describe(pid: str) -> str:
 
 
 def _go_to_typed_id() -> None:
-    typed = st.session_state.get("patient_lookup", "").strip()
-    if typed and patient_status(cohort_filter, typed) == "in cohort":
-        st.session_state["patient"] = typed
-        st.session_state["patient_lookup_missing"] = None
+    typed = st.session_state.get(LOOKUP_KEY, "").strip()
+    if typed and patient.patient_status(state.current_database(), cohort_filter, typed) == "in cohort":
+        st.session_state[PATIENT_KEY] = typed
+        st.session_state[LOOKUP_MISSING_KEY] = None
     elif typed:
-        st.session_state["patient_lookup_missing"] = typed
+        st.session_state[LOOKUP_MISSING_KEY] = typed
 
 
 shown = "" if n_filtered <= len(ids) else f", first {len(ids):,} listed"
 patient_id = st.selectbox(f"Patient ({n_filtered:,} in the filtered cohort, default order{shown})",
-                          options, key="patient", format_func=describe)
+                          options, key=PATIENT_KEY, format_func=describe)
 if n_filtered > len(ids):
-    st.text_input("Or type a patient id", key="patient_lookup", on_change=_go_to_typed_id,
+    st.text_input("Or type a patient id", key=LOOKUP_KEY, on_change=_go_to_typed_id,
                   help=f"The list shows the first {len(ids):,} patients; any other id of the filtered "
                        "cohort can be typed here.")
-    missing = st.session_state.get("patient_lookup_missing")
+    missing = st.session_state.get(LOOKUP_MISSING_KEY)
     if missing:
-        st.warning(f"No patient **{missing}** in the filtered cohort.", icon=":material/person_off:")
-
-facts = key_facts(cohort_filter, patient_id)
-if facts.empty:  # cannot happen after the checks above; never show a traceback
-    st.info(f"No data for patient {patient_id} in the filtered cohort.")
-    st.stop()
+        st.warning(f"No patient **{escape_markdown(missing)}** in the filtered cohort.",
+                   icon=":material/person_off:")
 
 head, option = st.columns([3, 2], vertical_alignment="bottom")
 head.subheader(f"Timeline of {patient_id}")
-windows = list(patient.WINDOWS)
-url_option("window", windows[0], parse=choice_parser(windows))
-window = option.segmented_control("Time axis", windows, key="window")
-events = timeline_events(cohort_filter, patient_id)
-if events.empty:
-    st.info("No events recorded for this patient.")
-else:
-    components.show_chart(timeline_figure(cohort_filter, patient_id, window or windows[0]))
-    st.caption("Bars: lenalidomide courses and B-ALL treatment lines (colour = regimen category). "
-               "Markers: response assessments (colour = MRD), allogeneic HCT, relapse, death or last "
-               "contact. Dashed line: B-ALL diagnosis (day 0). Hover for details.")
+WINDOW_KEY = PatientSpec.session_key("window")
+if st.session_state.get(WINDOW_KEY) not in patient.WINDOWS:  # a segmented control can be cleared
+    set_value(PatientSpec, "window", PatientSpec().window)
+option.segmented_control("Time axis", list(patient.WINDOWS), key=WINDOW_KEY)
+# The first patient of the filtered cohort is the default view: its link names no patient.
+spec = current(PatientSpec, patient="" if patient_id == ids[0] else patient_id)
+result = compute(views.timeline, cohort_filter, spec, access.small_cell_k())
+show(result, figure=figure(views.timeline, cohort_filter, spec, access.small_cell_k())
+     if result.figure is not None else None)
 
+facts = result.tables["Key facts"]
 st.subheader("Key facts")
 sections = list(dict.fromkeys(facts["section"]))
 columns = st.columns(3, gap="large")
@@ -126,14 +96,14 @@ for column, group in zip(columns, groups):
     with column:
         for section in group:
             rows = facts[facts.section == section]
-            lines = "\n".join(f"- {r.fact}: **{_md(r.value)}**" for r in rows.itertuples())
+            lines = "\n".join(f"- {r.fact}: **{escape_markdown(str(r.value))}**" for r in rows.itertuples())
             st.markdown(f"##### {section}\n{lines}")
 
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Mutations")
-    variants = mutations(cohort_filter, patient_id)
-    assay = summary_row(cohort_filter, patient_id).iloc[0]["sequencing_assay"]
+    variants = state.cached(patient.mutations)(cohort_filter, patient_id)
+    assay = state.cached(patient.summary_row)(cohort_filter, patient_id).iloc[0]["sequencing_assay"]
     if assay is None or assay != assay:
         st.info("Not sequenced: mutations **not evaluated** (this is not a negative result).",
                 icon=":material/help:")
@@ -143,7 +113,7 @@ with left:
         st.dataframe(variants, hide_index=True, width="stretch")
 with right:
     st.subheader("Measurements")
-    labs = measurements(cohort_filter, patient_id)
+    labs = state.cached(patient.measurements)(cohort_filter, patient_id)
     if labs.empty:
         st.info("No serial measurements recorded for this patient.", icon=":material/info:")
     else:

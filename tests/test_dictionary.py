@@ -111,9 +111,9 @@ def test_dictionary_page_states(state):
 def test_dictionary_page_search():
     from tests.apptest_helpers import all_text, run_page
     at = run_page("pages/dictionary.py")
-    at.text_input(key="dict_search").input("induction").run()
+    at.text_input(key="dictionary.search").input("induction").run()
     assert not at.exception
     expected = len(dictionary.search(dictionary.load_dictionary(), "induction"))
     assert f"{expected} of " in all_text(at) and 0 < expected < 20
-    at.text_input(key="dict_search").input("zzz-nothing").run()
+    at.text_input(key="dictionary.search").input("zzz-nothing").run()
     assert "No column matches" in all_text(at)

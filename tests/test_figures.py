@@ -65,9 +65,9 @@ def test_timeline_is_built_once_per_view(monkeypatch):
     assert not at.exception and len(built) == 1
     at.run()  # a rerun of the same view sends the cached spec
     assert len(built) == 1 and len(_chart_elements(at)) == 1
-    at.segmented_control(key="window").set_value("B-ALL course").run()  # a new view is built
+    at.segmented_control(key="patient.window").set_value("B-ALL course").run()  # a new view is built
     assert not at.exception and built == ["whole history", "B-ALL course"]
-    at.segmented_control(key="window").set_value("whole history").run()  # and the first is kept
+    at.segmented_control(key="patient.window").set_value("whole history").run()  # and the first is kept
     assert len(built) == 2
 
 

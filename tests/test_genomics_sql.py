@@ -152,12 +152,22 @@ def test_synthetic_file_cohort_counts():
 def test_lollipop_stays_small_at_scale_and_lists_every_id_when_few():
     import json
     db = build_synthetic_in_memory(9000, seed=3)
-    spec = genomics.lollipop_figure(db, CohortFilter()).to_dict()
+    spec = genomics.lollipop_chart(genomics.tp53_variants(db, CohortFilter())).to_dict()
     assert len(json.dumps(spec)) < 200_000
     counts = [r for rows in spec["datasets"].values() for r in rows if "patients" in r]
     assert sum(r["n"] for r in counts) == genomics.tp53_variants(db, CohortFilter())["position"].notna().sum()
     assert any("more" in r["patients"] for r in counts)
     demo = build_in_memory("data/demo_cohort")
-    spec = genomics.lollipop_figure(demo, CohortFilter()).to_dict()
+    spec = genomics.lollipop_chart(genomics.tp53_variants(demo, CohortFilter())).to_dict()
     listed = [r["patients"] for rows in spec["datasets"].values() for r in rows if "patients" in r]
     assert not any("more" in t for t in listed)
+
+
+@pytest.mark.parametrize("f", FILTERS)
+def test_clinical_tracks_in_sql_equal_the_per_patient_way(db, f):
+    from tests.oracles.genomics import clinical_tracks
+    got = genomics.clinical_tracks(db, f)
+    pd.testing.assert_frame_equal(got, clinical_tracks(db, f), check_dtype=False)
+    drawn = tuple(cohort.patient_order(db, f)[:5])
+    subset = genomics.clinical_tracks(db, f, drawn)
+    assert set(subset["patient_id"]) == set(drawn) and len(subset) == len(drawn) * len(genomics.CLINICAL_TRACKS)

@@ -6,6 +6,7 @@ import pytest
 from analytics import overview
 from analytics.filters import CohortFilter
 from analytics.synthetic import build_synthetic_in_memory
+from tests.oracles.overview import histogram_bins, summarise_categorical, summarise_continuous
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,7 @@ def big_db():
 def test_large_cohort_histogram_counts_every_patient_and_keeps_the_median(big_db, measure):
     values = overview.exposure_values(big_db, CohortFilter())
     assert len(values) > overview.DOT_PLOT_MAX_PATIENTS
-    spec = overview.dot_plot(values, measure).to_dict()
+    spec = overview.exposure_chart(big_db, CohortFilter(), measure).to_dict()
     bars = spec["datasets"][spec["layer"][0]["data"]["name"]]
     evaluable = values[measure].dropna()
     assert sum(b["patients"] for b in bars) == len(evaluable)  # every patient in exactly one bin
@@ -26,7 +27,7 @@ def test_large_cohort_histogram_counts_every_patient_and_keeps_the_median(big_db
         assert b["patients"] == int(((evaluable >= b["start"]) & (evaluable < b["end"])).sum())
     assert f"median {float(evaluable.median()):.1f}" in spec["title"]["subtitle"][1]
     assert f"n = {len(evaluable)} patients" in spec["title"]["subtitle"][0]
-    assert len(overview.dot_plot(values, measure).to_json(indent=None)) < 200_000
+    assert len(overview.exposure_chart(big_db, CohortFilter(), measure).to_json(indent=None)) < 200_000
 
 
 def test_patient_table_head_is_the_first_rows_of_the_table(big_db):
@@ -47,13 +48,13 @@ def _table_one_the_pandas_way(db, f) -> pd.DataFrame:
     data["cumulative_months"] = data["len_cumulative_days"].astype("Float64") / 30.4375
     rows = [("Patients", "", len(data), str(len(data)))]
     for spec in overview.CONTINUOUS:
-        stats = overview.summarise_continuous(data[spec.key], spec.decimals)
+        stats = summarise_continuous(data[spec.key], spec.decimals)
         rows.append((f"{spec.label}, {spec.unit}", "median (range)", stats["n"], stats["display"]))
         if stats["not_evaluated"]:
             rows.append((f"{spec.label}, {spec.unit}", "not evaluated", stats["not_evaluated"],
                          f"{stats['not_evaluated']} (not in median)"))
     for spec in overview.CATEGORICAL:
-        for r in overview.summarise_categorical(data[spec.column], spec):
+        for r in summarise_categorical(data[spec.column], spec):
             rows.append((spec.label, r["level"], r["n"], r["display"]))
     return pd.DataFrame(rows, columns=["characteristic", "level", "n", "display"])
 
@@ -72,10 +73,10 @@ def test_table_one_counted_in_sql_equals_the_per_patient_way(big_db, demo_db, f)
 @pytest.mark.parametrize("measure", list(overview.EXPOSURE_MEASURES))
 @pytest.mark.parametrize("f", [CohortFilter(), CohortFilter(sex=("M",))])
 def test_histogram_counted_in_sql_equals_numpy(big_db, measure, f):
-    from_sql = overview.exposure_chart(big_db, f, measure).to_dict()
-    from_values = overview.dot_plot(overview.exposure_values(big_db, f), measure).to_dict()
-    assert from_sql["title"] == from_values["title"]
-    bars = [from_sql["datasets"][layer["data"]["name"]] for layer in (from_sql["layer"][0],)][0]
-    expected = from_values["datasets"][from_values["layer"][0]["data"]["name"]]
-    assert bars == expected
-    assert len(bars) > 12
+    spec = overview.exposure_chart(big_db, f, measure).to_dict()
+    months = overview.exposure_values(big_db, f)[measure].dropna().to_numpy(float)
+    high = max(12.0, float(np.ceil(months.max() / 12.0) * 12.0))
+    bars = pd.DataFrame(spec["datasets"][spec["layer"][0]["data"]["name"]])
+    expected = histogram_bins(months, high)
+    pd.testing.assert_frame_equal(bars[["start", "end", "patients"]], expected, check_dtype=False)
+    assert f"median {float(np.median(months)):.1f}" in spec["title"]["subtitle"][1]

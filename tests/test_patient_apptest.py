@@ -15,7 +15,7 @@ def test_patient_states(state):
         assert "No patients match the current cohort filters" in text
         return
     first = "S01" if state == "full" else "S28"
-    assert at.selectbox(key="patient").value == first
+    assert at.selectbox(key="patient.patient").value == first
     assert f"Timeline of {first}" in text
     assert len(at.get("vega_lite_chart")) == 1
     assert "Event-free survival" in text and "Overall survival" in text
@@ -24,7 +24,7 @@ def test_patient_states(state):
 def test_deep_link_shows_that_patient():
     at = run_page(PAGE, {"patient": "S05"})
     assert not at.exception
-    assert at.selectbox(key="patient").value == "S05"
+    assert at.selectbox(key="patient.patient").value == "S05"
     text = all_text(at)
     assert "Timeline of S05" in text
     assert len(at.dataframe) >= 1  # S05's mutations table
@@ -34,23 +34,23 @@ def test_unknown_patient_gives_a_message():
     at = run_page(PAGE, {"patient": "S99"})
     assert not at.exception
     assert any("no patient **S99**" in w.value for w in at.warning)
-    assert at.selectbox(key="patient").value == "S01"
+    assert at.selectbox(key="patient.patient").value == "S01"
 
 
 def test_patient_outside_the_filter_gives_a_message():
     at = run_page(PAGE, {"patient": "S05", "age": "48-48"})
     assert not at.exception
     assert any("S05** is not in the filtered cohort" in w.value for w in at.warning)
-    assert at.selectbox(key="patient").value == "S28"
+    assert at.selectbox(key="patient.patient").value == "S28"
 
 
 def test_choosing_another_patient_and_window():
     at = run_page(PAGE)
-    at.selectbox(key="patient").set_value("S12").run()
+    at.selectbox(key="patient.patient").set_value("S12").run()
     assert not at.exception
     assert "Timeline of S12" in all_text(at)
     assert at.query_params["patient"] in ("S12", ["S12"])
-    at.button_group(key="window").set_value("B-ALL course").run()
+    at.button_group(key="patient.window").set_value("B-ALL course").run()
     assert not at.exception
     assert at.query_params["window"] in ("B-ALL course", ["B-ALL course"])
     assert "Timeline of S12" in all_text(at)

@@ -22,8 +22,8 @@ def _link(at) -> tuple[str, dict]:
 
 @pytest.mark.parametrize("page, query, widget", [
     ("pages/genomics.py", {"gen_tab": "Mutation table", "mut_min_vaf": "0.3", "tp53": "mutated"},
-     ("number_input", "mut_min_vaf", 0.3)),
-    ("pages/dictionary.py", {"dict_search": "TP53"}, ("text_input", "dict_search", "TP53")),
+     ("number_input", "genomics.mut_min_vaf", 0.3)),
+    ("pages/dictionary.py", {"dict_search": "TP53"}, ("text_input", "dictionary.search", "TP53")),
     ("pages/survival.py", {"surv_tab": "Cox model", "endpoint": "OS", "group": "sex"},
      ("selectbox", "survival.group", "sex")),
     ("pages/withdrawal.py", {"wd_scale": "log", "wd_layout": "facet"}, ("radio", "withdrawal.scale", "log")),
@@ -44,9 +44,9 @@ def test_link_reproduces_the_view(page, query, widget):
 
 def test_tab_choice_is_part_of_the_view():
     at = run_page("pages/genomics.py", {"gen_tab": "Co-occurrence"})
-    assert at.session_state["gen_tab"] == "Co-occurrence"
+    assert at.session_state["genomics.tab"] == "Co-occurrence"
     at = run_page("pages/genomics.py", {"gen_tab": "no such tab"})  # hand-edited link: default
-    assert not at.exception and at.session_state["gen_tab"] == "Frequencies"
+    assert not at.exception and at.session_state["genomics.tab"] == "Frequencies"
     assert "gen_tab" not in _link(at)[1]
 
 

@@ -28,6 +28,7 @@ class PageViews:
 
 def pages() -> dict[str, PageViews]:
     """url path -> PageViews of every page with views, in deck order."""
-    from analytics.views import compare, response, survival, withdrawal
-    found = [withdrawal.PAGE_VIEWS, response.PAGE_VIEWS, survival.PAGE_VIEWS, compare.PAGE_VIEWS]
+    from analytics.views import compare, dictionary, genomics, overview, patient, response, survival, withdrawal
+    found = [overview.PAGE_VIEWS, patient.PAGE_VIEWS, genomics.PAGE_VIEWS, withdrawal.PAGE_VIEWS, response.PAGE_VIEWS,
+             survival.PAGE_VIEWS, compare.PAGE_VIEWS, dictionary.PAGE_VIEWS]
     return {p.page: p for p in found}

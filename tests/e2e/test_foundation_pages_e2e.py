@@ -28,7 +28,8 @@ def _click_row(page, row: int, expect: str) -> None:
     grid = page.locator("[data-testid='stDataFrame']").last
     for attempt in range(3):
         grid.scroll_into_view_if_needed()
-        page.wait_for_timeout(1500)
+        grid.locator("canvas").first.wait_for()
+        grid.element_handle().wait_for_element_state("stable")  # same box for two animation frames
         box = grid.bounding_box()
         page.mouse.click(box["x"] + 18, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2)
         try:
@@ -46,7 +47,6 @@ def test_overview_row_opens_the_patient_page(app_url, page):
     _charts(page, 2)
     assert page.get_by_text("Table 1", exact=True).is_visible()
     assert page.get_by_text(re.compile(r"^\d+/\d+ \(\d+%\)$")).first.is_visible()
-    page.wait_for_timeout(1000)
     screenshot(page, "overview")
 
     _click_row(page, 4, r"/\/patient\?.*patient=S05/")  # fifth row in the default order: S05
@@ -54,7 +54,6 @@ def test_overview_row_opens_the_patient_page(app_url, page):
     wait_for_app(page)
     _charts(page, 1)
     assert "patient=S05" in page.url
-    page.wait_for_timeout(1000)
     screenshot(page, "patient")
 
 
@@ -81,5 +80,5 @@ def test_dictionary_page_renders(app_url, page):
     expect(page.get_by_text("efs_days", exact=True)).to_have_count(1, timeout=30_000)  # rendered late under load
     page.get_by_label("Search columns and descriptions").fill("induction")
     page.keyboard.press("Enter")
-    page.get_by_text(re.compile(r"^\d+ of \d+ columns shown \(search: 'induction'\)$")).wait_for()
+    page.get_by_text(re.compile(r"^\d+ of \d+ columns shown \(search: 'induction'\)\.$")).wait_for()
     assert page.get_by_text("induction_failure_day", exact=True).is_visible()

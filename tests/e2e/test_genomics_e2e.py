@@ -16,17 +16,27 @@ def _open(page, app_url, query=""):
     wait_for_app(page)
 
 
+def _drawn(page):
+    """Wait until a chart of the open tab is drawn (Vega renders into a canvas or an svg)."""
+    page.get_by_role("tabpanel").locator("[data-testid='stVegaLiteChart'] canvas, "
+                                         "[data-testid='stVegaLiteChart'] svg").first.wait_for(timeout=60000)
+
+
 def test_genomics_full_cohort(page, app_url):
     _open(page, app_url)
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60000)
     page.get_by_text("9/19").first.wait_for(timeout=30000)
     assert page.get_by_text("8/26").first.is_visible()
     screenshot(page, "genomics_frequencies")
-    for tab, name in (("Oncoprint", "genomics_oncoprint"), ("Co-occurrence", "genomics_cooccurrence"),
-                      ("Karyotype & ploidy", "genomics_karyotype"), ("TP53", "genomics_tp53"),
-                      ("Mutation table", "genomics_mutations")):
+    for tab, name, shown in (("Oncoprint", "genomics_oncoprint", "Columns are patients."),
+                             ("Co-occurrence", "genomics_cooccurrence", "Fisher's exact test"),
+                             ("Karyotype & ploidy", "genomics_karyotype", "patients with a modal number"),
+                             ("TP53", "genomics_tp53", "TP53 mutated in 9 of 19 sequenced patients"),
+                             ("Mutation table", "genomics_mutations", "patients in the selection were sequenced")):
         page.get_by_role("tab", name=tab, exact=True).click()
-        page.wait_for_timeout(1500)
+        page.get_by_role("tabpanel").get_by_text(re.compile(re.escape(shown))).first.wait_for(timeout=60000)
+        wait_for_app(page)
+        assert "gen_tab=" in page.url  # the open tab is part of the link
         screenshot(page, name)
     page.get_by_role("tab", name="Oncoprint", exact=True).click()  # only the open tab is drawn
     wait_for_app(page)
@@ -38,8 +48,8 @@ def test_genomics_sorted_oncoprint_from_url(page, app_url):
     _open(page, app_url, "?onco_sort=TP53")
     page.get_by_role("tab", name="Oncoprint", exact=True).click()
     wait_for_app(page)
-    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60000)
-    page.wait_for_timeout(1000)
+    _drawn(page)
+    assert "onco_sort=TP53" in page.url and "gen_tab=Oncoprint" in page.url
     screenshot(page, "genomics_oncoprint_sorted_tp53")
 
 
