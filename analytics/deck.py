@@ -186,20 +186,36 @@ def _smallest_font(spec) -> float:
 
 
 def _scale_sizes(node, key: str, factor: float) -> None:
-    """Multiply every view's `key` ("width" or "height") by `factor`; rows of text (a risk
-    table) keep their height, or their lines would overlap."""
+    """Multiply every view's `key` ("width" or "height") by `factor`, a fixed size or a step per
+    row (`{"step": n}`: a step keeps room for a line of text); rows of text (a risk table) keep
+    their height, or their lines would overlap."""
     if isinstance(node, dict):
         mark = node.get("mark")
         is_text = (mark == "text" or (isinstance(mark, dict) and mark.get("type") == "text"))
         for name, value in node.items():
-            if name == key and isinstance(value, (int, float)) and not isinstance(value, bool):
-                if not (key == "height" and is_text):
-                    node[name] = max(40, round(value * factor))
+            if name == key and not (key == "height" and is_text):
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    node[name] = max(20, round(value * factor))
+                elif isinstance(value, dict) and isinstance(value.get("step"), (int, float)):
+                    value["step"] = max(24, round(value["step"] * factor))
             else:
                 _scale_sizes(value, key, factor)
     elif isinstance(node, list):
         for item in node:
             _scale_sizes(item, key, factor)
+
+
+def _stack_legends(node) -> None:
+    """Legends laid out one entry per line: a wide horizontal legend can set a figure's width."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name == "legend" and isinstance(value, dict):
+                value.update(direction="vertical", columns=1)
+            else:
+                _stack_legends(value)
+    elif isinstance(node, list):
+        for item in node:
+            _stack_legends(item)
 
 
 def _explicit_widths(spec: dict) -> None:
@@ -274,10 +290,12 @@ def fit_figure(spec: str, box_w: float, box_h: float) -> SlideFigure:
         smallest_px = theme.PRESENTATION_FONT_SIZE
     needed = MIN_FIGURE_PT / smallest_px  # points per Vega pixel for legible text
     width, height = _natural_size(spec)  # measured once per figure, whatever the layout
-    for _ in range(3):
+    for attempt in range(3):
         fits_w, fits_h = box_w * 72 / width >= needed, box_h * 72 / height >= needed
         if fits_w and fits_h:
             break
+        if not fits_w and attempt == 1:  # narrowing the plots was not enough: stack the legends
+            _stack_legends(fitted)
         if not fits_w:
             _scale_sizes(fitted, "width", max(0.4, 0.94 * box_w * 72 / needed / width))
         if not fits_h:
