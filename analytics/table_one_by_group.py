@@ -93,7 +93,7 @@ def group_levels(db: CohortDatabase, cohort_filter: CohortFilter, grouping: str)
     return sorted(levels, key=lambda item: (item[0] is None, str(item[0])))
 
 
-def _p_text(p: float) -> str:
+def p_text(p: float) -> str:
     if p is None or math.isnan(p):
         return ""
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
@@ -164,7 +164,7 @@ def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, grouping
         p_values += [p] + [math.nan] * (len(block) - 1)
         tests += [test] + [""] * (len(block) - 1)
     table["p"] = p_values
-    table["p_text"] = [_p_text(p) for p in p_values]
+    table["p_text"] = [p_text(p) for p in p_values]
     table["test"] = tests
     notes = []
     if grouping in POST_BASELINE:

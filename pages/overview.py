@@ -2,6 +2,7 @@
 import streamlit as st
 
 from analytics import overview
+from analytics import table_one_by_group as by_group
 from analytics.export import safe_csv
 from analytics.units import patients_text
 from analytics.views import overview as views
@@ -30,6 +31,27 @@ with left:
     st.table(overview.table_one_display(t1).set_index("Characteristic"))
     st.download_button("Download Table 1 (CSV)", safe_csv(t1), file_name="table1.csv", mime="text/csv",
                        icon=":material/download:", key="dl_table1")
+
+st.subheader("Table 1 by group")
+st.selectbox("Compare the groups of", ["", *by_group.GROUPINGS], key=views.OverviewSpec.session_key("t1_group"),
+             format_func=lambda g: "(choose a grouping)" if not g else by_group.GROUPINGS[g][0])
+if spec.t1_group:
+    grouped = compute(views.table_one_by_group, cohort_filter, spec, k)
+    st.markdown(f"**{grouped.title}**")
+    show(grouped, spec=spec)
+    if "table" in grouped.tables:
+        st.dataframe(grouped.tables["table"], hide_index=True, width="stretch")
+        database_ = state.current_database()
+        a, b = st.columns(2)
+        a.download_button("Download Table 1 by group (CSV)", safe_csv(grouped.tables["table"]),
+                          file_name=f"table1_by_{spec.t1_group}.csv", mime="text/csv", icon=":material/download:",
+                          key="dl_table1_group")
+        b.download_button(
+            "Download Table 1 by group (Word)",
+            lambda: by_group.to_docx(by_group.table_one_by_group(database_, cohort_filter, spec.t1_group),
+                                     grouped.title, views.TABLE_ONE_CAPTION),
+            file_name=f"table1_by_{spec.t1_group}.docx", icon=":material/description:", key="dl_table1_docx",
+            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 with right:
     st.subheader("Lenalidomide exposure")
     if not components.withheld_under_suppression("the exposure plots (one mark per patient or small bins)"):

@@ -15,9 +15,11 @@ FILTERS = [CohortFilter(), SINGLE, EMPTY, CohortFilter(sex=("F",)), CohortFilter
            CohortFilter.from_query_params({"age": "60-70"}), CohortFilter(hct=True)]
 
 
-def test_spec_has_no_options_and_ignores_other_pages_params():
+def test_spec_has_only_its_grouping_and_ignores_other_pages_params():
     spec, notices = OverviewSpec.from_params({"onco_sort": "TP53", "patient": "S05", "tp53": "mutated"})
-    assert spec == OverviewSpec() and notices == [] and spec.to_params() == [] and OverviewSpec.params() == ()
+    assert spec == OverviewSpec() and notices == [] and spec.to_params() == [] and OverviewSpec.params() == ("t1_group",)
+    grouped, _ = OverviewSpec.from_params({"t1_group": "hct", "group": "sex"})  # survival's `group` is not ours
+    assert grouped.to_params() == [("t1_group", "hct")]
 
 
 def test_table_one_view_is_table_one(demo_db):

@@ -111,3 +111,31 @@ def test_word_table(demo_db):
     text = "\n".join(p.text for p in document.paragraphs)
     assert "known only after treatment started" in text
     assert np.isnan(result.table["p"].iloc[0])
+
+
+# --- the overview page -------------------------------------------------------------------------------
+from tests.apptest_helpers import EMPTY, SINGLE, all_text, run_page  # noqa: E402
+
+
+def test_overview_page_table_one_by_hct():
+    at = run_page("pages/overview.py", {"t1_group": "hct"})
+    assert not at.exception
+    text = all_text(at)
+    assert "Table 1 by Allogeneic HCT" in text and "known only after treatment started" in text
+    table = at.dataframe[0].value
+    assert list(table.columns)[-2:] == ["p", "Test"] and "Overall (n = 32)" in table.columns
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download Table 1 by group (CSV)" in labels and "Download Table 1 by group (Word)" in labels
+
+
+@pytest.mark.parametrize("query", [EMPTY, SINGLE])
+def test_overview_page_grouped_under_filters(query):
+    at = run_page("pages/overview.py", {**query, "t1_group": "sex"})
+    assert not at.exception
+
+
+def test_overview_page_grouped_withheld_under_suppression(monkeypatch):
+    monkeypatch.setenv("BALL_SMALL_CELL_K", "5")
+    at = run_page("pages/overview.py", {"t1_group": "tp53_status"})
+    assert not at.exception
+    assert "Table 1 by group is withheld" in all_text(at)

@@ -17,22 +17,25 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics import cohort, overview
+from analytics import table_one_by_group as by_group
 from analytics.db import CohortDatabase
 from analytics.disclosure import SUPPRESSED, is_small, suppress_count, suppress_table_one
 from analytics.filters import CohortFilter
 from analytics.units import patients_text
 from analytics.views.registry import PageViews
 from analytics.views.result import Caveat, ViewResult
-from analytics.views.spec import PageSpec
+from analytics.views.methods import paragraph
+from analytics.views.spec import PageSpec, option
 
 PAGE = "overview"
 
 
 @dataclass(frozen=True)
 class OverviewSpec(PageSpec):
-    """The overview has no options besides the cohort filters."""
+    """The overview's one option: the grouping of "Table 1 by group" ("" = none)."""
 
     PAGE = PAGE
+    t1_group: str = option("", param="t1_group", choices=("", *by_group.GROUPINGS), label="Table 1 by")
 
 
 def withheld_caveat(what: str, k: int) -> Caveat:
@@ -154,12 +157,54 @@ def headline(db: CohortDatabase, cohort_filter: CohortFilter, spec: OverviewSpec
                       n_patients=n, numbers=numbers, lines=tuple(lines))
 
 
+# --- Table 1 by group ------------------------------------------------------------------------------
+def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: OverviewSpec,
+                       small_cell_k: int = 0) -> ViewResult:
+    """Table 1 with a column per group of `spec.t1_group` and a test per characteristic
+    (`analytics.table_one_by_group`); withheld under small-cell suppression (the columns'
+    margins would give small cells back)."""
+    label = by_group.GROUPINGS[spec.t1_group][0]
+    key, title = "overview.table_one_by_group", f"Table 1 by {label}"
+    if small_cell_k > 1:
+        return ViewResult(PAGE, key, title, caveats=(withheld_caveat("Table 1 by group", small_cell_k),))
+    result = by_group.table_one_by_group(db, cohort_filter, spec.t1_group)
+    shown = by_group.display(result)
+    tested = result.table[result.table["p"].notna()]
+    low = tested[tested["p"] < 0.05]
+    lines = (f"{len(tested)} characteristics tested; p < 0.05 (unadjusted): "
+             + ("; ".join(f"{c} ({t}, p {by_group.p_text(p)})" for c, t, p in
+                          zip(low["characteristic"], low["test"], low["p"])) or "none") + ".",)
+    caveats = tuple(Caveat("Post-baseline grouping" if "after treatment" in note else
+                           "Small groups" if note.startswith("Small") else
+                           "Multiple comparisons" if "correction" in note else "Not evaluated",
+                           note, "warning" if "after treatment" in note else "info")
+                    for note in result.notes)
+    return ViewResult(
+        PAGE, key, title, caption="Columns: the whole filtered cohort, then each group; cells as in Table 1. "
+                                  "p: exact tests for categories, rank tests for continuous values.",
+        caveats=caveats, n_patients=result.n_by_column["Overall"], lines=lines,
+        tables={"table": shown, "long": result.table}, numbers={"n_by_column": result.n_by_column},
+        methods=paragraph([
+            f"Baseline characteristics were compared between groups defined by {label}; patients not "
+            "evaluated for the grouping were shown in their own column and not tested, and not-evaluated "
+            "values of a characteristic never entered its test. Categorical characteristics were compared "
+            "with Fisher's exact test [1] (2 x 2) or its Freeman-Halton extension [2] (larger tables, exact "
+            "enumeration); continuous characteristics with the Wilcoxon rank-sum (Mann-Whitney) test for "
+            "two groups or the Kruskal-Wallis test for more. Proportions have exact Clopper-Pearson 95% "
+            "CIs [3]. p-values are not adjusted for multiple comparisons."],
+            ("scipy",), ("fisher", "freeman_halton", "clopper_pearson")))
+
+
 def slides(db: CohortDatabase, cohort_filter: CohortFilter, spec: OverviewSpec = OverviewSpec(),
            small_cell_k: int = 0) -> list[ViewResult]:
-    """The latency plot, as on the page (withheld under small-cell suppression)."""
+    """The latency plot, as on the page, and Table 1 by group's test summary when a grouping is
+    chosen (both withheld under small-cell suppression)."""
     if small_cell_k > 1 or cohort.count_patients(db, cohort_filter) == 0:
         return []
-    return [latency(db, cohort_filter, spec, small_cell_k)]
+    results = [latency(db, cohort_filter, spec, small_cell_k)]
+    if spec.t1_group:
+        results.append(table_one_by_group(db, cohort_filter, spec, small_cell_k))
+    return results
 
 
 PAGE_VIEWS = PageViews(PAGE, "Overview", OverviewSpec, slides)
