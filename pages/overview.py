@@ -4,7 +4,7 @@ import streamlit as st
 from analytics.units import patients_text
 from analytics import overview
 from analytics.export import safe_csv
-from analytics.disclosure import suppress_table_one
+from analytics.disclosure import suppress_table_one, table_one_for_download
 from ui import access, components, figures, state
 from ui.routing import require_entrypoint
 
@@ -30,7 +30,7 @@ with left:
                "a denominator.")
     shown = overview.table_one_display(t1).set_index("Characteristic")
     st.table(shown)
-    st.download_button("Download Table 1 (CSV)", safe_csv(t1), file_name="table1.csv", mime="text/csv",
+    st.download_button("Download Table 1 (CSV)", safe_csv(table_one_for_download(t1, access.small_cell_k())), file_name="table1.csv", mime="text/csv",
                        icon=":material/download:", key="dl_table1")
 with right:
     st.subheader("Lenalidomide exposure")
