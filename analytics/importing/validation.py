@@ -132,6 +132,26 @@ def _in_bounds(values: pd.Series, bounds) -> pd.Series:
     return ok
 
 
+MAX_INTEGER = 2**31 - 1  # DuckDB INTEGER
+
+
+def _representable(values: pd.Series, type_: str) -> pd.Series:
+    """Finite numbers (DOUBLE), whole numbers that fit a DuckDB INTEGER; text that is not a
+    number at all is left to the type check (one message per cell).
+
+    >>> _representable(pd.Series(["1e309", "-1e309", "2.5", "x"]), "DOUBLE").tolist()
+    [False, False, True, True]
+    >>> _representable(pd.Series(["9" * 400, "2147483648", "-12"]), "INTEGER").tolist()
+    [False, False, True]
+    """
+    pattern = _NUM if type_ == "DOUBLE" else _INT
+    limit = float("inf") if type_ == "DOUBLE" else MAX_INTEGER
+
+    def fits(text: str) -> bool:
+        return not pattern.fullmatch(text) or abs(float(text)) <= limit and abs(float(text)) != float("inf")
+    return values.astype(str).map(fits).astype(bool)
+
+
 def _pandera_schema(table: str) -> pa.DataFrameSchema:
     columns = {}
     for spec in column_specs()[table].values():
@@ -145,6 +165,9 @@ def _pandera_schema(table: str) -> pa.DataFrameSchema:
         elif spec.type == "BOOLEAN":
             checks.append(pa.Check(lambda s: s.isna() | s.astype(str).str.lower().isin(_TRUE | _FALSE),
                                    name="is_boolean"))
+        if spec.type in ("INTEGER", "DOUBLE"):  # '1e309' is a number to the regex, inf to float
+            checks.append(pa.Check(lambda s, t=spec.type: s.isna() | _representable(s, t),
+                                   name="is_representable"))
         if spec.allowed:
             checks.append(pa.Check(lambda s, a=spec.allowed: s.isna() | s.isin(a), name="is_allowed_value"))
         if spec.bounds:
@@ -173,6 +196,9 @@ def _message(spec: ColumnSpec, check: str) -> tuple[str, str]:
         return "not true/false", "Enter true or false (empty = not evaluated)."
     if check == "is_allowed_value":
         return "not an allowed value", f"Use one of: {'; '.join(spec.allowed or ())} (exact spelling)."
+    if check == "is_representable":
+        return ("too large to be a value of this column" if spec.type == "INTEGER" else
+                "not a finite number (too large to represent)"), f"Allowed: {spec.rule()}."
     if check == "is_within_range":
         return "out of the allowed range", f"Allowed: {spec.rule()}."
     return f"failed check {check}", spec.rule()
