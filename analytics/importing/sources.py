@@ -120,6 +120,12 @@ def read_delimited(name: str, data: bytes, report: Report, *, delimiter: str = "
                              "to import it with the command line.")
                 return None
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            report.error(name, f"a value is longer than {csv.field_size_limit():,} characters; no "
+                               "cohort value is that long", "Shorten the value (free text belongs in "
+                               "a short note), or check that a quote is not left open above it.",
+                         row=reader.line_num + skipped)
+            return None
         report.error(name, f"the file cannot be read as {'tab-separated' if delimiter == chr(9) else 'CSV'} "
                            f"text ({exc}); it looks truncated (a quoted value is never closed)",
                      "Re-export the table; check the last rows are complete.", row=reader.line_num + skipped)
@@ -143,9 +149,9 @@ def read_delimited(name: str, data: bytes, report: Report, *, delimiter: str = "
 # Bounds checked on the zip's directory and while streaming, before any sheet is parsed: a
 # 1.3 MB workbook can hold a million rows (hundreds of MB of XML) that a parser would build in
 # memory. The legitimate maximum (MAX_ROWS rows of the template's widest table) is far below.
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024   # all members of the .xlsx zip together
+MAX_UNCOMPRESSED_BYTES = 100_000_000   # all members of the .xlsx zip together
 MAX_COMPRESSION_RATIO = 100                   # per member larger than RATIO_CHECKED_FROM
-RATIO_CHECKED_FROM = 1024 * 1024
+RATIO_CHECKED_FROM = 1_000_000
 MAX_ZIP_MEMBERS = 200
 MAX_COLUMNS = 200                             # per sheet
 MAX_CELLS = 2_000_000                         # per workbook, counted while reading
@@ -291,8 +297,6 @@ def read_workbook(name: str, data: bytes, report: Report) -> list[RawTable]:
                     too_wide = True
                     break
                 cells_read += len(row)
-                if len(values) > MAX_ROWS or cells_read > MAX_CELLS:
-                    break
                 if time.monotonic() > deadline:
                     too_slow = True
                     break
@@ -300,6 +304,8 @@ def read_workbook(name: str, data: bytes, report: Report) -> list[RawTable]:
                     if cell.data_type == "f" and formula is None:
                         formula = (cell, sum(1 for c in row if c.data_type == "f"))
                 values.append(tuple(getattr(c, "value", None) for c in row))
+                if len(values) > MAX_ROWS + 1 or cells_read > MAX_CELLS:  # header + MAX_ROWS
+                    break
             if too_wide:
                 report.error(name, f"a row has more than {MAX_COLUMNS} cells", "Keep the template's "
                              "columns only; delete the unused columns to the right.", sheet=title)
