@@ -6,6 +6,7 @@ from analytics.export import safe_csv
 from ui import state
 from ui.routing import require_entrypoint
 from ui.url import url_option
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -34,16 +35,9 @@ download_col.download_button("Download dictionary (CSV)", safe_csv(table), file_
                              icon=":material/download:")
 
 if shown.empty:
-    st.info(f"No column matches '{query}'.", icon=":material/search_off:")
+    st.info(f"No column matches '{md_escape(query)}'.", icon=":material/search_off:")
     st.stop()
-st.caption(f"{len(shown)} of {len(table)} columns shown" + (f" (search: '{query}')" if query else ""))
-
-def _md(text: str) -> str:
-    """st.table renders cells as Markdown: escape it ('>= 1' would become a quote block)."""
-    for char in "\\`*_[]<>#+-!|~":
-        text = str(text).replace(char, "\\" + char)
-    return text
-
+st.caption(f"{len(shown)} of {len(table)} columns shown" + (f" (search: '{md_escape(query)}')" if query else ""))
 
 HEADERS = {"column": "Column", "type": "Type", "description": "Description",
            "allowed_values": "Allowed values", "unit": "Unit"}
@@ -57,5 +51,5 @@ for relation in relations:
         st.caption(dictionary.RELATIONS[relation])
     # A static table wraps long descriptions (an interactive grid would cut them off).
     cells = rows.drop(columns="relation")
-    cells[["description", "allowed_values", "unit"]] = cells[["description", "allowed_values", "unit"]].map(_md)
+    cells[["description", "allowed_values", "unit"]] = cells[["description", "allowed_values", "unit"]].map(md_escape)  # st.table renders Markdown
     st.table(cells.rename(columns=HEADERS).set_index("Column"))

@@ -11,6 +11,7 @@ from analytics.disclosure import suppress_count, suppressed_cells, suppressed_la
 from analytics.export import safe_csv
 from ui.routing import require_entrypoint
 from ui.url import choice_parser, url_option
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -38,7 +39,7 @@ ONCOPRINT_MAX_PATIENTS = genomics.ONCOPRINT_MAX_PATIENTS
 f = state.current_filter()
 n = count_patients(f)
 components.require_patients(n)
-st.caption(f"{patients_text(n)} · filters: {f.describe()}. Denominators are patients **evaluable** for each "
+st.caption(f"{patients_text(n)} · filters: {md_escape(f.describe())}. Denominators are patients **evaluable** for each "
            "alteration; 'not evaluated' is never counted as 'no alteration'.")
 
 features = feature_names()
@@ -207,11 +208,11 @@ with tab_kar:
             flagged = kt[kt["masked_hypodiploidy_flag"].notna()]
             if len(flagged):
                 st.warning("Possible masked hypodiploidy, for expert review: " + "; ".join(
-                    f"{r.patient_id} ({r.masked_hypodiploidy_flag})" for r in flagged.itertuples()),
+                    f"{md_escape(r.patient_id)} ({md_escape(r.masked_hypodiploidy_flag)})" for r in flagged.itertuples()),
                     icon=":material/flag:")
             disagree = kt[kt["agrees"] == False]  # noqa: E712 (pandas object column with None)
             if len(disagree):
-                st.info("Recorded and parsed modal numbers differ for: " + ", ".join(disagree["patient_id"]))
+                st.info("Recorded and parsed modal numbers differ for: " + ", ".join(map(md_escape, disagree["patient_id"])))
             st.dataframe(_rows(kt)[["patient_id", "karyotype", "clones", "modal_recorded", "modal_parsed", "category_recorded",
                              "parse_status", "masked_hypodiploidy_flag", "tp53_status"]].rename(columns={
                 "patient_id": "Patient", "karyotype": "Karyotype (ISCN)", "clones": "Clones",
@@ -244,7 +245,7 @@ with tab_tp53:
                 unplaced = tp[tp["position"].isna()]
                 components.show_chart(lollipop_figure(f))
                 if len(unplaced):
-                    st.caption("No position could be read for: " + ", ".join(unplaced["protein_change"].fillna("?")))
+                    st.caption("No position could be read for: " + ", ".join(map(md_escape, unplaced["protein_change"].fillna("?"))))
                 st.markdown("#### Variant allele fraction")
                 components.show_chart(vaf_figure(f))
 

@@ -7,6 +7,7 @@ from analytics.export import safe_csv
 from analytics.disclosure import suppress_table_one, table_one_for_download
 from ui import access, components, figures, state
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -19,7 +20,7 @@ st.title("Cohort overview")
 cohort_filter = state.current_filter()
 patients, n_patients = patient_table_head(cohort_filter, SHOWN_ROWS)
 components.require_patients(n_patients)
-st.caption(f"{patients_text(n_patients)} · filters: {cohort_filter.describe()}")
+st.caption(f"{patients_text(n_patients)} · filters: {md_escape(cohort_filter.describe())}")
 
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -29,6 +30,7 @@ with left:
                "(Clopper-Pearson) 95% CI. *Not evaluated* is counted separately and never enters "
                "a denominator.")
     shown = overview.table_one_display(t1).set_index("Characteristic")
+    shown["Category"] = shown["Category"].map(md_escape)  # st.table renders Markdown; levels are data
     st.table(shown)
     st.download_button("Download Table 1 (CSV)", safe_csv(table_one_for_download(t1, access.small_cell_k())), file_name="table1.csv", mime="text/csv",
                        icon=":material/download:", key="dl_table1")

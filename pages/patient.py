@@ -6,6 +6,7 @@ from analytics.filters import CohortFilter
 from ui import access, components, figures, state
 from ui.routing import require_entrypoint
 from ui.url import choice_parser, url_option
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -40,7 +41,7 @@ def _known(raw: str | list[str]) -> str:
 
 requested = st.query_params.get("patient")
 if requested is not None and patient_status(CohortFilter(), requested) == "unknown":
-    st.warning(f"There is no patient **{requested}** in this cohort. Choose a patient below.",
+    st.warning(f"There is no patient **{md_escape(requested)}** in this cohort. Choose a patient below.",
                icon=":material/person_off:")
 components.require_patients(n_filtered)
 
@@ -49,19 +50,12 @@ chosen = st.session_state["patient"]
 status = "in cohort" if chosen in ids else patient_status(cohort_filter, chosen)
 if status != "in cohort":
     reason = "is not in the filtered cohort" if status == "filtered out" else "is not in this cohort"
-    st.warning(f"Patient **{chosen}** {reason} (filters: {cohort_filter.describe()}). Clear the "
+    st.warning(f"Patient **{md_escape(chosen)}** {reason} (filters: {md_escape(cohort_filter.describe())}). Clear the "
                "filters in the sidebar to see them, or choose a patient of the filtered cohort below.",
                icon=":material/filter_alt:")
     st.session_state["patient"] = ids[0]
     url_option("patient", ids[0], parse=_known)  # drop the excluded id from the URL
     chosen = ids[0]
-
-def _md(text: str) -> str:
-    """Escape markdown in data values (karyotypes contain brackets, commas and minus signs)."""
-    for char in "\\`*_[]<>#+-!|~":
-        text = str(text).replace(char, "\\" + char)
-    return text
-
 
 labels = {row.patient_id: row for row in choices.itertuples()}
 if chosen not in labels:  # typed (or linked) id beyond the first PICKER_MAX: look its row up
@@ -93,15 +87,15 @@ if n_filtered > len(ids):
                        "cohort can be typed here.")
     missing = st.session_state.get("patient_lookup_missing")
     if missing:
-        st.warning(f"No patient **{missing}** in the filtered cohort.", icon=":material/person_off:")
+        st.warning(f"No patient **{md_escape(missing)}** in the filtered cohort.", icon=":material/person_off:")
 
 facts = key_facts(cohort_filter, patient_id)
 if facts.empty:  # cannot happen after the checks above; never show a traceback
-    st.info(f"No data for patient {patient_id} in the filtered cohort.")
+    st.info(f"No data for patient {md_escape(patient_id)} in the filtered cohort.")
     st.stop()
 
 head, option = st.columns([3, 2], vertical_alignment="bottom")
-head.subheader(f"Timeline of {patient_id}")
+head.subheader(f"Timeline of {md_escape(patient_id)}")
 windows = list(patient.WINDOWS)
 url_option("window", windows[0], parse=choice_parser(windows))
 window = option.segmented_control("Time axis", windows, key="window")
@@ -122,7 +116,7 @@ for column, group in zip(columns, groups):
     with column:
         for section in group:
             rows = facts[facts.section == section]
-            lines = "\n".join(f"- {r.fact}: **{_md(r.value)}**" for r in rows.itertuples())
+            lines = "\n".join(f"- {r.fact}: **{md_escape(r.value)}**" for r in rows.itertuples())
             st.markdown(f"##### {section}\n{lines}")
 
 left, right = st.columns(2, gap="large")
@@ -134,7 +128,7 @@ with left:
         st.info("Not sequenced: mutations **not evaluated** (this is not a negative result).",
                 icon=":material/help:")
     elif variants.empty:
-        st.info(f"Sequenced ({assay}): no reportable variant.", icon=":material/check:")
+        st.info(f"Sequenced ({md_escape(assay)}): no reportable variant.", icon=":material/check:")
     else:
         st.dataframe(variants, hide_index=True, width="stretch")
 with right:

@@ -8,6 +8,7 @@ from analytics.disclosure import is_small, suppressed_cells, suppressed_label
 from ui import access, components, figures, state
 from ui.url import choice_parser, url_option
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -34,7 +35,7 @@ TABLE_ROWS_MAX = 1000  # on-screen per-patient rows
 f = state.current_filter()
 n_patients = count_patients(f)
 components.require_patients(n_patients)
-st.caption(f"Cohort: {patients_text(n_patients)} ({f.describe()}).")
+st.caption(f"Cohort: {patients_text(n_patients)} ({md_escape(f.describe())}).")
 
 fmt_pct, fmt_ci, fmt_p = response.fmt_pct, response.fmt_ci, response.fmt_p
 
@@ -69,7 +70,7 @@ else:
         n_unassessed = summary.n_treated - summary.n_treated_assessed
         more = n_unassessed - len(summary.unassessed)
         st.warning(f"{n_unassessed} treated patient(s) have no response assessment "
-                   f"recorded ({', '.join(summary.unassessed)}{f', ... and {more:,} more' if more else ''}); "
+                   f"recorded ({', '.join(map(md_escape, summary.unassessed))}{f', ... and {more:,} more' if more else ''}); "
                    "they are not counted in the denominator (unknown, not failures).")
     if summary.n_treated_assessed and summary.n_treated_assessed < 10:
         st.warning(f"Only {summary.n_treated_assessed} treated patients with an assessment: the "
@@ -102,7 +103,7 @@ else:
     st.caption("Not part of the response denominator. Why, where recorded: lenalidomide stop, serial "
                "measurements after withdrawal (d = day from B-ALL diagnosis), notes, death cause.")
     st.markdown("\n".join(
-        f"- **{r.patient_id}** ({r.age_at_ball_dx} y, {r.vital_status}): {r.why}" for r in listed.itertuples()))
+        f"- **{md_escape(r.patient_id)}** ({r.age_at_ball_dx} y, {md_escape(r.vital_status)}): {md_escape(r.why)}" for r in listed.itertuples()))
     if n_untreated > len(listed):
         st.caption(f"The first {len(listed)} of {n_untreated:,} untreated patients are listed.")
         _db = state.current_database()  # built on click with every patient, not on every rerun

@@ -5,6 +5,7 @@ from analytics.units import patients_text
 from analytics import cohort, deck
 from ui import access, components, share_link, state
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -26,7 +27,7 @@ visited = {page for page, _ in views}
 st.markdown(
     f"A deck for the lab meeting: a title slide, the cohort summary (Table 1, key rows) and the "
     f"current figure of each page, each with its caption and a provenance footer (cohort, n, "
-    f"filters, data SHA-256, date). **{patients_text(n)}**, filters: {f.describe()}.")
+    f"filters, data SHA-256, date). **{patients_text(n)}**, filters: {md_escape(f.describe())}.")
 st.caption("Each page's figure uses that page's options as you last left them in this session "
            "(open a page, set it up, come back here); pages you have not opened use their "
            "defaults. The figures use the larger presentation style.")

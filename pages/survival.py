@@ -12,6 +12,7 @@ from ui.url import choice_parser, url_option
 from analytics.disclosure import suppress_count
 from analytics.export import safe_csv
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -110,11 +111,11 @@ if n_included == 0:
     st.stop()
 view = km_view(cohort_filter, spec, milestones, k, correction)
 describe = survival.view_caption(cohort_filter, spec, n_included, view.events, k)
-st.caption(describe + (f"; {suppress_count(n_excluded, k)} excluded (see the per-patient table)"
+st.caption(md_escape(describe) + (f"; {suppress_count(n_excluded, k)} excluded (see the per-patient table)"
                        if n_excluded else ""))
 if view.withheld_groups:
     st.info(f"Small-cell suppression: groups with fewer than {k} patients are not drawn or tested "
-            f"({', '.join(view.withheld_groups)}).", icon=":material/visibility_off:")
+            f"({', '.join(map(md_escape, view.withheld_groups))}).", icon=":material/visibility_off:")
 if view.summary.empty:
     st.stop()
 
@@ -146,7 +147,7 @@ with tab_km:
                    "reverse Kaplan-Meier. Months = days / 30.4375. NR = not reached.")
         for r in summary.itertuples():
             if r.note:
-                st.info(f"**{r.group}**: {r.note}.", icon=":material/info:")
+                st.info(f"**{md_escape(r.group)}**: {r.note}.", icon=":material/info:")
         fu = view.median_followup_months
         if not math.isnan(fu):
             st.markdown(f"Median follow-up (reverse Kaplan-Meier, all analysed patients): "

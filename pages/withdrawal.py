@@ -5,6 +5,7 @@ from analytics.export import safe_csv
 from ui import components, figures, state
 from ui.url import choice_parser, url_option
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -119,7 +120,7 @@ else:
     counts = view.counts
     assessable, regressors = view.assessable, view.regressors
     if view.n_single:
-        listed = ", ".join(view.single_ids) + (
+        listed = ", ".join(map(md_escape, view.single_ids)) + (
             f" and {view.n_single - len(view.single_ids):,} more" if view.n_single > len(view.single_ids) else "")
         st.info(f"A single measurement only: {listed}. A trajectory needs at least "
                 f"{rule.min_measurements} measurements, so these patients are not assessable and "
@@ -251,6 +252,6 @@ for heading, pairs, total, n_columns, labelled in groups:
         st.caption(links_note)
     columns = st.columns(n_columns)
     for i, (pid, label) in enumerate(pairs):
-        columns[i % len(columns)].page_link("pages/patient.py", label=f"{pid} · {label}" if labelled else pid,
+        columns[i % len(columns)].page_link("pages/patient.py", label=md_escape(f"{pid} · {label}" if labelled else pid),
                                             icon=":material/person:",
                                             query_params={"patient": pid, **filter_params})

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
+from ui.text import md_escape
+
 PUBLIC_ENV = "BALL_PUBLIC_DEPLOYMENT"
 SMALL_CELL_ENV = "BALL_SMALL_CELL_K"
 _TRUE = {"1", "true", "yes", "on"}
@@ -113,11 +115,11 @@ def gate() -> None:
     email = user.get("email")
     if not is_allowed(email, config, user.get("email_verified")):
         st.title("Lenalidomide-associated B-ALL cohort")
-        st.error(f"The account {email or '(no e-mail address)'} is not on this deployment's "
+        st.error(f"The account {md_escape(email) if email else '(no e-mail address)'} is not on this deployment's "
                  "allow-list. Ask the cohort's owner to add your e-mail address or domain.",
                  icon=":material/block:")
         st.button("Sign out", icon=":material/logout:", key="access_logout_denied", on_click=st.logout)
         st.stop()
     with st.sidebar:
-        st.caption(f"Signed in as {email}")
+        st.caption(f"Signed in as {md_escape(email)}")
         st.button("Sign out", icon=":material/logout:", key="access_logout", on_click=st.logout)

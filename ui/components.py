@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import streamlit as st
+from ui.text import md_escape
 
 from analytics.db import CohortDatabase
 
@@ -17,7 +18,7 @@ def cohort_notice(db: CohortDatabase) -> None:
     if db.synthetic:
         st.info(SYNTHETIC_NOTICE, icon=":material/science:")
     else:
-        st.caption(f"Cohort: {db.label}")
+        st.caption(f"Cohort: {md_escape(db.label)}")
 
 
 def require_patients(n: int, what: str = "patients") -> None:
