@@ -78,10 +78,14 @@ def summary_row(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str
 
 
 def _months(days) -> str:
+    if _missing(days):
+        return "not recorded"
     return f"{days_to_months(float(days)):.1f} months"
 
 
 def _day(days) -> str:
+    if _missing(days):
+        return "day not recorded"
     days = int(days)
     return f"day {days:+d}" if days else "day 0"
 
@@ -143,7 +147,8 @@ def key_facts(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str) 
     ]
     treated = bool(r["treated"])
     efs_kind = efs_event_kind(r)
-    os_text = _months(r["os_days"]) + (f", died ({r['death_cause']})" if bool(r["os_event"])
+    cause = "cause not recorded" if _missing(r["death_cause"]) else r["death_cause"]
+    os_text = _months(r["os_days"]) + (f", died ({cause})" if bool(r["os_event"])
                                         else ", alive (censored at last contact)")
     efs_text = (_months(r["efs_days"]) + (f", event: {efs_kind} ({_day(r['efs_event_day'])})" if efs_kind
                                           else ", censored at last contact"))
@@ -156,7 +161,9 @@ def key_facts(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str) 
         ("Course", "Relapse", "none recorded" if _missing(r["relapse_day"]) else _day(r["relapse_day"])),
         ("Endpoints", "Overall survival", os_text),
         ("Endpoints", "Event-free survival", efs_text),
-        ("Endpoints", "Status at last contact", f"{r['status_at_last_contact']} ({_day(r['last_contact_day'])})"),
+        ("Endpoints", "Status at last contact",
+         "no last contact recorded" if _missing(r["last_contact_day"]) else
+         f"{_or_not_evaluated(r['status_at_last_contact'])} ({_day(r['last_contact_day'])})"),
     ]
     return pd.DataFrame(facts, columns=["section", "fact", "value"])
 

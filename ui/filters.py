@@ -11,6 +11,7 @@ from ui.state import FILTER_KEY, cached
 ANY, YES, NO = "Any", "Yes", "No"
 _WIDGET = "flt_"  # widget keys: flt_<filter field>
 _ALL_FIELDS = (*FILTER_COLUMNS, "age", "treated", "hct")
+_URL_NOTES = "_filter_url_notes"  # (notes, the filter they were made for)
 
 filter_options = cached(cohort.filter_options)
 count_patients = cached(cohort.count_patients)
@@ -116,7 +117,10 @@ def sidebar_filters() -> CohortFilter:
         n, total = count_patients(active), count_patients(CohortFilter())
         status.markdown(f"**{live_count_text(n, total, access.small_cell_k())}**")
         if ignored:  # values a link gave that this cohort cannot show: said, never an error
-            st.caption("From the link, not applied: " + "; ".join(ignored) + ".")
+            st.session_state[_URL_NOTES] = (tuple(ignored), active)
+        notes = st.session_state.get(_URL_NOTES)
+        if notes and notes[1] == active:  # until the user changes the filters
+            st.caption("From the link, not applied: " + "; ".join(notes[0]) + ".")
         if not active.is_empty() and st.button("Clear filters", width="stretch"):
             for key in [k for k in st.query_params if k in _ALL_FIELDS]:
                 del st.query_params[key]
