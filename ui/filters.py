@@ -69,6 +69,27 @@ def live_count_text(n: int, total: int, k: int) -> str:
     return f"{n} of {total} patients"
 
 
+def dropped_query_string() -> str | None:
+    """Why the link's query string was ignored as a whole, or None.
+
+    Streamlit drops a query string of more than 1,000 parameters or 512 Ki characters
+    entirely (a denial-of-service guard), before the app sees any of it; the raw string is
+    still on the script run context, so the user can at least be told."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+        from streamlit.runtime.state.query_params import (
+            CLIENT_STATE_QUERY_STRING_MAX_FIELDS, sanitize_query_string)
+    except ImportError:  # private API moved: nothing to report rather than an error
+        return None
+    ctx = get_script_run_ctx()
+    raw = getattr(ctx, "query_string", "") or ""
+    if not raw or sanitize_query_string(raw):
+        return None
+    return (f"the whole link ({raw.count('&') + 1:,} parameters, {len(raw):,} characters; Streamlit "
+            f"ignores a link of more than {CLIENT_STATE_QUERY_STRING_MAX_FIELDS:,} parameters or "
+            "512 Ki characters)")
+
+
 def sidebar_filters() -> CohortFilter:
     """Render the filters, keep the URL in step, store and return the active filter."""
     options = filter_options()
@@ -78,6 +99,9 @@ def sidebar_filters() -> CohortFilter:
     # dropped their state (st.switch_page clears widget state; the URL carries the filters).
     ignored: list[str] = []
     if any(_WIDGET + name not in st.session_state for name in _ALL_FIELDS):
+        dropped = dropped_query_string()
+        if dropped:
+            ignored.append(dropped)
         for name in FILTER_COLUMNS:
             chosen = [v for v in getattr(url_filter, name) if v in options[name]]
             unknown = [v for v in getattr(url_filter, name) if v not in options[name]]
