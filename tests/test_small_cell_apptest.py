@@ -199,3 +199,33 @@ def test_small_denominators_are_not_shown(monkeypatch):
         small = t1[(t1["kind"] == "categorical") & t1["evaluable"].between(1, K - 1)]
         assert (small["display"] == f"not shown (<{K} evaluable)").all()
         assert not any(re.search(rf"/[1-4]\b", d) for d in t1["display"].astype(str))
+
+
+SMALL_DENOMINATOR = re.compile(r"(?<![\w.])(?:<\d+|\d+|suppressed)/([1-4])(?![\d.])")   # "0/3", "<5/1"
+MID_FILTERS = {"site-b": {"institution": "Site B"}, "age-48-60": {"age": "48-60"},
+               "male-wild-type": {"sex": "M", "tp53": "wild-type"}}
+
+
+def small_denominators_shown(at) -> list[str]:
+    found = [f"text: {m.group(0)}" for m in SMALL_DENOMINATOR.finditer(all_text(at))]
+    for frame in shown_tables(at) + chart_frames(at):
+        for column in frame.columns:
+            if frame[column].dtype == object:
+                found += [f"{column}: {m.group(0)}" for v in frame[column].dropna().astype(str)
+                          for m in SMALL_DENOMINATOR.finditer(v)]
+    return found
+
+
+@pytest.mark.parametrize("filters", list(MID_FILTERS.values()), ids=list(MID_FILTERS))
+@pytest.mark.parametrize("page", PAGES)
+def test_no_denominator_under_k_in_a_selection_of_k_or_more(monkeypatch, page, filters):
+    monkeypatch.setenv("BALL_SMALL_CELL_K", str(K))
+    at = run_page(f"pages/{page}.py", filters)
+    assert not at.exception
+    assert small_counts_shown(at) == []
+    assert small_denominators_shown(at) == []
+
+
+def test_the_denominator_check_finds_small_denominators_without_suppression():
+    at = run_page("pages/response.py", MID_FILTERS["site-b"])
+    assert small_denominators_shown(at)  # e.g. CR/CRi "1/1" by group: the check can fail
