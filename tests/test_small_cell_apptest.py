@@ -152,6 +152,7 @@ def test_a_selection_of_fewer_than_k_is_withheld_on_every_page(monkeypatch, page
     if page not in ("dictionary", "upload"):  # pages that show cohort data withhold it all
         assert "Fewer than 5 patients" in text or "withheld on this deployment" in text
         assert not at.get("vega_lite_chart") and not at.dataframe and not at.table
+        assert not at.get("download_button")  # no CSV, deck or HTML report ("n = 4") either
     for name, data in downloads.files:
         if name.endswith(".csv"):
             assert small_counts_in_csv(data) == [], name
