@@ -112,19 +112,36 @@ ALL_PAGES = PAGES + ["upload"]
 
 
 class DownloadCapture:
-    """Every file the app hands to Streamlit's media store during a run (download buttons with
-    bytes; deferred downloads are built on click and checked by their own tests)."""
+    """Every file the app hands to Streamlit's media store during a run: download buttons with
+    bytes, and deferred downloads (built on click: `deferred(suffixes)` builds them as a click
+    would)."""
 
     def __init__(self, monkeypatch):
+        from streamlit.runtime.media_file_manager import MediaFileManager
         from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
         self.files: list[tuple[str, bytes]] = []
+        self.callables: dict[str, object] = {}
         original = MemoryMediaFileStorage.load_and_get_id
+        original_deferred = MediaFileManager.add_deferred
 
         def capture(storage, path_or_data, mimetype, kind, filename=None):
             if isinstance(path_or_data, bytes):
                 self.files.append((filename or "", path_or_data))
             return original(storage, path_or_data, mimetype, kind, filename)
+
+        def capture_deferred(manager, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+            self.callables[file_name or coordinates] = data_callable
+            return original_deferred(manager, data_callable, mimetype, coordinates, file_name, **kwargs)
         monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
+        monkeypatch.setattr(MediaFileManager, "add_deferred", capture_deferred)
+
+    def deferred(self, suffixes: tuple[str, ...]) -> list[tuple[str, bytes]]:
+        built = []
+        for name, build in self.callables.items():
+            if name.endswith(suffixes):
+                data = build()
+                built.append((name, data.encode() if isinstance(data, str) else data))
+        return built
 
 
 def small_counts_in_csv(data: bytes) -> list[str]:
@@ -175,9 +192,12 @@ def test_unfiltered_downloads_show_no_small_count(monkeypatch, page):
     assert not at.exception
     if page == "overview":
         assert "table1.csv" in [name for name, _ in downloads.files]
-    for name, data in downloads.files:
+    for name, data in downloads.files + downloads.deferred((".csv", ".html")):
         if name.endswith(".csv"):
             assert small_counts_in_csv(data) == [], name
+        if name.endswith(".html"):
+            text = re.sub(r"<[^>]+>", " ", data.decode())
+            assert not SMALL_FRACTION.findall(text) and not SMALL_TEXT.findall(text), name
 
 
 def test_table_one_download_without_suppression_has_the_small_counts(monkeypatch):
@@ -230,3 +250,11 @@ def test_no_denominator_under_k_in_a_selection_of_k_or_more(monkeypatch, page, f
 def test_the_denominator_check_finds_small_denominators_without_suppression():
     at = run_page("pages/response.py", MID_FILTERS["site-b"])
     assert small_denominators_shown(at)  # e.g. CR/CRi "1/1" by group: the check can fail
+
+
+def test_deferred_downloads_are_built_and_checked(monkeypatch):
+    """The HTML report is built as a click would; without suppression it has the small counts."""
+    downloads = DownloadCapture(monkeypatch)
+    run_page("pages/share.py")
+    (report,) = [data for name, data in downloads.deferred((".html",))]
+    assert SMALL_FRACTION.findall(re.sub(r"<[^>]+>", " ", report.decode()))  # e.g. BCR::ABL1 1/32
