@@ -155,9 +155,9 @@ with tab_co:
             st.info("Pick two different alterations.")
         else:
             result = cooccurrence(f, feat_a, feat_b)
-            st.markdown(f"**{feat_a} × {feat_b}**: {result['n_both']} patients evaluable for both "
+            st.markdown(f"**{md_escape(feat_a)} × {md_escape(feat_b)}**: {result['n_both']} patients evaluable for both "
                         f"({result['n_excluded']} excluded: not evaluated for at least one).")
-            st.table(result["table"])
+            st.table(result["table"].rename(index=md_escape, columns=md_escape))  # labels are data
             fr = result["fisher"]
             if fr is None or result["n_both"] == 0:
                 st.info("No patient in this selection is evaluable for both alterations.")

@@ -16,6 +16,7 @@ from ui.text import md_escape
 LINK = "[x](https://evil.example)"
 IMAGE = "![t](http://host/p.png)"
 HTML = "<img src=x onerror=alert(1)>"
+GENE = "GENE[x](https://evil.example)"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MARKDOWN_KINDS = ("markdown", "caption", "info", "warning", "error", "success", "title", "header",
                   "subheader")
@@ -72,6 +73,8 @@ def hostile_cohort() -> bytes:
     events = tables["events"]
     events.loc[events["event_type"] == "death", "cause"] = f"cause {IMAGE}"
     events.loc[events["event_type"] == "last_contact", "note"] = f"note {LINK}"
+    mutations = tables["mutations"]
+    mutations.loc[mutations["gene"] != "TP53", "gene"] = GENE
     return workbook_from_tables(tables)
 
 
@@ -101,6 +104,17 @@ def test_uploaded_death_cause_and_note_on_the_patient_page(uploaded):
     uploaded.query_params["patient"] = deceased
     at = uploaded.switch_page("pages/patient.py").run()
     assert_shown_as_text(at, f"cause {IMAGE}")
+
+
+def test_uploaded_gene_name_in_the_cooccurrence_view(uploaded):
+    uploaded.query_params["gen_tab"] = "Co-occurrence"
+    uploaded.query_params["co_a"] = "TP53"
+    uploaded.query_params["co_b"] = GENE
+    at = uploaded.switch_page("pages/genomics.py").run()
+    assert not at.exception
+    bodies = rendered_bodies(at)
+    assert any(GENE in as_read(b) for b in bodies), "the gene is not shown"
+    assert not [b for b in bodies if "evil.example" in as_read(b) and active_markup(b)]
 
 
 def test_uploaded_notes_on_the_response_page(uploaded):
