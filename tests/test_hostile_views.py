@@ -191,3 +191,21 @@ def test_closing_waits_for_running_queries_and_refuses_new_ones(demo_db_file, tm
     with pytest.raises(CohortDatabaseError, match="Reload the page"):
         db.query("SELECT 1")
     assert duckdb.connect(str(path), read_only=True).execute("SELECT count(*) FROM patients").fetchone() == (32,)
+
+
+def test_a_run_whose_file_is_replaced_midway_gets_the_reload_message(tmp_path, monkeypatch):
+    """Another session reopened the replaced file (closing the old handle) while this session's
+    page was being computed: the page says so, no error page."""
+    from ui import state
+    path = tmp_path / "cohort.duckdb"
+    build_file(DEMO_SOURCE, path)
+    monkeypatch.setenv("BALL_COHORT_DB", str(path))
+    at = run_page("pages/overview.py")
+    token = at.session_state["db_token"]
+    old = state._DATABASES[token]
+    old.close()
+    state._DATABASES.pop(token)
+    with pytest.raises(CohortDatabaseError, match="Reload the page"):
+        state.database_for(token)
+    with pytest.raises(CohortDatabaseError, match="Reload the page"):
+        old.query("SELECT 1")

@@ -135,12 +135,19 @@ def open_database() -> tuple[CohortDatabase, str]:
 
 
 def current_database() -> CohortDatabase:
-    return _DATABASES[st.session_state["db_token"]]
+    return database_for(st.session_state["db_token"])
 
 
 def database_for(token: str) -> CohortDatabase:
-    """The database a cache token names (cached functions take the token, not the handle)."""
-    return _DATABASES[token]
+    """The database a cache token names (cached functions take the token, not the handle).
+
+    A token can outlive its database within one run: the shared file was replaced (its old
+    handle closed by another session) while this page was being computed."""
+    try:
+        return _DATABASES[token]
+    except KeyError:
+        raise CohortDatabaseError("The cohort database was replaced while this page was being "
+                                  "computed. Reload the page.") from None
 
 
 def current_token() -> str:
