@@ -258,3 +258,16 @@ def test_deferred_downloads_are_built_and_checked(monkeypatch):
     run_page("pages/share.py")
     (report,) = [data for name, data in downloads.deferred((".html",))]
     assert SMALL_FRACTION.findall(re.sub(r"<[^>]+>", " ", report.decode()))  # e.g. BCR::ABL1 1/32
+
+
+def test_stepping_the_age_filter_reveals_nothing(monkeypatch):
+    """The attack of issue 21: /survival?bcr_abl1=positive&age=65-73 ... 70-70 recovered the one
+    BCR::ABL1-positive patient's age in five loads. Every step now shows the same page."""
+    monkeypatch.setenv("BALL_SMALL_CELL_K", str(K))
+    seen = set()
+    for age in ("65-73", "66-73", "68-73", "70-73", "70-70", "71-73", "48-69"):
+        at = run_page("pages/survival.py", {"bcr_abl1": "positive", "age": age})
+        assert not at.exception
+        seen.add((tuple(w.value for w in at.warning), tuple(m.value for m in at.sidebar.markdown
+                                                            if "patients" in m.value)))
+    assert len(seen) == 1, seen
