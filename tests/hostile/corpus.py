@@ -110,6 +110,13 @@ def header_200k_columns():
     return (header + ",extra" + ",".join(f"c{i}" for i in range(200_000)) + "\n" + rest).encode()
 
 
+def every_cell_bad():
+    """50,000 patient rows of 'x' in every column (2 MB): 900,000 problems, 900 MB and a minute
+    before the report was capped."""
+    header = PATIENT_HEADER
+    return (",".join(header) + "\n" + ("," .join(["x"] * len(header)) + "\n") * 50_000).encode()
+
+
 # --- workbooks -------------------------------------------------------------------------------
 def _entry(name: str) -> zipfile.ZipInfo:
     """A zip entry with a fixed time stamp, so a stored case equals its builder's output."""
