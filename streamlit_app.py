@@ -47,6 +47,7 @@ presentation.sidebar_toggle()
 components.cohort_notice(database)
 link = share_link.link_slot()
 routing.mark_routed()
+st.session_state["_current_page_path"] = page.url_path  # exports name the view they come from
 try:
     page.run()
 except CohortDatabaseError as error:

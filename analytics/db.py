@@ -45,7 +45,7 @@ class CohortDatabase:
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path | None = None):
         self._connection = connection
-        self._path = path  # the file behind it (None: in memory)
+        self.path = path  # the file, when opened from one (reproduce scripts name it; None: in memory)
         # Guards cursor creation and the count of queries in flight (queries run in parallel),
         # so `close` waits for running queries instead of cutting them off.
         self._state = threading.Condition()
@@ -111,9 +111,9 @@ class CohortDatabase:
         try:
             yield cursor
         except (duckdb.IOException, duckdb.SerializationException) as exc:
-            if self._path is None:
+            if self.path is None:
                 raise
-            raise _unreadable(self._path, exc) from exc
+            raise _unreadable(self.path, exc) from exc
         finally:
             cursor.close()
             with self._state:

@@ -1,11 +1,12 @@
-"""Lab-meeting deck (.pptx, python-pptx) and a self-contained HTML report of the same.
+"""Lab-meeting deck (.pptx, python-pptx) and a self-contained HTML report of the same views.
 
-Slides: a title slide, the cohort summary (Table 1, key rows), then the current figure of each
-page, with its caption and a provenance footer (cohort, n, filters, data SHA-256, date). Each
-page's figure is rebuilt here from that page's own URL parameters (`views`), so the deck shows
-what the researcher last looked at on each page; pages never visited use their defaults.
-Figures are rendered through analytics.figure_export (the same footer as every download), with
-the theme's presentation variant (larger text for projection).
+Both render the `ViewResult`s the pages show (analytics.views): each page's spec is read from
+that page's last link in the session (`views`), and the page's own `slides` function returns
+its results; nothing is recomputed here. Slides: a title slide, the headline results, then
+one slide per result: the figure rendered for the slide's own size (text at least 14 pt at
+100% zoom), the caption as plain sentences, the view's caveats (a naive HCT comparison never
+appears without its warning, and then with the landmark and time-dependent Cox results), and
+one provenance footer.
 
 Example
 -------
@@ -13,232 +14,97 @@ Example
 >>> from analytics.build import build_in_memory
 >>> import io, pptx
 >>> db = build_in_memory("data/demo_cohort")
->>> figures = page_figures(db, CohortFilter(), (("response", (("resp_sort", "duration"),)),),
-...                        pages=("response",))
->>> [f.page for f in figures]
-['Response']
->>> deck = pptx.Presentation(io.BytesIO(build_pptx(db, CohortFilter(), figures, created="2026-01-01")))
+>>> results = page_results(db, CohortFilter(), (("survival", (("group", "hct"),)),), pages=("survival",))
+>>> [r.key for r in results]
+['survival.km', 'survival.simon_makuch', 'survival.landmark', 'survival.landmark_sensitivity', 'survival.time_dependent_hct']
+>>> deck = pptx.Presentation(io.BytesIO(build_pptx(db, CohortFilter(), results, created="2026-01-01")))
 >>> [len(deck.slides), deck.slides[2].shapes.title.text]
-[3, 'Response: swimmer plot']
+[7, 'Survival: Event-free survival by Allogeneic HCT (ever)']
 """
 from __future__ import annotations
 
 import html
 import io
 import math
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from typing import Iterator
 
-import altair as alt
-import pandas as pd
-from PIL import Image
+import vl_convert
 
-from analytics import (cohort, disclosure, genomics, overview, patient, response, survival, survival_chart,
-                       swimmer, withdrawal)
+from analytics import cohort, theme
 from analytics.db import CohortDatabase
-from analytics.figure_export import Provenance, data_hash, export_figure
+from analytics.figure_export import Provenance, data_hash, export_figure, without_hover_hints
 from analytics.filters import CohortFilter
-from analytics import theme
-
-PAGE_ORDER = ("overview", "patient", "genomics", "withdrawal", "response", "survival")
-PATIENT_LEVEL_PAGES = {"patient"}  # left out of a public deployment's deck
+from analytics.units import patients_text
+from analytics.views.headline import headline
+from analytics.views.registry import pages as registered_pages
+from analytics.views.result import ViewResult
+from analytics.views.spec import params_mapping
 
 Views = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # hashable: page -> URL parameters
 
+PAGE_ORDER = ("overview", "patient", "genomics", "withdrawal", "response", "survival")
 
-@dataclass(frozen=True)
-class DeckFigure:
-    """One page's figure as it goes on a slide."""
-
-    page: str
-    title: str
-    caption: str
-    chart: alt.TopLevelMixin
-    n_patients: int
-
-
-def _choice(params: dict, key: str, options, default):
-    value = params.get(key, default)
-    return value if value in options else default
-
-
-def _number(params: dict, key: str, default: float, low: float, high: float) -> float:
-    try:
-        value = float(params.get(key, default))
-    except (TypeError, ValueError):
-        return default
-    return value if low <= value <= high and math.isfinite(value) else default
+# --- slide geometry (inches; 16:9) ---------------------------------------------------------------
+SLIDE_W, SLIDE_H = 13.333, 7.5
+MARGIN = 0.4
+CONTENT_W = SLIDE_W - 2 * MARGIN
+TITLE_TOP, TITLE_H = 0.2, 0.95
+BODY_TOP = TITLE_TOP + TITLE_H + 0.05
+FOOTER_H = 0.62  # room for the provenance footer: three lines at FOOTER_PT
+FOOTER_TOP = SLIDE_H - FOOTER_H - 0.05
+GAP = 0.08
+TITLE_PT, CAPTION_PT, CAVEAT_PT, FOOTER_PT, TABLE_PT, TEXT_ONLY_PT = 28, 16, 15, 11, 16, 22
+SIDE_TEXT_W = 4.2  # the text column beside a figure
+FONT_NAME = "Arial"  # on every PowerPoint; LibreOffice draws it with its metric twin Liberation Sans
+MIN_FIGURE_PT = 14   # the smallest text of a figure on the slide at 100% zoom
+CAVEAT_RGB = (0x8A, 0x4B, 0x00)
 
 
-def _overview(db, f, params) -> DeckFigure | None:
-    values = overview.exposure_values(db, f)
-    n = int(values["latency_months"].notna().sum())
-    return DeckFigure("Overview", "Overview: latency from first lenalidomide to B-ALL",
-                      "One dot per patient at the exact value; dashed line: median. Months = days / 30.4375.",
-                      overview.dot_plot(values, "latency_months", width=700), n)
-
-
-def _patient(db, f, params) -> DeckFigure | None:
-    ids = cohort.patient_order(db, f)
-    pid = _choice(params, "patient", ids, ids[0])
-    window = _choice(params, "window", list(patient.WINDOWS), list(patient.WINDOWS)[0])
-    events = patient.timeline_events(db, f, pid)
-    if events.empty:
-        return None
-    chart = patient.timeline_chart(events, window=window).copy(deep=False)
-    # The page's chart fits the container width (autosize), which Vega-Lite does not allow
-    # inside the footer's vconcat; on a slide the chart's own width is what we want anyway.
-    chart.autosize = alt.Undefined
-    return DeckFigure("Patient", f"Patient {pid}: timeline ({window})",
-                      "Bars: lenalidomide courses and B-ALL treatment lines; markers: response "
-                      "assessments, HCT, relapse, death or last contact. Day 0 = B-ALL diagnosis.",
-                      chart, 1)
-
-
-def _genomics(db, f, params) -> DeckFigure | None:
-    options = genomics.oncoprint_sort_options(db)
-    sort = _choice(params, "onco_sort", options, options[0])
-    return DeckFigure("Genomics", f"Genomics: oncoprint (sorted by {sort})",
-                      "Columns are patients. Grey hatched = not evaluated (no test), never counted "
-                      "as no alteration; near white = tested, no alteration.",
-                      genomics.oncoprint_chart(db, f, sort, max_patients=genomics.ONCOPRINT_MAX_PATIENTS),
-                      cohort.count_patients(db, f))
-
-
-def _withdrawal(db, f, params) -> DeckFigure | None:
-    analyte = _choice(params, "wd_analyte", list(withdrawal.ANALYTE_OPTIONS), withdrawal.LEUKEMIC)
-    specimen = _choice(params, "wd_specimen", withdrawal.SPECIMENS, "marrow")
-    axis = _choice(params, "wd_axis", list(withdrawal.TIME_AXES), "withdrawal")
-    scale = _choice(params, "wd_scale", withdrawal.SCALES, "linear")
-    facet = params.get("wd_layout") == "facet"
-    default = withdrawal.RegressionRule()
-    rule = withdrawal.RegressionRule(
-        partial_reduction_pct=_number(params, "wd_partial", default.partial_reduction_pct, 1, 100),
-        progression_rise_pct=_number(params, "wd_rise", default.progression_rise_pct, 1, 1000),
-        baseline_window_days=int(_number(params, "wd_window", default.baseline_window_days, 0, 365)))
-    ids, n_series = withdrawal.drawn_series(db, f, analyte, specimen, withdrawal.PATIENTS_DRAWN_MAX)
-    if not ids:
-        return None
-    # the page's figure: the first PATIENTS_DRAWN_MAX patients with a series, only theirs read
-    chart = withdrawal.trajectory_figure(db, f, analyte, specimen, rule, axis, scale, facet)
-    return DeckFigure("Withdrawal", f"Withdrawal: {withdrawal.SHORT_LABELS[analyte]} after lenalidomide stop",
-                      rule.describe() + " Solid: before B-ALL therapy; dashed: after therapy started.",
-                      chart, n_series)
-
-
-def _response(db, f, params) -> DeckFigure | None:
-    sort = _choice(params, "resp_sort", list(swimmer.SORTS), "default")
-    return DeckFigure("Response", "Response: swimmer plot",
-                      f"Patients sorted by {swimmer.SORTS[sort].lower()}. Phases: induction, "
-                      "consolidation/maintenance, after HCT, relapse/later lines, observation; "
-                      "arrow = alive at last contact.",
-                      swimmer.swimmer_chart(db, f, sort, max_patients=swimmer.PATIENTS_DRAWN_MAX),
-                      cohort.count_patients(db, f))
-
-
-def _suppressed_genomics(db, f, params, k: int) -> DeckFigure | None:
-    freq = genomics.alteration_frequencies(db, f)
-    if not (freq["evaluable"] > 0).any():
-        return None
-    return DeckFigure("Genomics", "Genomics: alteration frequencies among evaluable patients",
-                      f"Exact 95% CIs; counts below {k} shown as <{k} (no point drawn). Not evaluated "
-                      "is never counted as no alteration.",
-                      genomics.frequency_chart(freq, small_cell_k=k), cohort.count_patients(db, f))
-
-
-def _suppressed_response(db, f, params, k: int) -> DeckFigure | None:
-    summary = response.best_response_summary(db, f)
-    if not summary.n_treated_assessed:
-        return None
-    return DeckFigure("Response", "Response: best response among treated patients",
-                      f"Exact 95% CIs; counts below {k} shown as <{k} (no bar drawn).",
-                      response.best_response_chart(summary, small_cell_k=k), cohort.count_patients(db, f))
-
-
-def _survival(db, f, params, k: int = 0) -> DeckFigure | None:
-    efs = params.get("efs")
-    efs_events = tuple(e for e in survival.ALL_EFS_EVENTS if e in (efs if isinstance(efs, (list, tuple)) else
-                                                                  [efs] if efs else survival.ALL_EFS_EVENTS))
-    group = params.get("group") or None
-    if group not in survival.CATEGORICAL_GROUPS and group not in survival.CONTINUOUS_GROUPS:
-        group = None
-    cutoff = None
-    if group in survival.CONTINUOUS_GROUPS:
-        cutoff = _number(params, f"cutoff_{group}", survival.continuous_median(db, group), -1e9, 1e9)
-    spec = survival.SurvivalSpec(
-        endpoint=_choice(params, "endpoint", list(survival.ENDPOINTS), "EFS"),
-        efs_events=efs_events or survival.ALL_EFS_EVENTS,
-        origin=_choice(params, "origin", list(survival.ORIGINS), "diagnosis"),
-        population=_choice(params, "population", list(survival.POPULATIONS), "all"),
-        group=group, cutoff=cutoff).validate()
-    counts = survival.km_counts(db, f, spec)
-    if k > 1:  # small-cell suppression: groups of fewer than k patients are not drawn
-        sizes = counts.groupby("group")[["n_event", "n_censored"]].sum().sum(axis=1)
-        counts = counts[counts["group"].isin(sizes[sizes >= k].index)]
-    if counts.empty:
-        return None
-    curves = survival.curves_from_counts(counts)
-    summary = survival.summary_from_counts(counts)
-    n = int(summary["n"].sum())
-    chart = survival_chart.km_chart(
-        curves, counts, title=spec.endpoint_label(), group_title=spec.group_label() if group else None,
-        show_ci=params.get("ci", "yes") != "no",
-        y_title=f"{spec.endpoint_label().split(' (')[0]} (%)",
-        x_title=f"Months from {survival.ORIGINS[spec.origin]}", small_cell_k=k)
-    n_text, events_text = (disclosure.suppress_count(x, k) for x in (n, int(summary["events"].sum())))
-    return DeckFigure("Survival", f"Survival: {spec.endpoint_label()}" + (f" by {spec.group_label()}" if group else ""),
-                      f"Kaplan-Meier with 95% CI (log(-log) Greenwood) and number at risk; "
-                      f"{survival.POPULATIONS[spec.population]}, time from {survival.ORIGINS[spec.origin]}; "
-                      f"n = {n_text}, {events_text} events.", chart, n)
-
-
-BUILDERS = {"overview": _overview, "patient": _patient, "genomics": _genomics,
-            "withdrawal": _withdrawal, "response": _response, "survival": _survival}
-# Under small-cell suppression: aggregate figures that honour it; patient-level pages are left out.
-SUPPRESSED_BUILDERS = {"genomics": _suppressed_genomics, "response": _suppressed_response,
-                       "survival": _survival}
-
-
-def page_figures(db: CohortDatabase, cohort_filter: CohortFilter, views: Views = (),
-                 pages: tuple[str, ...] = PAGE_ORDER, small_cell_k: int = 0) -> list[DeckFigure]:
-    """The current figure of each page in `pages`, from that page's URL parameters in `views`.
-
-    Parameters that are unknown or invalid fall back to the page's defaults (a hand-edited
-    link never raises). Pages with nothing to draw under the filters are left out. With
-    `small_cell_k` > 1 only aggregate figures with small counts suppressed are built
-    (SUPPRESSED_BUILDERS); patient-level figures are left out.
-    """
-    by_page = {page: dict(params) for page, params in views}
+def page_results(db: CohortDatabase, cohort_filter: CohortFilter, views: Views = (),
+                 pages: tuple[str, ...] = PAGE_ORDER, small_cell_k: int = 0) -> list[ViewResult]:
+    """Each page's results for the deck, from that page's last link (`views`); pages never
+    visited show their defaults. Invalid link values fall back to defaults (never raise)."""
+    registry = registered_pages()
+    by_page = {page: params_mapping(params) for page, params in views}
     if cohort.count_patients(db, cohort_filter) == 0:
         return []
-    figures = []
+    results: list[ViewResult] = []
     for page in pages:
-        if small_cell_k > 1:
-            if page not in SUPPRESSED_BUILDERS:
-                continue
-            figure = SUPPRESSED_BUILDERS[page](db, cohort_filter, by_page.get(page, {}), small_cell_k)
-        else:
-            figure = BUILDERS[page](db, cohort_filter, by_page.get(page, {}))
-        if figure is not None:
-            figures.append(figure)
-    return figures
+        if page not in registry:
+            continue
+        spec, _ = registry[page].spec.from_params(by_page.get(page, {}))
+        results += registry[page].slides(db, cohort_filter, spec, small_cell_k)
+    return results
 
 
-def summary_rows(db: CohortDatabase, cohort_filter: CohortFilter, small_cell_k: int = 0) -> pd.DataFrame:
-    """Key rows of Table 1 for one slide: every continuous row and the first level of each
-    categorical characteristic (n / evaluable), small cells suppressed when k is set."""
-    t1 = disclosure.suppress_table_one(overview.table_one(db, cohort_filter), small_cell_k)
-    keep = t1[(t1["kind"].isin(["count", "continuous"]))
-              | ((t1["kind"] == "categorical") & (t1["characteristic"] != t1["characteristic"].shift()))]
-    label = [c if kind in ("count", "continuous") else f"{c}: {lvl}"
-             for c, lvl, kind in zip(keep["characteristic"], keep["level"], keep["kind"])]
-    return pd.DataFrame({"Characteristic": label, "Value": keep["display"].astype(str)})
+def survival_spec(views: Views):
+    """The survival page's current spec (the headline's median follows its endpoint)."""
+    from analytics.views.survival import SurvivalPageSpec
+    return SurvivalPageSpec.from_params(params_mapping(dict(views).get("survival", ())))[0]
 
 
-def _provenance(db: CohortDatabase, cohort_filter: CohortFilter, n: int, created: str) -> Provenance:
-    return Provenance(db.label, db.synthetic, n, cohort_filter.describe(), created)
+def _provenance(db: CohortDatabase, cohort_filter: CohortFilter, n: int, created: str,
+                caveats: tuple[str, ...] = (), link: str = "") -> Provenance:
+    from analytics.reproduce import app_version
+    return Provenance(db.label, db.synthetic, n, cohort_filter.describe(), created, caveats,
+                      app_version=app_version(), link=link)
+
+
+def view_link(base_url: str, page: str, cohort_filter: CohortFilter, views: Views) -> str:
+    """The link of a page's view as the deck shows it: the page's options and the filters."""
+    from urllib.parse import urlencode
+    pairs = list(dict(views).get(page, ()))
+    pairs = [(k, v) for k, v in pairs if k not in cohort_filter.to_query_params()]
+    for key, value in cohort_filter.to_query_params().items():
+        pairs += [(key, v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    query = urlencode(pairs)
+    return f"{base_url.rstrip('/')}/{'' if page == 'overview' else page}" + (f"?{query}" if query else "")
 
 
 @contextmanager
@@ -253,112 +119,314 @@ def _projector_theme() -> Iterator[None]:
 
 def _title(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[str, str]:
     kind = "Synthetic cohort, not patient data" if db.synthetic else "Cohort"
-    return (f"{db.label}", f"{kind} · {cohort.count_patients(db, cohort_filter)} patients · "
+    return (f"{db.label}", f"{kind} · {patients_text(cohort.count_patients(db, cohort_filter))} · "
                            f"filters: {cohort_filter.describe()}")
 
 
-def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, figures: list[DeckFigure], *,
-               small_cell_k: int = 0, created: str = "") -> bytes:
-    """The deck as .pptx bytes (16:9): title, cohort summary, one slide per figure."""
+# --- text measurement (the deck's font, for boxes that fit their text) ---------------------------
+_FONT_FILES = {False: "LiberationSans-Regular.ttf", True: "LiberationSans-Bold.ttf"}
+
+
+@lru_cache(maxsize=32)
+def _font(pt: int, bold: bool = False):
+    from PIL import ImageFont
+    for folder in ("/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/liberation2"):
+        path = Path(folder) / _FONT_FILES[bold]
+        if path.exists():
+            return ImageFont.truetype(str(path), pt * 10)  # 10 units per point: sub-point precision
+    return None
+
+
+def text_lines(text: str, width_in: float, pt: int, bold: bool = False) -> int:
+    """Lines `text` takes in a box `width_in` wide at `pt` (word wrap, as PowerPoint does).
+
+    Measured with the Liberation Sans metrics (Arial's); without the font file, a conservative
+    estimate of 0.55 em per character."""
+    font = _font(pt, bold)
+    limit = (width_in - 0.2) * 72 * 10  # the text box's default insets: 0.1 in each side
+    lines = 0
+    for paragraph in text.split("\n"):
+        words, line = paragraph.split(" "), ""
+        count = 1
+        for word in words:
+            candidate = f"{line} {word}".strip()
+            width = font.getlength(candidate) if font else len(candidate) * pt * 0.55 * 10
+            if width > limit and line:
+                count += 1
+                line = word
+            else:
+                line = candidate
+        lines += count
+    return lines
+
+
+def text_height(text: str, width_in: float, pt: int, bold: bool = False) -> float:
+    """Inches a text box needs for `text` (1.2 line spacing, default top/bottom insets)."""
+    return text_lines(text, width_in, pt, bold) * pt * 1.2 / 72 + 0.1
+
+
+# --- figures at the slide's size ------------------------------------------------------------------
+_FONT_KEYS = ("fontSize", "labelFontSize", "titleFontSize", "subtitleFontSize")
+
+
+def _smallest_font(spec) -> float:
+    """The smallest font size (px) set anywhere in a compiled Vega-Lite spec (config included)."""
+    smallest = math.inf
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key in _FONT_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+                smallest = min(smallest, float(value))
+            else:
+                smallest = min(smallest, _smallest_font(value))
+    elif isinstance(spec, list):
+        for item in spec:
+            smallest = min(smallest, _smallest_font(item))
+    return smallest
+
+
+def _scale_sizes(node, key: str, factor: float) -> None:
+    """Multiply every view's `key` ("width" or "height") by `factor`; rows of text (a risk
+    table) keep their height, or their lines would overlap."""
+    if isinstance(node, dict):
+        mark = node.get("mark")
+        is_text = (mark == "text" or (isinstance(mark, dict) and mark.get("type") == "text"))
+        for name, value in node.items():
+            if name == key and isinstance(value, (int, float)) and not isinstance(value, bool):
+                if not (key == "height" and is_text):
+                    node[name] = max(40, round(value * factor))
+            else:
+                _scale_sizes(value, key, factor)
+    elif isinstance(node, list):
+        for item in node:
+            _scale_sizes(item, key, factor)
+
+
+def _svg_size(spec: dict) -> tuple[float, float]:
+    svg = vl_convert.vegalite_to_svg(spec)
+    match = re.search(r'<svg[^>]*width="([\d.]+)"[^>]*height="([\d.]+)"', svg)
+    return float(match.group(1)), float(match.group(2))
+
+
+@dataclass(frozen=True)
+class SlideFigure:
+    """A figure rendered for a box: PNG bytes, its size on the slide (inches) and the smallest
+    text on the slide in points."""
+
+    png: bytes
+    width_in: float
+    height_in: float
+    smallest_pt: float
+
+
+def slide_figure(result: ViewResult, box_w: float, box_h: float) -> SlideFigure:
+    """The result's figure (no title: the slide has it; caveats and footer are slide text)
+    rendered for a box of `box_w` x `box_h` inches: its plot areas shrink until the whole figure
+    fits with its smallest text at MIN_FIGURE_PT or more at 100% zoom, where the box allows."""
+    chart = theme.for_projector(result.figure).copy(deep=True)
+    chart.title = ""  # the slide's title says it
+    spec = without_hover_hints(chart).to_dict()
+    smallest_px = _smallest_font(spec)
+    if not math.isfinite(smallest_px):
+        smallest_px = theme.PRESENTATION_FONT_SIZE
+    needed = MIN_FIGURE_PT / smallest_px  # points per Vega pixel for legible text
+    for _ in range(5):
+        width, height = _svg_size(spec)
+        fits_w, fits_h = box_w * 72 / width >= needed, box_h * 72 / height >= needed
+        if fits_w and fits_h:
+            break
+        if not fits_w:
+            _scale_sizes(spec, "width", max(0.4, 0.97 * box_w * 72 / needed / width))
+        if not fits_h:
+            _scale_sizes(spec, "height", max(0.4, 0.97 * box_h * 72 / needed / height))
+    width, height = _svg_size(spec)
+    scale = min(box_w * 72 / width, box_h * 72 / height, 1.3)
+    png = vl_convert.vegalite_to_png(spec, ppi=200)
+    return SlideFigure(png, width * scale / 72, height * scale / 72, smallest_px * scale)
+
+
+def _layout(result: ViewResult, text: list[tuple[str, int, object, str]]) -> tuple[SlideFigure, bool]:
+    """The figure for its slide and whether the text goes beside it (True) or below it: the
+    layout that gives the larger figure whose text is legible and whose text fits."""
+    body_h = FOOTER_TOP - GAP - BODY_TOP
+    below_h = sum(text_height(t, CONTENT_W, pt) for t, pt, _, _ in text)
+    side_h = sum(text_height(t, SIDE_TEXT_W, pt) for t, pt, _, _ in text)
+    options = []
+    if body_h - below_h - GAP > 1.5:
+        options.append((slide_figure(result, CONTENT_W, body_h - below_h - GAP), False))
+    if side_h <= body_h:
+        options.append((slide_figure(result, CONTENT_W - SIDE_TEXT_W - 0.25, body_h), True))
+    if not options:  # text longer than any layout allows: below, with what room is left
+        options.append((slide_figure(result, CONTENT_W, max(1.0, body_h - below_h - GAP)), False))
+    legible = [o for o in options if o[0].smallest_pt >= MIN_FIGURE_PT] or options
+    return max(legible, key=lambda o: o[0].width_in * o[0].height_in)
+
+
+# --- the deck -------------------------------------------------------------------------------------
+def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[ViewResult], *,
+               small_cell_k: int = 0, created: str = "", views: Views = (), base_url: str = "") -> bytes:
+    """The deck as .pptx bytes (16:9): title, headline results, one slide per result."""
     from pptx import Presentation
-    from pptx.util import Emu, Inches, Pt
+    from pptx.dml.color import RGBColor
+    from pptx.util import Inches, Pt
 
     created = created or date.today().isoformat()
     deck = Presentation()
-    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
+    deck.slide_width, deck.slide_height = Inches(SLIDE_W), Inches(SLIDE_H)
     title_text, subtitle = _title(db, cohort_filter)
+
+    def style(frame, pt: int, *, bold: bool = False, rgb=None) -> None:
+        for paragraph in frame.paragraphs:
+            for run in paragraph.runs:
+                run.font.size, run.font.name, run.font.bold = Pt(pt), FONT_NAME, bold
+                if rgb is not None:
+                    run.font.color.rgb = RGBColor(*rgb)
+
+    def textbox(slide, text: str, top: float, pt: int, width: float = CONTENT_W, left: float = MARGIN, *,
+                rgb=None, bold: bool = False, name: str = ""):
+        height = text_height(text, width, pt, bold)
+        box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
+        box.name = name or box.name
+        frame = box.text_frame
+        frame.word_wrap = True
+        frame.text = text
+        style(frame, pt, bold=bold, rgb=rgb)
+        return top + height
+
+    def footer(slide, provenance: Provenance, digest: str) -> None:
+        text = " · ".join(provenance.footer_lines(digest))
+        height = text_height(text, CONTENT_W, FOOTER_PT)
+        box = slide.shapes.add_textbox(Inches(MARGIN), Inches(SLIDE_H - 0.05 - height), Inches(CONTENT_W),
+                                       Inches(height))
+        box.name = "Footer"
+        box.text_frame.word_wrap = True
+        box.text_frame.text = text
+        style(box.text_frame, FOOTER_PT, rgb=(0x44, 0x44, 0x44))
+
+    def titled(text: str):
+        slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
+        title = slide.shapes.title
+        title.text = text
+        title.left, title.top, title.width, title.height = (Inches(MARGIN), Inches(TITLE_TOP),
+                                                            Inches(CONTENT_W), Inches(TITLE_H))
+        title.text_frame.word_wrap = True
+        pt = TITLE_PT if text_lines(text, CONTENT_W, TITLE_PT) == 1 else 22
+        style(title.text_frame, pt)
+        return slide
+
+    def notes(slide, result: ViewResult) -> None:
+        parts = [result.caption, *result.caveat_sentences(), *result.lines,
+                 *(["Methods: " + result.methods] if result.methods else [])]
+        slide.notes_slide.notes_text_frame.text = "\n\n".join(p for p in parts if p)
 
     slide = deck.slides.add_slide(deck.slide_layouts[0])
     slide.shapes.title.text = title_text
     slide.placeholders[1].text = f"{subtitle}\nLab meeting · {created}"
+    style(slide.shapes.title.text_frame, 40)
+    style(slide.placeholders[1].text_frame, 20)
 
-    def footer(slide, lines: list[str]) -> None:
-        box = slide.shapes.add_textbox(Inches(0.4), Inches(6.85), Inches(12.5), Inches(0.6))
-        frame = box.text_frame
-        frame.word_wrap = True
-        frame.text = " · ".join(lines)
-        for paragraph in frame.paragraphs:
-            for run in paragraph.runs:
-                run.font.size = Pt(11)
-
-    def titled(text: str):
-        slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
-        slide.shapes.title.text = text
-        title = slide.shapes.title
-        title.left, title.top, title.width, title.height = Inches(0.4), Inches(0.2), Inches(12.5), Inches(0.9)
-        for paragraph in title.text_frame.paragraphs:
-            for run in paragraph.runs:
-                run.font.size = Pt(30)
-        return slide
-
-    summary = summary_rows(db, cohort_filter, small_cell_k)
-    slide = titled("Cohort summary")
-    half = math.ceil(len(summary) / 2)
-    for column, part in enumerate((summary.iloc[:half], summary.iloc[half:])):
-        if part.empty:
-            continue
-        shape = slide.shapes.add_table(len(part) + 1, 2, Inches(0.4 + column * 6.4), Inches(1.2),
-                                       Inches(6.2), Inches(0.3 * (len(part) + 1)))
-        table = shape.table
-        table.columns[0].width, table.columns[1].width = Inches(4.0), Inches(2.2)
-        for j, head in enumerate(summary.columns):
-            table.cell(0, j).text = head
-        for i, row in enumerate(part.itertuples(index=False), start=1):
-            table.cell(i, 0).text, table.cell(i, 1).text = str(row[0]), str(row[1])
-        for cell in (table.cell(i, j) for i in range(len(part) + 1) for j in range(2)):
-            for paragraph in cell.text_frame.paragraphs:
-                for run in paragraph.runs:
-                    run.font.size = Pt(13)
-    note = "n / evaluable (%); not evaluated is never counted as negative."
-    if small_cell_k > 1:
-        note += f" Counts below {small_cell_k} shown as <{small_cell_k}."
-    footer(slide, [note] + _provenance(db, cohort_filter, cohort.count_patients(db, cohort_filter),
-                                       created).footer_lines(data_hash(alt.Chart(summary).mark_text()))[:1])
+    top_line = headline(db, cohort_filter, survival_spec(views), small_cell_k)
+    rows = top_line.tables["rows"]
+    slide = titled(top_line.title)
+    row_h = 0.5
+    shape = slide.shapes.add_table(len(rows) + 1, 2, Inches(MARGIN), Inches(BODY_TOP + 0.1),
+                                   Inches(CONTENT_W), Inches(row_h * (len(rows) + 1)))
+    shape.name = "Headline table"
+    table = shape.table
+    table.columns[0].width, table.columns[1].width = Inches(5.6), Inches(CONTENT_W - 5.6)
+    for j, head in enumerate(rows.columns):
+        table.cell(0, j).text = head
+    for i, row in enumerate(rows.itertuples(index=False), start=1):
+        table.cell(i, 0).text, table.cell(i, 1).text = str(row[0]), str(row[1])
+    for i in range(len(rows) + 1):
+        table.rows[i].height = Inches(row_h)
+        for j in range(2):
+            style(table.cell(i, j).text_frame, TABLE_PT, bold=i == 0)
+    note = top_line.caption + (f" Counts below {small_cell_k} shown as <{small_cell_k}." if small_cell_k > 1 else "")
+    textbox(slide, note, BODY_TOP + 0.2 + row_h * (len(rows) + 1), CAPTION_PT, name="Caption")
+    footer(slide, _provenance(db, cohort_filter, top_line.n_patients, created), data_hash_of_table(rows))
 
     with _projector_theme():
-        for figure in figures:
-            provenance = _provenance(db, cohort_filter, figure.n_patients, created)
-            png = export_figure(theme.for_projector(figure.chart), provenance, "png")
-            slide = titled(figure.title)
-            width_px, height_px = Image.open(io.BytesIO(png)).size
-            box_w, box_h = Inches(12.5), Inches(4.95)
-            scale = min(box_w / width_px, box_h / height_px)
-            w, h = int(width_px * scale), int(height_px * scale)
-            slide.shapes.add_picture(io.BytesIO(png), Emu(int(Inches(0.4) + (box_w - w) / 2)), Inches(1.15),
-                                     Emu(w), Emu(h))
-            caption = slide.shapes.add_textbox(Inches(0.4), Inches(6.15), Inches(12.5), Inches(0.65))
-            caption.text_frame.word_wrap = True
-            caption.text_frame.text = figure.caption
-            for run in caption.text_frame.paragraphs[0].runs:
-                run.font.size = Pt(15)
-            footer(slide, provenance.footer_lines(data_hash(figure.chart)))
+        for result in results:
+            caveats = tuple(result.caveat_sentences())
+            provenance = _provenance(db, cohort_filter, result.n_patients, created, caveats,
+                                     view_link(base_url, result.page, cohort_filter, views))
+            slide = titled(result.title)
+            notes(slide, result)
+            plain = result.figure is None
+            text = [(result.caption, TEXT_ONLY_PT if plain else CAPTION_PT, None, "Caption")]
+            text += [(line, TEXT_ONLY_PT if plain else CAPTION_PT, None, "Result") for line in result.lines]
+            text += [(f"Caution: {c}", CAVEAT_PT, CAVEAT_RGB, "Caveat") for c in caveats]
+            digest = (data_hash(result.figure) if not plain else
+                      data_hash_of_table(next(iter(result.tables.values()), None)))
+            if plain:
+                top = BODY_TOP + 0.2
+                for body, pt, rgb, name in text:
+                    top = textbox(slide, body, top, pt, CONTENT_W, MARGIN, rgb=rgb, name=name)
+            else:
+                figure, side = _layout(result, text)
+                if side:  # figure left, text in a column on the right
+                    fig_left, text_left, text_w = MARGIN, SLIDE_W - MARGIN - SIDE_TEXT_W, SIDE_TEXT_W
+                    text_top = BODY_TOP
+                else:     # figure centred, text below it
+                    fig_left = MARGIN + (CONTENT_W - figure.width_in) / 2
+                    text_left, text_w, text_top = MARGIN, CONTENT_W, BODY_TOP + figure.height_in + GAP
+                picture = slide.shapes.add_picture(io.BytesIO(figure.png), Inches(fig_left), Inches(BODY_TOP),
+                                                   Inches(figure.width_in), Inches(figure.height_in))
+                picture.name = f"Figure (smallest text {figure.smallest_pt:.1f} pt)"
+                picture._element.nvPicPr.cNvPr.set("descr", f"{result.title}. {result.caption}")
+                top = text_top
+                for body, pt, rgb, name in text:
+                    top = textbox(slide, body, top, pt, text_w, text_left, rgb=rgb, name=name)
+            footer(slide, provenance, digest)
     out = io.BytesIO()
     deck.save(out)
     return out.getvalue()
 
 
-def build_html(db: CohortDatabase, cohort_filter: CohortFilter, figures: list[DeckFigure], *,
-               small_cell_k: int = 0, created: str = "") -> str:
-    """The same content as one self-contained HTML file: inline SVG figures (with their
-    footers), no scripts, no external resources."""
+def data_hash_of_table(frame) -> str:
+    """SHA-256 (first 12 hex digits) of a table's CSV text: the data of a slide without a figure."""
+    import hashlib
+    text = "" if frame is None else frame.to_csv(index=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def build_html(db: CohortDatabase, cohort_filter: CohortFilter, results: list[ViewResult], *,
+               small_cell_k: int = 0, created: str = "", views: Views = (), base_url: str = "") -> str:
+    """The same content as one self-contained HTML file: inline SVG figures (with their caveats
+    and footers), no scripts, no external resources."""
     created = created or date.today().isoformat()
     title_text, subtitle = _title(db, cohort_filter)
-    summary = summary_rows(db, cohort_filter, small_cell_k)
+    top_line = headline(db, cohort_filter, survival_spec(views), small_cell_k)
     rows = "\n".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>"
-                     for a, b in summary.itertuples(index=False))
+                     for a, b in top_line.tables["rows"].itertuples(index=False))
     sections = []
-    for figure in figures:
-        provenance = _provenance(db, cohort_filter, figure.n_patients, created)
-        svg = export_figure(figure.chart, provenance, "svg").decode("utf-8")
-        svg = svg[svg.index("<svg"):]  # drop an XML prolog, if any, for inline use
-        footer = "<br>".join(html.escape(line) for line in provenance.footer_lines(data_hash(figure.chart)))
+    for result in results:
+        caveats = tuple(result.caveat_sentences())
+        provenance = _provenance(db, cohort_filter, result.n_patients, created, caveats,
+                                 view_link(base_url, result.page, cohort_filter, views))
+        warnings = "".join(f'<p class="caveat"><strong>Caution.</strong> {html.escape(c)}</p>' for c in caveats)
+        body = ""
+        if result.figure is not None:
+            svg = export_figure(result.figure, provenance, "svg").decode("utf-8")
+            body = f'<div class="svg">{svg[svg.index("<svg"):]}</div>'  # drop an XML prolog, if any
+            digest = data_hash(result.figure)
+        else:
+            digest = data_hash_of_table(next(iter(result.tables.values()), None))
+        lines = "".join(f"<p class=\"result\">{html.escape(line)}</p>" for line in result.lines)
+        if result.methods:
+            methods = "".join(f"<p>{html.escape(part)}</p>" for part in result.methods.split("\n\n"))
+            lines += f'<details class="methods"><summary>Methods</summary>{methods}</details>'
+
+        footer = "<br>".join(html.escape(line) for line in provenance.footer_lines(digest))
         sections.append(f"""<section class="figure">
-<h2>{html.escape(figure.title)}</h2>
-<div class="svg">{svg}</div>
-<p class="caption">{html.escape(figure.caption)}</p>
+<h2>{html.escape(result.title)}</h2>
+{warnings}
+{body}
+<p class="caption">{html.escape(result.caption)}</p>
+{lines}
 <p class="footer">{footer}</p>
 </section>""")
-    note = "n / evaluable (%); not evaluated is never counted as negative."
+    note = html.escape(top_line.caption)
     if small_cell_k > 1:
         note += f" Counts below {small_cell_k} are shown as &lt;{small_cell_k}."
     banner = ('<p class="synthetic">Synthetic cohort: invented patients, not patient data.</p>'
@@ -371,13 +439,14 @@ def build_html(db: CohortDatabase, cohort_filter: CohortFilter, figures: list[De
 body {{ font-family: {theme.FONT}; margin: 2rem auto; max-width: 1100px; color: #111; line-height: 1.4; }}
 h1 {{ font-weight: normal; margin-bottom: .2rem; }} h2 {{ font-weight: normal; border-top: 1px solid #ccc; padding-top: 1rem; }}
 .synthetic {{ background: #E8F1F8; border-left: 4px solid {theme.PALETTE[0]}; padding: .5rem 1rem; }}
+.caveat {{ background: #FFF4E0; border-left: 4px solid #8A4B00; padding: .5rem 1rem; color: #5A3200; }}
 table {{ border-collapse: collapse; }} td {{ padding: .2rem 1rem .2rem 0; border-bottom: 1px solid #eee; }}
 .svg svg {{ max-width: 100%; height: auto; }} .caption {{ font-size: 1.05rem; }} .footer {{ font-size: .85rem; color: #444; }}
 </style></head><body>
 <h1>{html.escape(title_text)}</h1>
 <p>{html.escape(subtitle)} · report of {created}</p>
 {banner}
-<h2>Cohort summary</h2>
+<h2>{html.escape(top_line.title)}</h2>
 <table>{rows}</table>
 <p class="footer">{note}</p>
 {''.join(sections)}

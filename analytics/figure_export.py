@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,6 +29,9 @@ import pandas as pd
 import vl_convert
 
 from analytics.theme import FONT
+from analytics.units import patients_text
+
+CAVEAT_COLOR = "#8A4B00"  # dark amber: read as a warning, legible in print and greyscale
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 PRINT_PPI = 300  # journals ask for 300 ppi or more for line art with text
@@ -41,13 +46,25 @@ class Provenance:
     n_patients: int
     filters: str
     created: str = ""  # ISO date of the export; today when empty
+    caveats: tuple[str, ...] = ()  # the view's warnings: they travel with the figure
+    app_version: str = ""  # git commit of the app that drew it
+    link: str = ""         # the view's link
 
     def footer_lines(self, data_hash: str) -> list[str]:
         cohort = (f"Synthetic cohort, not patient data: {self.cohort_name}" if self.synthetic
                   else f"Cohort: {self.cohort_name}")
-        return [cohort,
-                f"n = {self.n_patients} patients · filters: {self.filters}",
-                f"data sha256 {data_hash} · exported {self.created or date.today().isoformat()}"]
+        version = f" · app {self.app_version}" if self.app_version else ""
+        lines = [cohort,
+                 f"n = {patients_text(self.n_patients)} · filters: {self.filters}",
+                 f"data sha256 {data_hash}{version} · exported {self.created or date.today().isoformat()}"]
+        return lines + ([f"view: {self.link}"] if self.link else [])
+
+    def caveat_lines(self, width: int = 110) -> list[str]:
+        """The caveats wrapped to lines of at most `width` characters, each opened by "Caution"."""
+        lines: list[str] = []
+        for caveat in self.caveats:
+            lines += textwrap.wrap(f"Caution: {caveat}", width) or [""]
+        return lines
 
 
 def data_hash(chart: alt.TopLevelMixin) -> str:
@@ -58,26 +75,76 @@ def data_hash(chart: alt.TopLevelMixin) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
-def with_footer(chart: alt.TopLevelMixin, provenance: Provenance) -> alt.VConcatChart:
-    """The chart stacked above its provenance footer (left-aligned small text)."""
-    lines = provenance.footer_lines(data_hash(chart))
-    footer = alt.Chart(pd.DataFrame({"line": lines, "row": range(len(lines))})).mark_text(
-        align="left", baseline="top", font=FONT, fontSize=11, color="#444444", dx=0,
+def _text_block(lines: list[str], color: str, size: int = 11) -> alt.Chart:
+    return alt.Chart(pd.DataFrame({"line": lines, "row": range(len(lines))})).mark_text(
+        align="left", baseline="top", font=FONT, fontSize=size, color=color, dx=0,
     ).encode(
         text="line:N",
         y=alt.Y("row:O", axis=None),
         x=alt.value(0),
-    ).properties(height=16 * len(lines), width=10)
-    return alt.vconcat(chart, footer, spacing=18).resolve_scale(color="independent")
+    ).properties(height=int(size * 1.45) * len(lines), width=10)
 
 
-def export_figure(chart: alt.TopLevelMixin, provenance: Provenance, fmt: str) -> bytes:
-    """The chart with its footer as PNG (300 ppi), SVG or PDF bytes."""
+def with_footer(chart: alt.TopLevelMixin, provenance: Provenance, *, footer: bool = True) -> alt.VConcatChart:
+    """The chart as a static figure, stacked above its caveats (if any) and its provenance
+    footer (left-aligned small text). `footer=False` keeps the caveats only (a slide has its
+    own footer)."""
+    parts = [without_hover_hints(chart)]
+    caveats = provenance.caveat_lines()
+    if caveats:
+        parts.append(_text_block(caveats, CAVEAT_COLOR, 12))
+    if footer:
+        parts.append(_text_block(provenance.footer_lines(data_hash(chart)), "#444444"))
+    figure = alt.vconcat(*parts, spacing=14).resolve_scale(color="independent")
+    # Legends and axis labels in full: a file cannot show the rest on hover.
+    return figure.configure_legend(labelLimit=0, titleLimit=0).configure_axis(labelLimit=0, titleLimit=0)
+
+
+_HOVER_HINT = re.compile(r"\s*(Hover|Point at)[^.]*\.\s*", re.IGNORECASE)
+
+
+def _without_hover_hints(value):
+    if isinstance(value, str):
+        return _HOVER_HINT.sub(" ", value).strip()
+    if isinstance(value, list):
+        return [_without_hover_hints(v) for v in value]
+    return value
+
+
+def without_hover_hints(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """A copy of the chart whose titles and subtitles do not invite the reader to hover."""
+    chart = chart.copy(deep=True)
+
+    def visit(node) -> None:
+        title = getattr(node, "title", alt.Undefined)
+        if isinstance(title, alt.TitleParams):
+            for attribute in ("text", "subtitle"):
+                value = getattr(title, attribute, alt.Undefined)
+                if value is not alt.Undefined:
+                    setattr(title, attribute, _without_hover_hints(value))
+        elif isinstance(title, (str, list)):
+            node.title = _without_hover_hints(title)
+        for attribute in ("layer", "vconcat", "hconcat", "concat"):
+            children = getattr(node, attribute, alt.Undefined)
+            if isinstance(children, list):
+                for child in children:
+                    visit(child)
+        spec = getattr(node, "spec", alt.Undefined)
+        if spec is not alt.Undefined and spec is not None:
+            visit(spec)
+
+    visit(chart)
+    return chart
+
+
+def export_figure(chart: alt.TopLevelMixin, provenance: Provenance, fmt: str, *, footer: bool = True,
+                  ppi: int = PRINT_PPI) -> bytes:
+    """The chart with its caveats and footer as PNG (`ppi`), SVG or PDF bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown figure format {fmt!r}; choose one of {sorted(FORMATS)}")
-    spec = with_footer(chart, provenance).to_dict()
+    spec = with_footer(chart, provenance, footer=footer).to_dict()
     if fmt == "png":
-        return vl_convert.vegalite_to_png(spec, ppi=PRINT_PPI)
+        return vl_convert.vegalite_to_png(spec, ppi=ppi)
     if fmt == "svg":
         return vl_convert.vegalite_to_svg(spec).encode("utf-8")
     return vl_convert.vegalite_to_pdf(spec)

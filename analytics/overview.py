@@ -432,7 +432,7 @@ PATIENT_TABLE_COLUMNS = {
 
 def _patient_rows(data: pd.DataFrame) -> pd.DataFrame:
     data["follow_up_months"] = days_to_months(data["os_days"].astype("Float64"))
-    for column in ("bcr_abl1", "tp53_status", "ploidy_category"):
+    for column in ("sex", "bcr_abl1", "tp53_status", "ploidy_category"):  # sex: NULL when the source lacks it
         data[column] = data[column].fillna(NOT_EVALUATED)
     untreated = ~data["treated"].astype(bool)
     data["first_line_regimen_category"] = data["first_line_regimen_category"].where(~untreated, "untreated")

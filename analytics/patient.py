@@ -19,7 +19,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from analytics import theme
+from analytics import consistency, theme
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.units import DAYS_PER_MONTH, days_to_months
@@ -95,6 +95,9 @@ def _missing(value) -> bool:
         (not isinstance(value, str) and pd.isna(value))
 
 
+is_missing = _missing  # for pages: not evaluated (NULL/NaN/NA)
+
+
 def _or_not_evaluated(value, fmt=str) -> str:
     return NOT_EVALUATED if _missing(value) else fmt(value)
 
@@ -109,6 +112,21 @@ def efs_event_kind(row: pd.Series) -> str | None:
         if not _missing(row[column]) and row[column] == day:
             return kind
     return "event"
+
+
+def _exposure_text(db: CohortDatabase, r: pd.Series) -> str:
+    """Cumulative exposure as patient_summary derives it; a value the source stored beside the
+    courses (a cohort built from CSV files, not through the import) is shown when it disagrees."""
+    text = _or_not_evaluated(r["len_cumulative_days"], _months)
+    courses = int(db.scalar("SELECT count(*) FROM events WHERE patient_id = ? "
+                            "AND event_type = 'lenalidomide_course'", [r["patient_id"]]))
+    if not courses or _missing(r["len_cumulative_days"]):
+        return text
+    reported = db.scalar("SELECT len_cumulative_days FROM patients WHERE patient_id = ?", [r["patient_id"]])
+    if reported is None or not consistency.exposure_disagrees(reported, r["len_cumulative_days"], courses):
+        return text + " (from the lenalidomide courses)" if reported is None else text
+    return (f"{text} from the lenalidomide courses; the source states {int(reported)} days "
+            f"({_months(reported)}), which disagrees")
 
 
 def key_facts(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str) -> pd.DataFrame:
@@ -127,12 +145,12 @@ def key_facts(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str) 
         tp53 += " (not sequenced)"
     facts = [
         ("Patient", "Institution", r["institution"]),
-        ("Patient", "Sex", {"F": "female", "M": "male"}.get(r["sex"], r["sex"])),
-        ("Patient", "Age at B-ALL diagnosis", f"{int(r['age_at_ball_dx'])} years"),
+        ("Patient", "Sex", _or_not_evaluated(r["sex"], lambda v: {"F": "female", "M": "male"}.get(v, v))),
+        ("Patient", "Age at B-ALL diagnosis", _or_not_evaluated(r["age_at_ball_dx"], lambda v: f"{int(v)} years")),
         ("Patient", "Age at myeloma diagnosis", _or_not_evaluated(r["age_at_myeloma_dx"], lambda v: f"{int(v)} years")),
         ("Patient", "Autologous HCT for myeloma", _or_not_evaluated(r["myeloma_auto_hct"], yes_no.get)),
         ("Lenalidomide", "Latency from first exposure", _or_not_evaluated(r["latency_days"], _months)),
-        ("Lenalidomide", "Cumulative exposure", _or_not_evaluated(r["len_cumulative_days"], _months)),
+        ("Lenalidomide", "Cumulative exposure", _exposure_text(db, r)),
         ("Lenalidomide", "Myeloma lines with lenalidomide", _or_not_evaluated(r["myeloma_lines_with_len"], lambda v: str(int(v)))),
         ("Lenalidomide", "Last stopped", _or_not_evaluated(r["len_stop_day"], _day)),
         ("B-ALL at diagnosis", "WBC", _or_not_evaluated(r["wbc_k_per_ul"], lambda v: f"{v:g} ×10³/µL")),
@@ -147,11 +165,14 @@ def key_facts(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str) 
     ]
     treated = bool(r["treated"])
     efs_kind = efs_event_kind(r)
-    cause = "cause not recorded" if _missing(r["death_cause"]) else r["death_cause"]
-    os_text = _months(r["os_days"]) + (f", died ({cause})" if bool(r["os_event"])
-                                        else ", alive (censored at last contact)")
-    efs_text = (_months(r["efs_days"]) + (f", event: {efs_kind} ({_day(r['efs_event_day'])})" if efs_kind
-                                          else ", censored at last contact"))
+    if _missing(r["os_days"]):  # no follow-up recorded: not evaluable, never zero
+        os_text = efs_text = f"{NOT_EVALUATED} (no last contact or death recorded)"
+    else:
+        cause = "cause not recorded" if _missing(r["death_cause"]) else r["death_cause"]
+        os_text = _months(r["os_days"]) + (f", died ({cause})" if bool(r["os_event"])
+                                            else ", alive (censored at last contact)")
+        efs_text = (_months(r["efs_days"]) + (f", event: {efs_kind} ({_day(r['efs_event_day'])})" if efs_kind
+                                              else ", censored at last contact"))
     facts += [
         ("Course", "First-line regimen", f"{r['first_line_regimen']} ({r['first_line_regimen_category']})"
          if treated else "untreated"),
@@ -161,9 +182,8 @@ def key_facts(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str) 
         ("Course", "Relapse", "none recorded" if _missing(r["relapse_day"]) else _day(r["relapse_day"])),
         ("Endpoints", "Overall survival", os_text),
         ("Endpoints", "Event-free survival", efs_text),
-        ("Endpoints", "Status at last contact",
-         "no last contact recorded" if _missing(r["last_contact_day"]) else
-         f"{_or_not_evaluated(r['status_at_last_contact'])} ({_day(r['last_contact_day'])})"),
+        ("Endpoints", "Status at last contact", r["status_at_last_contact"] + (
+            "" if _missing(r["last_contact_day"]) else f" ({_day(r['last_contact_day'])})")),
     ]
     return pd.DataFrame(facts, columns=["section", "fact", "value"])
 

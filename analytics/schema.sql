@@ -13,13 +13,14 @@ CREATE TABLE cohort_info (
 CREATE TABLE patients (
     patient_id                    VARCHAR PRIMARY KEY,   -- pseudonym, e.g. S01
     institution                   VARCHAR NOT NULL,
-    sex                           VARCHAR NOT NULL CHECK (sex IN ('F', 'M')),
+    sex                           VARCHAR CHECK (sex IN ('F', 'M')),  -- NULL = not recorded by the source
     age_at_myeloma_dx             INTEGER CHECK (age_at_myeloma_dx BETWEEN 18 AND 110),
-    age_at_ball_dx                INTEGER NOT NULL CHECK (age_at_ball_dx BETWEEN 18 AND 110),
+    age_at_ball_dx                INTEGER CHECK (age_at_ball_dx BETWEEN 18 AND 110),
     myeloma_auto_hct              BOOLEAN,               -- high-dose melphalan with autologous rescue
     myeloma_lines_with_len        INTEGER CHECK (myeloma_lines_with_len >= 1),
-    len_cumulative_days           INTEGER CHECK (len_cumulative_days BETWEEN 0 AND 36525),
-    lineage                       VARCHAR NOT NULL CHECK (lineage IN ('B', 'T')),
+    len_cumulative_days           INTEGER CHECK (len_cumulative_days BETWEEN 0 AND 36525),  -- as reported; only
+                                                         -- for a patient without course events
+    lineage                       VARCHAR CHECK (lineage IN ('B', 'T')),
     wbc_k_per_ul                  DOUBLE CHECK (wbc_k_per_ul >= 0),
     marrow_blast_pct              DOUBLE CHECK (marrow_blast_pct BETWEEN 0 AND 100),
     cd10                          VARCHAR CHECK (cd10 IN ('positive', 'negative')),
@@ -91,6 +92,25 @@ WITH len AS (
            min(day) AS len_first_day,
            max(coalesce(end_day, day)) AS len_last_stop_day
     FROM events WHERE event_type = 'lenalidomide_course' GROUP BY patient_id
+), len_spans AS (
+    -- Course days before diagnosis; an ongoing course (no end_day) runs to day 0.
+    SELECT patient_id, day AS span_start, least(coalesce(end_day, 0), 0) AS span_end
+    FROM events WHERE event_type = 'lenalidomide_course' AND day < 0
+), len_reach AS (
+    SELECT *, max(span_end) OVER (PARTITION BY patient_id ORDER BY span_start, span_end
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reached
+    FROM len_spans
+), len_islands AS (
+    -- Overlapping or touching courses merge into one period on drug, so no day counts twice.
+    SELECT *, sum(CASE WHEN reached IS NULL OR span_start > reached THEN 1 ELSE 0 END)
+                  OVER (PARTITION BY patient_id ORDER BY span_start, span_end ROWS UNBOUNDED PRECEDING)
+                  AS island
+    FROM len_reach
+), len_exposure AS (
+    SELECT patient_id, sum(island_days) AS len_days_before_dx
+    FROM (SELECT patient_id, island, max(span_end) - min(span_start) AS island_days
+          FROM len_islands GROUP BY patient_id, island)
+    GROUP BY patient_id
 ), lines AS (
     SELECT patient_id, min(day) AS first_treatment_day,
            arg_min(regimen, (line, day)) AS first_line_regimen,
@@ -117,7 +137,10 @@ WITH len AS (
     FROM events GROUP BY patient_id
 )
 SELECT
-    p.*,
+    -- Exposure is derived from the courses when there are any; the reported value only without.
+    p.* REPLACE (CASE WHEN len.len_first_day IS NULL THEN p.len_cumulative_days
+                      ELSE CAST(coalesce(len_exposure.len_days_before_dx, 0) AS INTEGER)
+                 END AS len_cumulative_days),
     -len.len_first_day AS latency_days,
     len.len_last_stop_day AS len_stop_day,
     CASE WHEN p.sequencing_assay IS NULL THEN NULL
@@ -149,6 +172,7 @@ SELECT
         AS efs_event
 FROM patients p
 LEFT JOIN len USING (patient_id)
+LEFT JOIN len_exposure USING (patient_id)
 LEFT JOIN lines USING (patient_id)
 LEFT JOIN responses USING (patient_id)
 LEFT JOIN simple USING (patient_id);

@@ -165,7 +165,7 @@ def _patient_sql(cohort_filter: CohortFilter, spec: SurvivalSpec) -> tuple[str, 
     sql = f"""
     WITH base AS (
         SELECT patient_id, {group_sql} AS grp, treated, {origin} AS origin_day,
-               first_treatment_day, induction_failure_day, relapse_day, hct_day, death_day,
+               first_treatment_day, induction_failure_day, relapse_day, hct_day, first_cr_day, death_day,
                last_contact_day, {event_day} AS event_day
         FROM patient_summary WHERE ({where}) AND ({population})
     ), derived AS (
@@ -484,13 +484,6 @@ def adjust_pvalues(p: Sequence[float], method: str) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p[i]))
         adjusted[i] = running
     return [round(float(x), 15) for x in adjusted]
-
-
-def pairwise_logrank(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
-                     correction: str = "holm") -> pd.DataFrame:
-    """Every pair of groups: log-rank chi2, raw p and p adjusted by Holm or Bonferroni."""
-    counts = km_counts(db, cohort_filter, spec)
-    return pairwise_from_counts(counts, correction)
 
 
 def pairwise_from_counts(counts: pd.DataFrame, correction: str = "holm") -> pd.DataFrame:

@@ -46,24 +46,29 @@ def group_colors(groups: Sequence[str]) -> list[str]:
     return [NOT_EVALUATED_LINE_COLOR if g == NOT_EVALUATED else next(palette) for g in groups]
 
 
-def _color(groups: Sequence[str], title: str | None) -> alt.Color:
-    return alt.Color("group:N", scale=alt.Scale(domain=list(groups), range=group_colors(groups)),
+def _color(groups: Sequence[str], title: str | None, colors: Sequence[str]) -> alt.Color:
+    return alt.Color("group:N", scale=alt.Scale(domain=list(groups), range=list(colors)),
                      legend=alt.Legend(title=title, orient="top", direction="horizontal",
                                        symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1,
-                                       symbolSize=300, labelFontSize=BASE_FONT_SIZE)
+                                       symbolSize=300, labelFontSize=BASE_FONT_SIZE, labelLimit=0, titleLimit=0)
                      if len(groups) > 1 else None)
 
 
 def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_title: str | None = None,
              show_ci: bool = True, y_title: str = "Survival (%)",
              x_title: str = "Months", subtitle: str | None = None,
-             small_cell_k: int = 0) -> alt.VConcatChart:
+             small_cell_k: int = 0, colors: Sequence[str] | None = None,
+             at_risk=None) -> alt.VConcatChart:
     """KM step curves (y in %, x in months), censor marks, optional 95% CI bands, tooltips,
     and the number-at-risk table under the x axis at the same ticks (one vconcat figure).
 
     With `small_cell_k` > 1 (small-cell suppression) numbers at risk from 1 to k-1 read "<k"
-    and the tooltips carry no counts (the data sent to the browser has none)."""
+    and the tooltips carry no counts (the data sent to the browser has none). `colors`, one per
+    group in drawing order, keeps a group's colour the same across the charts of a page."""
     groups = list(dict.fromkeys(curves["group"]))
+    colors = list(colors) if colors is not None else group_colors(groups)
+    # `at_risk(ticks)`, when given, says who is at risk at each tick (a Simon-Makuch plot's
+    # patients move between rows); otherwise everyone starts at time zero (`risk_table`).
     max_months = float(curves["time_months"].max()) if len(curves) else 1.0
     data, thinned = thin_curves(curves)
     data = data.assign(survival_pct=(100 * data["survival"]).round(2),
@@ -81,7 +86,7 @@ def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_ti
     domain = [0, max(ticks[-1], max_months)]
     x_scale = alt.Scale(domain=domain, nice=False, zero=True)
     x_axis = alt.Axis(values=ticks, title=x_title, format="d")
-    color = _color(groups, group_title)
+    color = _color(groups, group_title, colors)
     base = alt.Chart(data)
     x = alt.X("time_months:Q", scale=x_scale, axis=x_axis)
     y = alt.Y("survival_pct:Q", scale=alt.Scale(domain=[0, 100]), title=y_title,
@@ -113,28 +118,36 @@ def km_chart(curves: pd.DataFrame, counts: pd.DataFrame, *, title: str, group_ti
         x=x, y=y, color=color, tooltip=tooltip))
     curve = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
 
-    risk = risk_table(counts, ticks)
-    risk["row"] = risk["group"]
-    risk["at_risk"] = [suppress_count(n, small_cell_k) for n in risk["at_risk"]]
-    table = alt.Chart(risk).mark_text(fontSize=BASE_FONT_SIZE, fontWeight="bold").encode(
-        x=alt.X("time_months:Q", scale=x_scale,
-                axis=alt.Axis(values=ticks, labels=False, ticks=False, domain=False, grid=False,
-                              title=None)),
-        y=alt.Y("row:N", sort=groups, title=None,
-                axis=alt.Axis(domain=False, ticks=False, grid=False, labelFontSize=BASE_FONT_SIZE,
-                              labelLimit=220, labelPadding=22)),
-        text="at_risk:N", color=alt.Color("group:N", scale=alt.Scale(domain=groups,
-                                                                      range=group_colors(groups)),
-                                           legend=None),
-    ).properties(width=WIDTH, height=max(28 * len(groups), 30),
-                 title=alt.TitleParams("Number at risk", fontSize=BASE_FONT_SIZE + 1,
-                                       fontWeight="normal", anchor="start"))
+    risk = at_risk(ticks) if at_risk is not None else risk_table(counts, ticks)
+    table = risk_table_chart(risk, groups, colors, x_scale, ticks, small_cell_k)
     title_params = alt.TitleParams(title, subtitle=subtitle or "", subtitleFontSize=BASE_FONT_SIZE - 1,
                                    subtitleColor="#444444")
     # bounds="flush": sub-views are laid out by their plot areas only, so the left edge of the
     # risk table's plot area is exactly under x = 0 of the curves whatever the label widths.
     return alt.vconcat(curve, table, spacing=78, bounds="flush", title=title_params).resolve_scale(
         x="shared", color="shared")
+
+
+def risk_table_chart(risk: pd.DataFrame, groups: Sequence[str], colors: Sequence[str] | None,
+                     x_scale: alt.Scale, ticks: Sequence[float], small_cell_k: int = 0) -> alt.Chart:
+    """The number-at-risk table drawn under a figure's x axis, at the same ticks (one row per
+    group, in the curves' colours; black without colours)."""
+    risk = risk.copy()
+    risk["row"] = risk["group"]
+    risk["at_risk"] = [suppress_count(n, small_cell_k) for n in risk["at_risk"]]
+    color = (alt.Color("group:N", scale=alt.Scale(domain=list(groups), range=list(colors)), legend=None)
+             if colors is not None else alt.value("#000000"))
+    return alt.Chart(risk).mark_text(fontSize=BASE_FONT_SIZE, fontWeight="bold").encode(
+        x=alt.X("time_months:Q", scale=x_scale,
+                axis=alt.Axis(values=list(ticks), labels=False, ticks=False, domain=False, grid=False,
+                              title=None)),
+        y=alt.Y("row:N", sort=list(groups), title=None,
+                axis=alt.Axis(domain=False, ticks=False, grid=False, labelFontSize=BASE_FONT_SIZE,
+                              labelLimit=0, labelPadding=22)),
+        text="at_risk:N", color=color,
+    ).properties(width=WIDTH, height=max(28 * len(groups), 30),
+                 title=alt.TitleParams("Number at risk", fontSize=BASE_FONT_SIZE + 1,
+                                       fontWeight="normal", anchor="start"))
 
 
 def thin_curves(curves: pd.DataFrame, max_rows: int = MAX_CURVE_ROWS) -> tuple[pd.DataFrame, bool]:
@@ -195,9 +208,10 @@ def thin_steps(steps: pd.DataFrame, keys: list[str], max_rows: int = MAX_CURVE_R
 
 
 def cif_chart(cif: pd.DataFrame, *, title: str, subtitle: str | None = None,
-              x_title: str = "Months") -> alt.Chart:
+              x_title: str = "Months", counts: pd.DataFrame | None = None) -> alt.TopLevelMixin:
     """Cumulative incidence step curves (y in %, x in months), one colour per cause,
-    dashed per group when grouped; 95% CI as bands."""
+    dashed per group when grouped; 95% CI as bands; with `counts` (group, time_days, n_event,
+    n_censored), the number at risk per group under the x axis at the same ticks."""
     data = thin_steps(cif, ["group", "cause"])  # exact points, at most MAX_CURVE_ROWS (see thin_curves)
     data = pd.DataFrame({"group": data["group"], "cause": data["cause"],
                          "time_months": data["time_months"].round(3),
@@ -231,8 +245,13 @@ def cif_chart(cif: pd.DataFrame, *, title: str, subtitle: str | None = None,
             alt.Tooltip("cif_pct:Q", title="Cumulative incidence (%)", format=".1f"),
             alt.Tooltip("lower_pct:Q", title="95% CI lower (%)", format=".1f"),
             alt.Tooltip("upper_pct:Q", title="95% CI upper (%)", format=".1f")])
-    return alt.layer(band, line, points).properties(
-        width=WIDTH, height=HEIGHT, title=alt.TitleParams(title, subtitle=subtitle or ""))
+    curves = alt.layer(band, line, points).properties(width=WIDTH, height=HEIGHT)
+    title_params = alt.TitleParams(title, subtitle=subtitle or "")
+    if counts is None:
+        return curves.properties(title=title_params)
+    table = risk_table_chart(risk_table(counts, ticks), groups, None, x_scale, ticks)
+    return alt.vconcat(curves, table, spacing=78, bounds="flush", title=title_params).resolve_scale(
+        x="shared", color="independent", strokeDash="independent")
 
 
 def forest_chart(table: pd.DataFrame, *, title: str) -> alt.Chart:
@@ -281,12 +300,36 @@ def km_figure(db, cohort_filter, spec, show_ci: bool = True, small_cell_k: int =
     'All patients, time from B-ALL diagnosis; filters: no filters; n = 32, 16 events'
     """
     from analytics import survival
-    counts = survival.km_counts(db, cohort_filter, spec)
+    return km_figure_from_counts(survival.km_counts(db, cohort_filter, spec), cohort_filter, spec,
+                                 show_ci, small_cell_k)
+
+
+def cut_below_at_risk(curves: pd.DataFrame, min_at_risk: int) -> pd.DataFrame:
+    """Each group's curve up to (not including) the first step with fewer than `min_at_risk`
+    patients at risk: the tail that rests on a handful of patients is not drawn.
+
+    >>> c = pd.DataFrame({"group": ["a"] * 4, "at_risk": [10, 6, 3, 1], "survival": [1, .9, .6, .3]})
+    >>> cut_below_at_risk(c, 5)["at_risk"].tolist()
+    [10, 6]
+    """
+    if min_at_risk <= 0:
+        return curves
+    below = curves["at_risk"] < min_at_risk
+    after_first = below.groupby(curves["group"]).cummax()
+    return curves[~after_first]
+
+
+def km_figure_from_counts(counts: pd.DataFrame, cohort_filter, spec, show_ci: bool = True,
+                          small_cell_k: int = 0, min_at_risk: int = 0) -> alt.VConcatChart:
+    """`km_figure` of counts already aggregated (`survival.km_counts`); curves cut where fewer
+    than `min_at_risk` patients remain at risk (0: drawn to the end)."""
+    from analytics import survival
     n = int(counts["n_event"].sum() + counts["n_censored"].sum())
     events = int(counts["n_event"].sum())
     counts, _ = survival.suppress_small_groups(counts, small_cell_k)
-    title = spec.endpoint_label() + (" (naive, by HCT ever)" if spec.group == "hct" else "")
-    return km_chart(survival.curves_from_counts(counts), counts, title=title,
+    title = spec.endpoint_label() + (" by HCT ever (naive: immortal-time bias)" if spec.group == "hct" else "")
+    curves = cut_below_at_risk(survival.curves_from_counts(counts), min_at_risk)
+    return km_chart(curves, counts, title=title,
                     group_title=spec.group_label() if spec.group else None, show_ci=show_ci,
                     y_title=_y_title(spec), x_title=f"Months from {survival.ORIGINS[spec.origin]}",
                     subtitle=survival.view_caption(cohort_filter, spec, n, events, small_cell_k),
@@ -296,14 +339,26 @@ def km_figure(db, cohort_filter, spec, show_ci: bool = True, small_cell_k: int =
 def landmark_figure(db, cohort_filter, spec, landmark_day: int, show_ci: bool = True) -> alt.VConcatChart:
     """KM by HCT status at the landmark, time reset to the landmark (patients at risk there)."""
     from analytics import survival, survival_hct
-    counts = survival_hct.landmark_counts(db, cohort_filter, spec, landmark_day)
+    return landmark_figure_from_counts(survival_hct.landmark_counts(db, cohort_filter, spec, landmark_day),
+                                       spec, landmark_day, show_ci)
+
+
+def landmark_figure_from_counts(counts: pd.DataFrame, spec, landmark_day: int,
+                                show_ci: bool = True) -> alt.VConcatChart:
+    """`landmark_figure` of counts already aggregated (`survival_hct.landmark_counts`). HCT has
+    the colour it has in the naive chart ("yes" orange, "no" blue)."""
+    from analytics import survival, survival_hct
+    yes, _ = survival_hct.landmark_labels(int(landmark_day))
+    naive = dict(zip(["no", "yes"], group_colors(["no", "yes"])))
+    drawn = sorted(set(counts["group"]), key=str)
     n, events = int(counts[["n_event", "n_censored"]].to_numpy().sum()), int(counts["n_event"].sum())
     subtitle = (f"Patients alive and event-free at day {landmark_day} (n = {n}, {events} events), "
                 f"grouped by HCT by then; time reset to the landmark")
     return km_chart(survival.curves_from_counts(counts), counts,
                     title=f"Landmark analysis at day {landmark_day}: {spec.endpoint_label()}",
                     group_title="HCT status at landmark", show_ci=show_ci, y_title=_y_title(spec),
-                    x_title=f"Months after day {landmark_day}", subtitle=subtitle)
+                    x_title=f"Months after day {landmark_day}", subtitle=subtitle,
+                    colors=[naive["yes"] if g == yes else naive["no"] for g in drawn])
 
 
 def forest_figure(db, cohort_filter, spec, covariates: tuple[str, ...]) -> alt.Chart:
@@ -320,9 +375,11 @@ def forest_figure(db, cohort_filter, spec, covariates: tuple[str, ...]) -> alt.C
 def cif_figure(db, cohort_filter, spec) -> alt.Chart:
     """Aalen-Johansen cumulative incidence of relapse and non-relapse mortality for one view."""
     from analytics import survival, survival_cr
-    cif = survival_cr.cumulative_incidence(db, cohort_filter, spec)
+    counts = survival_cr.competing_counts(db, cohort_filter, spec)
+    cif = survival_cr.aalen_johansen_from_counts(counts)
     n, _, _ = survival.inclusion_summary(db, cohort_filter, spec)
     subtitle = (f"{survival.POPULATIONS[spec.population]}, time from {survival.ORIGINS[spec.origin]}; "
                 f"filters: {cohort_filter.describe()}; n = {n}")
     return cif_chart(cif, title="Cumulative incidence of relapse and non-relapse mortality",
-                     x_title=f"Months from {survival.ORIGINS[spec.origin]}", subtitle=subtitle)
+                     x_title=f"Months from {survival.ORIGINS[spec.origin]}", subtitle=subtitle,
+                     counts=survival_cr.all_cause_counts(counts))

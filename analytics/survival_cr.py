@@ -45,6 +45,13 @@ def competing_counts(db: CohortDatabase, cohort_filter: CohortFilter, spec: Surv
             GROUP BY grp, time_days ORDER BY grp, time_days""", params)
 
 
+def all_cause_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """(group, time_days, n_event, n_censored) of competing counts: leaving the risk set by
+    either cause (for the number-at-risk table)."""
+    return counts.assign(n_event=counts["n_relapse"] + counts["n_nrm"])[
+        ["group", "time_days", "n_event", "n_censored"]]
+
+
 def _aj_one(c: pd.DataFrame, cause_col: str, alpha: float) -> pd.DataFrame:
     c = c.sort_values("time_days")
     d_all = (c["n_relapse"] + c["n_nrm"]).to_numpy(float)

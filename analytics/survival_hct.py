@@ -6,8 +6,9 @@ alternatives live here:
 
 * `landmark_counts`: patients still at risk (alive and event-free) at a landmark day, grouped by
   HCT status *by* that day, with time reset to the landmark (then KM/log-rank as usual);
-* `hct_time_varying_cox`: a Cox model with HCT as a time-dependent covariate (lifelines
-  `CoxTimeVaryingFitter`), from counting-process rows (start, stop] built per patient.
+* `hct_time_varying_cox`: a Cox model with HCT as a time-dependent covariate, fitted by the
+  app's Efron fitter (`survival_cox.fit_efron`) on counting-process rows (start, stop] collapsed
+  in DuckDB; equal to lifelines' `CoxTimeVaryingFitter` on per-patient rows (tests).
 
 Examples
 --------
@@ -22,27 +23,25 @@ True
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxTimeVaryingFitter
 
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.survival import SurvivalSpec, _patient_sql
 
-HCT_BIAS_WARNING = (
-    "**Immortal-time bias.** Allogeneic HCT happens *after* diagnosis: to receive it, a patient "
-    "had to stay alive and event-free until the transplant. Grouping by \"HCT ever\" from time "
-    "zero credits that guaranteed pre-transplant time to the HCT group and moves early deaths "
-    "and failures into the no-HCT group, so the naive curves below overstate any benefit of HCT. "
-    "Use the landmark analysis or the time-dependent Cox model further down instead.")
-POST_BASELINE_WARNING = (
-    "**Guarantee-time bias.** {label} is known only after treatment has started, so patients "
-    "who die early cannot reach the better categories. The naive curves below are descriptive, "
-    "not a causal comparison.")
+# Plain sentences: shown on the page and carried into every export of a view grouped by HCT.
+HCT_BIAS_TEXT = (
+    "allogeneic HCT happens after diagnosis: to receive it, a patient had to stay alive and "
+    "event-free until the transplant. Grouping by \"HCT ever\" from time zero credits that "
+    "guaranteed pre-transplant time to the HCT group and moves early deaths and failures into the "
+    "no-HCT group, so naive curves overstate any benefit of HCT. Read the landmark analysis and the "
+    "time-dependent Cox model instead.")
+POST_BASELINE_TEXT = (
+    "{label} is known only after treatment has started, so patients who die early cannot reach the "
+    "better categories. The naive curves are descriptive, not a causal comparison.")
 
 
 def landmark_labels(landmark_day: int) -> tuple[str, str]:
@@ -70,26 +69,6 @@ def landmark_counts(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survi
         [int(landmark_day), yes, no] + [int(landmark_day)] + params + [int(landmark_day)])
 
 
-def counting_process_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Per-patient (start, stop] rows with a time-dependent `hct` indicator.
-
-    `table` has patient_id, time_days, event and hct_time (HCT day from the time origin, NaN if
-    none). HCT strictly inside (0, time) splits the follow-up; HCT at or before time zero makes
-    the patient exposed throughout; HCT on or after the end of follow-up is ignored.
-    """
-    rows = []
-    for r in table.itertuples(index=False):
-        t, e, h = float(r.time_days), int(r.event), r.hct_time
-        if t <= 0:
-            continue  # no follow-up time to contribute
-        if pd.notna(h) and 0 < h < t:
-            rows.append((r.patient_id, 0.0, float(h), 0, 0))
-            rows.append((r.patient_id, float(h), t, 1, e))
-        else:
-            rows.append((r.patient_id, 0.0, t, int(pd.notna(h) and h <= 0), e))
-    return pd.DataFrame(rows, columns=["patient_id", "start", "stop", "hct", "event"])
-
-
 @dataclass(frozen=True)
 class TimeVaryingResult:
     hr: float
@@ -104,38 +83,52 @@ class TimeVaryingResult:
     n_hct: int
 
 
-def fit_time_varying(rows: pd.DataFrame, covariate: str = "hct") -> CoxTimeVaryingFitter:
-    """lifelines CoxTimeVaryingFitter (Efron ties) on counting-process rows."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return CoxTimeVaryingFitter().fit(rows[["patient_id", "start", "stop", covariate, "event"]],
-                                          id_col="patient_id", event_col="event",
-                                          start_col="start", stop_col="stop", show_progress=False)
+@dataclass(frozen=True)
+class Exposure:
+    """An event after time zero that changes a patient's state for good (HCT, first CR/CRi)."""
+
+    column: str      # patient_summary column: day of the event (days from B-ALL diagnosis)
+    label: str       # what it is, for titles
+    before: str      # the group's name before it
+    after: str       # and after it
+
+
+EXPOSURES = {"hct": Exposure("hct_day", "allogeneic HCT", "no HCT (yet)", "after HCT"),
+             "cr": Exposure("first_cr_day", "first CR/CRi", "before CR/CRi", "after CR/CRi")}
 
 
 def counting_process_counts(db: CohortDatabase, cohort_filter: CohortFilter,
-                            spec: SurvivalSpec) -> pd.DataFrame:
-    """`counting_process_rows` collapsed in DuckDB: distinct (start, stop, hct, event) with
-    `weight` = number of patients, plus per-patient totals as columns of every row
-    (n_patients, n_hct: patients with a row under HCT). Same rules as counting_process_rows."""
+                            spec: SurvivalSpec, exposure: str = "hct") -> pd.DataFrame:
+    """Counting-process rows of the analysed patients, collapsed in DuckDB: distinct (start,
+    stop, exposed, event, switch) with `weight` = number of patients, plus per-patient totals as
+    columns of every row (n_patients, n_exposed: patients with a row under exposure).
+
+    A patient's follow-up (0, time] is split at the exposure day when it falls strictly inside
+    it (unexposed before, exposed after; `switch` = 1 marks the unexposed part that ends by the
+    switch, not by censoring); exposure at or before time zero makes the patient exposed
+    throughout; exposure on or after the end of follow-up is ignored. Patients without
+    follow-up time contribute nothing. (tests/oracles/survival_hct.py builds the same rows per
+    patient, and lifelines fits them: the tests compare.)"""
+    column = EXPOSURES[exposure].column  # from the allow-list only
     sql, params = _patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
     return db.query(
         f"""WITH p AS (
                 SELECT CAST(time_days AS DOUBLE) AS t, event,
-                       CAST(hct_day - origin_day AS DOUBLE) AS h
+                       CAST({column} - origin_day AS DOUBLE) AS h
                 FROM ({sql}) WHERE exclusion_reason IS NULL AND time_days > 0
             ), r AS (
-                SELECT 0.0 AS start, h AS stop, 0 AS hct, 0 AS event FROM p WHERE h > 0 AND h < t
+                SELECT 0.0 AS start, h AS stop, 0 AS exposed, 0 AS event, 1 AS switch
+                FROM p WHERE h > 0 AND h < t
                 UNION ALL
-                SELECT h, t, 1, event FROM p WHERE h > 0 AND h < t
+                SELECT h, t, 1, event, 0 FROM p WHERE h > 0 AND h < t
                 UNION ALL
-                SELECT 0.0, t, CAST(h IS NOT NULL AND h <= 0 AS INTEGER), event FROM p
+                SELECT 0.0, t, CAST(h IS NOT NULL AND h <= 0 AS INTEGER), event, 0 FROM p
                 WHERE NOT (h IS NOT NULL AND h > 0 AND h < t)
             )
-            SELECT start, stop, hct, event, CAST(count(*) AS DOUBLE) AS weight,
+            SELECT start, stop, exposed, event, switch, CAST(count(*) AS DOUBLE) AS weight,
                    (SELECT count(*) FROM p) AS n_patients,
-                   (SELECT count(*) FROM p WHERE h IS NOT NULL AND h < t) AS n_hct
-            FROM r GROUP BY ALL ORDER BY stop, start, hct, event""", params)
+                   (SELECT count(*) FROM p WHERE h IS NOT NULL AND h < t) AS n_exposed
+            FROM r GROUP BY ALL ORDER BY stop, start, exposed, event""", params)
 
 
 def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
@@ -150,10 +143,10 @@ def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
     from analytics.survival_cox import _not_estimable, fit_efron
     from scipy.stats import norm
     rows = counting_process_counts(db, cohort_filter, spec)
-    if rows.empty or (rows["event"] * rows["weight"]).sum() == 0 or rows["hct"].nunique() < 2:
+    if rows.empty or (rows["event"] * rows["weight"]).sum() == 0 or rows["exposed"].nunique() < 2:
         return None
     try:
-        fit = fit_efron(rows.rename(columns={"stop": "time_days"}), ["hct"], entry_col="start")
+        fit = fit_efron(rows.rename(columns={"stop": "time_days"}), ["exposed"], entry_col="start")
     except (RuntimeError, np.linalg.LinAlgError):
         return None
     if _not_estimable(fit):
@@ -165,7 +158,44 @@ def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
         hr=math.exp(coef), hr_lower=math.exp(coef - q * se), hr_upper=math.exp(coef + q * se),
         p_value=float(2 * norm.sf(abs(coef / se))), coef=coef, se=se,
         n_patients=int(rows["n_patients"].iloc[0]), n_events=int(events.sum()),
-        n_events_after_hct=int(events[rows["hct"] == 1].sum()), n_hct=int(rows["n_hct"].iloc[0]))
+        n_events_after_hct=int(events[rows["exposed"] == 1].sum()), n_hct=int(rows["n_exposed"].iloc[0]))
+
+
+@dataclass(frozen=True)
+class HazardRatio:
+    hr: float
+    lower: float
+    upper: float
+    p_value: float
+
+    def text(self) -> str:
+        from analytics.survival import p_text
+        return f"HR {self.hr:.2f} (95% CI {self.lower:.2f} to {self.upper:.2f}), {p_text(self.p_value)}"
+
+
+def group_hazard_ratio(counts: pd.DataFrame, exposed: str, reference: str) -> HazardRatio | None:
+    """Cox hazard ratio (Efron ties, Wald CI) of group `exposed` vs `reference` from aggregated
+    counts (group, time_days, n_event, n_censored); None when not estimable (a group missing,
+    no events, or a monotone likelihood)."""
+    from analytics.survival_cox import _not_estimable, fit_efron
+    from scipy.stats import norm
+    part = counts[counts["group"].isin([exposed, reference])]
+    if part["group"].nunique() < 2 or part["n_event"].sum() == 0:
+        return None
+    rows = pd.concat([
+        part.assign(event=1, weight=part["n_event"].astype(float)),
+        part.assign(event=0, weight=part["n_censored"].astype(float))], ignore_index=True)
+    rows = rows[rows["weight"] > 0].assign(x=(rows["group"] == exposed).astype(float))
+    try:
+        fit = fit_efron(rows[["time_days", "event", "x", "weight"]], ["x"])
+    except (RuntimeError, np.linalg.LinAlgError):
+        return None
+    if _not_estimable(fit):
+        return None
+    coef, se = float(fit.params_[0]), float(fit.standard_errors_[0])
+    q = norm.ppf(0.975)
+    return HazardRatio(math.exp(coef), math.exp(coef - q * se), math.exp(coef + q * se),
+                       float(2 * norm.sf(abs(coef / se))))
 
 
 def landmark_view(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,

@@ -31,7 +31,7 @@ INTERACTIONS = {
     "genomics": [FILTER, ("sort change (oncoprint sort)", lambda at: _second_option(at.selectbox(key="onco_sort")))],
     "withdrawal": [FILTER, ("scale change (log)", lambda at: at.radio(key="wd_scale").set_value("log"))],
     "response": [FILTER, ("group change (compare by)", lambda at: _second_option(at.selectbox(key="group")))],
-    "survival": [FILTER, ("group change (group by TP53)", lambda at: at.selectbox(key="group").set_value("tp53_status"))],
+    "survival": [FILTER, ("group change (group by TP53)", lambda at: at.selectbox(key="survival.group").set_value("tp53_status"))],
     "dictionary": [FILTER],
 }
 

@@ -66,7 +66,11 @@ options = ids if chosen in ids else ids + [chosen]
 
 def describe(pid: str) -> str:
     r = labels.get(pid)
-    return pid if r is None else f"{pid} · {r.institution} · {r.sex} · {r.age_at_ball_dx} y"
+    if r is None:
+        return pid
+    sex = "sex n.e." if patient.is_missing(r.sex) else r.sex
+    age = "age n.e." if patient.is_missing(r.age_at_ball_dx) else f"{r.age_at_ball_dx} y"
+    return f"{pid} · {r.institution} · {sex} · {age}"
 
 
 def _go_to_typed_id() -> None:

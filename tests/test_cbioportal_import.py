@@ -146,12 +146,12 @@ def test_not_mapped_lists_what_has_no_place(loaded):
     text = "\n".join(result.not_mapped)
     assert "DFS_STATUS/DFS_MONTHS" in text
     assert "columns RACE" in text
-    assert "data_mutations_extended.txt: 1 variant(s) of a later sample" in text
+    assert "data_mutations_extended.txt: 1 variant(s) of a sample that is not the patient's diagnostic" in text
     assert "data_mutations_extended.txt: 1 variant(s) of class Silent" in text
     assert "Entrez_Gene_Id" in text
     assert "data_timeline_treatment.txt: 1 SPECIMEN row(s)" in text
     assert "data_timeline_treatment.txt: 1 TREATMENT row(s) without a LINE" in text  # P02 blinatumomab
-    assert "later samples P02-T2" in text
+    assert "1 later sample(s) (P02-T2)" in text
     assert "patients.wbc_k_per_ul" in text and "measurements: none" in text
     warnings = "\n".join(i.text() for i in result.report.warnings)
     assert "6 patient(s) have no variant" in warnings
@@ -172,7 +172,7 @@ def test_cases_sequenced_marks_patients_without_variants_as_wild_type():
 def test_problems_point_at_the_study_files_rows():
     rows = list(PATIENTS)
     rows[2] = ("P03", "Unknown", 58, 200, False, "0:DiseaseFree", "Asian")      # file row 8
-    bad = patient_file(rows).replace(b"1:DECEASED\t" + months(120).encode(), b"1:DECEASED\t")  # P02, row 7
+    bad = patient_file(rows).replace(b"1:DECEASED\t" + months(120).encode(), b"1:DECEASED\tabc")  # P02, row 7
     result = import_files(study(**{"data_clinical_patient.txt": bad}))
     assert not result.ok
     where = {(i.file, i.row, i.column) for i in result.report.errors}
@@ -192,12 +192,32 @@ def test_problems_point_at_the_study_files_rows():
         (i.file, i.row, i.column) for i in result.report.errors}
 
 
-def test_identifiers_in_unmapped_columns_are_refused():
+def test_columns_that_are_not_mapped_are_dropped_unchecked_and_listed():
+    # an unmapped column is never stored, so it is not checked: listed as not mapped
     maf = MAF.replace("Entrez_Gene_Id", "Patient_Name").replace("7157\tP01", "John Smith\tP01")
     result = import_files(study(**{"data_mutations_extended.txt": maf.encode()}))
+    assert result.ok, result.report.text()
+    assert "Patient_Name" in "\n".join(result.not_mapped)
+    db = build_database(result.tables)
+    stored = "\n".join(db.query(f"SELECT * FROM {t}").to_csv() for t in ("patients", "events", "mutations"))
+    assert "John Smith" not in stored and "Patient_Name" not in stored
+    db.close()
+
+
+def test_identifiers_in_columns_that_would_be_stored_are_refused_where_they_are():
+    # a name as PATIENT_ID (stored as patients.patient_id), located in the study file
+    bad = patient_file().replace(b"P03\t", b"John Smith\t")
+    sample = sample_file().replace(b"P03\tP03-T1", b"John Smith\tP03-T1")
+    timeline = TIMELINE.replace("P03\t", "John Smith\t").encode()
+    result = import_files(study(**{"data_clinical_patient.txt": bad, "data_clinical_sample.txt": sample,
+                                   "data_timeline_treatment.txt": timeline}))
     assert not result.ok
-    assert any(i.column == "Patient_Name" and i.file == "data_mutations_extended.txt"
-               for i in result.report.errors)
+    assert ("data_clinical_patient.txt", 8, "PATIENT_ID") in {(i.file, i.row, i.column) for i in result.report.errors}
+    # a calendar date as a treatment name (stored as events.regimen), located in the timeline
+    timeline = TIMELINE.replace("Hyper-CVAD", "Hyper-CVAD 2021-03-04")
+    result = import_files(study(**{"data_timeline_treatment.txt": timeline.encode()}))
+    errors = [(i.file, i.row, i.column) for i in result.report.errors]
+    assert errors == [("data_timeline_treatment.txt", 3, "AGENT")], result.report.text()
 
 
 def test_missing_patient_file_and_bad_status_are_clear():

@@ -73,7 +73,7 @@ def test_key_facts_of_a_patient_with_only_a_death_event():
     db = build_database(result.tables)
     facts = patient.key_facts(db, CohortFilter(), "S99").set_index("fact")["value"]
     assert facts["Overall survival"] == "0.3 months, died (cause not recorded)"
-    assert facts["Status at last contact"] == "no last contact recorded"
+    assert facts["Status at last contact"] == "dead"  # no last-contact day to add
 
 
 def test_every_page_with_a_patient_with_only_a_death_event():

@@ -25,7 +25,7 @@ def _link(at) -> tuple[str, dict]:
      ("number_input", "mut_min_vaf", 0.3)),
     ("pages/dictionary.py", {"dict_search": "TP53"}, ("text_input", "dict_search", "TP53")),
     ("pages/survival.py", {"surv_tab": "Cox model", "endpoint": "OS", "group": "sex"},
-     ("selectbox", "group", "sex")),
+     ("selectbox", "survival.group", "sex")),
     ("pages/withdrawal.py", {"wd_scale": "log", "wd_layout": "facet"}, ("radio", "wd_scale", "log")),
 ])
 def test_link_reproduces_the_view(page, query, widget):
@@ -162,4 +162,4 @@ def test_share_page_states(state):
     else:
         labels = [b.proto.label for b in at.get("download_button")]
         assert labels == ["Build the deck (.pptx)", "Build the HTML report"]
-        assert "figure slides" in text
+        assert "view slides" in text

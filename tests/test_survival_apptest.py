@@ -81,12 +81,12 @@ def test_hct_group_shows_warning_landmark_and_time_dependent_cox():
     assert "Immortal-time bias" in text
     assert "Landmark log-rank test" in text
     assert "time-dependent covariate" in text and "HR" in text
-    assert at.number_input(key="landmark").value == 200
+    assert at.number_input(key="survival.landmark").value == 200
     titles = [str(c.get("title", "")) for c in charts(at)]
-    assert any("naive, by HCT ever" in t for t in titles)
+    assert any("naive: immortal-time bias" in t for t in titles)
     assert any("Landmark analysis at day 200" in t for t in titles)
     # a landmark before any transplant leaves one group: said, not tested
-    at.number_input(key="landmark").set_value(100).run()
+    at.number_input(key="survival.landmark").set_value(100).run()
     assert not at.exception
     assert "nobody had received HCT by day 100" in all_text(at)
     assert "Log-rank test** (2 groups)" in text or "Log-rank test (2 groups)" in text
@@ -97,26 +97,26 @@ def test_group_without_events_says_so():
     at = run_page(PAGE, {"institution": "Site B", "group": "hct"})
     assert not at.exception
     text = all_text(at)
-    assert "**yes**: no events" in text
+    assert "**yes.** no events" in text
     summary = at.dataframe[0].value.set_index("Group")
     assert summary.loc["yes", "Events"] == 0 and summary.loc["yes", "Median, months"] == "not reached"
 
 
 def test_options_from_url_and_widgets():
     at = run_page(PAGE, {"endpoint": "OS", "origin": "first_treatment", "group": "age_at_ball_dx",
-                         "cutoff_age_at_ball_dx": "70", "pairwise": "holm"})
+                         "cutoff": "70", "pairwise": "holm"})
     assert not at.exception
     text = all_text(at)
     # OS from first treatment: the 4 untreated patients have no origin; 12 of 14 deaths are treated
     assert "n = 28, 12 events" in text and "4 excluded" in text
     groups = at.dataframe[0].value["Group"].tolist()
     assert groups == ["< 70", "≥ 70"]
-    at.selectbox(key="group").set_value("first_line_regimen_category").run()
+    at.selectbox(key="survival.group").set_value("first_line_regimen_category").run()
     assert not at.exception
     assert "Pairwise log-rank tests" in all_text(at)
     at = run_page(PAGE, {"endpoint": "OS", "origin": "first_treatment", "group": "first_line_regimen_category",
                          "surv_tab": "Cox model"})
-    at.multiselect(key="cox").set_value(["age_at_ball_dx", "tp53_status", "sex"]).run()
+    at.multiselect(key="survival.cox").set_value(["age_at_ball_dx", "tp53_status", "sex"]).run()
     assert not at.exception
     assert "events per model term" in all_text(at)
 
@@ -125,7 +125,7 @@ def test_efs_definition_changes_events():
     at = run_page(PAGE, {"efs": "relapse"})
     assert not at.exception
     assert at.dataframe[0].value["Events"].tolist() == [10]
-    assert at.multiselect(key="efs").value == ["relapse"]
+    assert at.multiselect(key="survival.efs").value == ["relapse"]
 
 
 def test_population_leaving_nobody_and_bad_milestones_are_explained():
@@ -134,5 +134,5 @@ def test_population_leaving_nobody_and_bad_milestones_are_explained():
     assert "no time origin (never treated)" in all_text(at)
     at = run_page(PAGE, {"milestones": "soon, later"})
     assert not at.exception
-    assert "Milestones must be 1 to 8 positive numbers" in all_text(at)
+    assert "milestones: \"soon, later\" is not 1 to 8 positive numbers of months" in all_text(at)
     assert "12 months, % (95% CI)" in at.dataframe[0].value.columns

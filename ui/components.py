@@ -66,7 +66,7 @@ FIGURE_COUNTER = "_figures_drawn_this_run"
 
 
 def show_chart(chart, *, stretch: bool = True, name: str | None = None,
-               n_patients: int | None = None) -> None:
+               n_patients: int | None = None, caveats: tuple[str, ...] = ()) -> None:
     """Render a figure with the app's own theme (not Streamlit's), with PNG/SVG/PDF downloads
     that carry a provenance footer.
 
@@ -74,7 +74,7 @@ def show_chart(chart, *, stretch: bool = True, name: str | None = None,
     Altair chart built by `analytics` (converted on every rerun).
     `stretch=False` keeps the chart's own width (facets and aligned risk tables need it).
     `name` is the file name (default: from the chart title); `n_patients` the n in the footer
-    (default: the filtered cohort).
+    (default: the filtered cohort); `caveats` the view's warnings, printed in every export.
     """
     from ui.figures import Figure, rendered_spec
     if isinstance(chart, Figure):
@@ -90,7 +90,7 @@ def show_chart(chart, *, stretch: bool = True, name: str | None = None,
     index = st.session_state.get(FIGURE_COUNTER, 0)
     st.session_state[FIGURE_COUNTER] = index + 1
     with st.popover("Download figure", icon=":material/download:"):
-        figure_downloads(rebuild, name, n_patients, key=f"fig{index}_{name}")
+        figure_downloads(rebuild, name, n_patients, key=f"fig{index}_{name}", caveats=caveats)
 
 
 def file_name_of(chart) -> str:
@@ -104,7 +104,7 @@ def file_name_of(chart) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "figure"
 
 
-def figure_downloads(rebuild, name: str, n_patients: int, key: str) -> None:
+def figure_downloads(rebuild, name: str, n_patients: int, key: str, caveats: tuple[str, ...] = ()) -> None:
     """PNG (300 ppi), SVG and PDF downloads of the chart `rebuild()` returns, with its
     provenance footer.
 
@@ -122,7 +122,11 @@ def figure_downloads(rebuild, name: str, n_patients: int, key: str) -> None:
         return theme.for_projector(chart) if presenting else chart
 
     db = current_database()
-    provenance = Provenance(db.label, db.synthetic, n_patients, current_filter().describe())
+    from analytics.reproduce import app_version
+    from ui.share_link import view_url
+    link = view_url(st.session_state.get("_current_page_path", ""))
+    provenance = Provenance(db.label, db.synthetic, n_patients, current_filter().describe(),
+                            caveats=tuple(caveats), app_version=app_version(), link=link)
     columns = st.columns(len(FORMATS))
     for column, (fmt, mime) in zip(columns, FORMATS.items()):
         column.download_button(

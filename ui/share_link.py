@@ -38,7 +38,7 @@ VIEWS_KEY = "_page_views"  # url_path -> that page's last URL parameters (for th
 
 
 def page_views() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
-    """Each visited page's last view, hashable (analytics.deck.page_figures takes it)."""
+    """Each visited page's last view, hashable (analytics.deck.page_results takes it)."""
     return tuple(sorted(st.session_state.get(VIEWS_KEY, {}).items()))
 
 

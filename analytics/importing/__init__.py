@@ -1,8 +1,10 @@
 """Bring your own cohort: read, validate (privacy first) and load uploaded cohort files.
 
 Inputs: the app's own format (the template workbook, or the five tables as CSV files) or a
-cBioPortal study (data_clinical_patient.txt, data_clinical_sample.txt, data_mutations*.txt,
-data_timeline*.txt). Nothing is loaded unless the report has no errors; the cohort is then
+cBioPortal study as published (meta_*.txt and the data files they name, any file names; a MAF
+as .txt or .maf; case lists), or a group's own spreadsheet / REDCap export read through a column
+mapping (`mapping`: suggested, confirmed on the page, saved as JSON). Nothing is loaded unless the
+report has no errors; the cohort is then
 built in memory (session-only) or, by the command line, written atomically to a DuckDB file.
 
 >>> from analytics.importing.template import workbook_from_tables, tables_from_folder
@@ -11,7 +13,7 @@ built in memory (session-only) or, by the command line, written atomically to a 
 >>> result.report.ok, len(result.tables["patients"])
 (True, 32)
 >>> int(build_database(result.tables).scalar("SELECT count(*) FROM events"))
-182
+192
 """
 from __future__ import annotations
 
@@ -32,8 +34,9 @@ from analytics.importing.validation import column_specs, validate
 __all__ = ["ImportResult", "Issue", "Report", "import_files", "build_database", "write_database",
            "content_hash"]
 
-CBIOPORTAL_PREFIXES = ("data_clinical", "data_mutations", "data_timeline", "meta_", "case_list",
-                       "cases_")
+CBIOPORTAL_PREFIXES = ("data_", "meta_", "case_list", "cases_")
+CBIOPORTAL_SUFFIXES = (".maf", ".seg", ".gmt")
+OWN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 
 
 @dataclass
@@ -42,6 +45,10 @@ class ImportResult:
     tables: dict[str, pd.DataFrame] | None    # validated text tables, None when errors block
     kind: str                                  # "workbook", "csv", "cbioportal" or "unknown"
     not_mapped: list[str] = field(default_factory=list)   # cBioPortal items that have no place
+    endpoint_sources: list = field(default_factory=list)  # cBioPortal: what each EFS source would yield
+    efs_source: str | None = None                         # cBioPortal: the EFS source used
+    mapping: object | None = None              # kind "mapped": the mapping.Mapping applied
+    source: object | None = None               # kind "mapped": the mapping.Source read
 
     @property
     def ok(self) -> bool:
@@ -58,7 +65,8 @@ def content_hash(files: list[tuple[str, bytes]]) -> str:
 
 def _kind(name: str) -> str:
     lower = Path(name).name.lower()
-    if lower.startswith(CBIOPORTAL_PREFIXES):
+    if lower.endswith(CBIOPORTAL_SUFFIXES) or (lower.startswith(CBIOPORTAL_PREFIXES)
+                                                and not lower.endswith(OWN_SUFFIXES)):
         return "cbioportal"
     if lower.endswith((".xlsx", ".xlsm", ".xls")):
         return "workbook"
@@ -67,20 +75,29 @@ def _kind(name: str) -> str:
     return "unknown"
 
 
-def import_files(files: list[tuple[str, bytes]]) -> ImportResult:
+def import_files(files: list[tuple[str, bytes]], mapping=None, *, efs_source: str | None = None) -> ImportResult:
     """Read and validate uploaded files (name, bytes). Never raises for a bad file: every
-    problem is an issue of the report."""
+    problem is an issue of the report. A group's own spreadsheet or REDCap export is mapped
+    (`mapping.Mapping`; None = the suggested mapping) and the result's kind is "mapped".
+    `efs_source` (cBioPortal only): which of the study's sources gives relapse/progression
+    events ('timeline', 'DFS', 'PFS', ..., 'none'); None = the default (the timeline if it has
+    relapses, else none), said in the report."""
+    from analytics.importing import mapping as mapping_step
+    if mapping is not None or mapping_step.wants_mapping(files):
+        return mapping_step.import_mapped(files, mapping)
     report = Report()
     if not files:
         report.error("(no file)", "no file was uploaded", "Upload the workbook, the CSV tables or a "
                      "cBioPortal study.")
         return ImportResult(report, None, "unknown")
     kinds = {name: _kind(name) for name, _ in files}
+    if "cbioportal" in kinds.values():  # a study folder's README or tags file: listed as not read
+        kinds = {name: "cbioportal" if kind == "unknown" else kind for name, kind in kinds.items()}
     for name, kind in kinds.items():
         if kind == "unknown":
             report.error(name, "unrecognised file type", "Upload an .xlsx workbook, .csv tables named "
                          f"after the tables ({', '.join(t + '.csv' for t in OWN_TABLES)}) or cBioPortal "
-                         "data_*.txt files.")
+                         "data_*.txt, meta_*.txt and .maf files.")
     distinct = set(kinds.values()) - {"unknown"}
     if len(distinct) > 1:
         report.error(", ".join(sorted(kinds)), "files of different formats were uploaded together ("
@@ -90,12 +107,14 @@ def import_files(files: list[tuple[str, bytes]]) -> ImportResult:
     kind = distinct.pop()
     if kind == "cbioportal":
         from analytics.importing import cbioportal
-        raws, not_mapped = cbioportal.read_study(files, report)
+        offered = cbioportal.endpoint_sources(files)
+        chosen = efs_source or cbioportal.default_efs_source(offered)
+        raws, not_mapped = cbioportal.read_study(files, report, efs_source=efs_source)
         if raws is None:
-            return ImportResult(report, None, kind, not_mapped)
+            return ImportResult(report, None, kind, not_mapped, offered, chosen)
         report, tables = validate(raws, report)
         cbioportal.relocate(report, raws)  # problems point at the study's own files and rows
-        return ImportResult(report, tables, kind, not_mapped)
+        return ImportResult(report, tables, kind, not_mapped, offered, chosen)
     raws: dict[str, RawTable] = {}
     for name, data in files:
         if sources.too_large(name, data, report):

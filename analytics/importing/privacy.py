@@ -11,10 +11,17 @@ so a calendar date is never needed.
 (True, True)
 >>> identifier_column("patient_name"), identifier_column("patient_id")
 ('a name', None)
+>>> looks_like_identifier("A1234567", id_column=True), looks_like_identifier("S01", id_column=True)
+('a record number used as an id', None)
+>>> looks_like_identifier("seen March 4th", free_text=True), looks_like_identifier("2021年3月4日")
+('a calendar date', 'a calendar date')
+>>> normalised_text("\uff3301\u200b")
+'S01'
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pandas as pd
 
@@ -40,6 +47,30 @@ _VALUE_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("a person's name", re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.? [A-Z][a-z]+")),
 ]
 _NAME_ID = re.compile(r"^[A-Z][a-z]+(?:[ ,]+[A-Z][a-z]+)+$")  # 'John Smith', 'Smith, John' as an id
+# An id that is a record number, not a study pseudonym: all digits (6+), a letter or two glued to
+# 6+ digits (A1234567, a passport/MRN shape) or a social security number (123-45-6789).
+_NUMBER_ID = re.compile(r"^(?:[A-Za-z]{0,2}\d{6,}|\d{3}-\d{2}-\d{4})$")
+# Free text (notes, causes, descriptions) also gets the shorter date forms that a coded column
+# could hold legitimately (a karyotype's "+8/47" is not a date, a note's "4/3" is).
+_FREE_TEXT_PATTERNS: list[tuple[str, re.Pattern]] = [
+    ("a calendar date", re.compile(
+        r"\b" + _MONTHS + r"\.? \d{1,2}(?:st|nd|rd|th)?\b"        # March 4th, Mar 4
+        r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTHS + r"\b"  # 3rd of March, 4 March
+        r"|(?<![\w./])\d{1,2}/\d{1,2}(?![\w/])"                       # 4/3
+        r"|\b\d{4}-?W\d{2}(?:-?\d)?\b", re.I)),                         # 2021-W09
+    ("a person's name", re.compile(
+        r"\b(?:James|John|Robert|Michael|William|David|Richard|Joseph|Thomas|Charles|Mary|Patricia|"
+        r"Jennifer|Linda|Elizabeth|Barbara|Susan|Jessica|Sarah|Karen|Anna|Maria|Peter|Paul|George|"
+        r"Hans|Jean|Pierre|Marie|Juan|Jose|Carlos|Luis|Ana|Giuseppe|Giovanni|Francesca|Mohammed|"
+        r"Ahmed|Fatima|Wei|Li|Yuki|Hiroshi|Olga|Ivan|Sven|Lars|Emma|Laura|Julia|Daniel|Mark|"
+        r"Andrew|Steven|Kevin|Brian|Helen|Margaret|Dorothy|Nancy|Lisa|Betty|Sandra|Ashley)"
+        r"\s+[A-Z][a-z]+\b")),                                          # John Smith
+]
+# Dates written with CJK year/month/day signs (after NFKC, digits are ASCII): 2021年3月4日, 3月4日.
+_CJK_DATE = re.compile(r"\d{2,4}\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*\d{1,2}\s*日")
+# Characters with no visible form that make 'S01' and 'S01<ZWSP>' two ids: zero-width space,
+# joiners, word joiner, BOM, soft hyphen, bidi marks and the other Unicode format characters.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _COLUMN_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("a name", re.compile(r"(^|_)(first|last|given|family|sur|full|patient|maiden)?_?name($|_)|^initials$")),
     ("a record number", re.compile(r"(^|_)(mrn|medical_record|record_number|chart_number|hospital_number|"
@@ -61,17 +92,93 @@ def identifier_column(name: str) -> str | None:
     return None
 
 
-def looks_like_identifier(value: str) -> str | None:
-    """What a cell value looks like, if it looks like a direct identifier."""
+def looks_like_identifier(value: str, *, id_column: bool = False, free_text: bool = False) -> str | None:
+    """What a cell value looks like, if it looks like a direct identifier. `id_column`: the value
+    is a patient id (names and record numbers are refused as pseudonyms); `free_text`: a note,
+    cause or description (short date forms and full names are refused too)."""
     for label, pattern in _VALUE_PATTERNS:
         if pattern.search(value):
             return label
+    if _CJK_DATE.search(value):
+        return "a calendar date"
+    if id_column:
+        if _NAME_ID.match(value):
+            return "a person's name"
+        if _NUMBER_ID.match(value):
+            return "a record number used as an id"
+    if free_text:
+        for label, pattern in _FREE_TEXT_PATTERNS:
+            if pattern.search(value):
+                return label
     return None
+
+
+def normalised_text(value: str) -> str:
+    """The value as compared and stored: Unicode NFKC (fullwidth 'Ｓ' is 'S') without format
+    characters (zero-width space, joiners, BOM, soft hyphen, bidi marks), trimmed."""
+    value = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in value if unicodedata.category(ch) != "Cf").strip()
+
+
+def control_character(value: str) -> str | None:
+    """The first control character (NUL, ESC of an ANSI code, ...) in a value, named; tabs and
+    line breaks inside a quoted cell are text."""
+    match = _CONTROL.search(value)
+    if match is None:
+        return None
+    code = ord(match[0])
+    return {0: "NUL", 0x1b: "ESC (an ANSI terminal code)", 0x7f: "DEL"}.get(code, f"U+{code:04X}")
+
+
+def clean_frame(frame: pd.DataFrame, file: str, report: Report, *, sheet: str | None = None,
+                columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Refuse control characters (an error per cell, first 3 per column) and normalise every text
+    cell (NFKC, invisible characters removed) so that ids compare as a reader sees them; each
+    column whose values changed gets one warning with the first example."""
+    out = frame.copy()
+    for column in (frame.columns if columns is None else [c for c in columns if c in frame.columns]):
+        hits, changed = 0, []
+        values = frame[column]
+        text = values.map(lambda v: v if isinstance(v, str) else "")
+        # plain ASCII without control characters is already what is compared and stored
+        suspect = ~text.map(str.isascii) | text.str.contains(_CONTROL)
+        for row, value in values[suspect].items():
+            if not isinstance(value, str) or not value:
+                continue
+            control = control_character(value)
+            if control is not None:
+                hits += 1
+                if hits <= 3:
+                    report.error(file, f"the value contains a control character ({control})",
+                                 "Remove it at the source (re-export the table as plain text).",
+                                 sheet=sheet, row=int(row), column=column, value=value.encode("unicode_escape")
+                                 .decode("ascii"))
+                continue
+            clean = normalised_text(value)
+            if clean != value:
+                changed.append((row, value, clean))
+                out.at[row, column] = clean
+        if hits > 3:
+            report.error(file, f"{hits - 3} more value(s) in this column contain control characters",
+                         "Remove them at the source.", sheet=sheet, column=column)
+        if changed:
+            row, before, after = changed[0]
+            report.warning(file, f"{len(changed)} value(s) contained invisible characters or compatibility "
+                                 f"forms (e.g. fullwidth letters) and were normalised (Unicode NFKC): row "
+                                 f"{row} {before.encode('unicode_escape').decode('ascii')!s} is read as "
+                                 f"'{after}'", "Nothing to do if these are the same ids; otherwise correct "
+                                 "them at the source.", sheet=sheet, row=int(row), column=column,
+                           value=before.encode("unicode_escape").decode("ascii"))
+    return out
+
+
+FREE_TEXT_COLUMNS = ("note", "cause", "description")
 
 
 def check_table(frame: pd.DataFrame, file: str, report: Report, *, sheet: str | None = None,
                 id_columns: tuple[str, ...] = ("patient_id",), known_columns: frozenset[str] = frozenset(),
-                skip_columns: tuple[str, ...] = (), header_row: int = 1) -> None:
+                skip_columns: tuple[str, ...] = (), header_row: int = 1,
+                free_text_columns: tuple[str, ...] = FREE_TEXT_COLUMNS) -> None:
     """Add an error for every identifier-looking column name and cell (first 3 cells per column).
 
     `known_columns` (the schema's own columns, e.g. cohort_info.cohort_name) are exempt from the
@@ -91,9 +198,8 @@ def check_table(frame: pd.DataFrame, file: str, report: Report, *, sheet: str | 
         for row, value in frame[column].items():
             if not value:
                 continue
-            label = looks_like_identifier(value)
-            if label is None and column in id_columns and _NAME_ID.match(value):
-                label = "a person's name"
+            label = looks_like_identifier(value, id_column=column in id_columns,
+                                          free_text=column in free_text_columns)
             if label is not None:
                 hits += 1
                 if hits <= 3:

@@ -216,8 +216,22 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def read_workbook(name: str, data: bytes, report: Report) -> list[RawTable]:
-    """Every table sheet of an .xlsx workbook; formulas and merged cells are refused.
+def sheet_names(data: bytes) -> list[str]:
+    """The sheet titles of an .xlsx workbook, from its workbook part alone (after the zip
+    checks: raises ValueError for a workbook `read_workbook` would refuse before reading)."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    problem = _zip_problem(archive)
+    if problem:
+        raise ValueError(problem)
+    import html
+    import re
+    book = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+    return [html.unescape(m).strip() for m in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', book)]
+
+
+def read_workbook(name: str, data: bytes, report: Report, *, every_sheet: bool = False) -> list[RawTable]:
+    """Every table sheet of an .xlsx workbook (the template's; with `every_sheet`, every
+    non-empty sheet, as a source to map); formulas and merged cells are refused.
 
     Bounded before parsing (zip directory: members, total uncompressed size, compression ratio;
     a streamed count of each sheet's rows and merged cells) and while reading (openpyxl
@@ -242,7 +256,7 @@ def read_workbook(name: str, data: bytes, report: Report) -> list[RawTable]:
         parts = {} if problem else _sheet_parts(archive)
         scans = {}
         for title, member in ({} if problem else parts).items():
-            if title in OWN_TABLES:
+            if every_sheet or title in OWN_TABLES:
                 scans[title] = _count_tags(archive, member, (b"<row", b"mergeCell ", b"<c"),
                                            {b"<row": MAX_ROWS + 1, b"<c": MAX_CELLS})
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, ValueError,
@@ -276,11 +290,11 @@ def read_workbook(name: str, data: bytes, report: Report) -> list[RawTable]:
     try:
         for sheet in book.worksheets:
             title = sheet.title.strip()
-            if title not in known:
+            if not every_sheet and title not in known:
                 report.warning(name, f"sheet '{title}' is not a table of the template and was not read",
                                f"Sheets read: {', '.join(OWN_TABLES)}.", sheet=title)
                 continue
-            if title == README_SHEET:
+            if title == README_SHEET and not every_sheet:
                 continue
             merged = _merged_cells(book, sheet) if scans.get(title, {}).get(b"mergeCell ") else []
             if merged:
@@ -329,6 +343,8 @@ def read_workbook(name: str, data: bytes, report: Report) -> list[RawTable]:
                              sheet=title, row=cell.row, column=str(column or ""), value=cell.value)
                 continue
             if not values or not any(_cell_text(v) for v in values[0]):
+                if every_sheet:
+                    continue  # an empty sheet (notes, a blank tab): nothing to map
                 report.error(name, "the sheet has no header row", "Copy the header row from the template.",
                              sheet=title, row=1)
                 continue
@@ -337,7 +353,7 @@ def read_workbook(name: str, data: bytes, report: Report) -> list[RawTable]:
                 header.pop()
             rows = [(i + 2, [_cell_text(v) for v in r]) for i, r in enumerate(values[1:])]
             frame = _frame(header, rows, name, report, sheet=title)
-            if frame is not None:
+            if frame is not None and not (every_sheet and frame.empty):
                 tables.append(RawTable(title, frame, name, title, 1))
     except Exception as exc:  # damaged XML inside a valid zip
         report.error(name, f"the workbook cannot be read ({type(exc).__name__}); it may be damaged "

@@ -7,7 +7,8 @@ CHECK ranges) and `data/dictionary.csv` (allowed values). Cross-table and timeli
 start, duplicates, VAF percent/fraction, ploidy vs modal number) is plain pandas.
 
 `validate(raw_tables)` returns the report and, when there are no errors, the normalised text
-tables ready to load (booleans as true/false; a percent VAF converted to a fraction and said so).
+tables ready to load (booleans as true/false; a percent VAF converted to a fraction and said so;
+a stated lenalidomide exposure dropped where courses derive it, with a warning if they disagree).
 
 >>> specs = column_specs()
 >>> specs["patients"]["sex"].allowed, specs["patients"]["age_at_ball_dx"].bounds
@@ -371,6 +372,7 @@ def _cross_checks(raws: dict[str, RawTable], typed: dict[str, pd.DataFrame], rep
         if e.event_type == "response_assessment" and pd.isna(e.response):
             report.error(raw.file, "a response assessment without a response", "Fill in response "
                          "(CR, CRi, PR, refractory, not evaluable).", row=int(row), column="response", **where)
+    unremitted: list[tuple[int, str, float, float | None]] = []
     for pid, group in events.groupby("patient_id"):
         deaths = group[group.event_type == "death"]
         if len(deaths) > 1:
@@ -388,18 +390,27 @@ def _cross_checks(raws: dict[str, RawTable], typed: dict[str, pd.DataFrame], rep
         first_cr = remissions.day.min() if len(remissions) else None
         for row, e in group[group.event_type == "relapse"].iterrows():
             if first_cr is None or e.day <= first_cr:
-                report.error(raw.file, f"relapse of patient {pid} on day {e.day:g} "
-                             + ("without an earlier remission (CR/CRi)" if first_cr is None
-                                else f"not after the first remission (day {first_cr:g})"),
-                             "A relapse follows a CR/CRi: add the response assessment, or record "
-                             "refractory disease as a response instead.", row=int(row), column="day",
-                             value=f"{e.day:g}", **where)
+                unremitted.append((int(row), pid, e.day, first_cr))
+    if unremitted:
+        # Not blocking: a study may record relapses without the remission before them; the relapse
+        # still counts for EFS, and durations from CR are simply not evaluable for that patient.
+        row, pid, day, first_cr = unremitted[0]
+        report.warning(raw.file, f"{len(unremitted)} relapse(s) without an earlier recorded remission (CR/CRi), "
+                       f"first: patient {pid} on day {day:g}"
+                       + ("" if first_cr is None else f", not after the first remission (day {first_cr:g})")
+                       + "; they count as relapses (EFS), the time from CR is not evaluable for them",
+                       "Add the response assessment with the remission if it is known.", row=row,
+                       column="day", value=f"{day:g}", **where)
     followed = set(events.loc[events.event_type.isin(["death", "last_contact"]), "patient_id"])
-    for row, p in patients[~patients.patient_id.isin(followed)].iterrows():
-        report.warning(raws["patients"].file, f"patient {p.patient_id} has no last_contact or death event: "
-                                              "overall survival is not evaluable for this patient",
+    unfollowed = patients[~patients.patient_id.isin(followed)]
+    if len(unfollowed):
+        ids = unfollowed.patient_id.tolist()
+        report.warning(raws["patients"].file, f"{len(ids)} patient(s) have no last_contact or death event "
+                       f"({', '.join(ids[:8])}{', ...' if len(ids) > 8 else ''}): overall survival and EFS are "
+                       "not evaluable for them (every other analysis includes them)",
                        "Add a last_contact event with the last day known alive.",
-                       sheet=raws["patients"].sheet, row=int(row), column="patient_id", value=p.patient_id)
+                       sheet=raws["patients"].sheet, row=int(unfollowed.index[0]), column="patient_id",
+                       value=ids[0])
     # Sequencing: variants for a patient recorded as not sequenced would be invisible
     sequenced = set(patients.loc[patients.sequencing_assay.notna(), "patient_id"])
     raw = raws["mutations"]
@@ -433,6 +444,7 @@ def validate(raws: dict[str, RawTable], report: Report | None = None
     frames: dict[str, pd.DataFrame] = {}
     for table in OWN_TABLES:
         raw = raws[table]
+        raw.frame = privacy.clean_frame(raw.frame, raw.file, report, sheet=raw.sheet)
         privacy.check_table(raw.frame, raw.file, report, sheet=raw.sheet, known_columns=frozenset(specs[table]))
         frame = _columns(raw, report)
         if frame is None:
@@ -447,4 +459,22 @@ def validate(raws: dict[str, RawTable], report: Report | None = None
     _cross_checks(raws, typed, report)
     if not report.ok:
         return report, None
-    return report, {t: _normalised(f, t) for t, f in frames.items()}
+    tables = {t: _normalised(f, t) for t, f in frames.items()}
+    _one_truth_per_fact(raws, typed, tables, report)
+    return report, tables
+
+
+def _one_truth_per_fact(raws: dict[str, RawTable], typed: dict[str, pd.DataFrame],
+                        tables: dict[str, pd.DataFrame], report: Report) -> None:
+    """Warn where the timeline contradicts a stated fact (both values named); a stated exposure is
+    not stored for a patient with courses, whose exposure patient_summary derives."""
+    from analytics.consistency import contradictions
+
+    raw = raws["patients"]
+    rows = dict(zip(typed["patients"]["patient_id"], typed["patients"].index))
+    for c in contradictions(typed["patients"], typed["events"], typed["measurements"]):
+        report.warning(raw.file, c.problem, c.fix, sheet=raw.sheet, row=int(rows[c.patient_id]),
+                       column=c.column, value=c.stored)
+    with_courses = set(typed["events"].loc[typed["events"].event_type == "lenalidomide_course", "patient_id"])
+    patients = tables["patients"]
+    patients.loc[patients["patient_id"].isin(with_courses), "len_cumulative_days"] = None

@@ -58,13 +58,40 @@ def page(browser):
     context.close()
 
 
-def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until the app has rendered its sidebar count and finished running the script."""
-    page.get_by_test_id("stSidebar").get_by_text(re.compile(r"^\d+ of \d+ patients$")).wait_for(timeout=timeout)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')",
-        timeout=timeout)
-    page.wait_for_timeout(500)
+# The app's own state, read from attributes Streamlit's frontend keeps on its root element:
+# waits are on states the page reaches, never on time (they must hold with both cores busy).
+APP_IDLE = ("() => { const app = document.querySelector('[data-testid=stApp]');"
+            " return !!app && app.getAttribute('data-test-script-state') === 'notRunning'"
+            " && app.getAttribute('data-test-connection-state') === 'CONNECTED'; }")
+CHARTS_DRAWN = ("() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))"
+                ".every(c => { const g = c.querySelector('canvas, svg');"
+                " return !!g && g.getBoundingClientRect().width > 0; })")
+
+
+def wait_for_app(page, timeout: float = 90_000) -> None:
+    """Wait until the app has rendered its sidebar count, finished running the script and drawn
+    every chart on the page."""
+    page.get_by_test_id("stSidebar").get_by_text(re.compile(r"^(<?\d+) of \d+ patients$")).wait_for(timeout=timeout)
+    page.wait_for_function(APP_IDLE, timeout=timeout)
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
+
+
+def after_rerun(page, action, timeout: float = 90_000) -> None:
+    """Do `action` (a click, a key press) and wait for the rerun it causes to finish and its
+    charts to be drawn: a change of the script state to running is recorded from before the
+    action, so a fast rerun is not missed and an old idle state is not taken for the new one."""
+    page.evaluate("""() => {
+        const app = document.querySelector('[data-testid=stApp]');
+        window.__ballRuns = 0;
+        if (window.__ballObserver) window.__ballObserver.disconnect();
+        window.__ballObserver = new MutationObserver(() => {
+            if (app.getAttribute('data-test-script-state') === 'running') window.__ballRuns += 1; });
+        window.__ballObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    }""")
+    action()
+    page.wait_for_function("() => window.__ballRuns > 0", timeout=timeout)
+    page.wait_for_function(APP_IDLE, timeout=timeout)
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
 
 
 def screenshot(page, name: str) -> Path:

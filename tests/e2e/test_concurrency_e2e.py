@@ -37,7 +37,7 @@ from analytics.filters import CohortFilter
 from analytics.synthetic import build_synthetic_file
 from bench.app_server import start_app_server, stop_app_server
 
-from .conftest import ARTIFACTS, CHROMIUM_ARGS, ROOT, chromium_path
+from .conftest import APP_IDLE, ARTIFACTS, CHROMIUM_ARGS, ROOT, chromium_path
 
 pytestmark = pytest.mark.e2e
 
@@ -95,10 +95,7 @@ async def _session(browser, base_url: str, index: int, expected: int, total: int
             await page.goto(f"{base_url}/{name}?{query}")
             status = page.get_by_test_id("stSidebar").get_by_text(COUNT)
             await status.wait_for(timeout=90_000)
-            await page.wait_for_function(
-                "() => !document.querySelector('[data-testid=\"stStatusWidget\"] "
-                "[data-testid=\"stStatusWidgetRunningIcon\"]')", timeout=90_000)
-            await page.wait_for_timeout(300)
+            await page.wait_for_function(APP_IDLE, timeout=90_000)
             text = (await status.inner_text()).strip()
             match = COUNT.match(text)
             if not match or (int(match.group(1)), int(match.group(2))) != (expected, total):

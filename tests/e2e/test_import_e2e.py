@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from openpyxl import load_workbook
 
 from tests.e2e.conftest import screenshot, wait_for_app
@@ -68,7 +69,7 @@ def test_template_fill_upload_fix_load_explore_and_back(app_url, page, tmp_path)
     assert page.get_by_role("button", name=re.compile("Load this cohort")).count() == 0
     # the app scrolls inside its main container: bring the report to the top of the view
     page.get_by_role("heading", name="3. Validation report").evaluate("e => e.scrollIntoView()")
-    page.wait_for_timeout(500)
+    expect(page.get_by_role("heading", name="3. Validation report")).to_be_in_viewport()
     screenshot(page, "import-report-error")
 
     # 2. Fixed (last contact before death), uploaded again in place of the first file

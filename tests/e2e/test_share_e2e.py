@@ -66,10 +66,7 @@ def test_presentation_mode_for_a_projector(app_url, page):
     page.goto(f"{app_url}/survival?present=1&endpoint=OS&group=tp53_status")
     page.get_by_role("heading", name="Survival").wait_for(timeout=60000)
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')",
-        timeout=60000)
-    page.wait_for_timeout(1500)
+    wait_for_app(page)
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar).to_have_attribute("data-collapsed", "true")  # collapsed for the projector
     size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector("
@@ -81,5 +78,5 @@ def test_presentation_mode_for_a_projector(app_url, page):
     page.goto(f"{app_url}/response?present=1")
     page.get_by_role("heading", name="Response", exact=True).wait_for(timeout=60000)
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60000)
-    page.wait_for_timeout(2500)
+    wait_for_app(page)
     screenshot(page, "present-response")

@@ -2,7 +2,7 @@
 number-at-risk table, the HCT warning and landmark figure, Cox and competing-risks tabs."""
 import pytest
 
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import after_rerun, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -31,30 +31,31 @@ def test_hct_view_warns_and_offers_landmark(app_url, page):
     assert page.get_by_text("Immortal-time bias").first.is_visible()
     page.get_by_text("Landmark analysis at day 180").first.wait_for(timeout=30000) \
         if page.get_by_text("Landmark analysis at day 180").count() else None
-    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
+    # naive KM, Simon-Makuch, landmark, landmark sensitivity
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 4
     assert page.get_by_text("time-dependent covariate").first.is_visible()
+    assert page.get_by_text("Simon-Makuch plot").first.is_visible()
+    assert page.get_by_text("Does the answer depend on the landmark day?").first.is_visible()
     screenshot(page, "survival-hct")
-    page.locator("[data-testid='stVegaLiteChart']").first.screenshot(
-        path=str(screenshot(page, "survival-hct").with_name("survival-hct-naive-figure.png")))
-    page.locator("[data-testid='stVegaLiteChart']").nth(1).screenshot(
-        path=str(screenshot(page, "survival-hct").with_name("survival-hct-landmark-figure.png")))
+    charts = page.locator("[data-testid='stVegaLiteChart']")
+    for index, name in enumerate(("naive", "simon-makuch", "landmark", "landmark-sensitivity")):
+        charts.nth(index).scroll_into_view_if_needed()
+        charts.nth(index).screenshot(
+            path=str(screenshot(page, "survival-hct").with_name(f"survival-hct-{name}-figure.png")))
 
 
 def test_cox_and_competing_risk_tabs(app_url, page):
     open_survival(page, app_url, "population=treated&cox=age_at_ball_dx&cox=tp53_status&cox=sex")
-    page.get_by_role("tab", name="Cox model").click()
+    after_rerun(page, lambda: page.get_by_role("tab", name="Cox model").click())
     page.get_by_text("events per model term").first.wait_for(timeout=30000)
-    page.wait_for_timeout(800)
     screenshot(page, "survival-cox")
     forest = page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).first
     forest.scroll_into_view_if_needed()
-    page.wait_for_timeout(800)
     forest.screenshot(path=str(screenshot(page, "survival-cox").with_name("survival-cox-forest.png")))
-    page.get_by_role("tab", name="Relapse vs non-relapse mortality").click()
-    # the tab is computed when opened (tab.open): wait for its own content
+    # the tab is computed when opened (tab.open): wait for its run and its own content
+    after_rerun(page, lambda: page.get_by_role("tab", name="Relapse vs non-relapse mortality").click())
     page.get_by_text("Aalen-Johansen cumulative incidence").first.wait_for(timeout=60000)
     page.get_by_text("Download cumulative incidence data (CSV)").first.wait_for(timeout=60000)
-    page.wait_for_timeout(800)
     screenshot(page, "survival-cif")
     cif = page.locator("[data-testid='stVegaLiteChart']").filter(visible=True).first
     cif.scroll_into_view_if_needed()

@@ -64,8 +64,9 @@ def main() -> None:
     add("wrong_file_name", to_csv(demo("patients")), "patient_list.csv", None, "", "is not one of the tables")
     add("header_only_patients", (lines[0] + "\n").encode(), "patients.csv", None, "", "no patients")
     # --- columns
-    frame = demo("patients").drop(columns=["sex"])
-    add("missing_required_column", to_csv(frame), "patients.csv", 1, "sex", "required column 'sex' is missing")
+    frame = demo("patients").drop(columns=["institution"])
+    add("missing_required_column", to_csv(frame), "patients.csv", 1, "institution",
+        "required column 'institution' is missing")
     frame = demo("patients").assign(hospital_ward="x")
     add("unknown_column", to_csv(frame), "patients.csv", 1, "hospital_ward", "unknown column")
     frame = demo("events")
@@ -107,10 +108,6 @@ def main() -> None:
         "before it starts")
     add("hct_before_diagnosis", edited("events", 6, "day", "-30"), "events.csv", 6, "day", "before the B-ALL diagnosis")
     add("event_after_death", edited("events", 38, "day", "600"), "events.csv", 38, "day", "after death")
-    frame = demo("events")
-    s05_cr = frame.index[(frame.patient_id == "S05") & (frame.event_type == "response_assessment")][0]
-    add("relapse_without_remission", edited("events", s05_cr + 2, "response", "PR"), "events.csv", 30, "day",
-        "without an earlier remission")
     add("below_detection_inconsistent", edited("measurements", 2, "below_detection", "true"), "measurements.csv",
         2, "below_detection", "below_detection must be true exactly when value is empty")
     add("variant_in_unsequenced_patient", edited("mutations", 2, "patient_id", "S08"), "mutations.csv", 2,
@@ -143,6 +140,44 @@ def main() -> None:
         "a medical record number")
     add("privacy_person_title", edited("events", 12, "cause", "per Dr. Smith"), "events.csv", 12, "cause",
         "a person's name")
+    # --- privacy: ids that are record numbers, short dates and names in free text, look-alike ids,
+    # control characters (issue 21)
+    add("privacy_id_digits_only", edited("patients", 3, "patient_id", "123456"), "patients.csv", 3, "patient_id",
+        "a record number used as an id")
+    add("privacy_id_letter_and_digits", edited("patients", 4, "patient_id", "A1234567"), "patients.csv", 4,
+        "patient_id", "a record number used as an id")
+    add("privacy_id_social_security_number", edited("patients", 5, "patient_id", "123-45-6789"), "patients.csv",
+        5, "patient_id", "a record number used as an id")
+    add("privacy_free_text_month_day", edited("events", 13, "note", "seen March 4th"), "events.csv", 13, "note",
+        "a calendar date")
+    add("privacy_free_text_day_slash_month", edited("events", 14, "note", "marrow 4/3 clear"), "events.csv", 14,
+        "note", "a calendar date")
+    add("privacy_free_text_ordinal_of_month", edited("events", 15, "note", "relapse on the 3rd of March"),
+        "events.csv", 15, "note", "a calendar date")
+    add("privacy_free_text_iso_week", edited("events", 16, "note", "restaged 2021-W09"), "events.csv", 16, "note",
+        "a calendar date")
+    add("privacy_free_text_cjk_date", edited("events", 17, "note", "2021年3月4日 biopsy"), "events.csv", 17,
+        "note", "a calendar date")
+    add("privacy_free_text_full_name", edited("events", 18, "cause", "reported by John Smith"), "events.csv", 18,
+        "cause", "a person's name")
+    add("privacy_id_zero_width_space", edited("patients", 3, "patient_id", "S01\u200b"), "patients.csv", 3,
+        "patient_id", "must be unique")
+    add("privacy_id_fullwidth", edited("patients", 4, "patient_id", "\uff3301"), "patients.csv", 4, "patient_id",
+        "must be unique")
+    add("control_nul_in_value", edited("events", 19, "note", "ok\x00"), "events.csv", 19, "note",
+        "control character (NUL)")
+    add("control_ansi_escape_in_value", edited("events", 20, "note", "\x1b[31mred\x1b[0m"), "events.csv", 20,
+        "note", "control character (ESC")
+    # --- cBioPortal files (uploaded alone: a patient file is a study by itself)
+    head = ("#Patient Identifier\tOverall Survival Status\tOverall Survival (Months)\n#d\td\td\n"
+            "#STRING\tSTRING\tNUMBER\n#1\t1\t1\nPATIENT_ID\tOS_STATUS\tOS_MONTHS\n")
+    add("cbioportal_os_status_contradiction", (head + "P1\t1:DECEASED\t3\nP2\t0:DECEASED\t5\n").encode(),
+        "data_clinical_patient.txt", 7, "OS_STATUS", "the code 0 contradicts 'DECEASED'", mode="alone",
+        suffix=".txt")
+    add("cbioportal_os_status_living_as_event", (head + "P1\t1:LIVING\t3\n").encode(),
+        "data_clinical_patient.txt", 6, "OS_STATUS", "the code 1 contradicts 'LIVING'", mode="alone", suffix=".txt")
+    add("cbioportal_patient_id_date", (head + "P1\t0:LIVING\t3\n2021-03-04\tLIVING\t4\n").encode(),
+        "data_clinical_patient.txt", 7, "PATIENT_ID", "a calendar date", mode="alone", suffix=".txt")
 
     # --- workbooks (uploaded alone)
     import sys

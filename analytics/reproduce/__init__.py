@@ -1,0 +1,146 @@
+"""Reproduce a view outside the app: one self-contained Python script (and the same as a
+Jupyter notebook) per view, written to be read by a statistician.
+
+A script opens the cohort DuckDB file read-only, checks its SHA-256, selects the view's
+patients with the view's filters and options as readable SQL, computes the statistics with the
+well-known libraries (lifelines, scipy), prints the view's numbers in the page's format and
+draws the figure with Altair. It imports nothing from the app. `SCRIPTS` maps a view key to
+its script builder (`analytics.reproduce.survival` and the other page modules).
+
+Example
+-------
+>>> from analytics.build import build_in_memory
+>>> from analytics.filters import CohortFilter
+>>> from analytics.views.survival import SurvivalPageSpec
+>>> text = script("survival.km", build_in_memory("data/demo_cohort"), CohortFilter(), SurvivalPageSpec(),
+...               Provenance("data/cohort.duckdb", "0" * 64, "abc123", "https://example.org/survival"))
+>>> "import analytics" in text, "KaplanMeierFitter" in text
+(False, True)
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from analytics.db import CohortDatabase
+from analytics.filters import CohortFilter
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a script's numbers come from: the data file (name and SHA-256), the app version
+    and the link of the view."""
+
+    data_file: str
+    sha256: str
+    app_version: str
+    link: str
+    created: str = ""
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@functools.cache  # one process runs one version
+def app_version() -> str:
+    """The app's version: BALL_APP_VERSION when set (a container image has no git history),
+    else the git commit of the checkout (short), else "unknown"."""
+    if os.environ.get("BALL_APP_VERSION"):
+        return os.environ["BALL_APP_VERSION"]
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        return out or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def sql_literal(value) -> str:
+    """A value as a SQL literal (strings quoted, quotes doubled)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def inline(sql: str, params: list) -> str:
+    """`sql` with each `?` replaced by its parameter as a literal (for reading, not for the app).
+
+    >>> inline("sex IN (?) AND age BETWEEN ? AND ?", ["F", 50, 70])
+    "sex IN ('F') AND age BETWEEN 50 AND 70"
+    """
+    parts = sql.split("?")
+    if len(parts) - 1 != len(params):
+        raise ValueError("placeholders and parameters do not match")
+    out = parts[0]
+    for value, rest in zip(params, parts[1:]):
+        out += sql_literal(value) + rest
+    return out
+
+
+def header(title: str, provenance: Provenance, packages: str) -> str:
+    created = provenance.created or date.today().isoformat()
+    return f'''#!/usr/bin/env python3
+"""{title}
+
+Reproduces this view of the lenalidomide-associated B-ALL cohort explorer without the app:
+  {provenance.link}
+App version {provenance.app_version}; script written {created}.
+Data: {Path(provenance.data_file).name}, SHA-256 {provenance.sha256}
+Run:  python this_script.py [path/to/cohort.duckdb]
+Needs only packages of the app's requirements.txt: {packages}.
+"""
+'''
+
+
+Builder = Callable[..., str]
+SCRIPTS: dict[str, Builder] = {}
+
+
+def register(key: str) -> Callable[[Builder], Builder]:
+    def add(builder: Builder) -> Builder:
+        SCRIPTS[key] = builder
+        return builder
+    return add
+
+
+def script(key: str, db: CohortDatabase, cohort_filter: CohortFilter, spec, provenance: Provenance) -> str:
+    """The script that reproduces view `key` (KeyError when the view has none yet)."""
+    from analytics.reproduce import survival  # noqa: F401  (registers its builders)
+    return SCRIPTS[key](db, cohort_filter, spec, provenance)
+
+
+def available(key: str) -> bool:
+    from analytics.reproduce import survival  # noqa: F401
+    return key in SCRIPTS
+
+
+def notebook(script_text: str) -> str:
+    """The script as a Jupyter notebook (nbformat v4 JSON): the docstring as a Markdown cell,
+    then one code cell per block the script separates with `# %%` lines."""
+    import nbformat
+    body = script_text.split('"""', 2)
+    intro = body[1].strip() if len(body) == 3 else ""
+    code = body[2] if len(body) == 3 else script_text
+    cells = [nbformat.v4.new_markdown_cell(intro.replace("\n", "  \n"))] if intro else []
+    for number, block in enumerate(code.split("\n# %%")):
+        text = block.strip("\n") if number == 0 else "# %%" + block.rstrip("\n")
+        if text.strip():
+            cells.append(nbformat.v4.new_code_cell(text))
+    book = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    return nbformat.writes(book)
