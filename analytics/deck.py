@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import math
 import re
 from contextlib import contextmanager
@@ -209,54 +210,78 @@ def _svg_size(spec: dict) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class SlideFigure:
-    """A figure rendered for a box: PNG bytes, its size on the slide (inches) and the smallest
-    text on the slide in points."""
+    """A figure fitted to a box: its Vega-Lite spec (JSON), its size on the slide (inches) and
+    the smallest text on the slide in points; `png()` renders it."""
 
-    png: bytes
+    spec: str
     width_in: float
     height_in: float
     smallest_pt: float
 
+    def png(self) -> bytes:
+        return _png(self.spec)
 
-def slide_figure(result: ViewResult, box_w: float, box_h: float) -> SlideFigure:
-    """The result's figure (no title: the slide has it; caveats and footer are slide text)
-    rendered for a box of `box_w` x `box_h` inches: its plot areas shrink until the whole figure
-    fits with its smallest text at MIN_FIGURE_PT or more at 100% zoom, where the box allows."""
-    chart = theme.for_projector(result.figure).copy(deep=True)
-    chart.title = ""  # the slide's title says it
-    spec = without_hover_hints(chart).to_dict()
-    smallest_px = _smallest_font(spec)
+
+SLIDE_PPI = 150  # 12.5 in at 150 ppi is 1,875 px: sharp on a 1080p projector, quick to render
+
+
+@lru_cache(maxsize=64)  # a deck built twice with the same views renders each figure once
+def _png(spec: str) -> bytes:
+    return vl_convert.vegalite_to_png(json.loads(spec), ppi=SLIDE_PPI)
+
+
+def slide_spec(result: ViewResult) -> str:
+    """The result's figure as a slide shows it (JSON): projector text sizes, no title (the
+    slide has it), no hover hints (caveats and footer are slide text)."""
+    chart = theme.for_projector(without_hover_hints(result.figure))
+    chart.title = ""
+    return json.dumps(chart.to_dict(), sort_keys=True)
+
+
+@lru_cache(maxsize=256)
+def _natural_size(spec: str) -> tuple[float, float]:
+    return _svg_size(json.loads(spec))
+
+
+@lru_cache(maxsize=256)
+def fit_figure(spec: str, box_w: float, box_h: float) -> SlideFigure:
+    """The figure `spec` fitted to a box of `box_w` x `box_h` inches: its plot areas shrink
+    until the whole figure fits with its smallest text at MIN_FIGURE_PT or more at 100% zoom,
+    where the box allows (measured by rendering the SVG: once as it is, at most three times resized)."""
+    fitted = json.loads(spec)
+    smallest_px = _smallest_font(fitted)
     if not math.isfinite(smallest_px):
         smallest_px = theme.PRESENTATION_FONT_SIZE
     needed = MIN_FIGURE_PT / smallest_px  # points per Vega pixel for legible text
-    for _ in range(5):
-        width, height = _svg_size(spec)
+    width, height = _natural_size(spec)  # measured once per figure, whatever the layout
+    for _ in range(3):
         fits_w, fits_h = box_w * 72 / width >= needed, box_h * 72 / height >= needed
         if fits_w and fits_h:
             break
         if not fits_w:
-            _scale_sizes(spec, "width", max(0.4, 0.97 * box_w * 72 / needed / width))
+            _scale_sizes(fitted, "width", max(0.4, 0.94 * box_w * 72 / needed / width))
         if not fits_h:
-            _scale_sizes(spec, "height", max(0.4, 0.97 * box_h * 72 / needed / height))
-    width, height = _svg_size(spec)
+            _scale_sizes(fitted, "height", max(0.4, 0.94 * box_h * 72 / needed / height))
+        width, height = _svg_size(fitted)
     scale = min(box_w * 72 / width, box_h * 72 / height, 1.3)
-    png = vl_convert.vegalite_to_png(spec, ppi=200)
-    return SlideFigure(png, width * scale / 72, height * scale / 72, smallest_px * scale)
+    return SlideFigure(json.dumps(fitted, sort_keys=True), width * scale / 72, height * scale / 72,
+                       smallest_px * scale)
 
 
 def _layout(result: ViewResult, text: list[tuple[str, int, object, str]]) -> tuple[SlideFigure, bool]:
     """The figure for its slide and whether the text goes beside it (True) or below it: the
     layout that gives the larger figure whose text is legible and whose text fits."""
+    spec = slide_spec(result)
     body_h = FOOTER_TOP - GAP - BODY_TOP
     below_h = sum(text_height(t, CONTENT_W, pt) for t, pt, _, _ in text)
     side_h = sum(text_height(t, SIDE_TEXT_W, pt) for t, pt, _, _ in text)
     options = []
     if body_h - below_h - GAP > 1.5:
-        options.append((slide_figure(result, CONTENT_W, body_h - below_h - GAP), False))
+        options.append((fit_figure(spec, CONTENT_W, round(body_h - below_h - GAP, 3)), False))
     if side_h <= body_h:
-        options.append((slide_figure(result, CONTENT_W - SIDE_TEXT_W - 0.25, body_h), True))
+        options.append((fit_figure(spec, round(CONTENT_W - SIDE_TEXT_W - 0.25, 3), round(body_h, 3)), True))
     if not options:  # text longer than any layout allows: below, with what room is left
-        options.append((slide_figure(result, CONTENT_W, max(1.0, body_h - below_h - GAP)), False))
+        options.append((fit_figure(spec, CONTENT_W, round(max(1.0, body_h - below_h - GAP), 3)), False))
     legible = [o for o in options if o[0].smallest_pt >= MIN_FIGURE_PT] or options
     return max(legible, key=lambda o: o[0].width_in * o[0].height_in)
 
@@ -370,7 +395,7 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
                 else:     # figure centred, text below it
                     fig_left = MARGIN + (CONTENT_W - figure.width_in) / 2
                     text_left, text_w, text_top = MARGIN, CONTENT_W, BODY_TOP + figure.height_in + GAP
-                picture = slide.shapes.add_picture(io.BytesIO(figure.png), Inches(fig_left), Inches(BODY_TOP),
+                picture = slide.shapes.add_picture(io.BytesIO(figure.png()), Inches(fig_left), Inches(BODY_TOP),
                                                    Inches(figure.width_in), Inches(figure.height_in))
                 picture.name = f"Figure (smallest text {figure.smallest_pt:.1f} pt)"
                 picture._element.nvPicPr.cNvPr.set("descr", f"{result.title}. {result.caption}")

@@ -9,9 +9,9 @@ gives the same numbers as a table.
 >>> from analytics.build import build_in_memory
 >>> from analytics.filters import CohortFilter
 >>> db = build_in_memory("data/demo_cohort")
->>> p = flow_patients(db, CohortFilter())
->>> list(p.columns[1:])
-['regimen', 'response', 'hct', 'status']
+>>> paths = flow_paths(db, CohortFilter())
+>>> list(paths.columns[:4]), int(paths["n"].sum())
+(['regimen', 'response', 'hct', 'status'], 32)
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import pandas as pd
 
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.response import ALIVE_NED, NO_ASSESSMENT, RESPONSES, STATUS_ORDER, current_status
+from analytics.response import _STATUS_SQL, ALIVE_NED, NO_ASSESSMENT, RESPONSES, STATUS_ORDER
 from analytics.theme import NOT_EVALUATED_COLOR, PALETTE
 
 NOT_TREATED = "no B-ALL therapy"
@@ -38,30 +38,10 @@ MIN_HEIGHT_PX = 300      # one or two patients still leave room for the stage he
 _SAMPLES = 24
 
 
-def flow_patients(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """One row per patient with the category at each stage."""
-    where, params = cohort_filter.where_sql()
-    df = db.query(f"SELECT patient_id, treated, first_line_regimen_category, best_response, hct "
-                  f"FROM patient_summary WHERE {where} ORDER BY patient_id", params)
-    status = current_status(db, cohort_filter).set_index("patient_id")["status"]
-    treated = df["treated"].astype(bool)
-    out = pd.DataFrame({"patient_id": df["patient_id"]})
-    out["regimen"] = np.where(treated, df["first_line_regimen_category"].fillna("category not recorded"),
-                              NOT_TREATED)
-    resp = df["best_response"].astype(object).where(df["best_response"].notna(), NO_ASSESSMENT)
-    out["response"] = np.where(treated, resp, "not treated")
-    out["hct"] = np.where(df["hct"].astype(bool), HCT_LABELS[0], HCT_LABELS[1])
-    out["status"] = df["patient_id"].map(status).fillna("unknown").to_numpy()
-    return out
-
-
-def _stage_order(values: pd.Series, stage: str) -> list[str]:
-    """Category order of one stage for per-patient values (first appearance, counts)."""
-    return _stage_order_counted(list(dict.fromkeys(values)), values.value_counts().to_dict(), stage)
-
-
 def _stage_order_counted(present: list[str], counts: dict, stage: str) -> list[str]:
-    """`_stage_order` from the categories in order of first appearance and their counts."""
+    """Category order of one stage from its categories (in order of first appearance in the
+    default patient order) and their counts: fixed orders for response, HCT and status; regimens
+    by count (most frequent first), untreated last."""
     if stage == "response":
         fixed = [*RESPONSES, NO_ASSESSMENT, "not treated"]
     elif stage == "hct":
@@ -77,21 +57,8 @@ def _stage_order_counted(present: list[str], counts: dict, stage: str) -> list[s
 IDS_LISTED = 25  # patient ids spelled out per node/path; more read "... and N more"
 
 
-def list_ids(ids) -> str:
-    """Comma-separated ids, at most IDS_LISTED of them (a path of a registry holds thousands).
-
-    >>> list_ids(["S01", "S02"]), list_ids([f"P{i}" for i in range(30)])[-19:]
-    ('S01, S02', 'P24, ... and 5 more')
-    """
-    ids = list(ids)
-    if len(ids) <= IDS_LISTED:
-        return ", ".join(ids)
-    return ", ".join(ids[:IDS_LISTED]) + f", ... and {len(ids) - IDS_LISTED:,} more"
-
-
-# The stage categories in SQL, as `flow_patients` derives them (constants only, no user text).
+# The stage categories of each patient, in SQL (constants only, no user text).
 def _paths_sql(cohort_filter: CohortFilter) -> tuple[str, list]:
-    from analytics.response import _STATUS_SQL
     where, params = cohort_filter.where_sql()
     sql = f"""
         SELECT CASE WHEN coalesce(treated, FALSE) THEN coalesce(first_line_regimen_category, ?) ELSE ? END AS regimen,
@@ -105,7 +72,7 @@ def _paths_sql(cohort_filter: CohortFilter) -> tuple[str, list]:
 def flow_paths(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
     """One row per path regimen -> response -> HCT -> status, counted in DuckDB: patients, the
     first IDS_LISTED + 1 ids (by id) and the first id, rows in order of first appearance in the
-    default patient order (as a pandas groupby(sort=False) of `flow_patients` gives them)."""
+    default patient order."""
     sql, params = _paths_sql(cohort_filter)
     keys = ", ".join(STAGES)
     df = db.query(f"""
@@ -129,7 +96,12 @@ def _group_paths(paths: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _list_counted(first_ids, n: int) -> str:
-    """`list_ids` of n ids given their first ones (at least IDS_LISTED + 1 of them when n is larger)."""
+    """n ids listed up to IDS_LISTED, then '... and N more', given their first ones (at least
+    IDS_LISTED + 1 of them when n is larger).
+
+    >>> _list_counted(["S01", "S02"], 2), _list_counted([f"P{i:02d}" for i in range(26)], 30)[-19:]
+    ('S01, S02', 'P24, ... and 5 more')
+    """
     if n <= IDS_LISTED:
         return ", ".join(first_ids[:n])
     return ", ".join(first_ids[:IDS_LISTED]) + f", ... and {n - IDS_LISTED:,} more"
@@ -150,12 +122,12 @@ def _label(stage: str, value: str) -> str:
 
 
 def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChart:
-    """The alluvial chart of `flow_patients` (Altair rect + area + text layers)."""
+    """The alluvial chart of the patients' paths (Altair rect + area + text layers)."""
     paths = flow_paths(db, cohort_filter)
     stages = list(STAGES)
     n_patients = int(paths["n"].sum())
     nodes_by = {s: _group_paths(paths, [s]) for s in stages}
-    # category order per stage as `_stage_order` on the patients (first appearance, counts)
+    # category order per stage (first appearance, counts)
     orders = {s: _stage_order_counted(list(nodes_by[s][s]), dict(zip(nodes_by[s][s], nodes_by[s]["n"])), s)
               for s in stages}
     regimen_order = orders["regimen"]
@@ -265,4 +237,4 @@ def flow_chart(db: CohortDatabase, cohort_filter: CohortFilter) -> alt.LayerChar
                         "patients per category (NE = not evaluable). Hover for patient ids."))
 
 
-__all__ = ["flow_patients", "flow_counts", "flow_chart", "STAGES", "ALIVE_NED"]
+__all__ = ["flow_paths", "flow_counts", "flow_chart", "STAGES", "ALIVE_NED"]

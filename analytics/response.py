@@ -303,9 +303,13 @@ def best_response_chart(summary: BestResponseSummary, small_cell_k: int = 0) -> 
                              legend=None), tooltip=tooltip)
     ci = alt.Chart(t).mark_rule(strokeWidth=2, color="#333333").encode(
         x="lo100:Q", x2="hi100:Q", y=y, tooltip=tooltip)
-    text = alt.Chart(t).mark_text(align="left", dx=6, dy=-12, fontSize=15).encode(
+    # labels above the bar, kept inside the plot: right-aligned past 50%, left-aligned otherwise
+    wide = t["label_x"] > 50
+    low = alt.Chart(t[~wide]).mark_text(align="left", dx=6, dy=-12, fontSize=15).encode(
         x="label_x:Q", y=y, text="label:N")
-    return (bars + ci + text).properties(height=60 * len(t), width="container",
+    high = alt.Chart(t[wide]).mark_text(align="right", dx=-6, dy=-12, fontSize=15).encode(
+        x="label_x:Q", y=y, text="label:N")
+    return (bars + ci + low + high).properties(height=60 * len(t), width="container",
                                          title="Best response among treated patients (bars: exact 95% CI)")
 
 
@@ -444,20 +448,9 @@ def response_by_group(db: CohortDatabase, cohort_filter: CohortFilter,
 IDS_LISTED = 20  # patient ids named in a tooltip or sentence; the rest are counted
 
 
-def _list_ids(ids) -> str:
-    """Ids joined, the first IDS_LISTED only (a registry's group would be a megabyte of text).
-
-    >>> _list_ids(["S01", "S02"])
-    'S01, S02'
-    """
-    ids = list(ids)
-    if len(ids) <= IDS_LISTED:
-        return ", ".join(ids)
-    return ", ".join(ids[:IDS_LISTED]) + f", ... and {len(ids) - IDS_LISTED:,} more"
-
-
 def _list_ids_counted(first_ids, n: int) -> str:
-    """`_list_ids` of n ids of which the first ones (at least IDS_LISTED + 1 when n is larger) are given.
+    """n ids joined, the first IDS_LISTED only and then '... and N more' (a registry's group would
+    be a megabyte of text), given their first ones (at least IDS_LISTED + 1 when n is larger).
 
     >>> _list_ids_counted(["S01", "S02"], 2), _list_ids_counted([f"P{i:02d}" for i in range(21)], 30)[-20:]
     ('S01, S02', 'P19, ... and 10 more')
@@ -482,7 +475,10 @@ def group_rate_chart(comparison: GroupComparison) -> alt.LayerChart:
                alt.Tooltip("ci:N", title="exact 95% CI"), alt.Tooltip("patients:N")]
     rule = alt.Chart(t).mark_rule(strokeWidth=3).encode(
         x=alt.X("lo:Q", scale=alt.Scale(domain=[0, 100]),
-                title="CR/CRi among treated patients, % (exact 95% CI)"), x2="hi:Q", y=y,
+                # two lines, ending at the axis end: in a narrow chart (a slide, half a page) the
+                # title runs left under the group labels instead of past the figure's right edge
+                title=["CR/CRi among treated patients, %", "(exact 95% CI)"],
+                axis=alt.Axis(titleAnchor="end", titleAlign="right")), x2="hi:Q", y=y,
         color=color, tooltip=tooltip)
     point = alt.Chart(t).mark_point(filled=True, size=160).encode(x="pct:Q", y=y, color=color,
                                                                    tooltip=tooltip)
@@ -513,25 +509,11 @@ class MrdSummary:
     n_negative: int
     ci_low: float
     ci_high: float
-    patients: pd.DataFrame = field(compare=False)  # per responder
-    methods: pd.DataFrame = field(compare=False)   # method, sensitivity, n
+    methods: pd.DataFrame = field(compare=False)   # method, sensitivity, evaluated, negative
 
     @property
     def n_not_evaluated(self) -> int:
         return self.n_responders - self.n_evaluated
-
-
-def mrd_summary(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSummary:
-    """MRD-negative rate (exact CI) among responders with an MRD result at a CR/CRi assessment."""
-    df = _mrd_rows(db, cohort_filter)
-    ev = df[df["n_mrd"] > 0]
-    k, n = int(ev["negative"].sum()), len(ev)
-    low, high = clopper_pearson(k, n)
-    methods = (ev.assign(mrd_method=ev["mrd_method"].fillna("method not recorded"),
-                         sensitivity=[format_sensitivity(x) for x in ev["mrd_sensitivity"]])
-               .groupby(["mrd_method", "sensitivity"], dropna=False)
-               .agg(evaluated=("patient_id", "size"), negative=("negative", "sum")).reset_index())
-    return MrdSummary(len(df), n, k, low, high, df, methods)
 
 
 def _mrd_rows(db: CohortDatabase, cohort_filter: CohortFilter, limit: int | None = None) -> pd.DataFrame:
@@ -588,15 +570,12 @@ PATHWAYS = ("allogeneic HCT", "B-ALL therapy, no HCT", "no B-ALL therapy")
 
 
 def current_status(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """Per patient: status at last contact (from the last_contact/death events) and pathway."""
+    """Per patient: status at last contact (from the last_contact/death events) and pathway,
+    by the same SQL mapping `status_counts` counts with."""
     where, params = _where(cohort_filter)
     df = db.query(f"SELECT patient_id, treated, hct, status_at_last_contact, death_cause, os_days, "
-                  f"last_contact_day FROM patient_summary WHERE {where} ORDER BY patient_id", params)
-    status = {"no evidence of B-ALL": ALIVE_NED, "B-ALL present": "alive with B-ALL",
-              "unknown": "alive, disease status unknown", "dead": "dead"}
-    df["status"] = df["status_at_last_contact"].map(status)
-    df["pathway"] = np.where(df["hct"].astype(bool), PATHWAYS[0],
-                             np.where(df["treated"].astype(bool), PATHWAYS[1], PATHWAYS[2]))
+                  f"last_contact_day, {_STATUS_SQL} AS status, {_PATHWAY_SQL} AS pathway "
+                  f"FROM patient_summary WHERE {where} ORDER BY patient_id", params)
     df["months_followed"] = df["os_days"] / DAYS_PER_MONTH
     return df
 
@@ -626,9 +605,10 @@ def _mrd_sql(cohort_filter: CohortFilter, limit: int | None = None) -> tuple[str
         GROUP BY resp.patient_id, resp.best_response""", params + limit_params)
 
 
-def mrd_summary_brief(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSummary:
-    """`mrd_summary` without its per-responder rows (counts, CI and methods only), counted in
-    DuckDB: Python sees one row per (method, sensitivity)."""
+def mrd_summary(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSummary:
+    """MRD-negative rate (exact CI) among responders with an MRD result at a CR/CRi assessment,
+    and the method and sensitivity of the assessment defining each status, counted in DuckDB:
+    Python sees one row per (method, sensitivity). Per responder: `responder_table`."""
     sub, params = cohort_filter.patient_ids_sql()
     responders = (f"SELECT patient_id FROM patient_summary WHERE best_response IN ('CR', 'CRi') "
                   f"AND patient_id IN ({sub})")
@@ -653,9 +633,7 @@ def mrd_summary_brief(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSum
                          evaluated=ev["evaluated"].astype("int64"), negative=ev["negative"].astype("int64"))
                .groupby(["mrd_method", "sensitivity"], dropna=False)
                .agg(evaluated=("evaluated", "sum"), negative=("negative", "sum")).reset_index())
-    empty = pd.DataFrame(columns=["patient_id", "best_response", "n_mrd", "negative", "mrd_negative_day",
-                                  "mrd_method", "mrd_sensitivity", "mrd"])
-    return MrdSummary(n_resp, n, k, low, high, empty, methods)
+    return MrdSummary(n_resp, n, k, low, high, methods)
 
 
 def time_to_cr_brief(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment") -> TimeToCr:
@@ -695,10 +673,11 @@ def responder_table(db: CohortDatabase, cohort_filter: CohortFilter, origin: str
     return per, n
 
 
+STATUS_AT_LAST_CONTACT = {"no evidence of B-ALL": ALIVE_NED, "B-ALL present": "alive with B-ALL",
+                          "unknown": "alive, disease status unknown", "dead": "dead"}
 _STATUS_SQL = ("CASE status_at_last_contact " + " ".join(
-    f"WHEN '{k}' THEN '{v}'" for k, v in {"no evidence of B-ALL": ALIVE_NED, "B-ALL present": "alive with B-ALL",
-                                          "unknown": "alive, disease status unknown", "dead": "dead"}.items())
-               + " END")  # as `current_status` maps it (constants, no user text); NULL otherwise
+    f"WHEN '{k}' THEN '{v}'" for k, v in STATUS_AT_LAST_CONTACT.items())
+               + " END")  # constants, no user text; NULL for a status not mapped
 _PATHWAY_SQL = (f"CASE WHEN coalesce(hct, FALSE) THEN '{PATHWAYS[0]}' WHEN coalesce(treated, FALSE) "
                 f"THEN '{PATHWAYS[1]}' ELSE '{PATHWAYS[2]}' END")
 

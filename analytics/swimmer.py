@@ -274,7 +274,8 @@ def swimmer_chart(db: CohortDatabase, cohort_filter: CohortFilter, sort: str = "
     seg = seg.assign(start_d=seg["start_day"].round().astype(int), end_d=seg["end_day"].round().astype(int))
     mk = mk.assign(day_i=mk["day"].round().astype(int))
     y = alt.Y("patient_id:N", sort=order, title=None,
-              axis=alt.Axis(labelFontSize=14, ticks=False, domain=False),
+              # a static figure drawn smaller than on screen (a slide) drops labels that would overlap
+              axis=alt.Axis(labelFontSize=14, ticks=False, domain=False, labelOverlap="greedy"),
               scale=alt.Scale(paddingInner=0.3))
     bars = alt.Chart(seg).mark_bar(cornerRadius=2).encode(
         x=alt.X("start_months:Q", title=f"Months from {ORIGINS[origin]}", axis=alt.Axis(tickMinStep=6)),

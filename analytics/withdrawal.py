@@ -22,13 +22,10 @@ Conventions (all stated on the page through `RegressionRule.describe()`):
 
 Example
 -------
->>> import pandas as pd
->>> series = pd.DataFrame({"day": [0, 35, 84], "value": [22.0, 9.5, None],
-...                        "lower_limit_of_detection": [0.01] * 3,
-...                        "below_detection": [False, False, True]})
->>> k = patient_kinetics(series, stop_day=-14, therapy_day=None)
->>> k.classification, k.baseline_value, round(k.days_to_half_from_stop, 2)
-('complete', 22.0, 44.8)
+>>> from analytics.build import build_in_memory
+>>> view = page_view(build_in_memory("data/demo_cohort"), CohortFilter())
+>>> view.regressors, view.assessable
+(5, 9)
 """
 from __future__ import annotations
 
@@ -40,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analytics.cohort import filtered_summary, patient_order
+from analytics.cohort import patient_order
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.theme import NOT_EVALUATED_COLOR, PALETTE
@@ -110,145 +107,30 @@ class RegressionRule:
             "Days to a 50% reduction are linearly interpolated between the bracketing "
             "measurements.")
 
+    def summary(self) -> str:
+        """The rule in short plain sentences (no Markdown), for a slide or a figure caption.
+
+        >>> len(RegressionRule().summary()) < 300
+        True
+        """
+        p, r = _fmt(self.partial_reduction_pct), _fmt(self.progression_rise_pct)
+        return (f"Baseline: last value on or before the lenalidomide stop, else the first within "
+                f"{self.baseline_window_days} days after it. Only values before B-ALL therapy count. "
+                f"Complete: below detection. Partial: reduction of {p}% or more. "
+                f"Progression: rise of {r}% or more. Not assessable: fewer than "
+                f"{self.min_measurements} values.")
+
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-@dataclass(frozen=True)
-class Kinetics:
-    """Kinetics of one patient's series (days counted from the lenalidomide stop day)."""
-
-    classification: str
-    reason: str
-    n_measurements: int                  # all measurements of the series
-    n_assessed: int                      # baseline + later measurements before therapy
-    baseline_day: float | None           # days from stop
-    baseline_value: float | None
-    nadir_value: float | None            # lowest level from baseline up to therapy
-    nadir_below_detection: bool
-    days_to_nadir_from_stop: float | None
-    reduction_pct: float | None          # 100 * (baseline - nadir) / baseline, in [0, 100]
-    max_rise_pct: float | None           # 100 * (max - baseline) / baseline, >= 0
-    days_to_half_from_stop: float | None  # interpolated; None when not reached before therapy
-    overall_nadir_value: float | None    # lowest level after baseline including after therapy
-    overall_nadir_days_from_stop: float | None
-    overall_nadir_after_therapy: bool    # True: the lowest level came after therapy started
-    therapy_days_from_stop: float | None
-
-
-def _level(row) -> float:
-    """A measurement's number: the value, or the detection limit when below detection."""
-    if bool(row["below_detection"]):
-        lod = row["lower_limit_of_detection"]
-        return float(lod) if pd.notna(lod) else 0.0
-    return float(row["value"])
-
-
 def _levels(df: pd.DataFrame) -> pd.Series:
-    """`_level` of every row at once (the detection limit when below detection, 0 without one)."""
+    """Each measurement's number: the value, or the detection limit when below detection (0 without one)."""
     below = df["below_detection"].astype(bool).to_numpy()
     lod = pd.to_numeric(df["lower_limit_of_detection"], errors="coerce").fillna(0.0).to_numpy(float)
     value = pd.to_numeric(df["value"], errors="coerce").to_numpy(float)
     return pd.Series(np.where(below, lod, value), index=df.index, dtype=float)
-
-
-def interpolate_crossing(days, levels, threshold: float) -> float | None:
-    """First day at which a piecewise-linear series reaches `threshold` or below.
-
-    Linear interpolation between the last point above and the first point at/below the
-    threshold. None when never reached; the first day if the first point is already at/below.
-
-    >>> interpolate_crossing([0, 35], [22.0, 9.5], 11.0)
-    30.8
-    """
-    days, levels = list(days), list(levels)
-    for i, (d, v) in enumerate(zip(days, levels)):
-        if v <= threshold:
-            if i == 0:
-                return float(d)
-            d0, v0 = days[i - 1], levels[i - 1]
-            return float(d0 + (d - d0) * (v0 - threshold) / (v0 - v))
-    return None
-
-
-def patient_kinetics(series: pd.DataFrame, stop_day: float | None, therapy_day: float | None,
-                     rule: RegressionRule = RegressionRule()) -> Kinetics:
-    """Kinetics and class of one patient's series of one analyte.
-
-    `series` has columns day, value, lower_limit_of_detection, below_detection (days relative to
-    B-ALL diagnosis); `stop_day` is the lenalidomide stop day and `therapy_day` the first B-ALL
-    therapy day (None = untreated), both relative to diagnosis.
-    """
-    s = series.sort_values("day").reset_index(drop=True)
-    n = len(s)
-    therapy_rel = None if therapy_day is None or pd.isna(therapy_day) else float(therapy_day - (stop_day or 0))
-    empty = dict(n_measurements=n, n_assessed=0, baseline_day=None, baseline_value=None,
-                 nadir_value=None, nadir_below_detection=False, days_to_nadir_from_stop=None,
-                 reduction_pct=None, max_rise_pct=None, days_to_half_from_stop=None,
-                 overall_nadir_value=None, overall_nadir_days_from_stop=None,
-                 overall_nadir_after_therapy=False, therapy_days_from_stop=therapy_rel)
-    if stop_day is None or pd.isna(stop_day):
-        return Kinetics(NOT_ASSESSABLE, "no lenalidomide stop day recorded", **empty)
-    if n == 0:
-        return Kinetics(NOT_ASSESSABLE, "no measurements", **empty)
-    s["rel"] = s["day"].astype(float) - float(stop_day)
-    s["level"] = [_level(r) for _, r in s.iterrows()]
-    on_or_before = s[s["rel"] <= 0]
-    after = s[(s["rel"] > 0) & (s["rel"] <= rule.baseline_window_days)]
-    if len(on_or_before):
-        b = on_or_before.index[-1]
-    elif len(after):
-        b = after.index[0]
-    else:
-        return Kinetics(NOT_ASSESSABLE, "no measurement at withdrawal under the baseline rule",
-                        **empty)
-    base = s.loc[b]
-    follow = s.loc[b:]
-    if therapy_rel is not None:
-        window = follow[follow["rel"] < therapy_rel]
-        if b not in window.index:  # therapy started before the level at withdrawal was taken
-            window = follow.iloc[:0]
-    else:
-        window = follow
-    values = dict(empty, n_assessed=len(window), baseline_day=float(base["rel"]),
-                  baseline_value=float(base["level"]))
-    # overall nadir (including after therapy), for the "response, not regression" flag
-    later = follow.iloc[1:]
-    if len(later):
-        j = later["level"].idxmin()
-        values.update(overall_nadir_value=float(later.at[j, "level"]),
-                      overall_nadir_days_from_stop=float(later.at[j, "rel"]),
-                      overall_nadir_after_therapy=bool(therapy_rel is not None
-                                                       and later.at[j, "rel"] >= therapy_rel))
-    if len(window):
-        k = window["level"].idxmin()
-        values.update(nadir_value=float(window.at[k, "level"]),
-                      nadir_below_detection=bool(window.at[k, "below_detection"]),
-                      days_to_nadir_from_stop=float(window.at[k, "rel"]))
-    if bool(base["below_detection"]):
-        return Kinetics(NOT_ASSESSABLE, "level at withdrawal already below detection", **values)
-    if base["level"] <= 0:
-        return Kinetics(NOT_ASSESSABLE, "level at withdrawal is zero", **values)
-    if len(window) < rule.min_measurements:
-        why = (f"{len(window)} measurement(s) from withdrawal to B-ALL therapy"
-               if therapy_rel is not None else f"{len(window)} measurement(s) after withdrawal")
-        return Kinetics(NOT_ASSESSABLE, f"{why}; {rule.min_measurements} needed", **values)
-    b0 = float(base["level"])
-    reduction = 100.0 * (b0 - values["nadir_value"]) / b0
-    rise = 100.0 * (float(window["level"].max()) - b0) / b0
-    half = interpolate_crossing(window["rel"], window["level"], b0 / 2.0)
-    values.update(reduction_pct=reduction, max_rise_pct=rise, days_to_half_from_stop=half)
-    if bool(window["below_detection"].iloc[1:].any()):
-        return Kinetics(COMPLETE, "below detection before any B-ALL therapy", **values)
-    if reduction >= rule.partial_reduction_pct:
-        return Kinetics(PARTIAL, f"reduction {reduction:.0f}% ≥ {_fmt(rule.partial_reduction_pct)}%",
-                        **values)
-    if rise >= rule.progression_rise_pct:
-        return Kinetics(PROGRESSION, f"rise {rise:.0f}% ≥ {_fmt(rule.progression_rise_pct)}%",
-                        **values)
-    return Kinetics(NONE, f"reduction {reduction:.0f}% < {_fmt(rule.partial_reduction_pct)}%, "
-                          f"rise {rise:.0f}% < {_fmt(rule.progression_rise_pct)}%", **values)
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -307,35 +189,47 @@ def measurements(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str =
 
 def kinetics_table(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
                    specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> pd.DataFrame:
-    """One row per filtered patient with at least one measurement, in the default order.
-
-    A Python pass over every patient's series: a page needing it with the timing overview and
-    the regressor comparison calls `analyse` (one pass for all three)."""
-    return _kinetics_table(db, cohort_filter, analyte, specimen, rule)
-
-
-def _kinetics_table(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str,
-                    specimen: str, rule: RegressionRule) -> pd.DataFrame:
+    """One row per filtered patient with at least one measurement, in the default order (every
+    patient: the CSV download; the page reads `page_view`, screen-sized)."""
     data = measurements(db, cohort_filter, analyte, specimen)
     with_data = set(data["patient_id"])  # once: a set per patient made this quadratic (bench/)
     order = [p for p in patient_order(db, cohort_filter) if p in with_data]
-    return _kinetics_of(data, order, rule)
+    return kinetics_of(data, order, rule)
 
 
-def _kinetics_of(data: pd.DataFrame, order: list[str], rule: RegressionRule) -> pd.DataFrame:
-    """Kinetics rows of the patients `order` (each with rows in `data`), in that order.
+# One row per series; days are counted from the lenalidomide stop day.
+KINETICS_COLUMNS = [
+    "patient_id", "analyte", "classification", "reason",
+    "n_measurements",                # all measurements of the series
+    "n_assessed",                    # baseline + later measurements before therapy
+    "baseline_day", "baseline_value",
+    "nadir_value",                   # lowest level from baseline up to therapy
+    "nadir_below_detection", "days_to_nadir_from_stop",
+    "reduction_pct",                 # 100 * (baseline - nadir) / baseline, in [0, 100]
+    "max_rise_pct",                  # 100 * (max - baseline) / baseline, >= 0
+    "days_to_half_from_stop",        # interpolated; missing when not reached before therapy
+    "overall_nadir_value",           # lowest level after baseline, including after therapy
+    "overall_nadir_days_from_stop",
+    "overall_nadir_after_therapy",   # True: the lowest level came after therapy started
+    "therapy_days_from_stop"]
 
-    Array operations over all series at once (`_kinetics_vectorized`); equal, value for value,
-    to `patient_kinetics` per series (tests/test_withdrawal_vectorized.py)."""
-    return _kinetics_vectorized(data, order, rule)
 
+def kinetics_of(data: pd.DataFrame, order: list[str], rule: RegressionRule) -> pd.DataFrame:
+    """Kinetics rows (KINETICS_COLUMNS) of the patients `order`, each with rows in `data`
+    (`measurements(..., kinetics_only=True)` columns suffice), in that order; missing values NaN.
 
-KINETICS_COLUMNS = ["patient_id", "analyte"] + list(Kinetics.__dataclass_fields__)
+    Array operations over every series at once (group-wise numpy/pandas; Python per series only
+    for the classification's text). A per-series reference lives in tests/oracles/withdrawal.py
+    and the two are compared value for value (tests/test_withdrawal_vectorized.py).
 
-
-def _kinetics_vectorized(data: pd.DataFrame, order: list[str], rule: RegressionRule) -> pd.DataFrame:
-    """`patient_kinetics` for every series at once: group-wise numpy/pandas, no Python per series
-    except the classification's text (one f-string per patient)."""
+    >>> series = pd.DataFrame({"patient_id": "P1", "analyte": "b_lymphoblasts_pct", "day": [0, 35, 84],
+    ...                        "value": [22.0, 9.5, None], "lower_limit_of_detection": 0.01,
+    ...                        "below_detection": [False, False, True], "len_stop_day": -14,
+    ...                        "first_treatment_day": None})
+    >>> k = kinetics_of(series, ["P1"], RegressionRule()).iloc[0]
+    >>> k.classification, float(k.baseline_value), round(float(k.days_to_half_from_stop), 2)
+    ('complete', 22.0, 44.8)
+    """
     if not order:
         return pd.DataFrame(columns=KINETICS_COLUMNS)
     code = pd.Categorical(data["patient_id"], categories=list(order)).codes
@@ -490,13 +384,6 @@ def classification_counts(table: pd.DataFrame) -> dict[str, int]:
     return {c: int((table["classification"] == c).sum()) for c in CLASSES}
 
 
-def patient_overview(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
-                     specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> pd.DataFrame:
-    """Every filtered patient: stop day, therapy day, class (or why there is none): the timing plot."""
-    return _overview(filtered_summary(db, cohort_filter),
-                     kinetics_table(db, cohort_filter, analyte, specimen, rule))
-
-
 def _overview(summary: pd.DataFrame, kinetics: pd.DataFrame) -> pd.DataFrame:
     table = kinetics.set_index("patient_id")
     out = summary[["patient_id", "len_stop_day", "first_treatment_day", "treated"]].copy()
@@ -518,19 +405,6 @@ CONTINUOUS = {"latency_days": ("Latency, first lenalidomide to B-ALL (months)", 
               "marrow_blast_pct": ("Marrow blasts at B-ALL diagnosis (%)", 1.0)}
 CATEGORICAL = {"tp53_status": ("TP53", "mutated", "wild-type"),
                "ploidy_category": ("Ploidy", "low hypodiploid", "other ploidy")}
-
-
-def compare_regressors(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
-                       specimen: str = "marrow", rule: RegressionRule = RegressionRule()
-                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Regressors (complete/partial) against assessable non-regressors (none/progression).
-
-    Continuous: two-sided exact Mann-Whitney U (scipy, method='exact'), medians and ranges.
-    Categorical: two-sided Fisher exact test of a 2x2 table among patients evaluable for the
-    feature (NULL = not evaluated, counted apart, never as negative). Not-assessable patients
-    are in neither group.
-    """
-    return _compare(filtered_summary(db, cohort_filter), kinetics_table(db, cohort_filter, analyte, specimen, rule))
 
 
 def _compare(summary: pd.DataFrame, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -580,37 +454,8 @@ def _compare(summary: pd.DataFrame, table: pd.DataFrame) -> tuple[pd.DataFrame, 
     return pd.DataFrame(cont_rows), pd.DataFrame(cat_rows)
 
 
-@dataclass(frozen=True)
-class WithdrawalAnalysis:
-    """Kinetics, timing overview and regressor comparison of one view, from one pass."""
-
-    kinetics: pd.DataFrame      # kinetics_table
-    overview: pd.DataFrame      # patient_overview
-    continuous: pd.DataFrame    # compare_regressors, continuous features
-    categorical: pd.DataFrame   # compare_regressors, categorical features
-
-
-def analyse(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
-            specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> WithdrawalAnalysis:
-    """What the withdrawal page shows, computing the kinetics and the cohort summary once.
-
-    Reads only the summary columns it uses (allow-listed constants), not every column of
-    `patient_summary`: at a million patients the whole view in pandas was about 2 GB."""
-    summary = _summary_columns(db, cohort_filter)
-    kinetics = kinetics_table(db, cohort_filter, analyte, specimen, rule)
-    continuous, categorical = _compare(summary, kinetics)
-    return WithdrawalAnalysis(kinetics, _overview(summary, kinetics), continuous, categorical)
-
-
 SUMMARY_COLUMNS = ("patient_id", "len_stop_day", "first_treatment_day", "treated",
                    *CONTINUOUS, *CATEGORICAL)
-
-
-def _summary_columns(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """`filtered_summary` restricted to SUMMARY_COLUMNS (same rows, same order)."""
-    where, params = cohort_filter.where_sql()
-    return db.query(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM patient_summary WHERE {where} "
-                    "ORDER BY patient_id", params)
 
 
 def _range(x: pd.Series) -> str:
@@ -646,11 +491,14 @@ def drawn_series(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str =
     return ids, n
 
 
-def _drawn_data(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str, specimen: str,
-                rule: RegressionRule, limit: int = PATIENTS_DRAWN_MAX):
+def drawn_trajectories(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str, specimen: str,
+                       rule: RegressionRule, limit: int = PATIENTS_DRAWN_MAX):
+    """(ids, n_series, data, classes) of the first `limit` patients with a series: their ids in
+    the default order, how many filtered patients have a series, their `measurements` and
+    their class under `rule` (patient -> class); only those patients' series are read."""
     ids, n_series = drawn_series(db, cohort_filter, analyte, specimen, limit)
     data = measurements(db, cohort_filter, analyte, specimen, ids=tuple(ids))
-    kinetics = _kinetics_of(data, ids, rule)
+    kinetics = kinetics_of(data, ids, rule)
     return ids, n_series, data, dict(zip(kinetics["patient_id"], kinetics["classification"]))
 
 
@@ -666,11 +514,16 @@ def trajectory_figure(db: CohortDatabase, cohort_filter: CohortFilter, analyte: 
     >>> chart.to_dict()["layer"][0]["mark"]["type"]
     'line'
     """
-    ids, n_series, data, classes = _drawn_data(db, cohort_filter, analyte, specimen, rule)
+    ids, n_series, data, classes = drawn_trajectories(db, cohort_filter, analyte, specimen, rule)
     if not ids:
         raise ValueError("no patient of the selection has a series of this analyte and specimen")
-    y_title = f"{SHORT_LABELS[analyte]} ({data['unit'].iloc[0]}, {specimen})"
-    return trajectory_chart(data, classes, time_axis, scale, facet, ids, y_title=y_title)
+    return trajectory_chart(data, classes, time_axis, scale, facet, ids,
+                            y_title=trajectory_y_title(analyte, specimen, data))
+
+
+def trajectory_y_title(analyte: str, specimen: str, data: pd.DataFrame) -> str:
+    """The trajectories' y-axis title: the analyte, the unit of its `measurements` and the specimen."""
+    return f"{SHORT_LABELS[analyte]} ({data['unit'].iloc[0]}, {specimen})"
 
 
 def timing_figure(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
@@ -684,7 +537,7 @@ def timing_figure(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str 
     ids = head["patient_id"].tolist()
     data = measurements(db, cohort_filter, analyte, specimen, ids=tuple(ids))
     with_data = set(data["patient_id"])
-    kinetics = _kinetics_of(data, [p for p in ids if p in with_data], rule)
+    kinetics = kinetics_of(data, [p for p in ids if p in with_data], rule)
     return timing_chart(_overview(head, kinetics), ids)
 
 
@@ -726,14 +579,15 @@ def page_view(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LE
               specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> WithdrawalView:
     """The withdrawal page's numbers and capped tables, from one kinetics pass.
 
-    As `analyse`, without a frame of every filtered patient: the kinetics come from the series
-    alone (their rows are in the default order already), the summary columns the comparison
-    uses are read for the patients with a series only, and the patients without one are counted
-    and listed (first PATIENTS_DRAWN_MAX) in DuckDB. At a million patients the summary frame of
-    every patient was about 214 MB (and twice that while fetched)."""
+    No frame of every filtered patient: the kinetics come from the series alone (their rows are
+    in the default order already), the summary columns the comparison uses are read for the
+    patients with a series only, and the patients without one are counted and listed (first
+    PATIENTS_DRAWN_MAX) in DuckDB. At a million patients the summary frame of every patient was
+    about 214 MB (and twice that while fetched). A per-patient reference (`analyse`) lives in
+    tests/oracles/withdrawal.py."""
     data = measurements(db, cohort_filter, analyte, specimen, kinetics_only=True)
     order = list(pd.unique(data["patient_id"]))  # ORDER BY patient_id: the default order
-    kinetics = _kinetics_of(data, order, rule)
+    kinetics = kinetics_of(data, order, rule)
     del data
     where, params = cohort_filter.where_sql()
     series_where, series_params = _series_where(analyte, specimen)
@@ -805,10 +659,12 @@ def trajectory_chart(data: pd.DataFrame, classes: dict[str, str], time_axis: str
     lines = _with_therapy_split(d, x)
     color_domain = [CLASS_LABELS[c] for c in CLASSES]
     legend_at = "bottom" if facet else "right"  # a faceted chart does not shrink to the page
-    color = alt.Color("classification:N", title="Class (rule below)",
+    # beside the plot, room for the patient labels written right of each line's last point
+    legend = dict(orient=legend_at, offset=18 if facet else 48, direction="vertical", labelLimit=320)
+    color = alt.Color("classification:N", title="Class under the rule",
                       scale=alt.Scale(domain=color_domain,
                                       range=[CLASS_COLORS[c] for c in CLASSES]),
-                      legend=alt.Legend(orient=legend_at, direction="vertical", labelLimit=320, symbolSize=160, symbolStrokeWidth=3))
+                      legend=alt.Legend(**legend, symbolSize=160, symbolStrokeWidth=3))
     x_title = TIME_AXES[time_axis] if not facet else TIME_AXES[time_axis].split(" (")[0].replace(
         "lenalidomide discontinuation", "lenalidomide stop")
     xenc = alt.X("x:Q", title=x_title)
@@ -830,13 +686,12 @@ def trajectory_chart(data: pd.DataFrame, classes: dict[str, str], time_axis: str
     shape = alt.Shape("detection:N", title="Marker",
                       scale=alt.Scale(domain=[DETECTED, BELOW, THERAPY],
                                       range=["circle", "triangle-down", "diamond"]),
-                      legend=alt.Legend(orient=legend_at, direction="vertical", labelLimit=320, symbolSize=160, symbolStrokeWidth=2))
+                      legend=alt.Legend(**legend, symbolSize=160, symbolStrokeWidth=2))
     line = base("line", lines).mark_line(strokeWidth=3).encode(
         x=xenc, y=yenc, color=color, detail="patient_id:N",
         strokeDash=alt.StrokeDash("phase:N", title="Line",
                                   scale=alt.Scale(domain=[BEFORE, AFTER], range=[[1, 0], [6, 4]]),
-                                  legend=alt.Legend(orient=legend_at, direction="vertical", labelLimit=320, symbolStrokeWidth=3,
-                                                    symbolSize=300)))
+                                  legend=alt.Legend(**legend, symbolStrokeWidth=3, symbolSize=300)))
     points = base("point", pts).mark_point(size=120, filled=True, opacity=1).encode(
         x=xenc, y=yenc, color=color,
         shape=shape,

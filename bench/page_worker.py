@@ -29,8 +29,8 @@ INTERACTIONS = {
     "overview": [FILTER],
     "patient": [FILTER],
     "genomics": [FILTER, ("sort change (oncoprint sort)", lambda at: _second_option(at.selectbox(key="onco_sort")))],
-    "withdrawal": [FILTER, ("scale change (log)", lambda at: at.radio(key="wd_scale").set_value("log"))],
-    "response": [FILTER, ("group change (compare by)", lambda at: _second_option(at.selectbox(key="group")))],
+    "withdrawal": [FILTER, ("scale change (log)", lambda at: at.radio(key="withdrawal.scale").set_value("log"))],
+    "response": [FILTER, ("group change (compare by)", lambda at: _second_option(at.selectbox(key="response.group")))],
     "survival": [FILTER, ("group change (group by TP53)", lambda at: at.selectbox(key="survival.group").set_value("tp53_status"))],
     "dictionary": [FILTER],
 }

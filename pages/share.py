@@ -35,11 +35,16 @@ st.markdown(
     f"SHA-256, date); the HTML report holds the same. {patients_text(n)}, filters: {md_escape(f.describe())}.")
 st.caption("Each page's view uses that page's options as you last left them in this session (open a "
            "page, set it up, come back here); pages you have not opened use their defaults.")
+results = page_results(f, views, pages, k)
+in_deck = {r.page for r in results}
 rows = []
 for page in pages:
+    if k > 1 and page not in in_deck:
+        continue  # under suppression only pages with an aggregate view that honours it are in the deck
     spec, _ = registry[page].spec.from_params(params_mapping(dict(views).get(page, ())))
     rows.append({"Page": registry[page].title, "View": spec.describe(),
-                 "Visited": "yes" if page in visited else "no (defaults)"})
+                 "Visited": "yes" if page in visited else "no (defaults)",
+                 "Slides": sum(r.page == page for r in results)})
 st.dataframe(rows, hide_index=True, width="stretch")
 if public:
     st.info("Public deployment: the patient page is left out of the deck.", icon=":material/public:")
@@ -47,7 +52,6 @@ if k > 1:
     st.caption(f"Small-cell suppression is on: counts below {k} are shown as <{k}; the deck holds only "
                "aggregate views that honour it, no patient-level figure.")
 
-results = page_results(f, views, pages, k)
 db = state.current_database()
 base_url = share_link.view_url("").split("?")[0].rstrip("/")  # the app's address: slides link their views
 left, right = st.columns(2)

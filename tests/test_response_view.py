@@ -6,6 +6,7 @@ import pytest
 from analytics import response
 from analytics.filters import CohortFilter
 from analytics.synthetic import build_synthetic_in_memory
+from tests.oracles import response as response_oracle
 
 FILTERS = [CohortFilter(), CohortFilter(sex=("F",)), CohortFilter(tp53=("mutated",))]
 
@@ -30,8 +31,8 @@ def test_briefs_equal_the_full_results(which, f, demo_db, big):
     assert n == len(every)
     assert head.reset_index(drop=True).equals(every.head(40).reset_index(drop=True))
     for origin in response.TIME_ORIGINS:
-        mrd, ttc = response.mrd_summary(db, f), response.time_to_cr(db, f, origin)
-        every = mrd.patients.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
+        (mrd, per_responder), ttc = response_oracle.mrd_summary(db, f), response.time_to_cr(db, f, origin)
+        every = per_responder.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
         per_all, n_all = response.responder_table(db, f, origin, None)
         per_head, n_head = response.responder_table(db, f, origin, 10)
         assert n_all == n_head == len(every) == mrd.n_responders

@@ -26,7 +26,7 @@ def _link(at) -> tuple[str, dict]:
     ("pages/dictionary.py", {"dict_search": "TP53"}, ("text_input", "dict_search", "TP53")),
     ("pages/survival.py", {"surv_tab": "Cox model", "endpoint": "OS", "group": "sex"},
      ("selectbox", "survival.group", "sex")),
-    ("pages/withdrawal.py", {"wd_scale": "log", "wd_layout": "facet"}, ("radio", "wd_scale", "log")),
+    ("pages/withdrawal.py", {"wd_scale": "log", "wd_layout": "facet"}, ("radio", "withdrawal.scale", "log")),
 ])
 def test_link_reproduces_the_view(page, query, widget):
     at = run_page(page, query)

@@ -1,7 +1,16 @@
 """The Withdrawal page under AppTest: every page state, the rule widgets, the links."""
+import re
+
 import pytest
 
-from tests.apptest_helpers import PAGE_STATES, all_text, run_page
+from tests.apptest_helpers import PAGE_STATES, run_page
+from tests.apptest_helpers import all_text as markdown_text
+
+
+def all_text(at) -> str:
+    """The page's text as read: result lines are Markdown-escaped plain text (`ui.views.escape_markdown`)."""
+    return re.sub(r"\\(.)", r"\1", markdown_text(at))
+
 
 PAGE = "pages/withdrawal.py"
 
@@ -19,7 +28,7 @@ def test_full_cohort():
     metric = {m.label: m.value for m in at.metric}
     assert metric["Regression"] == "5 of 9"
     assert metric["Not assessable"] == "1"
-    assert "Small samples: 5 regressors vs 4 assessable others" in text
+    assert "**Small samples.** 5 regressors vs 4 assessable others" in text
     assert len(_charts(at)) == 2  # trajectories + timing
     kin = at.dataframe[0].value
     assert list(kin["patient_id"]) == sorted(kin["patient_id"])  # default patient order
@@ -27,6 +36,7 @@ def test_full_cohort():
     cont, cat = at.dataframe[1].value, at.dataframe[2].value
     assert cont["feature"].str.contains("Latency").any() and cat["feature"].str.contains("TP53").any()
     assert "32 of 32 selected patients" in text  # timing plot denominator
+    assert text.count("Days are counted from the lenalidomide stop day") == 1
     labels = [link.proto.label for link in at.get("page_link")]
     assert "S12 · complete regression" in labels and "S15 · not assessable" in labels
     assert len(labels) == 32 and "S28" in labels
@@ -43,8 +53,8 @@ def test_single_patient_without_serial_measurements():
     at = run_page(PAGE, PAGE_STATES["single"])  # S28
     assert not at.exception
     text = all_text(at)
-    assert "None of the 1 selected patient(s) has serial measurements" in text
-    assert "1 of 1 selected patients" in text  # timing still drawn
+    assert "None of the 1 patient selected has serial measurements" in text
+    assert "for 1 of 1 selected patient " in text  # timing still drawn
     assert len(_charts(at)) == 1
     assert not at.metric
 
@@ -53,19 +63,19 @@ def test_patient_with_a_single_measurement():
     at = run_page(PAGE, {"age": "68-68"})  # S15 only
     assert not at.exception
     text = all_text(at)
-    assert "1 of 1 selected patients" in text
+    assert "1 of 1 selected patient has measurements" in text
     metric = {m.label: m.value for m in at.metric}
     assert metric["Regression"] == "0 of 0"
     assert metric["Not assessable"] == "1"
     kin = at.dataframe[0].value
     assert kin.iloc[0]["classification"] == "not assessable" and "2 needed" in kin.iloc[0]["reason"]
-    assert "A comparison needs both groups" in text
-    assert "A single measurement only: S15" in text
+    assert "**No comparison.** Both groups are needed: 0 regressors" in text
+    assert "S15 has one measurement only" in text
 
 
 def test_rule_is_adjustable_and_in_the_url():
     at = run_page(PAGE)
-    at.number_input(key="wd_partial").set_value(65.0).run()
+    at.number_input(key="withdrawal.partial").set_value(65.0).run()
     assert not at.exception
     metric = {m.label: m.value for m in at.metric}
     assert metric["Regression"] == "3 of 9"  # S31 (69%) stays partial
@@ -77,16 +87,18 @@ def test_view_options_come_from_the_url_and_bad_values_fall_back():
     at = run_page(PAGE, {"wd_analyte": "immature_b_pct", "wd_scale": "log", "wd_layout": "facet",
                          "wd_axis": "diagnosis", "wd_rise": "abc"})
     assert not at.exception
-    assert at.selectbox(key="wd_analyte").value == "immature_b_pct"
-    assert at.radio(key="wd_layout").value == "facet"
-    assert at.number_input(key="wd_rise").value == 25.0
+    assert at.selectbox(key="withdrawal.analyte").value == "immature_b_pct"
+    assert at.radio(key="withdrawal.layout").value == "facet"
+    assert at.number_input(key="withdrawal.rise").value == 25.0
+    assert 'Link option not used: wd_rise: "abc" is not a number from 1 to 1000' in all_text(at)
+    assert "wd_rise" not in at.query_params and at.query_params["wd_layout"] in ("facet", ["facet"])
     assert "2 of 32 selected patients" in all_text(at)
 
 
 @pytest.mark.parametrize("analyte", ["b_lymphoblasts_pct", "marrow_blasts_pct"])
 def test_other_analytes_render(analyte):
     at = run_page(PAGE)
-    at.selectbox(key="wd_analyte").set_value(analyte).run()
+    at.selectbox(key="withdrawal.analyte").set_value(analyte).run()
     assert not at.exception
 
 

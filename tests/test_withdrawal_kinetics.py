@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -12,6 +13,18 @@ from scipy import stats
 
 from analytics import withdrawal as w
 from analytics.filters import CohortFilter
+from tests.oracles import withdrawal as oracle
+
+
+def kinetics(series_frame, stop_day, therapy_day, rule=w.RegressionRule()):
+    """The app's kinetics (`withdrawal.kinetics_of`) of one series, with attribute access and
+    None where a value is missing, as the per-series reference gives it."""
+    data = series_frame.assign(patient_id="P", analyte="b_lymphoblasts_pct",
+                               len_stop_day=math.nan if stop_day is None else float(stop_day),
+                               first_treatment_day=math.nan if therapy_day is None else float(therapy_day))
+    row = w.kinetics_of(data, ["P"], rule).iloc[0]
+    return SimpleNamespace(**{name: None if isinstance(v, float) and math.isnan(v) else v
+                              for name, v in row.items()})
 
 
 def series(days, values, lod=0.01):
@@ -24,15 +37,15 @@ def series(days, values, lod=0.01):
 # --- interpolation ---------------------------------------------------------------------------
 def test_interpolation_by_hand():
     # 22 -> 9.5 over days 0..35; half of 22 = 11 reached at 35 * (22 - 11) / (22 - 9.5) = 30.8
-    assert w.interpolate_crossing([0, 35], [22.0, 9.5], 11.0) == pytest.approx(30.8, abs=1e-9)
-    assert w.interpolate_crossing([0, 10, 20], [10.0, 8.0, 2.0], 5.0) == pytest.approx(15.0)
-    assert w.interpolate_crossing([0, 10], [10.0, 6.0], 5.0) is None
-    assert w.interpolate_crossing([0, 10], [4.0, 6.0], 5.0) == 0.0
+    assert oracle.interpolate_crossing([0, 35], [22.0, 9.5], 11.0) == pytest.approx(30.8, abs=1e-9)
+    assert oracle.interpolate_crossing([0, 10, 20], [10.0, 8.0, 2.0], 5.0) == pytest.approx(15.0)
+    assert oracle.interpolate_crossing([0, 10], [10.0, 6.0], 5.0) is None
+    assert oracle.interpolate_crossing([0, 10], [4.0, 6.0], 5.0) == 0.0
 
 
 def test_days_to_half_is_counted_from_the_stop_day():
     # stop 14 days before the first sample (day 0): 14 + 30.8
-    k = w.patient_kinetics(series([0, 35, 84], [22.0, 9.5, 2.1]), stop_day=-14, therapy_day=None)
+    k = kinetics(series([0, 35, 84], [22.0, 9.5, 2.1]), stop_day=-14, therapy_day=None)
     assert k.baseline_day == 14 and k.baseline_value == 22.0
     assert k.days_to_half_from_stop == pytest.approx(44.8, abs=1e-9)
     assert k.classification == w.PARTIAL
@@ -42,7 +55,7 @@ def test_days_to_half_is_counted_from_the_stop_day():
 
 def test_below_detection_is_taken_at_the_limit():
     # 10 -> below detection (limit 1) over 10 days: half (5) at 10 * (10 - 5) / (10 - 1)
-    k = w.patient_kinetics(series([0, 10], [10.0, None], lod=1.0), stop_day=0, therapy_day=None)
+    k = kinetics(series([0, 10], [10.0, None], lod=1.0), stop_day=0, therapy_day=None)
     assert k.classification == w.COMPLETE
     assert k.nadir_value == 1.0 and k.nadir_below_detection
     assert k.reduction_pct == pytest.approx(90.0)
@@ -51,24 +64,24 @@ def test_below_detection_is_taken_at_the_limit():
 
 def test_therapy_before_nadir_is_response_not_regression():
     # falls 41 -> 30 before therapy (27%), reaches below detection only after therapy (day 95)
-    k = w.patient_kinetics(series([0, 30, 130], [41.0, 30.0, None]), stop_day=2, therapy_day=95)
+    k = kinetics(series([0, 30, 130], [41.0, 30.0, None]), stop_day=2, therapy_day=95)
     assert k.classification == w.NONE
     assert k.nadir_value == 30.0 and k.n_assessed == 2
     assert k.overall_nadir_after_therapy and k.overall_nadir_days_from_stop == 128
     assert k.days_to_half_from_stop is None
-    untreated = w.patient_kinetics(series([0, 30, 130], [41.0, 30.0, None]), stop_day=2, therapy_day=None)
+    untreated = kinetics(series([0, 30, 130], [41.0, 30.0, None]), stop_day=2, therapy_day=None)
     assert untreated.classification == w.COMPLETE and not untreated.overall_nadir_after_therapy
 
 
 def test_sample_on_the_day_therapy_starts_counts_as_after_therapy():
-    k = w.patient_kinetics(series([0, 30], [40.0, 10.0]), stop_day=0, therapy_day=30)
+    k = kinetics(series([0, 30], [40.0, 10.0]), stop_day=0, therapy_day=30)
     assert k.classification == w.NOT_ASSESSABLE and k.n_assessed == 1
-    k = w.patient_kinetics(series([0, 30], [40.0, 10.0]), stop_day=0, therapy_day=31)
+    k = kinetics(series([0, 30], [40.0, 10.0]), stop_day=0, therapy_day=31)
     assert k.classification == w.PARTIAL
 
 
 def test_single_measurement_is_not_assessable():
-    k = w.patient_kinetics(series([0], [66.0]), stop_day=42, therapy_day=10)
+    k = kinetics(series([0], [66.0]), stop_day=42, therapy_day=10)
     assert k.classification == w.NOT_ASSESSABLE
     assert k.reduction_pct is None and k.n_measurements == 1
     assert "2 needed" in k.reason
@@ -76,24 +89,24 @@ def test_single_measurement_is_not_assessable():
 
 def test_baseline_rule_window_and_order():
     s = series([-20, -3, 10], [50.0, 40.0, 10.0])
-    assert w.patient_kinetics(s, stop_day=0, therapy_day=None).baseline_value == 40.0
+    assert kinetics(s, stop_day=0, therapy_day=None).baseline_value == 40.0
     # nothing on/before the stop day: first within the window after it, else not assessable
     s2 = series([20, 60], [40.0, 10.0])
-    assert w.patient_kinetics(s2, 0, None, w.RegressionRule(baseline_window_days=30)).baseline_day == 20
-    k = w.patient_kinetics(s2, 0, None, w.RegressionRule(baseline_window_days=10))
+    assert kinetics(s2, 0, None, w.RegressionRule(baseline_window_days=30)).baseline_day == 20
+    k = kinetics(s2, 0, None, w.RegressionRule(baseline_window_days=10))
     assert k.classification == w.NOT_ASSESSABLE and "baseline rule" in k.reason
 
 
 def test_progression_threshold_is_adjustable():
     s = series([0, 14], [30.0, 40.0])  # +33 %
-    assert w.patient_kinetics(s, 0, None).classification == w.PROGRESSION
+    assert kinetics(s, 0, None).classification == w.PROGRESSION
     rule = w.RegressionRule(progression_rise_pct=50.0)
-    assert w.patient_kinetics(s, 0, None, rule).classification == w.NONE
+    assert kinetics(s, 0, None, rule).classification == w.NONE
     assert "50%" in rule.describe()
 
 
 def test_undetectable_baseline_is_not_assessable():
-    k = w.patient_kinetics(series([0, 14], [None, None]), 0, None)
+    k = kinetics(series([0, 14], [None, None]), 0, None)
     assert k.classification == w.NOT_ASSESSABLE and "already below" in k.reason
 
 
@@ -109,7 +122,7 @@ levels = st.one_of(st.none(), st.floats(min_value=0.02, max_value=100, allow_nan
 def test_invariants(values, gaps, stop, therapy, partial, rise):
     days = list(itertools.accumulate(gaps[: len(values)]))
     rule = w.RegressionRule(partial_reduction_pct=partial, progression_rise_pct=rise)
-    k = w.patient_kinetics(series(days, values), stop, therapy, rule)
+    k = kinetics(series(days, values), stop, therapy, rule)
     assert k.classification in w.CLASSES
     if k.nadir_value is not None and k.baseline_value is not None:
         assert k.nadir_value <= k.baseline_value
@@ -127,7 +140,7 @@ def test_invariants(values, gaps, stop, therapy, partial, rise):
     if k.classification != w.NOT_ASSESSABLE:
         assert k.n_assessed >= 2
     # a stricter partial threshold never turns a non-regressor into a regressor
-    stricter = w.patient_kinetics(series(days, values), stop, therapy,
+    stricter = kinetics(series(days, values), stop, therapy,
                                   w.RegressionRule(partial_reduction_pct=min(100, partial + 10),
                                                    progression_rise_pct=rise))
     if k.classification not in w.REGRESSION_CLASSES:
@@ -158,7 +171,7 @@ def test_analyte_choice_and_filters(demo_db):
 
 
 def test_overview_counts_every_filtered_patient(demo_db):
-    o = w.patient_overview(demo_db, CohortFilter())
+    o = oracle.patient_overview(demo_db, CohortFilter())
     assert len(o) == 32
     assert (o.n_measurements > 0).sum() == 10
     assert set(o.loc[o.n_measurements == 0, "followed"]) <= {w.NO_SERIES_TREATED, w.NO_SERIES_UNTREATED}
@@ -182,7 +195,7 @@ def _exact_mwu_by_enumeration(a, b):
 
 
 def test_regressor_comparison_matches_independent_computation(demo_db):
-    cont, cat = w.compare_regressors(demo_db, CohortFilter())
+    cont, cat = oracle.compare_regressors(demo_db, CohortFilter())
     t = w.kinetics_table(demo_db, CohortFilter())
     s = demo_db.query("SELECT * FROM patient_summary").set_index("patient_id")
     reg = t.loc[t.classification.isin(w.REGRESSION_CLASSES), "patient_id"]
@@ -234,5 +247,5 @@ def test_charts_build_in_every_view(demo_db):
     # one therapy marker per treated patient with a series (S04 S06 S08 S15 S16 S22 S29)
     therapy = w._therapy_marks(data, "days_since_stop")
     assert sorted(therapy.patient_id) == ["S04", "S06", "S08", "S15", "S16", "S22", "S29"]
-    o = w.patient_overview(demo_db, CohortFilter())
+    o = oracle.patient_overview(demo_db, CohortFilter())
     w.timing_chart(o, list(o.patient_id)).to_dict()

@@ -8,6 +8,7 @@ from analytics import withdrawal
 from analytics.cohort import filtered_summary, patient_order
 from analytics.filters import CohortFilter
 from analytics.synthetic import build_synthetic_in_memory
+from tests.oracles import withdrawal as oracle
 
 RULE = withdrawal.RegressionRule()
 
@@ -24,13 +25,13 @@ def test_kinetics_table_equals_per_patient_reference(db):
     for pid in [p for p in patient_order(db, f) if p in set(data["patient_id"])]:
         s = data[data["patient_id"] == pid]
         stop, therapy = s["len_stop_day"].iloc[0], s["first_treatment_day"].iloc[0]
-        k = withdrawal.patient_kinetics(s, None if pd.isna(stop) else float(stop),
+        k = oracle.patient_kinetics(s, None if pd.isna(stop) else float(stop),
                                         None if pd.isna(therapy) else float(therapy), RULE)
         rows.append(k.classification)
     table = withdrawal.kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
     assert len(table) == len(rows) > 50
     assert table["classification"].tolist() == rows
-    overview = withdrawal.patient_overview(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
+    overview = oracle.patient_overview(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
     assert len(overview) == len(filtered_summary(db, f))
     by_id = dict(zip(table["patient_id"], table["classification"]))
     assert [by_id.get(p) for p in overview["patient_id"]] == overview["classification"].tolist()
@@ -38,7 +39,7 @@ def test_kinetics_table_equals_per_patient_reference(db):
 
 def test_large_groups_use_the_normal_approximation_and_say_so(db):
     f = CohortFilter()
-    cont, _ = withdrawal.compare_regressors(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
+    cont = withdrawal.page_view(db, f, withdrawal.LEUKEMIC, "marrow", RULE).continuous
     table = withdrawal.kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
     assessable = table[table["classification"] != withdrawal.NOT_ASSESSABLE]
     regress = set(assessable.loc[assessable["classification"].isin(withdrawal.REGRESSION_CLASSES), "patient_id"])
@@ -53,19 +54,13 @@ def test_large_groups_use_the_normal_approximation_and_say_so(db):
     assert "normal approximation" in row["test"]
 
 
-def test_analyse_is_one_kinetics_pass_with_the_same_results(db, monkeypatch):
-    """The page's one cached call equals the three separate functions, with no Python pass per
-    patient (kinetics of all series at once; equal to the per-series way, test_withdrawal_vectorized)."""
+def test_page_view_equals_the_per_patient_analysis(db):
+    """The page's view (counts in DuckDB, no frame of every patient) equals the analysis from a
+    frame of every filtered patient (tests/oracles/withdrawal.analyse) at this size too."""
     f = CohortFilter(sex=("M",))
-    table = withdrawal.kinetics_table(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
-    overview = withdrawal.patient_overview(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
-    cont, cat = withdrawal.compare_regressors(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
-    calls = []
-    real = withdrawal.patient_kinetics
-    monkeypatch.setattr(withdrawal, "patient_kinetics", lambda *a, **k: calls.append(1) or real(*a, **k))
-    analysis = withdrawal.analyse(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
-    assert not calls and len(table) > 50
-    pd.testing.assert_frame_equal(analysis.kinetics, table)
-    pd.testing.assert_frame_equal(analysis.overview, overview)
-    pd.testing.assert_frame_equal(analysis.continuous, cont)
-    pd.testing.assert_frame_equal(analysis.categorical, cat)
+    view = withdrawal.page_view(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
+    analysis = oracle.analyse(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
+    assert view.n_series == len(analysis.kinetics) > 50 and view.n_patients == len(analysis.overview)
+    assert view.counts == withdrawal.classification_counts(analysis.kinetics)
+    pd.testing.assert_frame_equal(view.continuous, analysis.continuous)
+    pd.testing.assert_frame_equal(view.categorical, analysis.categorical)

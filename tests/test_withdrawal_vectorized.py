@@ -1,4 +1,5 @@
-"""The kinetics of every series at once (array operations) equal `patient_kinetics` per series,
+"""The kinetics of every series at once (array operations, `kinetics_of`) equal the per-series
+reference (tests/oracles/withdrawal.patient_kinetics),
 value for value: on the demo, on a synthetic cohort under several rules and analytes, and on
 random series with every edge case (no stop day, therapy before baseline, undetectable or zero
 baseline, single measurements, ties in level)."""
@@ -11,6 +12,7 @@ from analytics import withdrawal as w
 from analytics.cohort import patient_order
 from analytics.filters import CohortFilter
 from analytics.synthetic import build_synthetic_in_memory
+from tests.oracles.withdrawal import patient_kinetics
 
 def _kinetics_per_series(data: pd.DataFrame, order: list[str], rule: w.RegressionRule) -> pd.DataFrame:
     """The reference: `patient_kinetics` per series, a Python pass per patient."""
@@ -20,8 +22,8 @@ def _kinetics_per_series(data: pd.DataFrame, order: list[str], rule: w.Regressio
     for pid in order:
         s = series[pid]
         stop, therapy = s["len_stop_day"].iloc[0], s["first_treatment_day"].iloc[0]
-        k = w.patient_kinetics(s, None if pd.isna(stop) else float(stop),
-                               None if pd.isna(therapy) else float(therapy), rule)
+        k = patient_kinetics(s, None if pd.isna(stop) else float(stop),
+                             None if pd.isna(therapy) else float(therapy), rule)
         rows.append({"patient_id": pid, "analyte": w.ANALYTES[s["analyte"].iloc[0]], **asdict(k)})
     return pd.DataFrame(rows, columns=w.KINETICS_COLUMNS)
 
@@ -52,7 +54,7 @@ def test_vectorized_equals_per_series(which, analyte, rule, demo_db, synthetic):
         data = w.measurements(db, f, analyte, specimen)
         with_data = set(data["patient_id"])
         order = [p for p in patient_order(db, f) if p in with_data]
-        _same(_kinetics_per_series(data, order, rule), w._kinetics_vectorized(data, order, rule))
+        _same(_kinetics_per_series(data, order, rule), w.kinetics_of(data, order, rule))
 
 
 def test_the_table_uses_the_vectorized_way_and_keeps_the_demo_classes(demo_db):
@@ -85,9 +87,9 @@ def test_vectorized_equals_per_series_on_random_series(data, rule):
     data = data.assign(len_stop_day=data["len_stop_day"].astype(float),
                        first_treatment_day=data["first_treatment_day"].astype(float))
     order = list(dict.fromkeys(data["patient_id"]))
-    _same(_kinetics_per_series(data, order, rule), w._kinetics_vectorized(data, order, rule))
+    _same(_kinetics_per_series(data, order, rule), w.kinetics_of(data, order, rule))
 
 
 def test_empty_order_gives_an_empty_table():
-    empty = w._kinetics_vectorized(pd.DataFrame(columns=["patient_id"]), [], w.RegressionRule())
+    empty = w.kinetics_of(pd.DataFrame(columns=["patient_id"]), [], w.RegressionRule())
     assert list(empty.columns) == w.KINETICS_COLUMNS and empty.empty

@@ -7,6 +7,7 @@ from analytics import withdrawal
 from analytics.cohort import patient_order
 from analytics.filters import CohortFilter
 from analytics.synthetic import build_synthetic_in_memory
+from tests.oracles import withdrawal as oracle
 
 RULE = withdrawal.RegressionRule()
 
@@ -17,7 +18,7 @@ def big():
 
 
 def _reference(db, f, analyte="leukemic", specimen="marrow", rule=RULE):
-    return withdrawal.analyse(db, f, analyte, specimen, rule)
+    return oracle.analyse(db, f, analyte, specimen, rule)
 
 
 @pytest.mark.parametrize("f", [CohortFilter(), CohortFilter(sex=("F",)), CohortFilter(tp53=("mutated",))])
