@@ -17,6 +17,7 @@ import streamlit as st
 
 from analytics.views.result import ViewResult
 from analytics.views.spec import PageSpec, params_mapping  # noqa: F401  (pages and share use it)
+from ui.text import md_escape
 
 S = TypeVar("S", bound=PageSpec)
 _NOTICES = "_spec_notices"
@@ -116,7 +117,7 @@ def show(result: ViewResult, *, figure=None, stretch: bool = True, caveats: bool
                               name=result.figure_name, n_patients=result.n_patients,
                               caveats=tuple(result.caveat_sentences()))
     if result.caption:
-        st.caption(result.caption)
+        st.caption(md_escape(result.caption))  # plain text that can hold the cohort's own labels
     for line in result.lines:
         st.markdown(escape_markdown(line))
     show_methods(result)
