@@ -64,6 +64,19 @@ def test_dictionary_search_from_the_url(hostile):
     assert_shown_as_text(at, hostile)
 
 
+@pytest.mark.parametrize("page, param", [("survival", "endpoint"), ("survival", "landmark"),
+                                         ("response", "resp_sort"), ("withdrawal", "wd_specimen")])
+def test_page_option_from_the_url(page, param):
+    """An option value a page cannot use is named in a notice: as text."""
+    at = run_page(f"pages/{page}.py", {param: LINK})
+    assert not at.exception
+    notices = [b for b in rendered_bodies(at) if "Link option not used" in b]
+    if not notices:
+        pytest.skip(f"{page} has no option named {param}")
+    assert [b for b in notices if "evil.example" in as_read(b)]
+    assert not [b for b in notices if active_markup(b)]
+
+
 def hostile_cohort() -> bytes:
     tables = tables_from_folder(DEMO_SOURCE)
     tables["cohort_info"] = pd.DataFrame([{"cohort_name": f"Cohort {LINK} {IMAGE}", "synthetic": "false",

@@ -61,7 +61,7 @@ def current(spec_cls: type[S], **overrides: Any) -> S:
     spec = spec_cls(**values).validated()
     write_url(spec)
     for notice in st.session_state.pop(_NOTICES, []):
-        st.info(f"Link option not used: {notice}", icon=":material/link_off:")
+        st.info(f"Link option not used: {md_escape(notice)}", icon=":material/link_off:")  # holds the URL's text
     return spec
 
 
