@@ -160,3 +160,26 @@ def test_cbioportal_column_names_in_the_not_mapped_list():
     bodies = rendered_bodies(at)
     assert any("evil.example" in as_read(b) for b in bodies), "the column name is not reported"
     assert not [b for b in bodies if "evil.example" in as_read(b) and active_markup(b)]
+
+
+def test_mapping_step_column_names_and_values():
+    """A group's own spreadsheet: its column names and coded values label the mapping widgets."""
+    import io
+
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Patients"
+    sheet.append(["Patient", "Sex", LINK])
+    for i, sex in enumerate(["F", IMAGE, "M", "F"]):
+        sheet.append([f"P{i}", sex, "1"])
+    out = io.BytesIO()
+    book.save(out)
+    at = run_page("pages/upload.py")
+    at.get("file_uploader")[0].set_value(("own.xlsx", out.getvalue(), XLSX)).run()
+    assert not at.exception
+    labels = [str(s.label) for s in at.selectbox] + [str(e.proto.expandable.label) for e in at.get("expandable")]
+    assert any(LINK in as_read(label) for label in labels), labels
+    assert any(IMAGE in as_read(label) for label in labels), labels
+    assert not [label for label in labels if ("evil.example" in as_read(label) or "host/p.png" in as_read(label))
+                and active_markup(label)]
