@@ -24,6 +24,8 @@ PAGES = [
     st.Page("pages/withdrawal.py", title="Withdrawal", icon=":material/trending_down:", url_path="withdrawal"),
     st.Page("pages/response.py", title="Response", icon=":material/monitoring:", url_path="response"),
     st.Page("pages/survival.py", title="Survival", icon=":material/timeline:", url_path="survival"),
+    st.Page("pages/compare.py", title="Compare with published series", icon=":material/compare_arrows:",
+            url_path="compare"),
     st.Page("pages/dictionary.py", title="Data dictionary", icon=":material/menu_book:",
             url_path="dictionary"),
     st.Page("pages/share.py", title="Share & present", icon=":material/co_present:", url_path="share"),

@@ -202,6 +202,25 @@ def _scale_sizes(node, key: str, factor: float) -> None:
             _scale_sizes(item, key, factor)
 
 
+def _explicit_widths(spec: dict) -> None:
+    """Give every plot that takes its width from the theme (config.view.continuousWidth) that
+    width explicitly, so that fitting a figure to a slide can narrow it."""
+    default = spec.get("config", {}).get("view", {}).get("continuousWidth", 300)
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            is_view = "mark" in node or "layer" in node
+            if is_view and "width" not in node and "facet" not in node and "repeat" not in node:
+                node["width"] = default
+            for key, value in node.items():
+                if key not in ("datasets", "config", "encoding", "data", "transform"):
+                    visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+    visit(spec)
+
+
 def _svg_size(spec: dict) -> tuple[float, float]:
     svg = vl_convert.vegalite_to_svg(spec)
     match = re.search(r'<svg[^>]*width="([\d.]+)"[^>]*height="([\d.]+)"', svg)
@@ -249,6 +268,7 @@ def fit_figure(spec: str, box_w: float, box_h: float) -> SlideFigure:
     until the whole figure fits with its smallest text at MIN_FIGURE_PT or more at 100% zoom,
     where the box allows (measured by rendering the SVG: once as it is, at most three times resized)."""
     fitted = json.loads(spec)
+    _explicit_widths(fitted)
     smallest_px = _smallest_font(fitted)
     if not math.isfinite(smallest_px):
         smallest_px = theme.PRESENTATION_FONT_SIZE

@@ -31,7 +31,8 @@ def test_full_cohort_shows_km_summary_and_table():
     assert "Proportional-hazards check" not in text  # the Cox tab is closed: not computed
     labels = [b.proto.label for b in at.get("download_button")]
     assert [x for x in labels if "CSV" in x] == ["Download curve data (CSV)"]
-    assert sorted(x for x in labels if "CSV" not in x) == ["PDF", "PNG", "SVG"]
+    assert sorted(x for x in labels if "CSV" not in x) == ["PDF", "PNG", "Reproduce as a notebook (.ipynb)",
+                                                           "Reproduce in Python (.py)", "SVG"]
     tooltip_fields = {t["field"] for layer in km["vconcat"][0]["layer"]
                       for t in layer["encoding"].get("tooltip", [])}
     assert {"time_months", "survival_pct", "at_risk"} <= tooltip_fields
@@ -70,7 +71,7 @@ def test_single_patient_page_is_honest():
     assert not at.exception
     text = all_text(at)
     assert "n = 1, 0 events" in text
-    assert "no events" in text and "only 1 patient" in text
+    assert "No events" in text and "only 1 patient" in text
     assert at.dataframe[0].value["Median, months"].tolist() == ["not reached"]
 
 
@@ -97,7 +98,7 @@ def test_group_without_events_says_so():
     at = run_page(PAGE, {"institution": "Site B", "group": "hct"})
     assert not at.exception
     text = all_text(at)
-    assert "**yes.** no events" in text
+    assert "**yes.** No events" in text
     summary = at.dataframe[0].value.set_index("Group")
     assert summary.loc["yes", "Events"] == 0 and summary.loc["yes", "Median, months"] == "not reached"
 
@@ -136,3 +137,22 @@ def test_population_leaving_nobody_and_bad_milestones_are_explained():
     assert not at.exception
     assert "milestones: \"soon, later\" is not 1 to 8 positive numbers of months" in all_text(at)
     assert "12 months, % (95% CI)" in at.dataframe[0].value.columns
+
+
+def test_a_page_visited_again_shows_its_last_view():
+    """Back on a page in the same session: its last options, not the defaults (the deck uses them
+    too); a page never visited opens with its defaults."""
+    at = run_page(PAGE, {"group": "sex", "endpoint": "OS"})
+    assert at.selectbox(key="survival.group").value == "sex"
+    # a page switch in the browser clears the page's options from the URL (AppTest does not)
+    for key in list(at.query_params):
+        del at.query_params[key]
+    at.switch_page("pages/response.py").run()
+    assert not at.exception
+    assert at.selectbox(key="response.group").value == "first_line_regimen_category"  # its default
+    for key in list(at.query_params):
+        del at.query_params[key]
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.selectbox(key="survival.group").value == "sex"
+    assert at.selectbox(key="survival.endpoint").value == "OS"

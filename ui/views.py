@@ -1,8 +1,9 @@
 """A page's spec in the session and the URL, and a view result on screen.
 
 `bind(SpecClass)` seeds the page's widgets (namespaced session keys) from the link the first
-time a page runs in a session, and whenever Streamlit has dropped their state (a page switch);
-afterwards the widgets are the truth. `current(SpecClass)` reads the widgets into a validated
+time a page runs in a session, and whenever Streamlit has dropped their state (a page switch):
+from the link's own options when it has any, else from the page's last view in this session
+(a page left and visited again shows what it showed); afterwards the widgets are the truth. `current(SpecClass)` reads the widgets into a validated
 spec and writes exactly that spec's non-default options into the URL, so a link carries only
 the page's own options and the filters. `show(result)` renders a `ViewResult`: figure (with
 its caveats in every export), caption, result lines and caveats.
@@ -36,7 +37,12 @@ def bind(spec_cls: type[S]) -> None:
     keys = [spec_cls.session_key(f.name) for f in spec_cls.options()]
     if all(k in st.session_state for k in keys):
         return
-    spec, notices = spec_cls.from_params(_url_params(spec_cls))
+    params = _url_params(spec_cls)
+    if not params:  # back on a page of this session: its last view, not the defaults
+        from ui.share_link import VIEWS_KEY
+        params = {k: v for k, v in params_mapping(st.session_state.get(VIEWS_KEY, {}).get(spec_cls.PAGE, ())).items()
+                  if k in spec_cls.params()}
+    spec, notices = spec_cls.from_params(params)
     for f, key in zip(spec_cls.options(), keys):
         if key not in st.session_state:
             st.session_state[key] = _session_value(f, getattr(spec, f.name))

@@ -10,8 +10,11 @@ True
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import platform
 from importlib import metadata
+from typing import Callable
 
 REFERENCES = {
     "kaplan_meier": "Kaplan EL, Meier P. Nonparametric estimation from incomplete observations. "
@@ -72,3 +75,17 @@ def cite(*keys: str) -> str:
 
 def paragraph(sentences: list[str], packages: tuple[str, ...], references: tuple[str, ...]) -> str:
     return " ".join(s for s in sentences if s) + " " + software(*packages) + "\n\n" + cite(*references)
+
+
+def describes(methods: Callable[[object], str]) -> Callable:
+    """Decorate a view function `(db, cohort_filter, spec, small_cell_k=0) -> ViewResult` so its
+    result carries `methods(spec)` as its methods paragraph (unless it set one itself)."""
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def run(db, cohort_filter, spec, *args, **kwargs):
+            result = view(db, cohort_filter, spec, *args, **kwargs)
+            if result.methods:
+                return result
+            return dataclasses.replace(result, methods=methods(spec))
+        return run
+    return decorate

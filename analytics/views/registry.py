@@ -28,6 +28,6 @@ class PageViews:
 
 def pages() -> dict[str, PageViews]:
     """url path -> PageViews of every page with views, in deck order."""
-    from analytics.views import response, survival, withdrawal
-    found = [withdrawal.PAGE_VIEWS, response.PAGE_VIEWS, survival.PAGE_VIEWS]
+    from analytics.views import compare, response, survival, withdrawal
+    found = [withdrawal.PAGE_VIEWS, response.PAGE_VIEWS, survival.PAGE_VIEWS, compare.PAGE_VIEWS]
     return {p.page: p for p in found}

@@ -34,6 +34,7 @@ from analytics.filters import CohortFilter
 from analytics.units import patients_text
 from analytics.views.registry import PageViews
 from analytics.views.result import Caveat, ViewResult
+from analytics.views.methods import describes, paragraph
 from analytics.views.spec import PageSpec, option
 
 PAGE = "response"
@@ -58,6 +59,61 @@ class ResponseSpec(PageSpec):
                              if getattr(self, f.name) not in f.metadata["choices"]})
 
 
+# --- methods paragraphs (one per view) -------------------------------------------------------------
+_RESPONSE_DEFINITION = (
+    "Best response was the best response recorded over all lines of B-ALL therapy (complete remission "
+    "[CR], CR with incomplete count recovery [CRi], refractory, not evaluable) among patients who "
+    "received B-ALL treatment and had a response assessment; patients not evaluable (e.g. death before "
+    "assessment) stayed in the denominator and treated patients without any recorded assessment were "
+    "left out of it (unknown, not failures).")
+
+
+def _best_response_methods(spec) -> str:
+    return paragraph([_RESPONSE_DEFINITION, "Proportions are given with exact (Clopper-Pearson) 95% "
+                      "confidence intervals [1]."], ("scipy",), ("clopper_pearson",))
+
+
+def _by_group_methods(spec) -> str:
+    label = r.GROUP_FEATURES[spec.group][0]
+    return paragraph([_RESPONSE_DEFINITION, f"CR/CRi rates by {label} are given with exact (Clopper-Pearson) "
+                      "95% confidence intervals [1] and compared with Fisher's exact test [2] for two groups "
+                      "(with the conditional maximum-likelihood odds ratio and its exact CI) or the "
+                      "Fisher-Freeman-Halton exact test [3] for more; patients not evaluated for the grouping "
+                      "were shown but not tested."],
+                     ("scipy",), ("clopper_pearson", "fisher", "freeman_halton"))
+
+
+def _mrd_methods(spec) -> str:
+    return paragraph([_RESPONSE_DEFINITION, "Measurable residual disease (MRD) at the first CR/CRi was "
+                      "summarised by method and assay sensitivity as recorded; a missing MRD result is not "
+                      "evaluated, never negative. Time to CR/CRi was measured from "
+                      f"{r.TIME_ORIGINS[spec.origin]} and summarised by median and range among responders."],
+                     ("scipy",), ("clopper_pearson",))
+
+
+def _swimmer_methods(spec) -> str:
+    return paragraph(["The swimmer plot draws each patient's course from "
+                      f"{sw.ORIGINS[spec.swimmer_origin]}"
+                      " to death or last contact, with treatment phases, response assessments, allogeneic HCT "
+                      "and relapse as recorded; it is descriptive (no estimation)."], (), ())
+
+
+def _flow_methods(spec) -> str:
+    return paragraph(["Treatment pathways count patients through first-line regimen, best response, "
+                      "allogeneic HCT and status at last contact as recorded; descriptive counts."], (), ())
+
+
+def _status_methods(spec) -> str:
+    return paragraph(["Status at last contact (alive without evidence of B-ALL, alive with B-ALL, dead) is "
+                      "derived from the timeline; proportions have exact (Clopper-Pearson) 95% CIs [1]."],
+                     ("scipy",), ("clopper_pearson",))
+
+
+def _untreated_methods(spec) -> str:
+    return paragraph(["Patients without a recorded B-ALL treatment line are listed with what the record "
+                      "says about why (lenalidomide stop, measurements after withdrawal, notes)."], (), ())
+
+
 def _patients(n: int) -> str:
     return "patient" if n == 1 else "patients"
 
@@ -73,6 +129,7 @@ def _withheld(key: str, title: str, k: int) -> ViewResult:
 
 
 # --- best response --------------------------------------------------------------------------------
+@describes(_best_response_methods)
 def best_response(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
                   small_cell_k: int = 0) -> ViewResult:
     """Best response among treated patients with an assessment, with exact 95% CIs; under
@@ -145,6 +202,7 @@ def _p_text(p: float) -> str:
     return f"p {'' if p < 0.001 else '= '}{r.fmt_p(p)}"
 
 
+@describes(_by_group_methods)
 def by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
              small_cell_k: int = 0) -> ViewResult:
     """CR/CRi rate per group of `spec.group` with exact CIs and the exact test on the evaluable
@@ -199,6 +257,7 @@ def by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec
 
 
 # --- MRD and time to CR ---------------------------------------------------------------------------
+@describes(_mrd_methods)
 def mrd_and_time_to_cr(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
                        small_cell_k: int = 0) -> ViewResult:
     """MRD negativity among responders (exact CI) with the methods that define it, and the time to
@@ -236,6 +295,7 @@ def mrd_and_time_to_cr(db: CohortDatabase, cohort_filter: CohortFilter, spec: Re
 
 
 # --- swimmer, flow, status, untreated -------------------------------------------------------------
+@describes(_swimmer_methods)
 def swimmer(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
             small_cell_k: int = 0) -> ViewResult:
     """One bar per patient from `spec.swimmer_origin` to death or last contact, in `spec.sort`
@@ -261,6 +321,7 @@ def swimmer(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
         numbers={"n_patients": n})
 
 
+@describes(_flow_methods)
 def treatment_flow(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
                    small_cell_k: int = 0) -> ViewResult:
     """First-line regimen -> best response -> allogeneic HCT -> status at last contact."""
@@ -275,6 +336,7 @@ def treatment_flow(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respon
         tables={"paths": flow.flow_counts(db, cohort_filter)})
 
 
+@describes(_status_methods)
 def current_status(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
                    small_cell_k: int = 0) -> ViewResult:
     """Status at last contact by treatment pathway, with the alive-without-B-ALL headline."""
@@ -294,6 +356,7 @@ def current_status(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respon
 UNTREATED_LISTED = 100  # a list of thousands of lines helps nobody (the CSV has them all)
 
 
+@describes(_untreated_methods)
 def untreated(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
               small_cell_k: int = 0) -> ViewResult:
     """The untreated patients (first `UNTREATED_LISTED`) with why, where recorded."""

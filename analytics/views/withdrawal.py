@@ -28,6 +28,7 @@ from analytics.filters import CohortFilter
 from analytics.units import patients_text
 from analytics.views.registry import PageViews
 from analytics.views.result import Caveat, ViewResult
+from analytics.views.methods import describes, paragraph
 from analytics.views.spec import PageSpec, number, option
 
 PAGE = "withdrawal"
@@ -84,6 +85,21 @@ class WithdrawalSpec(PageSpec):
                           rise=self.rise, window=self.window)
 
 
+def _withdrawal_methods(spec) -> str:
+    rule = spec.rule
+    return paragraph([
+        f"Regression after lenalidomide withdrawal was assessed on serial {_series_text(spec)} measurements. "
+        f"The level at withdrawal was the last measurement on or before the lenalidomide stop day, else the "
+        f"first within {rule.baseline_window_days} days after it; only measurements before the first B-ALL "
+        "therapy counted, and values below the detection limit were taken at the limit. Each patient was "
+        f"classified as complete regression (a below-detection value before therapy), partial (a reduction "
+        f"of at least {rule.partial_reduction_pct:g}% from the level at withdrawal), progression (a rise of at "
+        f"least {rule.progression_rise_pct:g}%), none, or not assessable (fewer than {rule.min_measurements} "
+        "measurements, no level at withdrawal, or a level already below detection). Nadir and the day of a "
+        "50% reduction (linear interpolation between measurements) describe the kinetics. Counts are "
+        "descriptive; no test."], ("numpy", "pandas"), ())
+
+
 def _patients(n: int) -> str:
     return "patient" if n == 1 else "patients"
 
@@ -118,6 +134,7 @@ def _withheld(key: str, title: str, k: int) -> ViewResult:
                     "patients are withheld on this deployment.", "info"),))
 
 
+@describes(_withdrawal_methods)
 def trajectories(db: CohortDatabase, cohort_filter: CohortFilter, spec: WithdrawalSpec,
                  small_cell_k: int = 0) -> ViewResult:
     """Serial measurements after the lenalidomide stop of the first `PATIENTS_DRAWN_MAX`
@@ -155,6 +172,7 @@ def trajectories(db: CohortDatabase, cohort_filter: CohortFilter, spec: Withdraw
                f"measurements of {_series_text(spec)}.", *regression))
 
 
+@describes(_withdrawal_methods)
 def kinetics(db: CohortDatabase, cohort_filter: CohortFilter, spec: WithdrawalSpec,
              small_cell_k: int = 0) -> ViewResult:
     """Kinetics per patient, the class counts and the comparison of regressors with the other
@@ -203,6 +221,7 @@ def kinetics(db: CohortDatabase, cohort_filter: CohortFilter, spec: WithdrawalSp
                               "categorical": view.categorical})
 
 
+@describes(_withdrawal_methods)
 def timing(db: CohortDatabase, cohort_filter: CohortFilter, spec: WithdrawalSpec,
            small_cell_k: int = 0) -> ViewResult:
     """Lenalidomide stop day relative to B-ALL diagnosis, coloured by what followed (the first

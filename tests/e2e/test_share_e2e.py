@@ -80,3 +80,32 @@ def test_presentation_mode_for_a_projector(app_url, page):
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60000)
     wait_for_app(page)
     screenshot(page, "present-response")
+
+
+def test_hct_view_goes_into_the_deck_and_report_with_its_warning(app_url, page, tmp_path):
+    """Survival grouped by HCT, then Share & present: the downloaded deck and report carry the
+    immortal-time warning, the Simon-Makuch, landmark and time-dependent Cox results."""
+    import io
+
+    from pptx import Presentation
+
+    page.goto(f"{app_url}/survival?group=hct&population=treated")
+    page.get_by_role("heading", name="Survival").first.wait_for(timeout=60000)
+    wait_for_app(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Share & present").click()
+    page.get_by_role("heading", name="Share & present").wait_for(timeout=60000)
+    wait_for_app(page)
+    with page.expect_download(timeout=180000) as deck_download:
+        page.get_by_test_id("stDownloadButton").filter(has_text="Build the deck").click()
+    deck = Presentation(io.BytesIO(open(deck_download.value.path(), "rb").read()))
+    texts = ["\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
+    titles = [slide.shapes.title.text for slide in deck.slides if slide.shapes.title is not None]
+    km = next(t for t, title in zip(texts, titles) if title == "Survival: Event-free survival by Allogeneic HCT (ever)")
+    assert "Caution: Immortal-time bias" in km
+    assert any("Simon-Makuch" in t for t in titles) and any("landmark analysis of HCT" in t for t in titles)
+    assert any("time-dependent covariate" in t and "HR " in t for t in texts)
+    with page.expect_download(timeout=180000) as report_download:
+        page.get_by_test_id("stDownloadButton").filter(has_text="Build the HTML report").click()
+    report = open(report_download.value.path(), encoding="utf-8").read()
+    assert "Immortal-time bias" in report and "Simon-Makuch" in report and "time-dependent covariate" in report
+    screenshot(page, "share-hct")
