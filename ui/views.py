@@ -11,7 +11,6 @@ its caveats in every export), caption, result lines and caveats.
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any, Mapping, TypeVar
 
 import streamlit as st
@@ -168,17 +167,12 @@ def show_methods(result: ViewResult) -> None:
             st.code(result.methods, language=None, wrap_lines=True)
 
 
-_MARKDOWN_SPECIAL = set("\\`*_[]<>|~$#")
-
-
 def escape_markdown(text: str) -> str:
-    """Plain text for st.markdown: Markdown and HTML syntax characters are escaped, URL schemes
-    cannot become links and a line cannot start a list or heading (result lines can carry a
-    cohort's own category labels).
+    """Plain text for st.markdown (result lines can carry a cohort's own category labels): every
+    Markdown/HTML punctuation character escaped, so no link, image, autolink (`www.`, `://`),
+    directive (`:red[...]`), math, list or heading can start (`ui.text.md_escape`).
 
     >>> escape_markdown("[x](https://e.org) *a* 1.5")
-    '\\\\[x\\\\](https\\\\://e.org) \\\\*a\\\\* 1.5'
+    '\\\\[x\\\\]\\\\(https\\\\:\\\\/\\\\/e\\\\.org\\\\) \\\\*a\\\\* 1\\\\.5'
     """
-    escaped = "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text).replace("://", "\\://")
-    escaped = re.sub(r"^(\s*)([-+])(\s)", r"\1\\\2\3", escaped)
-    return re.sub(r"^(\s*\d+)([.)])(\s)", r"\1\\\2\3", escaped)
+    return md_escape(text)
