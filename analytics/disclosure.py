@@ -115,9 +115,24 @@ def suppress_table_one(t1: pd.DataFrame, k: int) -> pd.DataFrame:
             if len(others):
                 chosen.add(others["n"].astype(int).idxmin())
         denominator = cat["evaluable"].max() if len(cat) else None
+        not_evaluated = block.loc[block["kind"] == "not evaluated", "n"]
+        # A small not-evaluated count is the cohort's n minus the denominator: then no
+        # denominator (nor percentage, which gives it back) is shown in this characteristic, and
+        # one more cell is hidden when it is the only small one (the levels add up to it too).
+        hide_denominator = len(not_evaluated) > 0 and is_small(not_evaluated.iloc[0], k)
+        if hide_denominator and not chosen:
+            others = cat[cat["n"] > 0]
+            if len(others):
+                chosen.add(others["n"].astype(int).idxmin())
         for i in block.index:
             kind = out.at[i, "kind"]
-            if kind == "categorical" and is_small(denominator, k):
+            if kind == "categorical" and hide_denominator and not is_small(denominator, k):
+                out.loc[i, ["percent", "ci_low", "ci_high"]] = float("nan")
+                n = out.at[i, "n"]
+                out.at[i, "display"] = (f"<{k}" if is_small(n, k) else "suppressed" if i in chosen
+                                        else str(int(n))) + f" (denominator not shown: <{k} not evaluated)"
+                out.at[i, SUPPRESSED] = True
+            elif kind == "categorical" and is_small(denominator, k):
                 # a denominator under k: "0/3" or "<5/3" would say how many were evaluable
                 out.loc[i, ["percent", "ci_low", "ci_high"]] = float("nan")
                 out.at[i, "display"] = f"not shown (<{k} evaluable)"
@@ -157,11 +172,16 @@ def table_one_for_download(t1: pd.DataFrame, k: int) -> pd.DataFrame:
         return t1.drop(columns=[SUPPRESSED], errors="ignore")
     out = t1.copy().astype({c: object for c in TABLE_ONE_COUNTS if c in t1.columns})
     hidden = t1[SUPPRESSED] if SUPPRESSED in t1.columns else pd.Series(False, index=t1.index)
+    display = t1["display"].astype(str)
     for column in TABLE_ONE_COUNTS:
         if column not in t1.columns:
             continue
-        out[column] = [("suppressed" if hide and column == "n" and not is_small(v, k) else suppress_count(v, k))
-                       for v, hide in zip(t1[column], hidden)]
+        out[column] = [suppress_count(v, k) for v in t1[column]]
+    # n as the reader sees it: hidden by secondary suppression where the display says so
+    out.loc[hidden & display.str.startswith("suppressed"), "n"] = "suppressed"
     small_denominator = t1["evaluable"].map(lambda d: is_small(d, k))
     out.loc[small_denominator & (t1["kind"] == "categorical"), "n"] = "suppressed"
+    # no denominator in a characteristic whose small not-evaluated count it would give back
+    withheld = set(t1.loc[display.str.contains("denominator not shown"), "characteristic"])
+    out.loc[t1["characteristic"].isin(withheld), "evaluable"] = "suppressed"
     return out.drop(columns=[SUPPRESSED])

@@ -271,3 +271,25 @@ def test_stepping_the_age_filter_reveals_nothing(monkeypatch):
         seen.add((tuple(w.value for w in at.warning), tuple(m.value for m in at.sidebar.markdown
                                                             if "patients" in m.value)))
     assert len(seen) == 1, seen
+
+
+def test_a_small_not_evaluated_count_cannot_be_read_from_the_denominator():
+    """CD22 not evaluated n=1 of 32: a denominator of 31 (or a percentage of it) gives the 1 back,
+    so that characteristic shows none, on screen and in the CSV; the levels alone cannot add
+    up to it either (a second cell is hidden)."""
+    from analytics.build import build_in_memory
+    from analytics.disclosure import suppress_table_one, table_one_for_download
+    from analytics.filters import CohortFilter
+    from analytics.overview import table_one
+    db = build_in_memory("data/demo_cohort")
+    for filters in ({}, {"institution": ("Site A",)}, {"sex": ("M",)}):
+        raw = table_one(db, CohortFilter(**filters))
+        t1 = suppress_table_one(raw, K)
+        csv_rows = table_one_for_download(t1, K)
+        small = raw[(raw["kind"] == "not evaluated") & raw["n"].between(1, K - 1)]["characteristic"]
+        for characteristic in small:
+            rows = t1[(t1["characteristic"] == characteristic) & (t1["kind"] == "categorical")]
+            assert not rows["display"].str.contains("/").any(), rows["display"].tolist()
+            assert rows["percent"].isna().all()
+            assert (csv_rows.loc[csv_rows["characteristic"] == characteristic, "evaluable"] == "suppressed").all()
+            assert sum(not str(d)[0].isdigit() for d in rows["display"] if not str(d).startswith("0 ")) >= 2
