@@ -40,7 +40,11 @@ except CohortDatabaseError as error:
 st.session_state["db_token"] = token
 
 page = st.navigation(PAGES)
-filters.sidebar_filters()
+try:
+    filters.sidebar_filters()
+except CohortDatabaseError as error:  # the file broke under the running app (e.g. truncated)
+    st.error(str(error), icon=":material/database:")
+    st.stop()
 presentation.sidebar_toggle()
 components.cohort_notice(database)
 link = share_link.link_slot()
@@ -48,5 +52,7 @@ routing.mark_routed()
 st.session_state["_current_page_path"] = page.url_path  # exports name the view they come from
 try:
     page.run()
+except CohortDatabaseError as error:
+    st.error(str(error), icon=":material/database:")
 finally:  # also when the page stops early: its options are in the URL by then
     share_link.show_link(link, page.url_path, [p.url_path for p in PAGES])

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import duckdb
 import pandas as pd
@@ -42,10 +43,14 @@ class CohortDatabase:
     32
     """
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection):
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path | None = None):
         self._connection = connection
-        self.path: Path | None = None  # the file, when opened from one (reproduce scripts name it)
-        self._lock = threading.Lock()  # cursor creation only; queries run in parallel
+        self.path = path  # the file, when opened from one (reproduce scripts name it; None: in memory)
+        # Guards cursor creation and the count of queries in flight (queries run in parallel),
+        # so `close` waits for running queries instead of cutting them off.
+        self._state = threading.Condition()
+        self._active = 0
+        self._closed = False
         info = self.query("SELECT cohort_name, synthetic, description FROM cohort_info LIMIT 1")
         if info.empty:
             raise CohortDatabaseError("The cohort has no cohort_info row (name, synthetic, description).")
@@ -64,8 +69,16 @@ class CohortDatabase:
         if not path.exists():
             raise CohortDatabaseError(
                 f"Cohort database '{path}' does not exist. Build it with: {REBUILD_COMMAND}")
+        foreign = _not_duckdb(path)
+        if foreign:
+            raise CohortDatabaseError(
+                f"Cohort database '{path}' cannot be read: it is not a DuckDB database file ({foreign}). Point "
+                f"BALL_COHORT_DB at a cohort database, or rebuild it with: {REBUILD_COMMAND}")
+        # Never fetch or load an extension because of a file's content (DuckDB would otherwise
+        # download the sqlite scanner from the internet to read a SQLite file).
         config = {"memory_limit": memory_limit,
-                  "temp_directory": str(Path(tempfile.gettempdir()) / "ball-cohort-duckdb")}
+                  "temp_directory": str(Path(tempfile.gettempdir()) / "ball-cohort-duckdb"),
+                  "autoload_known_extensions": False, "autoinstall_known_extensions": False}
         try:  # checked apart, so a bad setting is not reported as a bad file
             duckdb.connect(":memory:", config={"memory_limit": memory_limit}).close()
         except duckdb.Error as exc:
@@ -76,31 +89,46 @@ class CohortDatabase:
         except duckdb.Error as exc:
             raise _unreadable(path, exc) from exc
         try:
-            db = cls(connection)
+            return cls(connection, path)
         except duckdb.Error as exc:
+            connection.close()
             raise _unreadable(path, exc) from exc
-        db.path = path
-        return db
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            return self._connection.cursor()
+    @contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh cursor for one query. A file that breaks under a running app (truncated or
+        overwritten in place) is reported as a CohortDatabaseError with the rebuild command."""
+        with self._state:
+            if self._closed:
+                raise CohortDatabaseError("The cohort database was replaced while this page was being "
+                                          "computed. Reload the page.")
+            self._active += 1
+            try:
+                cursor = self._connection.cursor()
+            except BaseException:
+                self._active -= 1
+                raise
+        try:
+            yield cursor
+        except (duckdb.IOException, duckdb.SerializationException) as exc:
+            if self.path is None:
+                raise
+            raise _unreadable(self.path, exc) from exc
+        finally:
+            cursor.close()
+            with self._state:
+                self._active -= 1
+                self._state.notify_all()
 
     def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
         """Run one parameterized query on a fresh cursor and return a DataFrame."""
-        cursor = self._cursor()
-        try:
+        with self._cursor() as cursor:
             return cursor.execute(sql, params or []).df()
-        finally:
-            cursor.close()
 
     def scalar(self, sql: str, params: Sequence[Any] | dict | None = None) -> Any:
-        cursor = self._cursor()
-        try:
+        with self._cursor() as cursor:
             row = cursor.execute(sql, params or []).fetchone()
             return None if row is None else row[0]
-        finally:
-            cursor.close()
 
     def describe(self, relation: str) -> pd.DataFrame:
         """Column names and types of a table or view (name checked against the catalog)."""
@@ -112,5 +140,30 @@ class CohortDatabase:
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [relation])
 
-    def close(self) -> None:
-        self._connection.close()
+    def close(self, wait_seconds: float = 30.0) -> None:
+        """Refuse new queries, let running ones finish (up to `wait_seconds`), then close.
+
+        Closing matters for a file: DuckDB keeps one instance per path and process, and a new
+        connection to a replaced file would get the old, still open, instance."""
+        with self._state:
+            self._closed = True
+            self._state.wait_for(lambda: self._active == 0, timeout=wait_seconds)
+            self._connection.close()
+
+
+def _not_duckdb(path: Path) -> str | None:
+    """What the file is instead of a DuckDB database (by its first bytes), or None.
+
+    DuckDB files carry the magic bytes 'DUCK' at offset 8."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        return f"it cannot be read: {exc.strerror}"
+    if len(head) < 12:
+        return f"it is {len(head)} bytes long, truncated or empty"
+    if head.startswith(b"SQLite format 3"):
+        return "it is a SQLite database"
+    if head[8:12] != b"DUCK":
+        return "its header is not DuckDB's"
+    return None

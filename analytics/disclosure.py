@@ -114,9 +114,30 @@ def suppress_table_one(t1: pd.DataFrame, k: int) -> pd.DataFrame:
             others = others[others["n"] > 0]
             if len(others):
                 chosen.add(others["n"].astype(int).idxmin())
+        denominator = cat["evaluable"].max() if len(cat) else None
+        not_evaluated = block.loc[block["kind"] == "not evaluated", "n"]
+        # A small not-evaluated count is the cohort's n minus the denominator: then no
+        # denominator (nor percentage, which gives it back) is shown in this characteristic, and
+        # one more cell is hidden when it is the only small one (the levels add up to it too).
+        hide_denominator = len(not_evaluated) > 0 and is_small(not_evaluated.iloc[0], k)
+        if hide_denominator and not chosen:
+            others = cat[cat["n"] > 0]
+            if len(others):
+                chosen.add(others["n"].astype(int).idxmin())
         for i in block.index:
             kind = out.at[i, "kind"]
-            if i in chosen:
+            if kind == "categorical" and hide_denominator and not is_small(denominator, k):
+                out.loc[i, ["percent", "ci_low", "ci_high"]] = float("nan")
+                n = out.at[i, "n"]
+                out.at[i, "display"] = (f"<{k}" if is_small(n, k) else "suppressed" if i in chosen
+                                        else str(int(n))) + f" (denominator not shown: <{k} not evaluated)"
+                out.at[i, SUPPRESSED] = True
+            elif kind == "categorical" and is_small(denominator, k):
+                # a denominator under k: "0/3" or "<5/3" would say how many were evaluable
+                out.loc[i, ["percent", "ci_low", "ci_high"]] = float("nan")
+                out.at[i, "display"] = f"not shown (<{k} evaluable)"
+                out.at[i, SUPPRESSED] = True
+            elif i in chosen:
                 out.loc[i, ["percent", "ci_low", "ci_high"]] = float("nan")
                 out.at[i, "display"] = f"<{k}/{int(out.at[i, 'evaluable'])}" if is_small(out.at[i, "n"], k) \
                     else f"suppressed/{int(out.at[i, 'evaluable'])}"
@@ -129,3 +150,38 @@ def suppress_table_one(t1: pd.DataFrame, k: int) -> pd.DataFrame:
                 out.at[i, "display"] = f"<{k} patients: not shown"
                 out.at[i, SUPPRESSED] = True
     return out
+
+
+TABLE_ONE_COUNTS = ("n", "evaluable", "not_evaluated")
+
+
+def table_one_for_download(t1: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Table 1 after `suppress_table_one`, as a reader may download it: under suppression the
+    raw count columns (kept by `suppress_table_one` for computation) become the text a reader
+    sees: "<k" for small counts, "suppressed" for cells hidden by secondary suppression or a
+    small denominator.
+
+    >>> t1 = pd.DataFrame({"characteristic": ["BCR::ABL1"] * 2, "level": ["positive", "negative"],
+    ...                    "kind": ["categorical"] * 2, "n": [1, 31], "evaluable": [32, 32],
+    ...                    "not_evaluated": [0, 0], "percent": [3.1, 96.9], "ci_low": [.0, .8],
+    ...                    "ci_high": [.2, 1.], "display": ["1/32 (3%)", "31/32 (97%)"]})
+    >>> table_one_for_download(suppress_table_one(t1, 5), 5)[["n", "evaluable", "display"]].values.tolist()
+    [['<5', '32', '<5/32'], ['suppressed', '32', 'suppressed/32']]
+    """
+    if k <= 1:
+        return t1.drop(columns=[SUPPRESSED], errors="ignore")
+    out = t1.copy().astype({c: object for c in TABLE_ONE_COUNTS if c in t1.columns})
+    hidden = t1[SUPPRESSED] if SUPPRESSED in t1.columns else pd.Series(False, index=t1.index)
+    display = t1["display"].astype(str)
+    for column in TABLE_ONE_COUNTS:
+        if column not in t1.columns:
+            continue
+        out[column] = [suppress_count(v, k) for v in t1[column]]
+    # n as the reader sees it: hidden by secondary suppression where the display says so
+    out.loc[hidden & display.str.startswith("suppressed"), "n"] = "suppressed"
+    small_denominator = t1["evaluable"].map(lambda d: is_small(d, k))
+    out.loc[small_denominator & (t1["kind"] == "categorical"), "n"] = "suppressed"
+    # no denominator in a characteristic whose small not-evaluated count it would give back
+    withheld = set(t1.loc[display.str.contains("denominator not shown"), "characteristic"])
+    out.loc[t1["characteristic"].isin(withheld), "evaluable"] = "suppressed"
+    return out.drop(columns=[SUPPRESSED])

@@ -80,10 +80,14 @@ def summary_row(db: CohortDatabase, cohort_filter: CohortFilter, patient_id: str
 
 
 def _months(days) -> str:
+    if _missing(days):
+        return "not recorded"
     return f"{days_to_months(float(days)):.1f} months"
 
 
 def _day(days) -> str:
+    if _missing(days):
+        return "day not recorded"
     days = int(days)
     return f"day {days:+d}" if days else "day 0"
 

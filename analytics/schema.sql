@@ -1,4 +1,5 @@
 -- Cohort schema. Times are integer days relative to B-ALL diagnosis (day 0; negative = before).
+-- Days lie within +/-36525 (100 years) of that day 0.
 -- No names, record numbers or calendar dates. "Not evaluated" is NULL, never a negative value.
 -- Endpoints are views over the stored facts: nothing derived is stored twice.
 
@@ -17,7 +18,7 @@ CREATE TABLE patients (
     age_at_ball_dx                INTEGER CHECK (age_at_ball_dx BETWEEN 18 AND 110),
     myeloma_auto_hct              BOOLEAN,               -- high-dose melphalan with autologous rescue
     myeloma_lines_with_len        INTEGER CHECK (myeloma_lines_with_len >= 1),
-    len_cumulative_days           INTEGER CHECK (len_cumulative_days >= 0),  -- as reported; only
+    len_cumulative_days           INTEGER CHECK (len_cumulative_days BETWEEN 0 AND 36525),  -- as reported; only
                                                          -- for a patient without course events
     lineage                       VARCHAR CHECK (lineage IN ('B', 'T')),
     wbc_k_per_ul                  DOUBLE CHECK (wbc_k_per_ul >= 0),
@@ -42,8 +43,8 @@ CREATE TABLE events (
     event_type        VARCHAR NOT NULL CHECK (event_type IN (
                           'lenalidomide_course', 'treatment_line', 'response_assessment',
                           'hct', 'relapse', 'death', 'last_contact')),
-    day               INTEGER NOT NULL,
-    end_day           INTEGER,
+    day               INTEGER NOT NULL CHECK (day BETWEEN -36525 AND 36525),
+    end_day           INTEGER CHECK (end_day BETWEEN -36525 AND 36525),
     line              INTEGER CHECK (line >= 1),
     regimen           VARCHAR,
     regimen_category  VARCHAR CHECK (regimen_category IN (
@@ -72,7 +73,7 @@ CREATE TABLE mutations (
 
 CREATE TABLE measurements (
     patient_id        VARCHAR NOT NULL REFERENCES patients (patient_id),
-    day               INTEGER NOT NULL,
+    day               INTEGER NOT NULL CHECK (day BETWEEN -36525 AND 36525),
     specimen          VARCHAR NOT NULL CHECK (specimen IN ('marrow', 'blood')),
     analyte           VARCHAR NOT NULL CHECK (analyte IN (
                           'b_lymphoblasts_pct', 'immature_b_pct', 'marrow_blasts_pct')),

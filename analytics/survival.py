@@ -508,9 +508,15 @@ def pairwise_from_counts(counts: pd.DataFrame, correction: str = "holm") -> pd.D
 
 # --- number at risk ---------------------------------------------------------------------------
 def month_ticks(max_months: float) -> list[float]:
-    """Shared x ticks (months) for the curve and the number-at-risk table."""
-    span = max(max_months, 1.0)
-    step = next(s for s in (3, 6, 12, 24, 36, 60) if span / s <= 10)
+    """Shared x ticks (months) for the curve and the number-at-risk table: at most about ten,
+    at 3, 6, 12, 24, 36 or 60 months, or at a multiple of 60 beyond 50 years of follow-up
+    (imported days are bounded, but a database built elsewhere may hold any day).
+
+    >>> month_ticks(30)[-2:], len(month_ticks(32854.2)), month_ticks(float("nan"))
+    ([27.0, 30.0], 10, [0.0])
+    """
+    span = max_months if math.isfinite(max_months) and max_months > 1.0 else 1.0
+    step = next((s for s in (3, 6, 12, 24, 36, 60) if span / s <= 10), 60 * math.ceil(span / 600))
     return [float(x) for x in np.arange(0, span + 1e-9, step)]
 
 

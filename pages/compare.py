@@ -15,6 +15,7 @@ from analytics.views import compare as views
 from analytics.views.compare import ComparePageSpec as Spec
 from ui import access, components, state
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 from ui.views import bind, compute, current, figure, show, show_caveats
 
 require_entrypoint()
@@ -32,7 +33,7 @@ except PublishedSeriesError as error:
              icon=":material/menu_book:")
     st.stop()
 
-st.caption(f"Current cohort: {patients_text(n_patients)} ({cohort_filter.describe()}). Published figures are "
+st.caption(f"Current cohort: {patients_text(n_patients)} ({md_escape(cohort_filter.describe())}). Published figures are "
            "quoted from each series' abstract (data/published_series.csv) and marked as published; the "
            "current cohort's are computed by the app.")
 

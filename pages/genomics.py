@@ -8,6 +8,7 @@ from analytics.views import genomics as views
 from analytics.views.genomics import GenomicsSpec
 from ui import access, components, state
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 from ui.views import bind, compute, current, figure, set_value, show
 
 require_entrypoint()
@@ -18,7 +19,7 @@ f = state.current_filter()
 k = access.small_cell_k()
 n = state.cached(cohort.count_patients)(f)
 components.require_patients(n)
-st.caption(f"{patients_text(n)} · filters: {f.describe()}. Denominators are patients **evaluable** for each "
+st.caption(f"{patients_text(n)} · filters: {md_escape(f.describe())}. Denominators are patients **evaluable** for each "
            "alteration; 'not evaluated' is never counted as 'no alteration'.")
 
 TABLE_ROWS_MAX = 1000  # on-screen rows of patient/variant tables (downloads have every row)
@@ -111,7 +112,7 @@ with tab_co:
     if tab_co.open and k <= 1:
         pair = view(views.cooccurrence)
         if "2×2 table" in pair.tables:
-            st.table(pair.tables["2×2 table"])
+            st.table(pair.tables["2×2 table"].rename(index=md_escape, columns=md_escape))  # labels are data
         st.markdown("#### All pairs")
         pairs = view(views.cooccurrence_pairs)
         if pairs.figure is not None:

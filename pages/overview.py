@@ -3,11 +3,13 @@ import streamlit as st
 
 from analytics import overview
 from analytics import table_one_by_group as by_group
+from analytics.disclosure import table_one_for_download
 from analytics.export import safe_csv
 from analytics.units import patients_text
 from analytics.views import overview as views
 from ui import access, components, state
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 from ui.views import compute, current, figure, show
 
 require_entrypoint()
@@ -20,7 +22,7 @@ cohort_filter = state.current_filter()
 k = access.small_cell_k()
 patients, n_patients = state.cached(overview.patient_table_head)(cohort_filter, SHOWN_ROWS)
 components.require_patients(n_patients)
-st.caption(f"{patients_text(n_patients)} · filters: {cohort_filter.describe()}")
+st.caption(f"{patients_text(n_patients)} · filters: {md_escape(cohort_filter.describe())}")
 
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -28,8 +30,11 @@ with left:
     st.subheader(table_one.title)
     show(table_one)
     t1 = table_one.tables["Table 1"]
-    st.table(overview.table_one_display(t1).set_index("Characteristic"))
-    st.download_button("Download Table 1 (CSV)", safe_csv(t1), file_name="table1.csv", mime="text/csv",
+    shown = overview.table_one_display(t1).set_index("Characteristic")
+    shown["Category"] = shown["Category"].map(md_escape)  # st.table renders Markdown; levels are data
+    st.table(shown)
+    st.download_button("Download Table 1 (CSV)", safe_csv(table_one_for_download(t1, k)), file_name="table1.csv",
+                       mime="text/csv",
                        icon=":material/download:", key="dl_table1")
 
 st.subheader("Table 1 by group")

@@ -6,6 +6,7 @@ from analytics.views import patient as views
 from analytics.views.patient import PatientSpec
 from ui import access, components, state
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 from ui.views import bind, compute, current, escape_markdown, figure, set_value, show
 
 require_entrypoint()
@@ -108,7 +109,7 @@ with left:
         st.info("Not sequenced: mutations **not evaluated** (this is not a negative result).",
                 icon=":material/help:")
     elif variants.empty:
-        st.info(f"Sequenced ({assay}): no reportable variant.", icon=":material/check:")
+        st.info(f"Sequenced ({md_escape(assay)}): no reportable variant.", icon=":material/check:")
     else:
         st.dataframe(variants, hide_index=True, width="stretch")
 with right:

@@ -8,6 +8,7 @@ from analytics.views.response import (ResponseSpec, best_response, by_group, cur
                                       mrd_and_time_to_cr, swimmer, treatment_flow, untreated)
 from ui import access, components, state, views
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -16,7 +17,7 @@ TABLE_ROWS_MAX = 1000  # on-screen per-patient rows
 f = state.current_filter()
 n_patients = state.cached(cohort.count_patients)(f)
 components.require_patients(n_patients)
-st.caption(f"Cohort: {patients_text(n_patients)} ({f.describe()}).")
+st.caption(f"Cohort: {patients_text(n_patients)} ({md_escape(f.describe())}).")
 k = access.small_cell_k()
 spec = views.current(ResponseSpec)  # the widgets below hold its options (seeded from the link)
 

@@ -11,6 +11,7 @@ from analytics.views.registry import pages as registered_pages
 from analytics.views.spec import params_mapping
 from ui import access, components, share_link, state
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -31,7 +32,7 @@ visited = {page for page, _ in views}
 st.markdown(
     f"A deck for the lab meeting: a title slide, the headline results, and the current view of each "
     f"page, each with its caption, its caveats and a provenance footer (cohort, n, filters, data "
-    f"SHA-256, date); the HTML report holds the same. {patients_text(n)}, filters: {f.describe()}.")
+    f"SHA-256, date); the HTML report holds the same. {patients_text(n)}, filters: {md_escape(f.describe())}.")
 st.caption("Each page's view uses that page's options as you last left them in this session (open a "
            "page, set it up, come back here); pages you have not opened use their defaults.")
 results = page_results(f, views, pages, k)
@@ -65,10 +66,10 @@ right.download_button(
     data=lambda: deck.build_html(db, f, results, small_cell_k=k, views=views, base_url=base_url).encode("utf-8"),
     file_name="cohort_report.html", mime="text/html",
     help="One self-contained file (inline SVG figures): open it in any browser, attach it to an e-mail.")
-st.caption(f"{len(results)} view slides: " + "; ".join(r.title for r in results))
+st.caption(f"{len(results)} view slides: " + "; ".join(md_escape(r.title) for r in results))
 for result in results:
     if result.caveats:
-        st.warning(f"{result.title}: the slide and the report carry its caveats ("
+        st.warning(f"{md_escape(result.title)}: the slide and the report carry its caveats ("
                    + "; ".join(c.heading or "note" for c in result.caveats) + ").", icon=":material/warning:")
 
 st.subheader("Present at a lab meeting")

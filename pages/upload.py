@@ -11,6 +11,7 @@ from analytics.importing.sources import MAX_FILE_BYTES, MAX_ROWS, OWN_TABLES
 from analytics.importing.template import tables_from_folder, template_workbook, workbook_from_tables
 from ui import mapping_editor, state
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -56,14 +57,14 @@ st.title("Load a cohort")
 uploaded = state.session_cohort()
 db = state.current_database()
 if uploaded is not None:
-    st.success(f"You are exploring **{db.label}**, uploaded in this browser session only "
-               f"({', '.join(uploaded['files'])}). Other users and the shared database are not affected; "
+    st.success(f"You are exploring **{md_escape(db.label)}**, uploaded in this browser session only "
+               f"({', '.join(map(md_escape, uploaded['files']))}). Other users and the shared database are not affected; "
                "closing the tab discards it.", icon=":material/upload_file:")
     st.text(f"About this cohort: {db.description}")  # plain text: it comes from the uploaded files
     st.button("Switch back to the demo cohort", icon=":material/undo:", key="upload_use_demo",
               on_click=_use_demo)
 else:
-    st.info(f"You are exploring the shared cohort **{db.label}**. Upload your own series below: it is "
+    st.info(f"You are exploring the shared cohort **{md_escape(db.label)}**. Upload your own series below: it is "
             "checked before anything is loaded and then lives **in this browser session only** "
             "(in memory, never written to the server's database, invisible to other users).",
             icon=":material/info:")
@@ -171,11 +172,11 @@ if report.issues:
     st.download_button("Download the report (CSV)", safe_csv(table), file_name="validation_report.csv",
                        mime="text/csv", icon=":material/download:", key="upload_report")
     for issue in report.errors[:5]:
-        st.markdown(f"- {issue.text()}")
+        st.markdown(f"- {md_escape(issue.text())}")
 if result.not_mapped:
     st.subheader("Not mapped (dropped, never stored)" if result.kind == "mapped"
                  else "Not mapped from the cBioPortal study")
-    st.markdown("\n".join(f"- {item}" for item in result.not_mapped))
+    st.markdown("\n".join(f"- {md_escape(item)}" for item in result.not_mapped))
 
 if result.ok and uploaded is not None and uploaded["token"].endswith(":" + digest):
     st.success("These files are the cohort you are exploring now.", icon=":material/check_circle:")
@@ -186,4 +187,4 @@ elif result.ok:
               key="upload_load", on_click=_load, args=(digest, tuple(name for name, _ in contents)))
 load_error = st.session_state.pop(LOAD_ERROR_KEY, None)
 if load_error:
-    st.error(f"The database refused the tables: {load_error}. Nothing was loaded.", icon=":material/error:")
+    st.error(f"The database refused the tables: {md_escape(load_error)}. Nothing was loaded.", icon=":material/error:")

@@ -8,6 +8,7 @@ from analytics.views.withdrawal import (LAYOUTS, NO_COMPARISON, SINGLE_MEASUREME
                                         WithdrawalSpec, kinetics, timing, trajectories)
 from ui import components, state, views
 from ui.routing import require_entrypoint
+from ui.text import md_escape
 
 require_entrypoint()
 
@@ -191,6 +192,6 @@ for heading, pairs, total, n_columns, labelled in groups:
         st.caption(f"Showing the first {len(pairs):,} of {total:,} patients (default order).")
     columns = st.columns(n_columns)
     for i, (pid, label) in enumerate(pairs):
-        columns[i % len(columns)].page_link("pages/patient.py", label=f"{pid} · {label}" if labelled else pid,
+        columns[i % len(columns)].page_link("pages/patient.py", label=md_escape(f"{pid} · {label}" if labelled else pid),
                                             icon=":material/person:",
                                             query_params={"patient": pid, **filter_params})

@@ -8,6 +8,7 @@ way a shared link does. Standard page states for every page: FULL, EMPTY, SINGLE
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -33,11 +34,21 @@ def run_page(page: str | None = None, query: dict | None = None, timeout: float 
     return at
 
 
+_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def as_read(markdown: str) -> str:
+    """Markdown source as a reader sees its characters: backslash escapes (ui.text.md_escape on
+    user-controlled values) removed."""
+    return _MD_ESCAPE.sub(r"\1", markdown)
+
+
 def all_text(at: AppTest) -> str:
-    """Every markdown/caption/info/warning/error text on the page, for content assertions."""
+    """Every markdown/caption/info/warning/error text on the page, for content assertions
+    (as read: Markdown backslash escapes removed)."""
     parts = []
     for kind in ("markdown", "caption", "info", "warning", "error", "success", "title", "header",
                  "subheader", "metric"):
         for element in getattr(at, kind, []):
             parts.append(str(getattr(element, "value", "")) + " " + str(getattr(element, "label", "")))
-    return "\n".join(parts)
+    return as_read("\n".join(parts))

@@ -9,7 +9,7 @@ import pandas as pd
 from analytics.importing import import_files
 from analytics.importing.mapping import Mapping
 from analytics.importing.report import Report
-from tests.apptest_helpers import all_text, run_page
+from tests.apptest_helpers import all_text, as_read, run_page
 from tests.test_import_apptest import ALL_PAGES, PAGE, XLSX
 
 CORPUS = Path(__file__).resolve().parent / "mapping_corpus"
@@ -18,7 +18,7 @@ REDCAP = [(p.name, p.read_bytes(), "text/csv") for p in sorted(CORPUS.glob("LenB
 
 
 def _selectbox_for(at, label_start: str):
-    return next(s for s in at.selectbox if s.label.startswith(label_start))
+    return next(s for s in at.selectbox if as_read(s.label).startswith(label_start))  # labels are escaped
 
 
 def _explore_every_page(at, cohort_name: str, n: int, synthetic: bool = False):
@@ -61,7 +61,7 @@ def test_redcap_export_needs_one_code_decided_then_loads_and_every_page_works():
     assert "REDCap export" in text
     assert "'Inotuzumab-based reduced intensity' is not yet given a meaning" in text
     assert not [b for b in at.button if b.key == "upload_load"]
-    value = next(s for s in at.selectbox if s.label == "'Inotuzumab-based reduced intensity' means")
+    value = next(s for s in at.selectbox if as_read(s.label) == "'Inotuzumab-based reduced intensity' means")
     value.set_value("reduced-intensity with inotuzumab").run()
     assert not at.exception
     assert "error(s)** must be fixed" not in all_text(at)

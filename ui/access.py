@@ -17,15 +17,20 @@ so) that is on the list or in a listed domain: both lists empty means nobody (de
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
+from ui.text import md_escape
+
 PUBLIC_ENV = "BALL_PUBLIC_DEPLOYMENT"
 SMALL_CELL_ENV = "BALL_SMALL_CELL_K"
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,11 +61,32 @@ def _as_int(value, name: str) -> int:
     return k
 
 
+def _as_public(value, name: str) -> bool:
+    """A public-deployment switch that fails closed: only a recognised "off" value (0, false,
+    no, off) means not public; any other value (`enabled`, `ture`, `2`) means public, logged.
+
+    >>> [_as_public(v, "x") for v in ("1", "true", "On", "0", "false", "off", "enabled", False, True)]
+    [True, True, True, False, False, False, True, False, True]
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    _LOGGER.warning("%s=%r is not one of %s (on) or %s (off): treated as public (patient-level "
+                    "views hidden)", name, value, sorted(_TRUE), sorted(_FALSE))
+    return True
+
+
 def settings() -> AccessSettings:
+    """The deployment's settings. Raises ValueError for a setting that cannot be honoured
+    (`gate` then refuses to serve anything)."""
     section = _secrets_section()
-    public = bool(section.get("public", False))
-    if os.environ.get(PUBLIC_ENV):
-        public = os.environ[PUBLIC_ENV].strip().lower() in _TRUE
+    public = _as_public(section.get("public", False), "[access] public")
+    if os.environ.get(PUBLIC_ENV, "").strip():
+        public = _as_public(os.environ[PUBLIC_ENV], PUBLIC_ENV)
     k = _as_int(section.get("small_cell_k", 0), "[access] small_cell_k")
     if os.environ.get(SMALL_CELL_ENV):
         k = _as_int(os.environ[SMALL_CELL_ENV], SMALL_CELL_ENV)
@@ -98,8 +124,15 @@ def small_cell_k() -> int:
 
 
 def gate() -> None:
-    """Stop the script before any data is read unless the user may see it (when the gate is on)."""
-    config = settings()
+    """Stop the script before any data is read unless the user may see it (when the gate is on),
+    or when the deployment's settings are invalid (nothing is served until they are fixed)."""
+    try:
+        config = settings()
+    except ValueError as error:
+        st.title("Lenalidomide-associated B-ALL cohort")
+        st.error(f"This deployment's settings are invalid: {md_escape(error)}. Nothing is shown "
+                 "until they are fixed (README, Settings).", icon=":material/settings_alert:")
+        st.stop()
     if not config.require_login:
         return
     user = st.user
@@ -113,11 +146,11 @@ def gate() -> None:
     email = user.get("email")
     if not is_allowed(email, config, user.get("email_verified")):
         st.title("Lenalidomide-associated B-ALL cohort")
-        st.error(f"The account {email or '(no e-mail address)'} is not on this deployment's "
+        st.error(f"The account {md_escape(email) if email else '(no e-mail address)'} is not on this deployment's "
                  "allow-list. Ask the cohort's owner to add your e-mail address or domain.",
                  icon=":material/block:")
         st.button("Sign out", icon=":material/logout:", key="access_logout_denied", on_click=st.logout)
         st.stop()
     with st.sidebar:
-        st.caption(f"Signed in as {email}")
+        st.caption(f"Signed in as {md_escape(email)}")
         st.button("Sign out", icon=":material/logout:", key="access_logout", on_click=st.logout)

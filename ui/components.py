@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import streamlit as st
+from ui.text import md_escape
 
 from analytics.db import CohortDatabase
 
@@ -17,11 +18,25 @@ def cohort_notice(db: CohortDatabase) -> None:
     if db.synthetic:
         st.info(SYNTHETIC_NOTICE, icon=":material/science:")
     else:
-        st.caption(f"Cohort: {db.label}")
+        st.caption(f"Cohort: {md_escape(db.label)}")
 
 
 def require_patients(n: int, what: str = "patients") -> None:
-    """Stop the page with a clear message when the filters leave nobody to show."""
+    """Stop the page with a clear message when the filters leave nobody to show, or, under
+    small-cell suppression, fewer than k patients.
+
+    A view of fewer than k patients is withheld as a whole (not cell by cell): otherwise
+    stepping a filter (age 65-73, 66-73, ...) would give back one patient's values. Zero is
+    answered with the same message then, or "none" against "withheld" would say whether a
+    patient has the filtered values.
+    """
+    from ui import access
+    k = access.small_cell_k()
+    if k > 1 and n < k:
+        st.warning(f"Fewer than {k} {what} (possibly none) match the current cohort filters. "
+                   f"Small-cell suppression is on: a selection of fewer than {k} is not shown. "
+                   "Widen or clear the filters in the sidebar.", icon=":material/filter_alt_off:")
+        st.stop()
     if n == 0:
         st.warning(f"No {what} match the current cohort filters. Widen or clear the filters "
                    "in the sidebar.", icon=":material/filter_alt_off:")

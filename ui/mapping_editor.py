@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import streamlit as st
+from ui.text import md_escape
 
 from analytics.importing import mapping as mp
 from analytics.importing.report import Report
@@ -69,10 +70,10 @@ def _base(result, digest: str) -> mp.Mapping:
         report = Report()
         loaded = mp.Mapping.from_json(saved.getvalue(), saved.name, report)
         for issue in report.errors:
-            st.error(issue.text(), icon=":material/error:")
+            st.error(md_escape(issue.text()), icon=":material/error:")
         if loaded is not None:
             base = loaded
-            st.success(f"Mapping **{saved.name}** applied; correct it below if needed.",
+            st.success(f"Mapping **{md_escape(saved.name)}** applied; correct it below if needed.",
                        icon=":material/check_circle:")
     token = f"{digest}:{_short_hash(base.to_json())}"
     if st.session_state.get(BASE_KEY) != token:
@@ -103,12 +104,12 @@ def render(result, digest: str) -> mp.Mapping:
     tables: dict[str, dict[str, mp.ColumnMapping]] = {}
     for ti, table in enumerate(source.tables):
         where = table.file + (f", sheet {table.sheet}" if table.sheet else "")
-        with st.expander(f"Table **{table.name}** ({where}; {len(table.frame)} rows)", expanded=True):
+        with st.expander(f"Table **{md_escape(table.name)}** ({md_escape(where)}; {len(table.frame)} rows)", expanded=True):
             columns: dict[str, mp.ColumnMapping] = {}
             for ci, column in enumerate(table.frame.columns):
                 key = f"map_t{ti}_c{ci}"
                 label = table.labels.get(column, column)
-                target = st.selectbox(f"{column}" + (f" — {label}" if label != column else ""), targets,
+                target = st.selectbox(md_escape(column) + (f" — {md_escape(label)}" if label != column else ""), targets,
                                       format_func=_target_label, key=key)
                 if target == NOT_MAPPED:
                     columns[column] = mp.ColumnMapping(None)
@@ -116,7 +117,7 @@ def render(result, digest: str) -> mp.Mapping:
                 spec = mp.TARGETS[target]
                 values: dict[str, str | None] = {}
                 if spec.kind == "coded" and len(_distinct(table, column)) > mp.MAX_CODES:
-                    st.error(f"'{column}' has {len(_distinct(table, column))} different values: not a column of "
+                    st.error(f"'{md_escape(column)}' has {len(_distinct(table, column))} different values: not a column of "
                              f"codes for {spec.label}. Choose another target or leave it not mapped.",
                              icon=":material/error:")
                 elif spec.kind == "coded":
@@ -131,7 +132,7 @@ def render(result, digest: str) -> mp.Mapping:
                             meaning = known.values.get(value, suggested[value]) if known and \
                                 known.target == target else suggested[value]
                             st.session_state[value_key] = _as_option(meaning)
-                        chosen = cells[vi % len(cells)].selectbox(f"'{value}' means", options, key=value_key)
+                        chosen = cells[vi % len(cells)].selectbox(f"'{md_escape(value)}' means", options, key=value_key)
                         values[value] = None if chosen == NOT_EVALUATED else "" if chosen == CHOOSE else chosen
                 columns[column] = mp.ColumnMapping(target, values)
             tables[table.name] = columns

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import threading
 import uuid
 import weakref
 from pathlib import Path
@@ -39,10 +40,34 @@ def memory_limit() -> str:
     return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
 
 
-@st.cache_resource(show_spinner="Opening the cohort database…")
-def _open_shared(path: str, mtime_ns: int, limit: str) -> CohortDatabase:
-    # One read-only handle per file version for the whole server; cursors are per query.
-    return CohortDatabase.open_file(path, memory_limit=limit)
+# The shared file's handle, one per path for the whole server: (file version, memory limit, db).
+_SHARED: dict[str, tuple[tuple[int, int], str, CohortDatabase]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _file_version(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_ino  # an atomic rebuild (write beside, rename) changes both
+
+
+def _open_shared(path: str, version: tuple[int, int], limit: str) -> CohortDatabase:
+    """One read-only handle per file version for the whole server; cursors are per query.
+
+    When the file changes, the old handle is closed before the new one is opened: DuckDB keeps
+    one instance per path and process, and would hand back the old file's still-open instance
+    (so an atomic rebuild would not be seen until a restart)."""
+    with _SHARED_LOCK:
+        current = _SHARED.get(path)
+        if current is not None and current[:2] == (version, limit):
+            return current[2]
+        if current is not None:
+            del _SHARED[path]
+            for token in [t for t, db in _DATABASES.items() if db is current[2]]:
+                _DATABASES.pop(token, None)
+            current[2].close()
+        db = CohortDatabase.open_file(path, memory_limit=limit)
+        _SHARED[path] = (version, limit, db)
+        return db
 
 
 def _session_id() -> str:
@@ -102,20 +127,27 @@ def open_database() -> tuple[CohortDatabase, str]:
         ensure_demo_database(path)  # a missing demo file is built, never an error
     if not path.exists():
         raise CohortDatabaseError(f"Cohort database '{path}' does not exist (set by {DATABASE_ENV}).")
-    mtime = path.stat().st_mtime_ns
-    db = _open_shared(str(path), mtime, memory_limit())
-    token = f"file:{path}:{mtime}"
+    version = _file_version(path)
+    db = _open_shared(str(path), version, memory_limit())
+    token = f"file:{path}:{version[0]}:{version[1]}"
     _DATABASES[token] = db
     return db, token
 
 
 def current_database() -> CohortDatabase:
-    return _DATABASES[st.session_state["db_token"]]
+    return database_for(st.session_state["db_token"])
 
 
 def database_for(token: str) -> CohortDatabase:
-    """The database a cache token names (cached functions take the token, not the handle)."""
-    return _DATABASES[token]
+    """The database a cache token names (cached functions take the token, not the handle).
+
+    A token can outlive its database within one run: the shared file was replaced (its old
+    handle closed by another session) while this page was being computed."""
+    try:
+        return _DATABASES[token]
+    except KeyError:
+        raise CohortDatabaseError("The cohort database was replaced while this page was being "
+                                  "computed. Reload the page.") from None
 
 
 def current_token() -> str:

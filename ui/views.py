@@ -11,13 +11,13 @@ its caveats in every export), caption, result lines and caveats.
 from __future__ import annotations
 
 import dataclasses
-import re
-from typing import Any, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from analytics.views.result import ViewResult
 from analytics.views.spec import PageSpec, params_mapping  # noqa: F401  (pages and share use it)
+from ui.text import md_escape
 
 S = TypeVar("S", bound=PageSpec)
 _NOTICES = "_spec_notices"
@@ -66,7 +66,7 @@ def current(spec_cls: type[S], **overrides: Any) -> S:
     spec = spec_cls(**values).validated()
     write_url(spec)
     for notice in st.session_state.pop(_NOTICES, []):
-        st.info(f"Link option not used: {notice}", icon=":material/link_off:")
+        st.info(f"Link option not used: {md_escape(notice)}", icon=":material/link_off:")  # holds the URL's text
     return spec
 
 
@@ -122,7 +122,7 @@ def show(result: ViewResult, *, figure=None, stretch: bool = True, caveats: bool
                               name=result.figure_name, n_patients=result.n_patients,
                               caveats=tuple(result.caveat_sentences()))
     if result.caption:
-        st.caption(result.caption)
+        st.caption(md_escape(result.caption))  # plain text that can hold the cohort's own labels
     for line in result.lines:
         st.markdown(escape_markdown(line))
     show_methods(result)
@@ -167,17 +167,12 @@ def show_methods(result: ViewResult) -> None:
             st.code(result.methods, language=None, wrap_lines=True)
 
 
-_MARKDOWN_SPECIAL = set("\\`*_[]<>|~$#")
-
-
 def escape_markdown(text: str) -> str:
-    """Plain text for st.markdown: Markdown and HTML syntax characters are escaped, URL schemes
-    cannot become links and a line cannot start a list or heading (result lines can carry a
-    cohort's own category labels).
+    """Plain text for st.markdown (result lines can carry a cohort's own category labels): every
+    Markdown/HTML punctuation character escaped, so no link, image, autolink (`www.`, `://`),
+    directive (`:red[...]`), math, list or heading can start (`ui.text.md_escape`).
 
     >>> escape_markdown("[x](https://e.org) *a* 1.5")
-    '\\\\[x\\\\](https\\\\://e.org) \\\\*a\\\\* 1.5'
+    '\\\\[x\\\\]\\\\(https\\\\:\\\\/\\\\/e\\\\.org\\\\) \\\\*a\\\\* 1\\\\.5'
     """
-    escaped = "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text).replace("://", "\\://")
-    escaped = re.sub(r"^(\s*)([-+])(\s)", r"\1\\\2\3", escaped)
-    return re.sub(r"^(\s*\d+)([.)])(\s)", r"\1\\\2\3", escaped)
+    return md_escape(text)

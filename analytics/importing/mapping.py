@@ -259,9 +259,8 @@ def wants_mapping(files: list[tuple[str, bytes]]) -> bool:
         if lower.endswith(".xlsx"):
             if not zipfile.is_zipfile(io.BytesIO(data)):
                 return False
-            try:
-                from openpyxl import load_workbook
-                sheets = {s.strip() for s in load_workbook(io.BytesIO(data), read_only=True).sheetnames}
+            try:  # sheet names from the workbook part only: nothing else is parsed here
+                sheets = set(sources.sheet_names(data))
             except Exception:  # damaged: the own-format reader says so, located
                 return False
             if sheets & set(OWN_TABLES):
@@ -323,45 +322,9 @@ def read_source(files: list[tuple[str, bytes]], report: Report) -> Source | None
 
 
 def _read_sheets(name: str, data: bytes, report: Report) -> list[RawTable]:
-    """Every non-empty sheet of a workbook; formulas and merged cells are refused, located."""
-    from openpyxl import load_workbook
-    try:
-        book = load_workbook(io.BytesIO(data), data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged zip/xml
-        report.error(name, f"the workbook cannot be opened ({type(exc).__name__}); it may be damaged",
-                     "Re-save it from Excel as an .xlsx workbook and upload again.")
-        return []
-    tables = []
-    for sheet in book.worksheets:
-        title = sheet.title.strip()
-        if sheet.merged_cells.ranges:
-            first = sorted(str(r) for r in sheet.merged_cells.ranges)[0]
-            report.error(name, f"merged cells ({first}); a table needs one value per cell",
-                         "Unmerge the cells and fill each cell.", sheet=title, value=first)
-            continue
-        formulas = [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
-        if formulas:
-            cell = formulas[0]
-            report.error(name, f"cell {cell.coordinate} holds a formula ({len(formulas)} formula cell(s)); "
-                               "formulas are not imported",
-                         "Replace formulas by their values (Copy, then Paste Special > Values).",
-                         sheet=title, row=cell.row)
-            continue
-        values = list(sheet.iter_rows(values_only=True))
-        if len(values) > sources.MAX_ROWS + 1:
-            report.error(name, f"more than {sources.MAX_ROWS:,} rows", "Split the table or use the command line.",
-                         sheet=title)
-            continue
-        if not values or not any(sources._cell_text(v) for v in values[0]):
-            continue  # an empty sheet (notes, a blank tab): nothing to map
-        header = [sources._cell_text(v) for v in values[0]]
-        while header and not header[-1]:
-            header.pop()
-        rows = [(i + 2, [sources._cell_text(v) for v in r]) for i, r in enumerate(values[1:])]
-        frame = sources._frame(header, rows, name, report, sheet=title)
-        if frame is not None and not frame.empty:
-            tables.append(RawTable(title, frame, name, title, 1))
-    return tables
+    """Every non-empty sheet of a workbook; formulas and merged cells are refused, located.
+    Read by the same bounded reader as the template (zip and row limits before parsing)."""
+    return sources.read_workbook(name, data, report, every_sheet=True)
 
 
 # --- values -------------------------------------------------------------------------------

@@ -44,12 +44,32 @@ class Issue:
         return f"{self.severity.upper()}: {self.where()}: {self.problem}{value}. Fix: {self.fix}"
 
 
+MAX_ISSUES = 1000  # listed; beyond, counted (a 2 MB file of bad cells held 900,000 issues, 900 MB)
+
+
 @dataclass
 class Report:
+    """The issues found, at most MAX_ISSUES of them listed; the rest are counted in `omitted`
+    (by severity) and summarised as one last line, so a hostile file cannot grow it unbounded.
+
+    >>> r = Report()
+    >>> for i in range(MAX_ISSUES + 5):
+    ...     r.error("p.csv", "bad", "Fix it.", row=i + 2)
+    >>> len(r.issues), r.omitted["error"], r.ok, r.frame().iloc[-1]["problem"]
+    (1000, 5, False, 'and 5 more problems not listed (the first 1,000 are)')
+    """
     issues: list[Issue] = field(default_factory=list)
+    omitted: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0})
+
+    @property
+    def full(self) -> bool:
+        return len(self.issues) >= MAX_ISSUES
 
     def add(self, severity: str, file: str, problem: str, fix: str, *, sheet: str | None = None,
             row: int | None = None, column: str | None = None, value=None) -> None:
+        if self.full:
+            self.omitted[severity] += 1
+            return
         if value is not None:
             value = str(value)
             if len(value) > 80:
@@ -63,7 +83,19 @@ class Report:
         self.add("warning", file, problem, fix, **where)
 
     def extend(self, other: "Report") -> None:
-        self.issues.extend(other.issues)
+        for issue in other.issues:
+            self.add(issue.severity, issue.file, issue.problem, issue.fix, sheet=issue.sheet,
+                     row=issue.row, column=issue.column, value=issue.value)
+        for severity, count in other.omitted.items():
+            self.omitted[severity] += count
+
+    def _summary(self) -> list[Issue]:
+        """One line for the issues not listed, if any."""
+        n = sum(self.omitted.values())
+        if not n:
+            return []
+        return [Issue("error" if self.omitted["error"] else "warning", "(all files)",
+                      f"and {n:,} more problems not listed (the first {MAX_ISSUES:,} are)", "fix these first")]
 
     @property
     def errors(self) -> list[Issue]:
@@ -75,11 +107,11 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.omitted["error"]
 
     def frame(self) -> pd.DataFrame:
         """The report as a table (errors first), for display and CSV download."""
-        rows = [asdict(i) for i in self.issues]
+        rows = [asdict(i) for i in self.issues + self._summary()]
         frame = pd.DataFrame(rows, columns=REPORT_COLUMNS)
         if not frame.empty:
             frame["row"] = frame["row"].astype("Int64")
@@ -87,4 +119,4 @@ class Report:
         return frame
 
     def text(self) -> str:
-        return "\n".join(i.text() for i in sorted(self.issues, key=lambda i: i.severity))
+        return "\n".join(i.text() for i in sorted(self.issues, key=lambda i: i.severity) + self._summary())

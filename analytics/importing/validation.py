@@ -28,7 +28,7 @@ import pandera.pandas as pa
 
 from analytics.dictionary import load_dictionary
 from analytics.importing import privacy
-from analytics.importing.report import Report
+from analytics.importing.report import MAX_ISSUES, Report
 from analytics.importing.sources import OWN_TABLES, RawTable
 
 SCHEMA_SQL = Path(__file__).resolve().parent.parent / "schema.sql"
@@ -133,6 +133,26 @@ def _in_bounds(values: pd.Series, bounds) -> pd.Series:
     return ok
 
 
+MAX_INTEGER = 2**31 - 1  # DuckDB INTEGER
+
+
+def _representable(values: pd.Series, type_: str) -> pd.Series:
+    """Finite numbers (DOUBLE), whole numbers that fit a DuckDB INTEGER; text that is not a
+    number at all is left to the type check (one message per cell).
+
+    >>> _representable(pd.Series(["1e309", "-1e309", "2.5", "x"]), "DOUBLE").tolist()
+    [False, False, True, True]
+    >>> _representable(pd.Series(["9" * 400, "2147483648", "-12"]), "INTEGER").tolist()
+    [False, False, True]
+    """
+    pattern = _NUM if type_ == "DOUBLE" else _INT
+    limit = float("inf") if type_ == "DOUBLE" else MAX_INTEGER
+
+    def fits(text: str) -> bool:
+        return not pattern.fullmatch(text) or abs(float(text)) <= limit and abs(float(text)) != float("inf")
+    return values.astype(str).map(fits).astype(bool)
+
+
 def _pandera_schema(table: str) -> pa.DataFrameSchema:
     columns = {}
     for spec in column_specs()[table].values():
@@ -146,6 +166,9 @@ def _pandera_schema(table: str) -> pa.DataFrameSchema:
         elif spec.type == "BOOLEAN":
             checks.append(pa.Check(lambda s: s.isna() | s.astype(str).str.lower().isin(_TRUE | _FALSE),
                                    name="is_boolean"))
+        if spec.type in ("INTEGER", "DOUBLE"):  # '1e309' is a number to the regex, inf to float
+            checks.append(pa.Check(lambda s, t=spec.type: s.isna() | _representable(s, t),
+                                   name="is_representable"))
         if spec.allowed:
             checks.append(pa.Check(lambda s, a=spec.allowed: s.isna() | s.isin(a), name="is_allowed_value"))
         if spec.bounds:
@@ -174,6 +197,9 @@ def _message(spec: ColumnSpec, check: str) -> tuple[str, str]:
         return "not true/false", "Enter true or false (empty = not evaluated)."
     if check == "is_allowed_value":
         return "not an allowed value", f"Use one of: {'; '.join(spec.allowed or ())} (exact spelling)."
+    if check == "is_representable":
+        return ("too large to be a value of this column" if spec.type == "INTEGER" else
+                "not a finite number (too large to represent)"), f"Allowed: {spec.rule()}."
     if check == "is_within_range":
         return "out of the allowed range", f"Allowed: {spec.rule()}."
     return f"failed check {check}", spec.rule()
@@ -228,11 +254,21 @@ def _vaf_percent(frame: pd.DataFrame, raw: RawTable, report: Report) -> pd.DataF
 
 def _column_checks(raw: RawTable, frame: pd.DataFrame, report: Report) -> bool:
     specs = column_specs()[raw.table]
-    try:
-        _pandera_schema(raw.table).validate(frame, lazy=True)
-        return True
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
+    schema = _pandera_schema(raw.table)
+    valid = True
+    found: list[tuple[int, str, str, str, object, object]] = []  # row index, problem, fix, column, value, index
+    # Column by column, stopping once the report would be full: a file of bad cells would
+    # otherwise have every cell's failure collected (900,000 for a 2 MB file) before any is
+    # reported. Reported in row order, as before.
+    for name, column in schema.columns.items():
+        if len(found) >= MAX_ISSUES:
+            break
+        try:
+            pa.DataFrameSchema({name: column}, strict=False).validate(frame, lazy=True)
+            continue
+        except pa.errors.SchemaErrors as exc:
+            valid = False
+            cases = exc.failure_cases
         first_seen: dict[tuple, int] = {}
         for case in cases.sort_values("index", kind="stable").itertuples(index=False):
             spec = specs.get(case.column)
@@ -246,9 +282,11 @@ def _column_checks(raw: RawTable, frame: pd.DataFrame, report: Report) -> bool:
                     continue
                 problem += f" (first at row {first_seen[key]})"
             value = None if pd.isna(case.failure_case) else case.failure_case
-            report.error(raw.file, problem, fix, column=spec.name, value=value,
-                         **_frame_where(raw, case.index))
-        return False
+            row = -1 if case.index is None or pd.isna(case.index) else int(case.index)  # -1: the column
+            found.append((row, problem, fix, spec.name, value, case.index))
+    for _, problem, fix, column_name, value, index in sorted(found, key=lambda f: f[0]):
+        report.error(raw.file, problem, fix, column=column_name, value=value, **_frame_where(raw, index))
+    return valid
 
 
 def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
