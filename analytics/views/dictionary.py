@@ -61,7 +61,13 @@ def columns(db: CohortDatabase, cohort_filter: CohortFilter, spec: DictionarySpe
         caption = f"{len(shown)} of {len(table)} columns shown" + (f" (search: '{spec.search}')." if spec.search else ".")
     return ViewResult(PAGE, "dictionary.columns", "Data dictionary", caption=caption, caveats=caveats,
                       tables={"Columns": shown, "Dictionary": table},
-                      numbers={"shown": len(shown), "columns": len(table)})
+                      numbers={"shown": len(shown), "columns": len(table)},
+                      methods=("Data are stored as patients, events in days relative to B-ALL diagnosis (day 0), "
+                               "mutations and serial measurements; endpoints (overall and event-free survival, "
+                               "best response, HCT day, status at last contact) and lenalidomide exposure are "
+                               "derived from the timeline, never entered by hand. Missing values are not "
+                               "evaluated (NULL), never negative. No names, record numbers or calendar dates "
+                               "are stored."))
 
 
 def slides(db: CohortDatabase, cohort_filter: CohortFilter, spec: DictionarySpec = DictionarySpec(),

@@ -27,6 +27,7 @@ from analytics.disclosure import suppress_count, suppressed_cells, suppressed_la
 from analytics.filters import CohortFilter
 from analytics.units import patients_text
 from analytics.views.registry import PageViews
+from analytics.views.methods import describes, paragraph
 from analytics.views.result import Caveat, ViewResult
 from analytics.views.spec import OptionError, PageSpec, number, option, some_of
 
@@ -134,6 +135,19 @@ def _fmt_num(x) -> str:
 HEADLINE_FEATURES = ("TP53", "Low hypodiploid", "BCR::ABL1")
 
 
+def _genomics_methods(spec) -> str:
+    return paragraph([
+        "Alterations were counted among patients evaluable for each (sequenced for the gene, or with an "
+        "evaluable karyotype for a cytogenetic feature); a patient not tested is not evaluated, never "
+        "counted as unaltered. Frequencies have exact (Clopper-Pearson) 95% confidence intervals [1]. "
+        "Co-occurrence of two alterations was tested among patients evaluable for both with Fisher's exact "
+        "test [2] (conditional maximum-likelihood odds ratio with exact CI), and across all pairs with "
+        "Benjamini-Hochberg false-discovery-rate q-values [3]. Ploidy categories by modal chromosome "
+        "number: near-haploid 24-31, low hypodiploid 32-39, high hypodiploid 40-43, near-diploid 44-45, "
+        "diploid 46, hyperdiploid above 46."], ("scipy",), ("clopper_pearson", "fisher", "benjamini_hochberg"))
+
+
+@describes(_genomics_methods)
 def frequencies(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
                 small_cell_k: int = 0) -> ViewResult:
     """Alteration frequencies among evaluable patients, with exact CIs; small cells suppressed
@@ -186,6 +200,7 @@ ONCOPRINT_CAPTION = ("Columns are patients. Grey hatched = not evaluated (no tes
                      "alteration; near white = tested, no alteration. Numbers in mutation cells are the VAF in %.")
 
 
+@describes(_genomics_methods)
 def oncoprint(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
               small_cell_k: int = 0) -> ViewResult:
     """The oncoprint in the spec's sort order, at most genomics.ONCOPRINT_MAX_PATIENTS columns."""
@@ -206,6 +221,7 @@ def oncoprint(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpe
 
 
 # --- Co-occurrence -----------------------------------------------------------------------------
+@describes(_genomics_methods)
 def cooccurrence(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
                  small_cell_k: int = 0) -> ViewResult:
     """The 2x2 table of the spec's pair among patients evaluable for both, with Fisher's exact
@@ -239,6 +255,7 @@ def cooccurrence(db: CohortDatabase, cohort_filter: CohortFilter, spec: Genomics
                       tables={"2×2 table": result["table"]}, numbers=numbers, lines=tuple(lines))
 
 
+@describes(_genomics_methods)
 def cooccurrence_pairs(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
                        small_cell_k: int = 0) -> ViewResult:
     """All pairs with enough evaluable and altered patients: heatmap and table (BH q-values)."""
@@ -273,6 +290,7 @@ def _some_ids(items: list[str]) -> str:
     return shown if len(items) <= IDS_LISTED_MAX else f"{shown}; and {len(items) - IDS_LISTED_MAX:,} more"
 
 
+@describes(_genomics_methods)
 def karyotype(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
               small_cell_k: int = 0) -> ViewResult:
     """Modal chromosome number over the ploidy bands; review flags and disagreements as caveats;
@@ -313,6 +331,7 @@ def _tp53_counts(db: CohortDatabase, cohort_filter: CohortFilter) -> dict | None
     return {"altered": int(r.altered), "evaluable": int(r.evaluable), "not_evaluated": int(r.not_evaluated)}
 
 
+@describes(_genomics_methods)
 def tp53(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
          small_cell_k: int = 0) -> ViewResult:
     """TP53 variants along the protein (lollipop); tables["TP53 variants"]."""
@@ -341,6 +360,7 @@ def tp53(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = G
                       tables={"TP53 variants": variants}, numbers=counts or {}, lines=tuple(lines))
 
 
+@describes(_genomics_methods)
 def tp53_vaf(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
              small_cell_k: int = 0) -> ViewResult:
     """Variant allele fraction of the TP53 variants (one dot per variant)."""
@@ -357,6 +377,7 @@ def tp53_vaf(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec
 
 
 # --- Mutation table ------------------------------------------------------------------------------
+@describes(_genomics_methods)
 def mutations(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
               small_cell_k: int = 0) -> ViewResult:
     """Recorded mutations under the spec's gene, class and VAF filters (tables["Mutations"])."""

@@ -49,6 +49,8 @@ REFERENCES = {
               "1922;85:87-94.",
     "freeman_halton": "Freeman GH, Halton JH. Note on an exact treatment of contingency, goodness of fit "
                       "and other problems of significance. Biometrika 1951;38:141-149.",
+    "benjamini_hochberg": "Benjamini Y, Hochberg Y. Controlling the false discovery rate: a practical and "
+                          "powerful approach to multiple testing. J R Stat Soc B 1995;57:289-300.",
     "epv": "Peduzzi P, Concato J, Kemper E, Holford TR, Feinstein AR. A simulation study of the number of "
            "events per variable in logistic regression analysis. J Clin Epidemiol 1996;49:1373-1379.",
 }

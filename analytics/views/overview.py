@@ -24,7 +24,7 @@ from analytics.filters import CohortFilter
 from analytics.units import patients_text
 from analytics.views.registry import PageViews
 from analytics.views.result import Caveat, ViewResult
-from analytics.views.methods import paragraph
+from analytics.views.methods import describes, paragraph
 from analytics.views.spec import PageSpec, option
 
 PAGE = "overview"
@@ -44,12 +44,23 @@ def withheld_caveat(what: str, k: int) -> Caveat:
                               f"{what} is withheld on this deployment.", level="info")
 
 
+def _table_one_methods(spec) -> str:
+    return paragraph(["Continuous characteristics are summarised by median and range, categorical ones by "
+                      "n / evaluable (%) with exact (Clopper-Pearson) 95% confidence intervals [1]; patients not "
+                      "evaluated for a characteristic are counted separately and never enter its denominator. "
+                      "Latency is the time from the first lenalidomide exposure to B-ALL diagnosis; cumulative "
+                      "exposure is the sum of days on lenalidomide over all recorded courses before diagnosis "
+                      "(overlaps counted once), derived from the course dates. Months = days / 30.4375."],
+                     ("scipy",), ("clopper_pearson",))
+
+
 # --- Table 1 ------------------------------------------------------------------------------------
 TABLE_ONE_CAPTION = ("Continuous: median (range). Categorical: n / evaluable (%), with an exact "
                      "(Clopper-Pearson) 95% CI. Not evaluated is counted separately and never enters "
                      "a denominator.")
 
 
+@describes(_table_one_methods)
 def table_one(db: CohortDatabase, cohort_filter: CohortFilter, spec: OverviewSpec = OverviewSpec(),
               small_cell_k: int = 0) -> ViewResult:
     """Table 1 (small cells suppressed when k > 1): tables["Table 1"] is the long table of
@@ -87,12 +98,14 @@ def _exposure(db: CohortDatabase, cohort_filter: CohortFilter, measure: str, sma
                       n_patients=n_with_value)
 
 
+@describes(_table_one_methods)
 def latency(db: CohortDatabase, cohort_filter: CohortFilter, spec: OverviewSpec = OverviewSpec(),
             small_cell_k: int = 0) -> ViewResult:
     """Latency from first lenalidomide exposure to B-ALL: one dot per patient (or a histogram)."""
     return _exposure(db, cohort_filter, "latency_months", small_cell_k)
 
 
+@describes(_table_one_methods)
 def cumulative_exposure(db: CohortDatabase, cohort_filter: CohortFilter, spec: OverviewSpec = OverviewSpec(),
                         small_cell_k: int = 0) -> ViewResult:
     """Cumulative lenalidomide exposure before B-ALL: one dot per patient (or a histogram)."""
@@ -136,6 +149,7 @@ def _proportion_line(label: str, value: dict) -> str:
     return text + "."
 
 
+@describes(_table_one_methods)
 def headline(db: CohortDatabase, cohort_filter: CohortFilter, spec: OverviewSpec = OverviewSpec(),
              small_cell_k: int = 0) -> ViewResult:
     """Headline numbers of the filtered cohort for the summary slide, from Table 1.

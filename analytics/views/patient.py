@@ -26,6 +26,7 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.patient import WINDOWS
 from analytics.views.registry import PageViews
+from analytics.views.methods import describes, paragraph
 from analytics.views.result import Caveat, ViewResult
 from analytics.views.spec import OptionError, PageSpec, option
 
@@ -92,6 +93,15 @@ TIMELINE_CAPTION = ("Bars: lenalidomide courses and B-ALL treatment lines (colou
                     "contact. Dashed line: B-ALL diagnosis (day 0).")
 
 
+def _timeline_methods(spec) -> str:
+    return paragraph(["The patient timeline shows the recorded events in days relative to B-ALL diagnosis "
+                      "(day 0): lenalidomide courses, B-ALL treatment lines, response assessments with MRD, "
+                      "allogeneic HCT, relapse, death or last contact. Descriptive; no estimation. Derived "
+                      "facts (latency, cumulative exposure, endpoints) follow the same rules as the cohort "
+                      "pages."], (), ())
+
+
+@describes(_timeline_methods)
 def timeline(db: CohortDatabase, cohort_filter: CohortFilter, spec: PatientSpec = PatientSpec(),
              small_cell_k: int = 0) -> ViewResult:
     """The timeline of the spec's patient (or the fallback patient, with a caveat saying so).
