@@ -19,6 +19,7 @@ COPY pages/ pages/
 COPY ui/ ui/
 COPY data/demo_cohort/ data/demo_cohort/
 COPY data/dictionary.csv data/dictionary.csv
+COPY data/published_series.csv data/published_series.csv
 COPY scripts/container_start.sh scripts/container_start.sh
 # The demo database is built with the pinned DuckDB at image build time (read-only at run time).
 RUN python -m analytics.build --source data/demo_cohort --out data/cohort.duckdb \
