@@ -131,36 +131,6 @@ def counting_process_counts(db: CohortDatabase, cohort_filter: CohortFilter,
             FROM r GROUP BY ALL ORDER BY stop, start, exposed, event""", params)
 
 
-def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
-                         spec: SurvivalSpec) -> TimeVaryingResult | None:
-    """HR of the chosen endpoint for HCT as a time-dependent covariate (None if not estimable:
-    nobody or everybody transplanted during follow-up, no events, or no events in one of the
-    two states, where the likelihood is monotone and the HR runs off to 0 or infinity).
-
-    Fitted on collapsed counting-process rows (`counting_process_counts`) by
-    `survival_cox.fit_efron` with entry times: the same estimate and SE as lifelines'
-    CoxTimeVaryingFitter on one row per patient interval (tests: 1e-6)."""
-    from analytics.survival_cox import _not_estimable, fit_efron
-    from scipy.stats import norm
-    rows = counting_process_counts(db, cohort_filter, spec)
-    if rows.empty or (rows["event"] * rows["weight"]).sum() == 0 or rows["exposed"].nunique() < 2:
-        return None
-    try:
-        fit = fit_efron(rows.rename(columns={"stop": "time_days"}), ["exposed"], entry_col="start")
-    except (RuntimeError, np.linalg.LinAlgError):
-        return None
-    if _not_estimable(fit):
-        return None
-    coef, se = float(fit.params_[0]), float(fit.standard_errors_[0])
-    q = norm.ppf(0.975)
-    events = rows["event"] * rows["weight"]
-    return TimeVaryingResult(
-        hr=math.exp(coef), hr_lower=math.exp(coef - q * se), hr_upper=math.exp(coef + q * se),
-        p_value=float(2 * norm.sf(abs(coef / se))), coef=coef, se=se,
-        n_patients=int(rows["n_patients"].iloc[0]), n_events=int(events.sum()),
-        n_events_after_hct=int(events[rows["exposed"] == 1].sum()), n_hct=int(rows["n_exposed"].iloc[0]))
-
-
 @dataclass(frozen=True)
 class HazardRatio:
     hr: float
@@ -173,12 +143,51 @@ class HazardRatio:
         return f"HR {self.hr:.2f} (95% CI {self.lower:.2f} to {self.upper:.2f}), {p_text(self.p_value)}"
 
 
+def _one_term_fit(rows: pd.DataFrame, term: str, entry_col: str | None = None):
+    """(HazardRatio, coef, se) of a one-term Cox model (Efron ties, Wald CI) on weighted rows
+    (time_days, event, `term`, weight), or None when not estimable (the fit fails, or a monotone
+    likelihood sends the estimate to 0 or infinity)."""
+    from analytics.survival_cox import _not_estimable, fit_efron
+    from scipy.stats import norm
+    try:
+        fit = fit_efron(rows, [term], entry_col=entry_col)
+    except (RuntimeError, np.linalg.LinAlgError):
+        return None
+    if _not_estimable(fit):
+        return None
+    coef, se = float(fit.params_[0]), float(fit.standard_errors_[0])
+    q = norm.ppf(0.975)
+    return (HazardRatio(math.exp(coef), math.exp(coef - q * se), math.exp(coef + q * se),
+                        float(2 * norm.sf(abs(coef / se)))), coef, se)
+
+
+def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
+                         spec: SurvivalSpec) -> TimeVaryingResult | None:
+    """HR of the chosen endpoint for HCT as a time-dependent covariate (None if not estimable:
+    nobody or everybody transplanted during follow-up, no events, or no events in one of the
+    two states, where the likelihood is monotone and the HR runs off to 0 or infinity).
+
+    Fitted on collapsed counting-process rows (`counting_process_counts`) by
+    `survival_cox.fit_efron` with entry times: the same estimate and SE as lifelines'
+    CoxTimeVaryingFitter on one row per patient interval (tests: 1e-6)."""
+    rows = counting_process_counts(db, cohort_filter, spec)
+    if rows.empty or (rows["event"] * rows["weight"]).sum() == 0 or rows["exposed"].nunique() < 2:
+        return None
+    fitted = _one_term_fit(rows.rename(columns={"stop": "time_days"}), "exposed", entry_col="start")
+    if fitted is None:
+        return None
+    hr, coef, se = fitted
+    events = rows["event"] * rows["weight"]
+    return TimeVaryingResult(
+        hr=hr.hr, hr_lower=hr.lower, hr_upper=hr.upper, p_value=hr.p_value, coef=coef, se=se,
+        n_patients=int(rows["n_patients"].iloc[0]), n_events=int(events.sum()),
+        n_events_after_hct=int(events[rows["exposed"] == 1].sum()), n_hct=int(rows["n_exposed"].iloc[0]))
+
+
 def group_hazard_ratio(counts: pd.DataFrame, exposed: str, reference: str) -> HazardRatio | None:
     """Cox hazard ratio (Efron ties, Wald CI) of group `exposed` vs `reference` from aggregated
     counts (group, time_days, n_event, n_censored); None when not estimable (a group missing,
     no events, or a monotone likelihood)."""
-    from analytics.survival_cox import _not_estimable, fit_efron
-    from scipy.stats import norm
     part = counts[counts["group"].isin([exposed, reference])]
     if part["group"].nunique() < 2 or part["n_event"].sum() == 0:
         return None
@@ -186,16 +195,8 @@ def group_hazard_ratio(counts: pd.DataFrame, exposed: str, reference: str) -> Ha
         part.assign(event=1, weight=part["n_event"].astype(float)),
         part.assign(event=0, weight=part["n_censored"].astype(float))], ignore_index=True)
     rows = rows[rows["weight"] > 0].assign(x=(rows["group"] == exposed).astype(float))
-    try:
-        fit = fit_efron(rows[["time_days", "event", "x", "weight"]], ["x"])
-    except (RuntimeError, np.linalg.LinAlgError):
-        return None
-    if _not_estimable(fit):
-        return None
-    coef, se = float(fit.params_[0]), float(fit.standard_errors_[0])
-    q = norm.ppf(0.975)
-    return HazardRatio(math.exp(coef), math.exp(coef - q * se), math.exp(coef + q * se),
-                       float(2 * norm.sf(abs(coef / se))))
+    fitted = _one_term_fit(rows[["time_days", "event", "x", "weight"]], "x")
+    return None if fitted is None else fitted[0]
 
 
 def landmark_view(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,

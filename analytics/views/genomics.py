@@ -28,7 +28,7 @@ from analytics.filters import CohortFilter
 from analytics.units import patients_text
 from analytics.views.registry import PageViews
 from analytics.views.methods import describes, paragraph
-from analytics.views.result import Caveat, ViewResult
+from analytics.views.result import Caveat, ViewResult, withheld
 from analytics.views.spec import OptionError, PageSpec, number, option, some_of
 
 PAGE = "genomics"
@@ -116,9 +116,7 @@ def _notices(notices: list[str]) -> tuple[Caveat, ...]:
 
 
 def _withheld(key: str, title: str, what: str, k: int) -> ViewResult:
-    return ViewResult(PAGE, key, title, caveats=(Caveat(
-        "Withheld", f"Small-cell suppression is on (counts below {k} are not shown): {what} is withheld "
-                    "on this deployment.", level="info"),), figure_name=key.split(".")[-1])
+    return withheld(PAGE, key, title, what, k)
 
 
 def _fmt_ci(low: float, high: float) -> str:

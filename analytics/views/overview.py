@@ -23,7 +23,7 @@ from analytics.disclosure import SUPPRESSED, is_small, suppress_count, suppress_
 from analytics.filters import CohortFilter
 from analytics.units import patients_text
 from analytics.views.registry import PageViews
-from analytics.views.result import Caveat, ViewResult
+from analytics.views.result import Caveat, ViewResult, withheld_caveat
 from analytics.views.methods import describes, paragraph
 from analytics.views.spec import PageSpec, option
 
@@ -36,12 +36,6 @@ class OverviewSpec(PageSpec):
 
     PAGE = PAGE
     t1_group: str = option("", param="t1_group", choices=("", *by_group.GROUPINGS), label="Table 1 by")
-
-
-def withheld_caveat(what: str, k: int) -> Caveat:
-    """The notice of a view of individual patients under small-cell suppression."""
-    return Caveat("Withheld", f"Small-cell suppression is on (counts below {k} are not shown): "
-                              f"{what} is withheld on this deployment.", level="info")
 
 
 def _table_one_methods(spec) -> str:

@@ -33,7 +33,7 @@ from analytics.disclosure import is_small, suppressed_cells, suppressed_label
 from analytics.filters import CohortFilter
 from analytics.units import patients_text
 from analytics.views.registry import PageViews
-from analytics.views.result import Caveat, ViewResult
+from analytics.views.result import Caveat, ViewResult, withheld
 from analytics.views.methods import describes, paragraph
 from analytics.views.spec import PageSpec, option
 
@@ -123,9 +123,7 @@ def _responders(n: int) -> str:
 
 
 def _withheld(key: str, title: str, k: int) -> ViewResult:
-    return ViewResult(PAGE, key, title, caveats=(Caveat(
-        "Withheld", f"Small-cell suppression is on (counts below {k} are not shown): this view shows "
-                    "individual patients or small counts and is withheld on this deployment.", "info"),))
+    return withheld(PAGE, key, title, "this view (individual patients or small counts)", k)
 
 
 # --- best response --------------------------------------------------------------------------------

@@ -61,3 +61,15 @@ class ViewResult:
 
     def caveat_sentences(self) -> list[str]:
         return [c.sentence() for c in self.caveats]
+
+
+def withheld_caveat(what: str, k: int) -> Caveat:
+    """The notice of a view that cannot honour small-cell suppression (individual patients, or
+    tables whose margins would give a small count back)."""
+    return Caveat("Withheld", f"Small-cell suppression is on (counts below {k} are not shown): "
+                              f"{what} is withheld on this deployment.", level="info")
+
+
+def withheld(page: str, key: str, title: str, what: str, k: int) -> ViewResult:
+    """The result of such a view: its title and the notice, nothing else."""
+    return ViewResult(page, key, title, caveats=(withheld_caveat(what, k),), figure_name=key.split(".")[-1])

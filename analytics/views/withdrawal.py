@@ -27,7 +27,7 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.units import patients_text
 from analytics.views.registry import PageViews
-from analytics.views.result import Caveat, ViewResult
+from analytics.views.result import Caveat, ViewResult, withheld
 from analytics.views.methods import describes, paragraph
 from analytics.views.spec import PageSpec, number, option
 
@@ -129,9 +129,7 @@ def _drawn_note(shown: int, total: int, what: str) -> Caveat | None:
 
 
 def _withheld(key: str, title: str, k: int) -> ViewResult:
-    return ViewResult(PAGE, key, title, caveats=(Caveat(
-        "Withheld", f"Small-cell suppression is on (counts below {k} are not shown): views of individual "
-                    "patients are withheld on this deployment.", "info"),))
+    return withheld(PAGE, key, title, "this view of individual patients", k)
 
 
 @describes(_withdrawal_methods)

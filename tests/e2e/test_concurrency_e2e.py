@@ -42,7 +42,7 @@ from .conftest import APP_IDLE, ARTIFACTS, CHROMIUM_ARGS, ROOT, chromium_path
 pytestmark = pytest.mark.e2e
 
 N_PATIENTS = int(os.environ.get("BALL_CONCURRENCY_PATIENTS") or 1200)  # 100000: the issue's size, by hand
-PAGES = ["overview", "patient", "genomics", "withdrawal", "response", "survival", "dictionary",
+PAGES = ["overview", "patient", "genomics", "withdrawal", "response", "survival", "compare", "dictionary",
          "share", "upload"]  # every page registered in streamlit_app.PAGES (checked below)
 # Ten different views: a different patient count in each session.
 FILTERS = [
@@ -55,7 +55,7 @@ PAGES_PER_SESSION = 3
 
 
 def pages_of_session(index: int) -> list[str]:
-    """Session i opens pages i, i+3, i+6 (mod 9): every page is open in 3-4 sessions with
+    """Session i opens pages i, i+3, i+6 (mod 10): every page is open in 3 sessions with
     different filters at the same time. All 9 pages in all 10 sessions took 245-300 s here
     (90 page renders by 10 Chromium renderers on 2 cores), a third of the suite's budget."""
     return [PAGES[(index + PAGES_PER_SESSION * j) % len(PAGES)] for j in range(PAGES_PER_SESSION)]
