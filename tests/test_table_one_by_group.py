@@ -139,3 +139,19 @@ def test_overview_page_grouped_withheld_under_suppression(monkeypatch):
     at = run_page("pages/overview.py", {"t1_group": "tp53_status"})
     assert not at.exception
     assert "Table 1 by group is withheld" in all_text(at)
+
+
+def test_table_one_by_group_on_a_loaded_cohort():
+    """A cohort loaded on the upload page (five patients cut from the demo) grouped by sex."""
+    from tests.test_import_apptest import XLSX, small_cohort, upload
+    at = run_page("pages/upload.py")
+    upload(at, ("my_cohort.xlsx", small_cohort(), XLSX))
+    at.button(key="upload_load").click().run()
+    assert not at.exception
+    at.session_state["overview.t1_group"] = "sex"
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert "Overall (n = 5)" in table.columns
+    assert sum(int(c.split("n = ")[1].rstrip(")")) for c in table.columns if "n = " in c and "Overall" not in c) == 5
+    assert "Small groups" in all_text(at)

@@ -82,3 +82,24 @@ def test_dictionary_page_renders(app_url, page):
     page.keyboard.press("Enter")
     page.get_by_text(re.compile(r"^\d+ of \d+ columns shown \(search: 'induction'\)\.$")).wait_for()
     assert page.get_by_text("induction_failure_day", exact=True).is_visible()
+
+
+def test_table_one_by_group_with_word_download(app_url, page):
+    """Table 1 by allogeneic HCT from a link: the table with its tests and the post-baseline
+    caveat on screen, and the Word file opened with python-docx."""
+    import io
+
+    from docx import Document
+
+    page.goto(f"{app_url}/?t1_group=hct")
+    page.get_by_role("heading", name="Table 1 by group").wait_for(timeout=60000)
+    wait_for_app(page)
+    page.get_by_text("Post-baseline grouping").first.wait_for(timeout=30000)
+    page.get_by_text("Table 1 by Allogeneic HCT").first.scroll_into_view_if_needed()
+    screenshot(page, "overview-table1-by-hct")
+    with page.expect_download(timeout=120000) as download:
+        page.get_by_test_id("stDownloadButton").filter(has_text="Table 1 by group (Word)").click()
+    document = Document(io.BytesIO(open(download.value.path(), "rb").read()))
+    header = [c.text for c in document.tables[0].rows[0].cells]
+    assert header[-2:] == ["p", "Test"] and "Overall (n = 32)" in header
+    assert any("known only after treatment started" in p.text for p in document.paragraphs)

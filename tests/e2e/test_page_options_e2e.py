@@ -13,12 +13,13 @@ pytestmark = pytest.mark.e2e
 FILTER = "sex=F"
 # url path, navigation label, heading, a link with non-default options of that page
 PAGES = [
-    ("", "Overview", "Cohort overview", ""),
+    ("", "Overview", "Cohort overview", "t1_group=hct"),
     ("patient", "Patient", "Patient", "patient=S05&window=B-ALL+course"),
     ("genomics", "Genomics", "Genomics", "gen_tab=Co-occurrence&co_a=Low+hypodiploid&co_b=TP53"),
     ("withdrawal", "Withdrawal", "Withdrawal", "wd_scale=log&wd_layout=facet"),
     ("response", "Response", "Response", "resp_sort=duration&group=tp53_status"),
     ("survival", "Survival", "Survival", "endpoint=OS&group=first_line_regimen_category&surv_tab=Cox+model"),
+    ("compare", "Compare with published series", "Compare with published series", "pool_cohort=yes&pool_method=pm"),
     ("dictionary", "Data dictionary", "Data dictionary", "dict_search=TP53"),
 ]
 
