@@ -26,7 +26,7 @@ from tests.apptest_helpers import ROOT
 
 ARTIFACTS = ROOT / "artifacts" / "deck"
 # Non-default options on every page (a page without views yet in the registry is skipped).
-VIEWS = (("genomics", (("onco_sort", "TP53"),)),
+VIEWS = (("genomics", (("gen_tab", "Oncoprint"), ("onco_sort", "TP53"))),
          ("survival", (("endpoint", "OS"), ("group", "tp53_status"), ("ci", "no"))),
          ("response", (("resp_sort", "duration"),)),
          ("withdrawal", (("wd_scale", "log"),)),

@@ -157,7 +157,7 @@ def test_mutation_view_applies_the_filters(demo_db):
     assert "19 of 32 patients in the selection were sequenced" in result.caption
 
 
-@pytest.mark.parametrize("tab, keys", [("Frequencies", ["genomics.oncoprint"]),
+@pytest.mark.parametrize("tab, keys", [("Frequencies", ["genomics.frequencies"]),
                                       ("Oncoprint", ["genomics.oncoprint"]),
                                       ("Co-occurrence", ["genomics.cooccurrence_pairs"]),
                                       ("Karyotype & ploidy", ["genomics.karyotype"]),
@@ -186,7 +186,7 @@ def test_views_of_individual_patients_are_withheld_under_suppression(demo_db):
 
 
 def test_oncoprint_slide_shows_the_same_columns_and_alterations(demo_db):
-    spec = GenomicsSpec(onco_sort="TP53")
+    spec = GenomicsSpec(tab="Oncoprint", onco_sort="TP53")
     [slide] = views.slides(demo_db, CohortFilter(), spec)
     page = views.oncoprint(demo_db, CohortFilter(), spec)
     assert slide.title == page.title and slide.n_patients == page.n_patients and slide.caveats == page.caveats

@@ -406,7 +406,7 @@ TAB_VIEWS = {
 # by default (the first tab's frequency view is the slide under small-cell suppression); the
 # mutation table has no figure, so the oncoprint stands in for it too.
 TAB_SLIDES = {
-    "Frequencies": (oncoprint,),
+    "Frequencies": (frequencies,),
     "Oncoprint": (oncoprint,),
     "Co-occurrence": (cooccurrence_pairs,),
     "Karyotype & ploidy": (karyotype,),
