@@ -7,10 +7,11 @@ the cohort does not have falls back to the default, with a notice.
 >>> from analytics.build import build_in_memory
 >>> from analytics.filters import CohortFilter
 >>> db = build_in_memory("data/demo_cohort")
->>> result = frequencies(db, CohortFilter(), GenomicsSpec())
+>>> site_b = CohortFilter(institution=("Site B",))
+>>> result = frequencies(db, site_b, GenomicsSpec())
 >>> result.numbers["TP53"]["value"], result.numbers["Low hypodiploid"]["value"]
-('9/19', '8/26')
->>> [r.key for r in slides(db, CohortFilter(), GenomicsSpec(onco_sort="TP53"))]
+('1/5', '0/7')
+>>> [r.key for r in slides(db, site_b, GenomicsSpec(tab="Oncoprint", onco_sort="TP53"))]
 ['genomics.oncoprint']
 >>> checked(db, GenomicsSpec(onco_sort="nonsense"))[1]
 ['onco_sort: "nonsense" is not a sort of this cohort; the default Default (patient id) is used.']

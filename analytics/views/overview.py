@@ -6,9 +6,9 @@ still exists so that the page, its link and the deck treat every page alike.
 >>> from analytics.build import build_in_memory
 >>> from analytics.filters import CohortFilter
 >>> db = build_in_memory("data/demo_cohort")
->>> numbers = headline(db, CohortFilter(), OverviewSpec()).numbers
+>>> numbers = headline(db, CohortFilter(institution=("Site B",)), OverviewSpec()).numbers
 >>> numbers["n_patients"], numbers["tp53_altered"]["display"], numbers["low_hypodiploid"]["display"]
-(32, '9/19 (47%)', '8/26 (31%)')
+(10, '1/5 (20%)', '0/7 (0%)')
 """
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ Example
 [('group', 'tp53_status')]
 >>> notices[0]
 'resp_sort: "sideways" is not one of default, duration, response, regimen; the default default is used.'
->>> best_response(db, CohortFilter(), spec).lines[0]
-'CR or CRi: 25/28 treated patients with an assessment (89.3%, exact 95% CI 71.8–97.7%).'
+>>> best_response(db, CohortFilter(institution=("Site B",)), spec).lines[0]
+'CR or CRi: 5/6 treated patients with an assessment (83.3%, exact 95% CI 35.9–99.6%).'
 """
 from __future__ import annotations
 
