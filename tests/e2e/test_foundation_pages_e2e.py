@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import after_rerun, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -79,9 +79,10 @@ def test_dictionary_page_renders(app_url, page):
     screenshot(page, "dictionary")
     expect(page.get_by_text("efs_days", exact=True)).to_have_count(1, timeout=30_000)  # rendered late under load
     page.get_by_label("Search columns and descriptions").fill("induction")
-    page.keyboard.press("Enter")
+    # wait for the rerun the search causes: while it runs, the old table can still be on the page
+    after_rerun(page, lambda: page.keyboard.press("Enter"))
     page.get_by_text(re.compile(r"^\d+ of \d+ columns shown \(search: 'induction'\)\.$")).wait_for()
-    assert page.get_by_text("induction_failure_day", exact=True).is_visible()
+    expect(page.get_by_text("induction_failure_day", exact=True)).to_have_count(1, timeout=30_000)
 
 
 def test_table_one_by_group_with_word_download(app_url, page):
