@@ -44,3 +44,11 @@ def _app_database_env(demo_db_file):
         os.environ.pop("BALL_COHORT_DB", None)
     else:
         os.environ["BALL_COHORT_DB"] = previous
+
+
+@pytest.fixture(scope="session")
+def reproduce_cohorts(demo_db_file, tmp_path_factory) -> dict[str, Path]:
+    """Cohort files the reproduce scripts are run on: the demo and a 600-patient synthetic cohort."""
+    from analytics.synthetic import build_synthetic_file
+    synthetic = build_synthetic_file(600, tmp_path_factory.mktemp("synthetic") / "synthetic.duckdb", seed=7)
+    return {"demo": Path(demo_db_file), "synthetic": synthetic}

@@ -3,11 +3,6 @@ prints the page's numbers; its notebook executes; a different data file is refus
 has a methods paragraph."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from analytics import reproduce
@@ -15,7 +10,7 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.views import survival as survival_views
 from analytics.views.registry import pages as registered_pages
-from tests.apptest_helpers import ROOT
+from tests.reproduce_helpers import run_script
 
 # default view and non-default views of the survival page (link parameters)
 KM_VIEWS = [{}, {"group": "sex", "milestones": "6, 18"},
@@ -24,18 +19,11 @@ KM_VIEWS = [{}, {"group": "sex", "milestones": "6, 18"},
 
 
 @pytest.fixture(scope="module")
-def cohort_files(demo_db_file, tmp_path_factory):
-    from analytics.synthetic import build_synthetic_file
-    synthetic = build_synthetic_file(600, tmp_path_factory.mktemp("synthetic") / "synthetic.duckdb", seed=7)
-    return {"demo": Path(demo_db_file), "synthetic": synthetic}
+def cohort_files(reproduce_cohorts):
+    return reproduce_cohorts
 
 
-def _run(script: str, folder: Path, data_file: Path) -> subprocess.CompletedProcess:
-    path = folder / "view.py"
-    path.write_text(script)
-    # a fresh interpreter in an empty folder: nothing of the app can be imported
-    return subprocess.run([sys.executable, "-I", str(path), str(data_file)], cwd=folder, capture_output=True,
-                          text=True, timeout=240)
+_run = run_script
 
 
 def _script(db, data_file, params, link="http://localhost/survival"):

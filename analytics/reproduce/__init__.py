@@ -4,8 +4,11 @@ Jupyter notebook) per view, written to be read by a statistician.
 A script opens the cohort DuckDB file read-only, checks its SHA-256, selects the view's
 patients with the view's filters and options as readable SQL, computes the statistics with the
 well-known libraries (lifelines, scipy), prints the view's numbers in the page's format and
-draws the figure with Altair. It imports nothing from the app. `SCRIPTS` maps a view key to
-its script builder (`analytics.reproduce.survival` and the other page modules).
+draws the figure with Altair. It imports nothing from the app. `SCRIPTS` maps a view key
+(`ViewResult.key`) to its script builder; each page has a module here (`survival`, ...) whose
+builders register themselves with `@register(key)`. Every script starts with `preamble` (the
+provenance docstring, imports, the data-file check and a read-only connection) and selects its
+patients with `cohort_where` (the filters as literal SQL).
 
 Example
 -------
@@ -21,7 +24,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import os
+import pkgutil
 import subprocess
 from dataclasses import dataclass
 from datetime import date
@@ -118,15 +123,62 @@ def register(key: str) -> Callable[[Builder], Builder]:
     return add
 
 
+@functools.cache
+def _load_builders() -> None:
+    """Import every page module of this package once (each registers its builders)."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
 def script(key: str, db: CohortDatabase, cohort_filter: CohortFilter, spec, provenance: Provenance) -> str:
-    """The script that reproduces view `key` (KeyError when the view has none yet)."""
-    from analytics.reproduce import survival  # noqa: F401  (registers its builders)
+    """The script that reproduces view `key` (KeyError for a view without one)."""
+    _load_builders()
     return SCRIPTS[key](db, cohort_filter, spec, provenance)
 
 
 def available(key: str) -> bool:
-    from analytics.reproduce import survival  # noqa: F401
+    _load_builders()
     return key in SCRIPTS
+
+
+def preamble(title: str, provenance: Provenance, imports: list[str], constants: str = "") -> str:
+    """A script's start: provenance docstring, `imports` (one statement each, e.g.
+    "from lifelines import KaplanMeierFitter"), `constants` (module-level lines), then cell 1:
+    the data file must be the view's (SHA-256 checked) and a read-only connection `con`.
+    The packages named in the docstring are read off the imports."""
+    standard = {"hashlib", "math", "sys"}
+    packages = []
+    for statement in imports:
+        package = statement.split()[1].split(".")[0]
+        if package not in standard and package not in packages:
+            packages.append(package)
+    modules = sorted({"import hashlib", "import sys", *[i for i in imports if i.split()[1] in standard]})
+    third_party = [i for i in imports if i.split()[1].split(".")[0] not in standard]
+    body = "\n".join(modules) + "\n\n" + "\n".join(third_party)
+    return header(title, provenance, ", ".join(packages)) + f'''
+{body}
+
+DATA_FILE = next((a for a in sys.argv[1:] if a.endswith(".duckdb")), {provenance.data_file!r})
+EXPECTED_SHA256 = {provenance.sha256!r}
+{constants.strip()}
+
+# %% 1. The data file must be the one the view was computed from
+digest = hashlib.sha256()
+with open(DATA_FILE, "rb") as handle:
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
+if digest.hexdigest() != EXPECTED_SHA256:
+    sys.exit(f"{{DATA_FILE}} is not the cohort file of this view (SHA-256 {{digest.hexdigest()}}, "
+             f"expected {{EXPECTED_SHA256}}): the numbers would differ. Point the script at that file.")
+con = duckdb.connect(DATA_FILE, read_only=True)
+'''
+
+
+def cohort_where(cohort_filter: CohortFilter) -> str:
+    """The cohort filters as one SQL condition over `patient_summary` with literal values, and a
+    comment naming them ("TRUE" with "no filters" when unfiltered)."""
+    where, params = cohort_filter.where_sql()
+    return f"({inline(where, params)})  -- cohort filters: {cohort_filter.describe()}"
 
 
 def notebook(script_text: str) -> str:

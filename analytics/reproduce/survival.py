@@ -4,27 +4,25 @@ from __future__ import annotations
 from analytics import survival
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
-from analytics.reproduce import Provenance, header, inline, register
+from analytics.reproduce import Provenance, cohort_where, inline, preamble, register
 from analytics.views.survival import SurvivalPageSpec, endpoint_sentence
 
 
 def _selection_sql(cohort_filter: CohortFilter, analysis: survival.SurvivalSpec) -> str:
     """The view's patients and endpoint as one readable SELECT (parameters written as literals)."""
-    where, params = cohort_filter.where_sql()
-    group_sql, group_params = survival._group_expression(analysis)
+    group_sql = inline(*survival._group_expression(analysis))
     columns = analysis.event_columns
     event_day = columns[0] if len(columns) == 1 else f"least({', '.join(columns)})"
     origin = "0" if analysis.origin == "diagnosis" else "first_treatment_day"
     population = "TRUE" if analysis.population == "all" else "treated"
-    return inline(f"""SELECT patient_id,
+    return f"""SELECT patient_id,
            {group_sql} AS "group",
            {origin} AS origin_day,               -- time zero: {survival.ORIGINS[analysis.origin]}
            {event_day} AS event_day,   -- first counted event
            last_contact_day
     FROM patient_summary
-    WHERE ({where})                         -- cohort filters: {cohort_filter.describe()}
-      AND {population}                       -- population: {survival.POPULATIONS[analysis.population].lower()}""",
-                  group_params + params)
+    WHERE {cohort_where(cohort_filter)}
+      AND {population}                       -- population: {survival.POPULATIONS[analysis.population].lower()}"""
 
 
 @register("survival.km")
@@ -33,36 +31,15 @@ def km_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPag
     analysis = spec.analysis(db)
     title = f"Survival: {analysis.endpoint_label()}" + (f" by {analysis.group_label()}" if analysis.group else "")
     milestones = spec.milestone_months()
-    return header(title, provenance, "duckdb, pandas, numpy, lifelines, altair, vl-convert-python") + f'''
-import hashlib
-import math
-import sys
-
-import altair as alt
-import duckdb
-import numpy as np
-import pandas as pd
-from lifelines import KaplanMeierFitter
-from lifelines.statistics import multivariate_logrank_test
-from lifelines.utils import median_survival_times
-
-DATA_FILE = next((a for a in sys.argv[1:] if a.endswith(".duckdb")), {provenance.data_file!r})
-EXPECTED_SHA256 = {provenance.sha256!r}
+    return preamble(title, provenance, [
+        "import math", "import altair as alt", "import duckdb", "import numpy as np", "import pandas as pd",
+        "from lifelines import KaplanMeierFitter", "from lifelines.statistics import multivariate_logrank_test",
+        "from lifelines.utils import median_survival_times"], f"""
 DAYS_PER_MONTH = 30.4375
 MILESTONES_MONTHS = {tuple(milestones)!r}
 NOT_EVALUATED = {NOT_EVALUATED!r}
 GROUPED = {analysis.group is not None}  # a grouping was chosen: test the groups
-
-# %% 1. The data file must be the one the view was computed from
-digest = hashlib.sha256()
-with open(DATA_FILE, "rb") as handle:
-    for block in iter(lambda: handle.read(1 << 20), b""):
-        digest.update(block)
-if digest.hexdigest() != EXPECTED_SHA256:
-    sys.exit(f"{{DATA_FILE}} is not the cohort file of this view (SHA-256 {{digest.hexdigest()}}, "
-             f"expected {{EXPECTED_SHA256}}): the numbers would differ. Point the script at that file.")
-con = duckdb.connect(DATA_FILE, read_only=True)
-
+""") + f'''
 # %% 2. The view's patients and endpoint
 # {endpoint_sentence(analysis)}
 patients = con.execute("""
