@@ -8,7 +8,6 @@ import streamlit as st
 
 from analytics.cohort import count_patients
 from analytics.compare import POOLING_METHODS
-from analytics.export import safe_csv
 from analytics.published import CHARACTERISTICS, PublishedSeriesError, load_published
 from analytics.units import patients_text
 from analytics.views import compare as views
@@ -16,7 +15,7 @@ from analytics.views.compare import ComparePageSpec as Spec
 from ui import access, components, state
 from ui.routing import require_entrypoint
 from ui.text import md_escape
-from ui.views import bind, compute, current, figure, show, show_caveats
+from ui.views import bind, compute, csv_download, current, figure, show, show_caveats
 
 require_entrypoint()
 key = Spec.session_key
@@ -54,8 +53,8 @@ with tab_table:
         st.dataframe(table.tables["comparison"], hide_index=True)
         show_caveats(table)
         comparison_table = table.tables["comparison"]  # the CSV is built on click, not on every rerun
-        st.download_button("Download the comparison (CSV)", lambda: safe_csv(comparison_table),
-                           file_name="compare_published.csv", mime="text/csv", key="dl_compare")
+        csv_download("Download the comparison (CSV)", comparison_table, file_name="compare_published.csv",
+                     key="dl_compare", page=Spec.PAGE, title=table.title, result=table)
         with st.expander("Where each published figure is reported"):
             st.dataframe(table.tables["sources"], hide_index=True,
                          column_config={"Link": st.column_config.LinkColumn("Link")})

@@ -2,12 +2,11 @@
 import streamlit as st
 
 from analytics import dictionary
-from analytics.export import safe_csv
 from analytics.views import dictionary as views
 from analytics.views.dictionary import DictionarySpec
 from ui import access, state
 from ui.routing import require_entrypoint
-from ui.views import bind, compute, current, escape_markdown
+from ui.views import bind, compute, csv_download, current, escape_markdown
 
 require_entrypoint()
 
@@ -28,9 +27,8 @@ result = compute(views.columns, state.current_filter(), spec, access.small_cell_
 for caveat in result.caveats:  # column names of an uploaded cohort: shown as plain text
     st.warning(f"**{caveat.heading}.** {escape_markdown(caveat.text)}", icon=":material/warning:")
 table, shown = result.tables["Dictionary"], result.tables["Columns"]
-download_col.download_button("Download dictionary (CSV)", safe_csv(table), file_name="data_dictionary.csv",
-                             mime="text/csv", use_container_width=True,
-                             icon=":material/download:")
+csv_download("Download dictionary (CSV)", table, file_name="data_dictionary.csv", key=None, container=download_col,
+             page=spec.PAGE, title=result.title, result=result, use_container_width=True)
 
 if shown.empty:
     st.info(escape_markdown(result.caption), icon=":material/search_off:")

@@ -2,14 +2,13 @@
 import streamlit as st
 
 from analytics import cohort, genomics
-from analytics.export import safe_csv
 from analytics.units import patients_text
 from analytics.views import genomics as views
 from analytics.views.genomics import GenomicsSpec
 from ui import access, components, state
 from ui.routing import require_entrypoint
 from ui.text import md_escape
-from ui.views import bind, compute, current, figure, set_value, show
+from ui.views import bind, compute, csv_download, current, figure, set_value, show
 
 require_entrypoint()
 
@@ -162,8 +161,8 @@ with tab_mut:
         else:
             st.dataframe(_rows(muts), hide_index=True, width="stretch",
                          column_config={"vaf": st.column_config.NumberColumn("VAF", format="%.2f")})
-            st.download_button("Download CSV", lambda: safe_csv(muts), file_name="mutations.csv", mime="text/csv",
-                               key="genomics.mut_download")
+            csv_download("Download CSV", muts, file_name="mutations.csv", key="genomics.mut_download",
+                         page=spec.PAGE, title=result.title, result=result, icon=None)
 
 # ---------------------------------------------------------------------------------------------
 st.divider()

@@ -4,13 +4,12 @@ import streamlit as st
 from analytics import overview
 from analytics import table_one_by_group as by_group
 from analytics.disclosure import table_one_for_download
-from analytics.export import safe_csv
 from analytics.units import patients_text
 from analytics.views import overview as views
 from ui import access, components, state
 from ui.routing import require_entrypoint
 from ui.text import md_escape
-from ui.views import compute, current, figure, show
+from ui.views import compute, csv_download, current, figure, show
 
 require_entrypoint()
 
@@ -33,9 +32,8 @@ with left:
     shown = overview.table_one_display(t1).set_index("Characteristic")
     shown["Category"] = shown["Category"].map(md_escape)  # st.table renders Markdown; levels are data
     st.table(shown)
-    st.download_button("Download Table 1 (CSV)", safe_csv(table_one_for_download(t1, k)), file_name="table1.csv",
-                       mime="text/csv",
-                       icon=":material/download:", key="dl_table1")
+    csv_download("Download Table 1 (CSV)", table_one_for_download(t1, k), file_name="table1.csv",
+                 key="dl_table1", page=spec.PAGE, title=table_one.title, result=table_one)
 
 st.subheader("Table 1 by group")
 st.selectbox("Compare the groups of", ["", *by_group.GROUPINGS], key=views.OverviewSpec.session_key("t1_group"),
@@ -48,9 +46,9 @@ if spec.t1_group:
         st.dataframe(grouped.tables["table"], hide_index=True, width="stretch")
         database_ = state.current_database()
         a, b = st.columns(2)
-        a.download_button("Download Table 1 by group (CSV)", safe_csv(grouped.tables["table"]),
-                          file_name=f"table1_by_{spec.t1_group}.csv", mime="text/csv", icon=":material/download:",
-                          key="dl_table1_group")
+        csv_download("Download Table 1 by group (CSV)", grouped.tables["table"], container=a,
+                     file_name=f"table1_by_{spec.t1_group}.csv", key="dl_table1_group", page=spec.PAGE,
+                     title=grouped.title, result=grouped)
         b.download_button(
             "Download Table 1 by group (Word)",
             lambda: by_group.to_docx(by_group.table_one_by_group(database_, cohort_filter, spec.t1_group),
@@ -89,6 +87,5 @@ if rows:
     st.switch_page("pages/patient.py",
                    query_params=overview.patient_link_params(cohort_filter, patient_id))
 database = state.current_database()  # the CSV is built on click (in its own thread), not on every rerun
-st.download_button("Download patient table (CSV)",
-                   lambda: safe_csv(overview.patient_table(database, cohort_filter)), file_name="patients.csv",
-                   mime="text/csv", icon=":material/download:", key="dl_patients")
+csv_download("Download patient table (CSV)", lambda: overview.patient_table(database, cohort_filter),
+             file_name="patients.csv", key="dl_patients", page=spec.PAGE, title="Patients of the selection")

@@ -1,7 +1,6 @@
 import streamlit as st
 
 from analytics import cohort, response
-from analytics.export import safe_csv
 from analytics.swimmer import ORIGINS, SORTS
 from analytics.units import patients_text
 from analytics.views.response import (ResponseSpec, best_response, by_group, current_status,
@@ -69,10 +68,9 @@ else:
     views.show_caveats(listed)
     if listed.caveats:
         _db = state.current_database()  # built on click with every patient, not on every rerun
-        st.download_button("Download untreated patients (CSV)",
-                           lambda: safe_csv(response.untreated_patients(_db, f)),
-                           file_name="untreated_patients.csv", mime="text/csv",
-                           icon=":material/download:", key="dl_resp_untreated")
+        views.csv_download("Download untreated patients (CSV)", lambda: response.untreated_patients(_db, f),
+                           file_name="untreated_patients.csv", key="dl_resp_untreated", page=spec.PAGE,
+                           title=listed.title, result=listed)
 
 # --- 2. by group --------------------------------------------------------------------------------
 st.header("CR/CRi by group")
@@ -120,10 +118,10 @@ if mrd.numbers["n_responders"]:
             ["Patient", "Best response", "MRD", "MRD method", "Days to CR/CRi", "Months to CR/CRi"]],
             hide_index=True, width="stretch")
         _db = state.current_database()  # built on click with every responder, not on every rerun
-        st.download_button("Download per-patient MRD and time to CR/CRi (CSV)",
-                           lambda: safe_csv(response.responder_table(_db, f, spec.origin, None)[0]),
-                           file_name=f"responders_{spec.origin}.csv", mime="text/csv",
-                           icon=":material/download:", key="dl_resp_responders")
+        views.csv_download("Download per-patient MRD and time to CR/CRi (CSV)",
+                           lambda: response.responder_table(_db, f, spec.origin, None)[0],
+                           file_name=f"responders_{spec.origin}.csv", key="dl_resp_responders", page=spec.PAGE,
+                           title=f"{mrd.title}: per patient", result=mrd)
 
 # --- 4. swimmer ---------------------------------------------------------------------------------
 st.header("Swimmer plot")

@@ -7,12 +7,11 @@ import streamlit as st
 
 from analytics import survival, survival_cox, survival_cr
 from analytics.cohort import count_patients
-from analytics.export import safe_csv
 from analytics.views import survival as views
 from analytics.views.survival import SurvivalPageSpec as Spec
 from ui import access, components, state
 from ui.routing import require_entrypoint
-from ui.views import bind, compute, current, figure, set_value, show, show_caveats
+from ui.views import bind, compute, csv_download, current, figure, set_value, show, show_caveats
 
 require_entrypoint()
 
@@ -101,10 +100,9 @@ with tab_km:
         elif spec.pairwise != "none" and spec.group:
             st.caption("Pairwise tests need three or more groups.")
         # under suppression the download carries what the figure shows: no counts per step
-        st.download_button("Download curve data (CSV)",
-                           lambda: safe_csv(survival.curve_table(_db, cohort_filter, analysis, k)),
-                           file_name=f"km_{analysis.endpoint.lower()}_curves.csv", mime="text/csv",
-                           key="dl_curves")
+        csv_download("Download curve data (CSV)", lambda: survival.curve_table(_db, cohort_filter, analysis, k),
+                     file_name=f"km_{analysis.endpoint.lower()}_curves.csv", key="dl_curves",
+                     page=spec.PAGE, title=f"{km.title}: curve data", result=km)
 
         if spec.group in views.SIMON_MAKUCH_EXPOSURE and not components.withheld_under_suppression(
                 "the Simon-Makuch, landmark and time-dependent analyses (small risk sets)"):
@@ -159,9 +157,10 @@ with tab_cr:
         cr = compute(views.competing_risks, cohort_filter, spec)
         show(cr, figure=figure(views.competing_risks, cohort_filter, spec))
         st.dataframe(cr.tables["milestones"], hide_index=True)
-        st.download_button("Download cumulative incidence data (CSV)",
-                           lambda: safe_csv(survival_cr.cumulative_incidence(_db, cohort_filter, analysis)),
-                           file_name="cumulative_incidence.csv", mime="text/csv", key="dl_cif")
+        csv_download("Download cumulative incidence data (CSV)",
+                     lambda: survival_cr.cumulative_incidence(_db, cohort_filter, analysis),
+                     file_name="cumulative_incidence.csv", key="dl_cif", page=spec.PAGE,
+                     title=f"{cr.title}: curve data", result=cr)
 
 with tab_table:
     if tab_table.open and not components.withheld_under_suppression("the per-patient table"):
@@ -177,7 +176,6 @@ with tab_table:
             st.caption(f"The first {len(table):,} of {n_included + n_excluded:,} patients (patient id "
                        "order); the CSV download has all of them.")
         st.dataframe(table, hide_index=True)
-        st.download_button("Download per-patient table (CSV)",
-                           lambda: safe_csv(survival.patient_table(_db, cohort_filter, analysis)),
-                           file_name=f"survival_{analysis.endpoint.lower()}_patients.csv", mime="text/csv",
-                           key="dl_patients")
+        csv_download("Download per-patient table (CSV)", lambda: survival.patient_table(_db, cohort_filter, analysis),
+                     file_name=f"survival_{analysis.endpoint.lower()}_patients.csv", key="dl_patients",
+                     page=spec.PAGE, title=f"{km.title}: per-patient times and status", result=km)

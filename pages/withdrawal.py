@@ -3,7 +3,6 @@ import dataclasses
 import streamlit as st
 
 from analytics import cohort, withdrawal
-from analytics.export import safe_csv
 from analytics.views.withdrawal import (LAYOUTS, NO_COMPARISON, SINGLE_MEASUREMENT, SMALL_SAMPLES,
                                         WithdrawalSpec, kinetics, timing, trajectories)
 from ui import components, state, views
@@ -133,10 +132,10 @@ if n_series:
     st.caption("Days are counted from the lenalidomide stop day (end of the last course). "
                "Below-detection values are taken at the detection limit.")
     _db = state.current_database()  # the CSV is built on click (every patient), not on every rerun
-    st.download_button("Download kinetics (CSV)",
-                       lambda: safe_csv(withdrawal.kinetics_table(_db, f, spec.analyte, spec.specimen, rule)),
-                       file_name=f"withdrawal_kinetics_{spec.analyte}_{spec.specimen}.csv", mime="text/csv",
-                       icon=":material/download:", key="dl_wd_kinetics")
+    views.csv_download("Download kinetics (CSV)",
+                       lambda: withdrawal.kinetics_table(_db, f, spec.analyte, spec.specimen, rule),
+                       file_name=f"withdrawal_kinetics_{spec.analyte}_{spec.specimen}.csv", key="dl_wd_kinetics",
+                       page=spec.PAGE, title=f"Kinetics after lenalidomide withdrawal: {spec.analyte}, {spec.specimen}")
 
     # --- 3. who regresses -----------------------------------------------------------------------
     st.header("3. Who regresses")

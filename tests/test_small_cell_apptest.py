@@ -145,8 +145,11 @@ class DownloadCapture:
 
 
 def small_counts_in_csv(data: bytes) -> list[str]:
-    frame = pd.read_csv(__import__("io").BytesIO(data), dtype=str, keep_default_na=False)
-    found = []
+    """Small counts in a CSV download: in its provenance lines ("# ...") and in its cells."""
+    lines = data.decode("utf-8").splitlines()
+    provenance = [line for line in lines if line.startswith("# ")]
+    found = [f"provenance: {m}" for line in provenance for m in SMALL_TEXT.findall(line)]
+    frame = pd.read_csv(__import__("io").BytesIO(data), dtype=str, keep_default_na=False, skiprows=len(provenance))
     for column in frame.columns:
         for value in frame[column]:
             if column in COUNT_COLUMNS | {"evaluable", "not_evaluated"} and value.isdigit() and 1 <= int(value) < K:

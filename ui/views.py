@@ -11,7 +11,8 @@ its caveats in every export), caption, result lines and caveats.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 import streamlit as st
 
@@ -158,6 +159,39 @@ def reproduce_downloads(result: ViewResult, spec: PageSpec) -> None:
     right.download_button("Reproduce as a notebook (.ipynb)", lambda: reproduce.notebook(text()),
                           file_name=f"{stem}.ipynb", mime="application/x-ipynb+json", icon=":material/code:",
                           key=f"repro_nb_{stem}")
+
+
+def csv_provenance(title: str, page: str, caveats: tuple[str, ...] = ()) -> Callable[[], list[str]]:
+    """The provenance lines a CSV of this page's view starts with (analytics.export), as a
+    function: the session's state is read now, the cohort file is hashed when the file is built
+    (a download built on click runs outside the script, without the session)."""
+    from analytics import reproduce
+    from analytics.export import provenance_lines
+    from ui import state
+    from ui.share_link import view_url
+    path = getattr(state.current_database(), "path", None)
+    link, filters, version = view_url(page), state.current_filter().describe(), reproduce.app_version()
+
+    def lines() -> list[str]:
+        data = (f"{Path(path).name} SHA-256 {reproduce.data_file_sha256(path)}" if path is not None
+                else "an uploaded cohort held in memory (no file)")
+        return provenance_lines(title, link, data, version, filters, caveats)
+    return lines
+
+
+def csv_download(label: str, table, *, file_name: str, key: str | None, page: str, title: str,
+                 result: ViewResult | None = None, container=None, **options) -> None:
+    """A CSV download of `table` (a frame, or a function returning one: built on click) that
+    starts with the view's provenance and caveats (`result`'s when given), in `container`
+    (a column; the page by default)."""
+    from analytics.export import safe_csv
+    provenance = csv_provenance(title, page, tuple(result.caveat_sentences()) if result is not None else ())
+
+    def data() -> bytes:
+        return safe_csv(table() if callable(table) else table, provenance())
+    (container or st).download_button(label, data if callable(table) else data(), file_name=file_name,
+                                      mime="text/csv", key=key, icon=options.pop("icon", ":material/download:"),
+                                      **options)
 
 
 def show_methods(result: ViewResult) -> None:

@@ -59,6 +59,18 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def data_file_sha256(path: str | Path) -> str:
+    """`file_sha256` remembered per file state (path, size, modification time): every export
+    names the cohort file, and a 1M-patient file takes a while to hash."""
+    stat = os.stat(path)
+    return _sha256_of_state(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256_of_state(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(path)
+
+
 @functools.cache  # one process runs one version
 def app_version() -> str:
     """The app's version: BALL_APP_VERSION when set (a container image has no git history),
