@@ -362,8 +362,9 @@ print(("One dot per patient at the exact value" if per_patient else "Patients pe
       + "; dashed line: median. Months = days / 30.4375.")
 
 # %% 3. The figure (Altair), saved beside the script as PNG
-x = alt.X("months:Q", title="Months (days / 30.4375)", scale=alt.Scale(domain=[0, high], nice=False),
-          axis=alt.Axis(values=list(range(0, int(high) + 1, 12))))
+x_title, x_scale = "Months (days / 30.4375)", alt.Scale(domain=[0, high], nice=False)
+x_axis = alt.Axis(values=list(range(0, int(high) + 1, 12)))  # a tick a year
+x = alt.X("months:Q", title=x_title, scale=x_scale, axis=x_axis)
 if per_patient:
     # a dot plot: dots closer than 1/45 of the axis are stacked on separate rows
     gap, last_on_level, level = high / 45.0, [], {}
@@ -390,7 +391,7 @@ else:
     """).df()
     bins["end"] = bins["start"] + 1
     marks = alt.Chart(bins).mark_rect(opacity=0.9).encode(
-        x=alt.X("start:Q", title=x.title, scale=x.scale, axis=x.axis), x2="end:Q",
+        x=alt.X("start:Q", title=x_title, scale=x_scale, axis=x_axis), x2="end:Q",
         y=alt.Y("patients:Q", title="Patients per month"))
 layers = [marks]
 if n:
