@@ -28,7 +28,7 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     table_one = compute(views.table_one, cohort_filter, spec, k)
     st.subheader(table_one.title)
-    show(table_one)
+    show(table_one, spec=spec)
     t1 = table_one.tables["Table 1"]
     shown = overview.table_one_display(t1).set_index("Characteristic")
     shown["Category"] = shown["Category"].map(md_escape)  # st.table renders Markdown; levels are data
@@ -61,7 +61,7 @@ with right:
     st.subheader("Lenalidomide exposure")
     if not components.withheld_under_suppression("the exposure plots (one mark per patient or small bins)"):
         for view in views.EXPOSURE_VIEWS:
-            show(compute(view, cohort_filter, spec, k), figure=figure(view, cohort_filter, spec, k))
+            show(compute(view, cohort_filter, spec, k), figure=figure(view, cohort_filter, spec, k), spec=spec)
 
 components.withheld_under_suppression("the patient-level table", stop=True)
 if access.public_mode():  # public deployment: aggregates only

@@ -30,3 +30,14 @@ def test_overview_states(state):
     assert len(at.get("vega_lite_chart")) == 2
     assert {b.proto.label for b in at.get("download_button")} >= {"Download Table 1 (CSV)",
                                                              "Download patient table (CSV)"}
+
+
+def test_each_view_offers_its_reproduce_downloads():
+    """Table 1, both exposure plots and (with a grouping) Table 1 by group each offer a script
+    and a notebook (the app's cohort is a file)."""
+    at = run_page(PAGE, {"t1_group": "sex"})
+    assert not at.exception
+    ids = [b.proto.id for b in at.get("download_button")]
+    for view in ("table_one", "latency_months", "cumulative_months", "table_one_by_group"):
+        for kind in ("py", "nb"):
+            assert sum(i.endswith(f"repro_{kind}_overview_{view}") for i in ids) == 1, (view, kind, ids)
