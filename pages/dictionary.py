@@ -7,7 +7,7 @@ from analytics.views import dictionary as views
 from analytics.views.dictionary import DictionarySpec
 from ui import access, state
 from ui.routing import require_entrypoint
-from ui.views import bind, compute, current, escape_markdown
+from ui.views import bind, compute, current, escape_markdown, reproduce_downloads, show_methods
 
 require_entrypoint()
 
@@ -31,6 +31,8 @@ table, shown = result.tables["Dictionary"], result.tables["Columns"]
 download_col.download_button("Download dictionary (CSV)", safe_csv(table), file_name="data_dictionary.csv",
                              mime="text/csv", use_container_width=True,
                              icon=":material/download:")
+show_methods(result)
+reproduce_downloads(result, spec)  # a script printing these rows (and the schema check) outside the app
 
 if shown.empty:
     st.info(escape_markdown(result.caption), icon=":material/search_off:")
