@@ -271,9 +271,10 @@ values = con.execute(f"SELECT CAST({GROUP_SQL} AS VARCHAR) AS g, "
 
 
 def continuous_test(index):
-    """Wilcoxon rank-sum (Mann-Whitney U, SciPy's default: exact for small samples without ties,
-    else normal approximation with continuity correction) for two groups, Kruskal-Wallis for more;
-    patients without a value are left out."""
+    """Wilcoxon rank-sum (Mann-Whitney U; SciPy's default: exact when one group has at most 8
+    values and there are no ties, else the normal approximation with tie and continuity
+    corrections) for two groups, Kruskal-Wallis (chi-square, tie-corrected) for more; patients
+    without a value are left out."""
     samples = [values.loc[values["g"] == g, f"v{index}"].dropna().to_numpy(float) for g in tested_groups]
     samples = [s for s in samples if len(s)]
     if len(samples) < 2:
