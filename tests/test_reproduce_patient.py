@@ -1,5 +1,5 @@
-"""Reproduce in Python, patient page: the timeline script prints the page's title, notice and
-the patient's events table word for word and draws the timeline; a filtered cohort; the
+"""Reproduce in Python, patient page: the timeline script prints the page's title, notice,
+the patient's events table and key facts word for word and draws the timeline; a filtered cohort; the
 notebook executes."""
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def _assert_page_printed(result, printed, folder):
     notices = [c.text for c in result.caveats]
     assert printed[1:1 + len(notices)] == notices
     assert_table_printed(printed, result.tables["Timeline events"])
+    assert_table_printed(printed, result.tables["Key facts"])
     assert (folder / f"timeline_{result.numbers['patient_id']}.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -42,6 +43,38 @@ def test_timeline_script_prints_the_pages_events(reproduce_cohorts, cohort, view
     _assert_page_printed(result, printed, tmp_path)
     if view == "died-course-window":
         assert "Death" in result.tables["Timeline events"]["category"].tolist()
+
+
+@pytest.fixture(scope="module")
+def cohort_with_stated_exposure(tmp_path_factory):
+    """The demo cohort with exposure stated beside the courses: S05 disagreeing (10 days), S12
+    agreeing within a day per course; S01 without lenalidomide courses."""
+    import shutil
+
+    import pandas as pd
+
+    from analytics.build import DEMO_SOURCE, build_file
+    source = tmp_path_factory.mktemp("stated") / "cohort"
+    shutil.copytree(DEMO_SOURCE, source)
+    patients = pd.read_csv(source / "patients.csv", dtype=str, keep_default_na=False)
+    patients.loc[patients["patient_id"] == "S05", "len_cumulative_days"] = "10"
+    patients.loc[patients["patient_id"] == "S12", "len_cumulative_days"] = "1279"  # courses: 1278 days
+    patients.to_csv(source / "patients.csv", index=False)
+    events = (source / "events.csv").read_text().splitlines(keepends=True)
+    (source / "events.csv").write_text("".join(e for e in events if ",S01,lenalidomide_course," not in e))
+    return build_file(source, tmp_path_factory.mktemp("db") / "cohort.duckdb")
+
+
+@pytest.mark.parametrize(("patient_id", "exposure"), [
+    ("S05", "36.0 months from the lenalidomide courses; the source states 10 days (0.3 months), which disagrees"),
+    ("S12", "42.0 months"), ("S01", "not evaluated")])
+def test_key_facts_script_words_the_exposure_as_the_page(cohort_with_stated_exposure, patient_id, exposure,
+                                                         tmp_path):
+    result, printed = run_view(views.timeline, "patient.timeline", cohort_with_stated_exposure,
+                               {"patient": patient_id}, tmp_path)
+    facts = result.tables["Key facts"]
+    assert facts.loc[facts["fact"] == "Cumulative exposure", "value"].iloc[0] == exposure
+    _assert_page_printed(result, printed, tmp_path)
 
 
 def test_timeline_script_on_a_filtered_cohort_with_an_excluded_patient(reproduce_cohorts, tmp_path):

@@ -3,7 +3,7 @@ them (lane, marker, days and months from B-ALL diagnosis) and the swim-lane figu
 pandas, Altair; no app code)."""
 from __future__ import annotations
 
-from analytics import patient
+from analytics import consistency, patient, survival
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.reproduce import Provenance, inline, preamble, register
@@ -87,7 +87,99 @@ print("\\t".join(timeline.columns))
 for row in timeline.itertuples(index=False):
     print("\\t".join(str(cell) for cell in row))
 
-# %% 4. The figure: bars for lenalidomide courses and treatment lines, markers for the rest,
+# %% 4. Key facts: the patient's row of patient_summary (endpoints derived from the events),
+# as the page words them; NULL reads "not evaluated", never negative
+r = con.execute(f"SELECT * FROM patient_summary WHERE patient_id = ? AND {COHORT}", [PATIENT_ID]).df().iloc[0]
+
+
+def missing(x):
+    return x is None or pd.isna(x)
+
+
+def or_not_evaluated(x, fmt=str):
+    return "not evaluated" if missing(x) else fmt(x)
+
+
+def months(days):
+    return "not recorded" if missing(days) else f"{float(days) / DAYS_PER_MONTH:.1f} months"
+
+
+def day(days):
+    return "day not recorded" if missing(days) else f"day {int(days):+d}" if int(days) else "day 0"
+
+
+def exposure_text():
+    """Cumulative exposure as derived from the courses; a value stored beside the courses is shown
+    when it disagrees by more than a day per course (first and last day both counted)."""
+    text = or_not_evaluated(r["len_cumulative_days"], months)
+    courses = con.execute("SELECT count(*) FROM events WHERE patient_id = ? AND event_type = 'lenalidomide_course'",
+                          [PATIENT_ID]).fetchone()[0]
+    if not courses or missing(r["len_cumulative_days"]):
+        return text
+    reported = con.execute("SELECT len_cumulative_days FROM patients WHERE patient_id = ?",
+                           [PATIENT_ID]).fetchone()[0]
+    if reported is None:
+        return text + " (from the lenalidomide courses)"
+    if abs(float(reported) - float(r["len_cumulative_days"])) <= EXPOSURE_SLACK_DAYS_PER_COURSE * courses:
+        return text
+    return (f"{text} from the lenalidomide courses; the source states {int(reported)} days "
+            f"({months(reported)}), which disagrees")
+
+
+yes_no = {True: "yes", False: "no"}
+immuno = " ".join(f"{m.upper()}{'+' if r[m] == 'positive' else '−'}" if not missing(r[m]) else f"{m.upper()} n.e."
+                  for m in ("cd10", "cd19", "cd20", "cd22"))
+tp53 = or_not_evaluated(r["tp53_status"]) + (
+    " (not sequenced)" if missing(r["sequencing_assay"]) else f" ({r['sequencing_assay']})")
+facts = [
+    ("Patient", "Institution", r["institution"]),
+    ("Patient", "Sex", or_not_evaluated(r["sex"], lambda v: {"F": "female", "M": "male"}.get(v, v))),
+    ("Patient", "Age at B-ALL diagnosis", or_not_evaluated(r["age_at_ball_dx"], lambda v: f"{int(v)} years")),
+    ("Patient", "Age at myeloma diagnosis", or_not_evaluated(r["age_at_myeloma_dx"], lambda v: f"{int(v)} years")),
+    ("Patient", "Autologous HCT for myeloma", or_not_evaluated(r["myeloma_auto_hct"], lambda v: yes_no[bool(v)])),
+    ("Lenalidomide", "Latency from first exposure", or_not_evaluated(r["latency_days"], months)),
+    ("Lenalidomide", "Cumulative exposure", exposure_text()),
+    ("Lenalidomide", "Myeloma lines with lenalidomide", or_not_evaluated(r["myeloma_lines_with_len"], lambda v: str(int(v)))),
+    ("Lenalidomide", "Last stopped", or_not_evaluated(r["len_stop_day"], day)),
+    ("B-ALL at diagnosis", "WBC", or_not_evaluated(r["wbc_k_per_ul"], lambda v: f"{v:g} ×10³/µL")),
+    ("B-ALL at diagnosis", "Marrow blasts", or_not_evaluated(r["marrow_blast_pct"], lambda v: f"{v:g}%")),
+    ("B-ALL at diagnosis", "Immunophenotype", immuno),
+    ("B-ALL at diagnosis", "CNS status", or_not_evaluated(r["cns_status"])),
+    ("B-ALL at diagnosis", "BCR::ABL1", or_not_evaluated(r["bcr_abl1"])),
+    ("B-ALL at diagnosis", "Karyotype", or_not_evaluated(r["karyotype_iscn"])),
+    ("B-ALL at diagnosis", "Ploidy", or_not_evaluated(r["ploidy_category"]) + (
+        "" if missing(r["modal_chromosome_number"]) else f" (modal number {int(r['modal_chromosome_number'])})")),
+    ("B-ALL at diagnosis", "TP53", tp53),
+]
+treated = bool(r["treated"])
+# the event that ended event-free survival: the first EFS event on the EFS event day (None = censored)
+efs_kind = None if missing(r["efs_event_day"]) else next(
+    (label for column, label in EFS_EVENTS if not missing(r[column]) and r[column] == r["efs_event_day"]), "event")
+if missing(r["os_days"]):  # no follow-up recorded: not evaluable, never zero
+    os_text = efs_text = "not evaluated (no last contact or death recorded)"
+else:
+    cause = "cause not recorded" if missing(r["death_cause"]) else r["death_cause"]
+    os_text = months(r["os_days"]) + (f", died ({cause})" if bool(r["os_event"])
+                                      else ", alive (censored at last contact)")
+    efs_text = months(r["efs_days"]) + (f", event: {efs_kind} ({day(r['efs_event_day'])})" if efs_kind
+                                        else ", censored at last contact")
+facts += [
+    ("Course", "First-line regimen", f"{r['first_line_regimen']} ({r['first_line_regimen_category']})"
+     if treated else "untreated"),
+    ("Course", "Best response", or_not_evaluated(r["best_response"]) if treated else "untreated"),
+    ("Course", "First CR/CRi", "never" if missing(r["first_cr_day"]) else day(r["first_cr_day"])),
+    ("Course", "Allogeneic HCT", day(r["hct_day"]) if bool(r["hct"]) else "no"),
+    ("Course", "Relapse", "none recorded" if missing(r["relapse_day"]) else day(r["relapse_day"])),
+    ("Endpoints", "Overall survival", os_text),
+    ("Endpoints", "Event-free survival", efs_text),
+    ("Endpoints", "Status at last contact", r["status_at_last_contact"] + (
+        "" if missing(r["last_contact_day"]) else f" ({day(r['last_contact_day'])})")),
+]
+print("\\t".join(["section", "fact", "value"]))
+for fact in facts:
+    print("\\t".join(str(x) for x in fact))
+
+# %% 5. The figure: bars for lenalidomide courses and treatment lines, markers for the rest,
 # a dashed line at diagnosis (Altair), saved beside the script as PNG
 if timeline.empty:
     print("No events recorded for this patient.")
@@ -157,7 +249,10 @@ FIRST_DAY = {patient.WINDOWS[spec.window]!r}  # time axis "{spec.window}": first
 DAYS_PER_MONTH = 30.4375
 LANES = {patient.LANES!r}
 BAR_COLORS = {patient.BAR_COLORS!r}
-MARKERS = {patient.MARKERS!r}  # category: (colour, shape)"""
+MARKERS = {patient.MARKERS!r}  # category: (colour, shape)
+# Event-free survival's events (the survival page's definition): (patient_summary column, label)
+EFS_EVENTS = {[(column, survival.EFS_EVENT_LABELS[event]) for event, column in survival.EFS_EVENT_COLUMNS.items()]!r}
+EXPOSURE_SLACK_DAYS_PER_COURSE = {consistency.EXPOSURE_SLACK_DAYS_PER_COURSE!r}"""
     return preamble(f"Patient {pid}: timeline", provenance,
                     ["import sys", "import altair as alt", "import duckdb", "import numpy as np", "import pandas as pd"],
                     constants) + SCRIPT
