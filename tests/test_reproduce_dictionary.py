@@ -57,3 +57,25 @@ def test_dictionary_script_names_schema_differences(reproduce_cohorts, tmp_path)
         in result.caveats[0].text
     assert printed[:2] == _expected(result)
     assert_table_printed(printed, result.tables["Columns"])
+
+
+def test_dictionary_notebook_executes(reproduce_cohorts, tmp_path):
+    import nbclient
+    import nbformat
+
+    from analytics import reproduce
+    from analytics.db import CohortDatabase
+    from tests.reproduce_helpers import provenance, spec_from
+    data_file = reproduce_cohorts["demo"]
+    db = CohortDatabase.open_file(data_file)
+    try:
+        spec = spec_from("dictionary", {"dict_search": "MRD"})
+        script = reproduce.script("dictionary.columns", db, CohortFilter(), spec, provenance(data_file))
+        result = views.columns(db, CohortFilter(), spec)
+    finally:
+        db.close()
+    book = nbformat.reads(reproduce.notebook(script), as_version=4)
+    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+    assert result.caption in outputs and (tmp_path / "data_dictionary.csv").exists()
