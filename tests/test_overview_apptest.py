@@ -41,3 +41,13 @@ def test_each_view_offers_its_reproduce_downloads():
     for view in ("table_one", "latency_months", "cumulative_months", "table_one_by_group"):
         for kind in ("py", "nb"):
             assert sum(i.endswith(f"repro_{kind}_overview_{view}") for i in ids) == 1, (view, kind, ids)
+
+
+def test_no_reproduce_downloads_under_small_cell_suppression(monkeypatch):
+    """The scripts print unsuppressed numbers: a deployment that suppresses small cells offers none."""
+    monkeypatch.setenv("BALL_SMALL_CELL_K", "5")
+    at = run_page(PAGE, {"t1_group": "sex"})
+    assert not at.exception
+    ids = [b.proto.id for b in at.get("download_button")]
+    assert any(i.endswith("dl_table1") for i in ids)
+    assert not [i for i in ids if "repro_" in i]

@@ -138,12 +138,14 @@ def _title_constants(cohort_filter: CohortFilter) -> str:
 def table_one_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: OverviewSpec,
                      provenance: Provenance) -> str:
     return preamble("Overview: Table 1", provenance, IMPORTS, _title_constants(cohort_filter)) + TABLE_ONE_CODE + '''
-# %% 3. Table 1 of the filtered cohort, as the page shows it
-print_table(["Characteristic", "Category", "Value", "95% CI (exact)"], [
-    ["" if i and row["characteristic"] == rows[i - 1]["characteristic"] else row["characteristic"],
-     row["level"], row["display"],
-     "" if math.isnan(row["ci_low"]) else f"{fmt(100 * row['ci_low'], 0)}–{fmt(100 * row['ci_high'], 0)}%"]
-    for rows in [table_one(COHORT)] for i, row in enumerate(rows)])
+# %% 3. Table 1 of the filtered cohort, as the page shows it (a characteristic named once)
+rows = table_one(COHORT)
+table = []
+for i, row in enumerate(rows):
+    first = i == 0 or row["characteristic"] != rows[i - 1]["characteristic"]
+    ci = "" if math.isnan(row["ci_low"]) else f"{fmt(100 * row['ci_low'], 0)}–{fmt(100 * row['ci_high'], 0)}%"
+    table.append([row["characteristic"] if first else "", row["level"], row["display"], ci])
+print_table(["Characteristic", "Category", "Value", "95% CI (exact)"], table)
 '''
 
 
@@ -331,9 +333,9 @@ GROUPING_ITSELF = {itself!r}  # its own row is not tested
 MAX_TABLES = {response.MAX_ENUMERATED_TABLES!r}
 MC_DRAWS = {response.MONTE_CARLO_DRAWS!r}
 MC_SEED = {response.MONTE_CARLO_SEED!r}"""
-    return preamble(f"Overview: Table 1 by {label}", provenance, IMPORTS + [
-        "import numpy as np", "from scipy.stats import kruskal, mannwhitneyu, random_table"],
-        constants) + TABLE_ONE_CODE + BY_GROUP_CODE
+    imports = ["import math", "import duckdb", "import numpy as np",
+               "from scipy.stats import binomtest, kruskal, mannwhitneyu, random_table"]
+    return preamble(f"Overview: Table 1 by {label}", provenance, imports, constants) + TABLE_ONE_CODE + BY_GROUP_CODE
 
 
 # --- exposure plots ---------------------------------------------------------------------------
