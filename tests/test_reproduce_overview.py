@@ -128,3 +128,20 @@ def test_table_one_by_group_notebook_executes(reproduce_cohorts, tmp_path):
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
     assert result.lines[0] in outputs
+
+
+@pytest.mark.parametrize("page", ["overview", "dictionary", "patient"])
+def test_every_view_of_the_page_has_a_script(demo_db, page):
+    """Each view function of the page (its default view; Table 1 by sex) has a Reproduce builder."""
+    import importlib
+    import inspect
+    module = importlib.import_module(f"analytics.views.{page}")
+    spec = spec_from(page, {"t1_group": "sex"} if page == "overview" else {})
+    keys = []
+    for name, function in inspect.getmembers(module, inspect.isfunction):
+        parameters = list(inspect.signature(function).parameters)
+        if function.__module__ == module.__name__ and not name.startswith("_") and name != "slides" \
+                and parameters[:3] == ["db", "cohort_filter", "spec"] \
+                and "ViewResult" in str(inspect.signature(function).return_annotation):
+            keys.append(function(demo_db, CohortFilter(), spec).key)
+    assert keys and [k for k in keys if not reproduce.available(k)] == []
