@@ -224,6 +224,11 @@ print(f"Figure: timeline_{PATIENT_ID}.png")
 '''
 
 
+def _lines(mapping: dict) -> str:
+    """A dict literal with one item per line."""
+    return "{\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in mapping.items()) + "}"
+
+
 def _patient_comment(resolution, requested: str) -> str:
     if resolution.status == "default":
         return "the first patient of the filtered cohort (the link names none)"
@@ -248,8 +253,8 @@ NOTICE = {(f"{text} Patient {pid} is shown instead." if text else "")!r}
 FIRST_DAY = {patient.WINDOWS[spec.window]!r}  # time axis "{spec.window}": first day shown (None = whole history)
 DAYS_PER_MONTH = 30.4375
 LANES = {patient.LANES!r}
-BAR_COLORS = {patient.BAR_COLORS!r}
-MARKERS = {patient.MARKERS!r}  # category: (colour, shape)
+BAR_COLORS = {_lines(patient.BAR_COLORS)}
+MARKERS = {_lines(patient.MARKERS)}  # category: (colour, shape)
 # Event-free survival's events (the survival page's definition): (patient_summary column, label)
 EFS_EVENTS = {[(column, survival.EFS_EVENT_LABELS[event]) for event, column in survival.EFS_EVENT_COLUMNS.items()]!r}
 EXPOSURE_SLACK_DAYS_PER_COURSE = {consistency.EXPOSURE_SLACK_DAYS_PER_COURSE!r}"""
