@@ -145,3 +145,49 @@ def test_every_view_of_the_page_has_a_script(demo_db, page):
                 and "ViewResult" in str(inspect.signature(function).return_annotation):
             keys.append(function(demo_db, CohortFilter(), spec).key)
     assert keys and [k for k in keys if not reproduce.available(k)] == []
+
+
+# Runs a script with Altair's save writing the chart's Vega-Lite JSON instead of a PNG, so a test
+# can compare the figure's data with the page's chart.
+CHART_JSON_WRAPPER = '''
+import runpy
+
+import altair as alt
+
+
+def save(chart, name, **kwargs):
+    with open(name + ".json", "w") as out:
+        out.write(chart.to_json())
+
+
+alt.TopLevelMixin.save = save
+runpy.run_path("view.py", run_name="__main__")
+'''
+
+
+def _first_layer_data(spec: dict) -> list[dict]:
+    return spec["datasets"][spec["layer"][0]["data"]["name"]]
+
+
+@pytest.mark.parametrize(("cohort", "view", "figure"), [("demo", views.latency, "latency"),
+                                                        ("synthetic", views.cumulative_exposure, "cumulative")])
+def test_exposure_figure_data_is_the_pages(reproduce_cohorts, cohort, view, figure, tmp_path):
+    """The dots (patient, months, stacking row) or the monthly bins of the script's figure are the page's."""
+    import json
+    import subprocess
+    import sys
+    data_file = reproduce_cohorts[cohort]
+    result, _ = run_view(view, f"overview.{figure}_months", data_file, {}, tmp_path)
+    (tmp_path / "wrapper.py").write_text(CHART_JSON_WRAPPER)
+    run = subprocess.run([sys.executable, "-I", "wrapper.py", str(data_file)], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=240)
+    assert run.returncode == 0, run.stderr[-2000:]
+    drawn = _first_layer_data(json.loads((tmp_path / f"{figure}.png.json").read_text()))
+    page = _first_layer_data(result.figure.to_dict())
+    assert len(page) > 10
+    if cohort == "demo":  # one dot per patient
+        assert sorted((d["patient_id"], round(d["months"], 9), d["level"]) for d in drawn) == \
+            sorted((d["patient_id"], round(d["months"], 9), d["level"]) for d in page)
+    else:  # patients per month
+        assert [(d["start"], d["end"], d["patients"]) for d in drawn] == \
+            [(d["start"], d["end"], d["patients"]) for d in page]
