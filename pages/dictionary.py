@@ -6,7 +6,7 @@ from analytics.views import dictionary as views
 from analytics.views.dictionary import DictionarySpec
 from ui import access, state
 from ui.routing import require_entrypoint
-from ui.views import bind, compute, csv_download, current, escape_markdown
+from ui.views import bind, compute, csv_download, current, escape_markdown, reproduce_downloads, show_methods
 
 require_entrypoint()
 
@@ -29,6 +29,8 @@ for caveat in result.caveats:  # column names of an uploaded cohort: shown as pl
 table, shown = result.tables["Dictionary"], result.tables["Columns"]
 csv_download("Download dictionary (CSV)", table, file_name="data_dictionary.csv", key=None, container=download_col,
              page=spec.PAGE, title=result.title, result=result, use_container_width=True)
+show_methods(result)
+reproduce_downloads(result, spec)  # a script printing these rows (and the schema check) outside the app
 
 if shown.empty:
     st.info(escape_markdown(result.caption), icon=":material/search_off:")

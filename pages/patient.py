@@ -86,7 +86,7 @@ option.segmented_control("Time axis", list(patient.WINDOWS), key=WINDOW_KEY)
 spec = current(PatientSpec, patient="" if patient_id == ids[0] else patient_id)
 result = compute(views.timeline, cohort_filter, spec, access.small_cell_k())
 show(result, figure=figure(views.timeline, cohort_filter, spec, access.small_cell_k())
-     if result.figure is not None else None)
+     if result.figure is not None else None, spec=spec)
 
 facts = result.tables["Key facts"]
 st.subheader("Key facts")

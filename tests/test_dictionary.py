@@ -117,3 +117,16 @@ def test_dictionary_page_search():
     assert f"{expected} of " in all_text(at) and 0 < expected < 20
     at.text_input(key="dictionary.search").input("zzz-nothing").run()
     assert "No column matches" in all_text(at)
+
+
+@pytest.mark.parametrize("search", ["", "zzz-nothing"])
+def test_dictionary_page_offers_the_reproduce_downloads(search):
+    """A script and a notebook of the view, also when no column matches (the app's cohort is a file)."""
+    from tests.apptest_helpers import all_text, run_page
+    at = run_page("pages/dictionary.py", {"dict_search": search} if search else {})
+    assert not at.exception
+    assert ("No column matches" in all_text(at)) == bool(search)
+    ids = [b.proto.id for b in at.get("download_button")]
+    for kind in ("py", "nb"):
+        assert sum(i.endswith(f"repro_{kind}_dictionary_columns") for i in ids) == 1, ids
+    assert [e.label for e in at.expander] == ["Methods paragraph (for a manuscript)"]

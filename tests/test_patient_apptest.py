@@ -63,3 +63,13 @@ def test_unsequenced_patient_says_not_evaluated():
     at = run_page(PAGE, {"patient": pid})
     assert not at.exception
     assert any("mutations **not evaluated**" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("query", [{}, {"patient": "S05", "window": "B-ALL course"}])
+def test_timeline_offers_the_reproduce_downloads(query):
+    """The timeline's script and notebook (the app's cohort is a file), for the default and a linked patient."""
+    at = run_page(PAGE, query)
+    assert not at.exception
+    ids = [b.proto.id for b in at.get("download_button")]
+    for kind in ("py", "nb"):
+        assert sum(i.endswith(f"repro_{kind}_patient_timeline") for i in ids) == 1, ids

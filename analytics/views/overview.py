@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics import cohort, overview
+from analytics import cohort, overview, response
 from analytics import table_one_by_group as by_group
 from analytics.db import CohortDatabase
 from analytics.disclosure import SUPPRESSED, is_small, suppress_count, suppress_table_one
@@ -196,9 +196,14 @@ def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: Ov
             f"Baseline characteristics were compared between groups defined by {label}; patients not "
             "evaluated for the grouping were shown in their own column and not tested, and not-evaluated "
             "values of a characteristic never entered its test. Categorical characteristics were compared "
-            "with Fisher's exact test [1] (2 x 2) or its Freeman-Halton extension [2] (larger tables, exact "
-            "enumeration); continuous characteristics with the Wilcoxon rank-sum (Mann-Whitney) test for "
-            "two groups or the Kruskal-Wallis test for more. Proportions have exact Clopper-Pearson 95% "
+            "with Fisher's exact test [1] (2 x 2) or its Freeman-Halton extension [2] (larger tables), "
+            "two-sided, by exact enumeration of the tables with the observed margins (where there would be "
+            f"more than {response.MAX_ENUMERATED_TABLES:,}, a Monte Carlo estimate from "
+            f"{response.MONTE_CARLO_DRAWS:,} random tables with a fixed seed, named in the table); continuous "
+            "characteristics with the Wilcoxon rank-sum (Mann-Whitney) test for two groups (exact when one "
+            "group has at most 8 values and there are no ties, otherwise the normal approximation with tie "
+            "and continuity corrections) or the Kruskal-Wallis test (chi-square approximation, corrected for "
+            "ties) for more. Proportions have exact Clopper-Pearson 95% "
             "CIs [3]. p-values are not adjusted for multiple comparisons."],
             ("scipy",), ("fisher", "freeman_halton", "clopper_pearson")))
 
