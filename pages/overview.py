@@ -19,8 +19,6 @@ st.title("Cohort overview")
 spec = current(views.OverviewSpec)
 cohort_filter = state.current_filter()
 k = access.small_cell_k()
-# The Reproduce scripts print unsuppressed numbers: not offered when small cells are suppressed
-reproduce_spec = spec if k <= 1 else None
 patients, n_patients = state.cached(overview.patient_table_head)(cohort_filter, SHOWN_ROWS)
 components.require_patients(n_patients)
 st.caption(f"{patients_text(n_patients)} · filters: {md_escape(cohort_filter.describe())}")
@@ -29,7 +27,7 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     table_one = compute(views.table_one, cohort_filter, spec, k)
     st.subheader(table_one.title)
-    show(table_one, spec=reproduce_spec)
+    show(table_one, spec=spec)
     t1 = table_one.tables["Table 1"]
     shown = overview.table_one_display(t1).set_index("Characteristic")
     shown["Category"] = shown["Category"].map(md_escape)  # st.table renders Markdown; levels are data
@@ -43,7 +41,7 @@ st.selectbox("Compare the groups of", ["", *by_group.GROUPINGS], key=views.Overv
 if spec.t1_group:
     grouped = compute(views.table_one_by_group, cohort_filter, spec, k)
     st.markdown(f"**{grouped.title}**")
-    show(grouped, spec=reproduce_spec)
+    show(grouped, spec=spec)
     if "table" in grouped.tables:
         st.dataframe(grouped.tables["table"], hide_index=True, width="stretch")
         database_ = state.current_database()
@@ -62,7 +60,7 @@ with right:
     if not components.withheld_under_suppression("the exposure plots (one mark per patient or small bins)"):
         for view in views.EXPOSURE_VIEWS:
             show(compute(view, cohort_filter, spec, k), figure=figure(view, cohort_filter, spec, k),
-                 spec=reproduce_spec)
+                 spec=spec)
 
 components.withheld_under_suppression("the patient-level table", stop=True)
 if access.public_mode():  # public deployment: aggregates only

@@ -134,10 +134,10 @@ def show(result: ViewResult, *, figure=None, stretch: bool = True, caveats: bool
 def reproduce_downloads(result: ViewResult, spec: PageSpec) -> None:
     """A script and a notebook that recompute this view outside the app (built on click)."""
     from analytics import reproduce
-    from ui import state
+    from ui import access, state
     from ui.share_link import view_url
-    if not reproduce.available(result.key):
-        return
+    if not reproduce.available(result.key) or access.small_cell_k() > 1:
+        return  # a script prints every count of the view: not offered where small counts are withheld
     db, cohort_filter = state.current_database(), state.current_filter()
     path = getattr(db, "path", None)
     if path is None:  # an uploaded cohort lives in memory: there is no file to point a script at
@@ -155,7 +155,8 @@ def reproduce_downloads(result: ViewResult, spec: PageSpec) -> None:
     left.download_button("Reproduce in Python (.py)", lambda: text(), file_name=f"{stem}.py",
                          mime="text/x-python", icon=":material/code:", key=f"repro_py_{stem}",
                          help="A self-contained script: opens the cohort file read-only, checks its SHA-256, "
-                              "selects the view's patients with SQL and recomputes the numbers with lifelines.")
+                              "selects the view's patients with SQL, recomputes the numbers with the standard "
+                              "libraries (lifelines, SciPy, statsmodels, pandas) and draws the figure with Altair.")
     right.download_button("Reproduce as a notebook (.ipynb)", lambda: reproduce.notebook(text()),
                           file_name=f"{stem}.ipynb", mime="application/x-ipynb+json", icon=":material/code:",
                           key=f"repro_nb_{stem}")

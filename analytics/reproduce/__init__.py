@@ -28,6 +28,7 @@ import importlib
 import os
 import pkgutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -158,13 +159,13 @@ def preamble(title: str, provenance: Provenance, imports: list[str], constants: 
     "from lifelines import KaplanMeierFitter"), `constants` (module-level lines), then cell 1:
     the data file must be the view's (SHA-256 checked) and a read-only connection `con`.
     The packages named in the docstring are read off the imports."""
-    standard = {"hashlib", "math", "sys"}
+    standard = set(sys.stdlib_module_names)
     packages = []
     for statement in imports:
         package = statement.split()[1].split(".")[0]
         if package not in standard and package not in packages:
             packages.append(package)
-    modules = sorted({"import hashlib", "import sys", *[i for i in imports if i.split()[1] in standard]})
+    modules = sorted({"import hashlib", "import sys", *[i for i in imports if i.split()[1].split(".")[0] in standard]})
     third_party = [i for i in imports if i.split()[1].split(".")[0] not in standard]
     body = "\n".join(modules) + "\n\n" + "\n".join(third_party)
     return header(title, provenance, ", ".join(packages)) + f'''
