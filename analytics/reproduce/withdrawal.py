@@ -11,11 +11,12 @@ from __future__ import annotations
 from analytics import withdrawal
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.reproduce import Provenance, cohort_where, preamble, register, sql_literal
+from analytics.reproduce import Provenance, cohort_where, preamble, register
 from analytics.reproduce.snippets import KINETICS, rule_constants, series_sql
 from analytics.views.withdrawal import SERIES_WORDS, WithdrawalSpec
 
 IMPORTS = ["import math", "import altair as alt", "import duckdb", "import pandas as pd"]
+TABLE_IMPORTS = ["import math", "import duckdb", "import pandas as pd"]  # no figure
 CLASS_LABELS = dict(withdrawal.CLASS_LABELS)
 
 
@@ -141,7 +142,7 @@ def kinetics_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Withd
     continuous = {column: (label, divisor) for column, (label, divisor) in withdrawal.CONTINUOUS.items()}
     categorical = dict(withdrawal.CATEGORICAL)
     return preamble(f"Withdrawal: kinetics of {withdrawal.SHORT_LABELS[spec.analyte]} ({spec.specimen})",
-                    provenance, IMPORTS + ["from scipy.stats import fisher_exact, mannwhitneyu"],
+                    provenance, TABLE_IMPORTS + ["from scipy.stats import fisher_exact, mannwhitneyu"],
                     _constants(spec) + f"""TABLE_ROWS_MAX = {withdrawal.TABLE_ROWS_MAX}  # rows the page's table shows
 EXACT_MWU_MAX = {withdrawal.EXACT_MWU_MAX}  # patients per group up to which the Mann-Whitney U p-value is exact
 # compared between regressors and the other assessable patients: column -> (label, divisor to the unit)
