@@ -45,12 +45,13 @@ c2.selectbox("Between-series variance", list(POOLING_METHODS), key=key("method")
 c3.checkbox("Pool the current cohort", key=key("pool_cohort"),
             help="Add the current cohort to the pooled estimate (it is always drawn apart).")
 spec = current(Spec)
+script_spec = None if k > 1 else spec  # a script prints every count: not under small-cell suppression
 
 tab_table, tab_forest, tab_check = st.tabs(list(views.TABS), key=key("tab"), on_change="rerun")
 with tab_table:
     if tab_table.open:
         table = compute(views.comparison, cohort_filter, spec, k)
-        show(table, caveats=False)  # the table first; its caveats right below it
+        show(table, caveats=False, spec=script_spec)  # the table first; its caveats right below it
         st.dataframe(table.tables["comparison"], hide_index=True)
         show_caveats(table)
         comparison_table = table.tables["comparison"]  # the CSV is built on click, not on every rerun
@@ -63,7 +64,8 @@ with tab_table:
 with tab_forest:
     if tab_forest.open:
         plot = compute(views.forest, cohort_filter, spec, k)
-        show(plot, figure=figure(views.forest, cohort_filter, spec, k) if plot.figure is not None else None)
+        show(plot, figure=figure(views.forest, cohort_filter, spec, k) if plot.figure is not None else None,
+             spec=script_spec)
         if not plot.tables["forest"].empty:
             st.dataframe(plot.tables["forest"].rename(columns={
                 "row": "Series", "group": "Kind", "estimate": "Proportion", "ci_low": "95% CI from",
@@ -74,7 +76,7 @@ with tab_forest:
 with tab_check:
     if tab_check.open:
         check = compute(views.reproduction, cohort_filter, spec, k)
-        show(check)
+        show(check, spec=script_spec)
         st.dataframe(check.tables["reproduction"], hide_index=True,
                      column_config={"Figure": st.column_config.TextColumn(width="small"),
                                     "Agreement": st.column_config.TextColumn(width="small")})
