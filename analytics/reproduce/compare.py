@@ -397,8 +397,8 @@ if len(data):
     x = alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
               title="Proportion (exact 95% CI; pooled: random-effects 95% CI)")
     layers = [alt.Chart(data).mark_rule(strokeWidth=2).encode(y=y, x=x, x2="ci_high:Q", color=color),
-              alt.Chart(data).mark_point(filled=True, size=110).encode(y=y, x="estimate:Q", color=color,
-                                                                        shape="group:N")]
+              alt.Chart(data).mark_point(filled=True, size=110, opacity=1).encode(
+                  y=y, x="estimate:Q", color=color, shape=alt.Shape("group:N", legend=None))]
     if pooled:
         layers.insert(0, alt.Chart(pd.DataFrame({{"x": [pooled["estimate"]]}})).mark_rule(strokeDash=[4, 4])
                       .encode(x="x:Q"))

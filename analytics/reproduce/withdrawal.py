@@ -55,7 +55,7 @@ def trajectories_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: W
     x_title = withdrawal.TIME_AXES[spec.axis]
     x_column = "days_since_stop" if spec.axis == "withdrawal" else "day"
     return preamble(f"Withdrawal: {withdrawal.SHORT_LABELS[spec.analyte]} ({spec.specimen}) after lenalidomide stop",
-                    provenance, IMPORTS, _constants(spec) + f"""X_COLUMN = {x_column!r}  # time axis: {x_title}
+                    provenance, IMPORTS + ["import numpy as np"], _constants(spec) + f"""X_COLUMN = {x_column!r}  # time axis: {x_title}
 LOG_SCALE = {spec.scale == "log"}
 FACET = {spec.layout == "facet"}  # small multiples, one panel per patient
 """) + f'''
@@ -90,15 +90,29 @@ if n_series:
                   for d, t in zip(s["day"], s["first_treatment_day"])]
     if LOG_SCALE:
         s = s[s["level"] > 0]  # a value of 0 cannot be drawn on a log scale
+    # join a patient's two phases at therapy start (level interpolated between the bracketing values)
+    joins = []
+    for patient, part in s.sort_values(X_COLUMN).groupby("patient_id"):
+        therapy = part["first_treatment_day"].iloc[0] - (part["len_stop_day"].iloc[0] if X_COLUMN == "days_since_stop" else 0)
+        if not pd.isna(therapy) and part[X_COLUMN].min() < therapy <= part[X_COLUMN].max():
+            level = float(np.interp(therapy, part[X_COLUMN].astype(float), part["level"].astype(float)))
+            joins += [{{"patient_id": patient, X_COLUMN: therapy, "level": level, "class": part["class"].iloc[0],
+                       "phase": phase}} for phase in ("before B-ALL therapy", "after B-ALL therapy start")]
+    path = pd.concat([s, pd.DataFrame(joins)], ignore_index=True) if joins else s
     x = alt.X(f"{{X_COLUMN}}:Q", title={x_title!r})
     y = alt.Y("level:Q", title=f"{withdrawal.SHORT_LABELS[spec.analyte]} ({{s['unit'].iloc[0]}}, {{SPECIMEN}})",
               scale=alt.Scale(type="log") if LOG_SCALE else alt.Scale(zero=True))
     color = alt.Color("class:N", title="Class under the rule",
                       scale=alt.Scale(domain=[CLASS_LABELS[c] for c in CLASSES]))
-    lines = alt.Chart(s).mark_line().encode(x=x, y=y, color=color, detail="patient_id:N",
-                                            strokeDash=alt.StrokeDash("phase:N", title="Line"))
-    points = alt.Chart(s).mark_point(filled=True, size=60).encode(
-        x=x, y=y, color=color, shape=alt.Shape("detection:N", title="Marker"))
+    dash = alt.StrokeDash("phase:N", title="Line", scale=alt.Scale(
+        domain=["before B-ALL therapy", "after B-ALL therapy start"], range=[[1, 0], [6, 4]]))
+    # one data frame for both layers (small multiples need it), each layer keeping its rows
+    both = pd.concat([path.assign(layer="line"), s.assign(layer="point")], ignore_index=True)
+    lines = alt.Chart(both).transform_filter(alt.datum.layer == "line").mark_line().encode(
+        x=x, y=y, color=color, detail="patient_id:N", strokeDash=dash)
+    points = alt.Chart(both).transform_filter(alt.datum.layer == "point").mark_point(filled=True, size=60, opacity=1).encode(
+        x=x, y=y, color=color, shape=alt.Shape("detection:N", title="Marker", scale=alt.Scale(
+            domain=["measured", "below detection (at limit)"], range=["circle", "triangle-down"])))
     chart = lines + points
     if FACET:
         chart = chart.properties(width=200, height=160).facet(facet="patient_id:N", columns=4)
@@ -254,7 +268,7 @@ if len(drawn):
     dots = alt.Chart(drawn).mark_point(filled=True, size=120).encode(
         y=alt.Y("patient_id:N", sort=list(drawn["patient_id"]), title="Patient"),
         x=alt.X("len_stop_day:Q", title="Lenalidomide stop, days relative to B-ALL diagnosis (negative = before)"),
-        color=alt.Color("followed:N", title="What followed"))
+        color=alt.Color("followed:N", title="What followed", legend=alt.Legend(labelLimit=0)))
     zero = alt.Chart(pd.DataFrame({{"x": [0]}})).mark_rule(strokeDash=[2, 2]).encode(x="x:Q")
     (zero + dots).properties(width=560, height=max(160, 22 * len(drawn))).save("withdrawal_timing.png")
     print("Figure: withdrawal_timing.png")
