@@ -64,6 +64,9 @@ def test_forest_script(reproduce_cohorts, cohort, params, tmp_path):
     pooled = result.numbers["pooled"]
     if params.get("forest") == "bcr_abl1_positive":  # Q < df: statsmodels' negative tau² is read as 0
         assert pooled.tau2 == 0 and pooled.corrected and result.numbers["with_cohort"]
+    for caveat in result.caveats:
+        if caveat.heading == "Continuity correction":
+            assert f"{caveat.heading}: {caveat.text}" in printed
     if not params:
         assert pooled.tau2 > 0
 

@@ -67,8 +67,9 @@ def _published_constants(keys: set[str], facts_only: bool = False) -> str:
     series, figures = _published_rows(keys, facts_only)
     used = {key: (CHARACTERISTICS[key].label, CHARACTERISTICS[key].kind, CHARACTERISTICS[key].unit)
             for key in CHARACTERISTICS if key in keys}
-    return f"""DAYS_PER_MONTH = 30.4375
-# characteristic -> (label, kind, unit)
+    figure_lines = "\n".join(f"    {row!r}," for row in figures)
+    days = "DAYS_PER_MONTH = 30.4375\n" if keys & set(EFS) else ""
+    return f"""{days}# characteristic -> (label, kind, unit)
 CHARACTERISTICS = {pprint.pformat(used, width=110, sort_dicts=False)}
 
 # The published series and figures this view uses, copied from the app's data/published_series.csv
@@ -78,7 +79,9 @@ SERIES = {pprint.pformat(series, width=110, sort_dicts=False)}
 # (series, figure number of the reference study, characteristic, numerator, denominator (evaluable),
 #  median as published ("{NOT_REACHED}" = not reached; its decimals are the precision reported), range low,
 #  range high, unit, quote)
-FIGURES = {pprint.pformat(figures, width=110)}
+FIGURES = [
+{figure_lines}
+]
 """
 
 
@@ -161,31 +164,43 @@ def _figures_cell(cohort_filter: CohortFilter, keys: set[str], heading: str) -> 
     parts = [f"\n# %% 3. {heading}\ncohort = {{}}"]
     proportions = [k for k in PROPORTION_SQL if k in keys]
     medians = [k for k in MEDIAN_SQL if k in keys]
-    columns = ["count(*) AS patients", "count(DISTINCT institution) AS institutions"]
+    columns, code, said = [], [], []
+    if keys & {"patients", "institutions"}:
+        columns += ["count(*) AS patients", "count(DISTINCT institution) AS institutions"]
+        code += ['cohort["patients"] = {"numerator": int(row["patients"]), "denominator": None}',
+                 'cohort["institutions"] = {"numerator": int(row["institutions"]), "denominator": None}']
+        said.append("patients and institutions")
     for key in proportions:
         numerator, denominator = PROPORTION_SQL[key]
         columns += [f"count(*) FILTER (WHERE {numerator}) AS {key}_k",
                     f"count(*) FILTER (WHERE {denominator}) AS {key}_n"]
+    if proportions:
+        code += [f"for key in {proportions!r}:",
+                 '    cohort[key] = {"numerator": int(row[key + "_k"]), "denominator": int(row[key + "_n"])}']
+        said.append("Table 1 proportions (a level among the patients evaluated for it; CR/CRi among treated "
+                    "patients with a response assessment; status at last contact of every patient)"
+                    if len(proportions) > 1 else "the proportion among the patients evaluated for it")
     for key in medians:
         x = f"CAST({MEDIAN_SQL[key]} AS DOUBLE)"
         columns += [f"count({x}) AS {key}_n", f"median({x}) AS {key}_median", f"min({x}) AS {key}_min",
                     f"max({x}) AS {key}_max"]
+    if medians:
+        code += [f"for key in {medians!r}:",
+                 '    n = int(row[key + "_n"])',
+                 '    cohort[key] = {"n": n, "median": float(row[key + "_median"]) if n else None,',
+                 '                   "low": float(row[key + "_min"]) if n else None,',
+                 '                   "high": float(row[key + "_max"]) if n else None}']
+        said.append("medians (range) of the patients with a value")
     select = ",\n           ".join(columns)
-    parts.append(f'''# Table 1 counts (a level among the patients evaluated for it), best response among treated patients
-# with an assessment, status at last contact, and medians (range) of the patients with a value
+    body = "\n".join(code)
+    comment = "\n".join(f"# {part}" for part in said)  # what the SELECT counts, one line each
+    parts.append(f'''{comment}
 row = con.execute("""
     SELECT {select}
     FROM patient_summary
     WHERE {where}
 """).df().iloc[0]
-cohort["patients"] = {{"numerator": int(row["patients"]), "denominator": None}}
-cohort["institutions"] = {{"numerator": int(row["institutions"]), "denominator": None}}
-for key in {proportions!r}:
-    cohort[key] = {{"numerator": int(row[key + "_k"]), "denominator": int(row[key + "_n"])}}
-for key in {medians!r}:
-    n = int(row[key + "_n"])
-    cohort[key] = {{"n": n, "median": float(row[key + "_median"]) if n else None,
-                   "low": float(row[key + "_min"]) if n else None, "high": float(row[key + "_max"]) if n else None}}
+{body}
 ''')
     if "withdrawal_regression" in keys:
         parts.append(f'''
@@ -326,7 +341,7 @@ METHOD = {statsmodels_method!r}  # between-series variance: {method} ({"statsmod
 METHOD_NAME = {method!r}
 CONTINUITY = 0.5  # added to both counts of a series with 0% or 100%
 PUBLISHED, POOLED, CURRENT = {PUBLISHED!r}, {POOLED!r}, {CURRENT!r}
-""") + PUBLISHED_CELL + _figures_cell(cohort_filter, {key}, f"The current cohort's {label.lower()} (computed)") \
+""") + PUBLISHED_CELL + _figures_cell(cohort_filter, {key}, f"The current cohort's figure: {label} (computed)") \
         + FORMAT_CELL + f'''
 
 # %% 4. Random-effects pooling on the logit scale (inverse variance; statsmodels combine_effects)
@@ -359,6 +374,9 @@ if len(counts) >= 2:
     q, df = float(res.q), int(res.df)
     i2 = max(0.0, (q - df) / q) if q > 0 else 0.0  # Higgins and Thompson
     z = norm.ppf(0.975)
+    if corrected:
+        print(f"Continuity correction: {{corrected}} series with 0% or 100% entered the pooling with 0.5 added "
+              "to both counts.")
     pooled = {{"estimate": float(expit(mean)), "low": float(expit(mean - z * se)), "high": float(expit(mean + z * se)),
               "tau2": tau2, "i2": i2, "q": q, "df": df, "k": len(counts)}}
 
