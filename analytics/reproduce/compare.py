@@ -210,7 +210,7 @@ series = con.execute("""
     {series_sql(cohort_filter, withdrawal.LEUKEMIC, "marrow")}
 """).df()
 {KINETICS}
-classes = kinetics_table(series)["classification"] if len(series) else pd.Series([], dtype=object)
+classes = kinetics_table(series)["classification"]
 cohort["withdrawal_regression"] = {{"numerator": int(classes.isin(["complete", "partial"]).sum()),
                                    "denominator": len(classes), "looked_in": "with serial marrow values"}}
 ''')

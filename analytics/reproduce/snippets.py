@@ -2,6 +2,8 @@
 figure of the compare page)."""
 from __future__ import annotations
 
+import pprint
+
 from analytics import withdrawal
 from analytics.reproduce import cohort_where, sql_literal
 from analytics.filters import CohortFilter
@@ -19,15 +21,15 @@ def series_sql(cohort_filter: CohortFilter, analyte: str, specimen: str, only_id
         WHERE specimen = {sql_literal(specimen)} AND analyte IN ('b_lymphoblasts_pct', 'immature_b_pct')
         GROUP BY patient_id)
     """
-        join, which = "JOIN pick USING (patient_id, analyte)", "TRUE"
+        join, which = "JOIN pick USING (patient_id, analyte)", ""
     else:
-        pick, join, which = "", "", f"m.analyte = {sql_literal(analyte)}"
+        pick, join, which = "", "", f" AND m.analyte = {sql_literal(analyte)}"
     extra = f"\n      AND {only_ids}" if only_ids else ""
     return f"""{pick}SELECT m.patient_id, m.day, m.analyte, m.value, m.unit, m.lower_limit_of_detection,
            m.below_detection, s.len_stop_day, s.first_treatment_day
     FROM measurements m {join}
     JOIN patient_summary s USING (patient_id)
-    WHERE m.specimen = {sql_literal(specimen)} AND {which}
+    WHERE m.specimen = {sql_literal(specimen)}{which}
       AND m.patient_id IN (SELECT patient_id FROM patient_summary
                            WHERE {cohort_where(cohort_filter)}
                            ){extra}
@@ -40,7 +42,7 @@ def rule_constants(rule: withdrawal.RegressionRule) -> str:
 PROGRESSION_RISE_PCT = {float(rule.progression_rise_pct)!r}  # progression: rise >= this above the level at withdrawal
 BASELINE_WINDOW_DAYS = {int(rule.baseline_window_days)!r}  # no value on/before the stop: first value within N days after
 MIN_MEASUREMENTS = {int(rule.min_measurements)!r}  # from the level at withdrawal up to B-ALL therapy
-ANALYTE_NAMES = {dict(withdrawal.ANALYTES)!r}
+ANALYTE_NAMES = {pprint.pformat(dict(withdrawal.ANALYTES), width=110, sort_dicts=False)}
 """
 
 
@@ -49,6 +51,12 @@ ANALYTE_NAMES = {dict(withdrawal.ANALYTES)!r}
 KINETICS = '''
 def fmt(x):
     return f"{x:g}"
+
+
+KINETICS_COLUMNS = ["n_measurements", "n_assessed", "baseline_day", "baseline_value", "nadir_value",
+                    "nadir_below_detection", "days_to_nadir_from_stop", "reduction_pct", "max_rise_pct",
+                    "days_to_half_from_stop", "overall_nadir_value", "overall_nadir_days_from_stop",
+                    "overall_nadir_after_therapy", "therapy_days_from_stop"]
 
 
 def kinetics(series, stop_day, therapy_day):
@@ -121,11 +129,11 @@ def kinetics(series, stop_day, therapy_day):
 
 
 def kinetics_table(series):
-    """One row per patient with a series (in the order of `series`)."""
+    """One row per patient with a series (in the order of `series`; no row without one)."""
     rows = []
     for patient, part in series.groupby("patient_id", sort=False):
         classification, reason, values = kinetics(part, part["len_stop_day"].iloc[0], part["first_treatment_day"].iloc[0])
         rows.append({"patient_id": patient, "analyte": ANALYTE_NAMES[part["analyte"].iloc[0]],
                      "classification": classification, "reason": reason, **values})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["patient_id", "analyte", "classification", "reason", *KINETICS_COLUMNS])
 '''

@@ -8,6 +8,8 @@ them (its column names and number formats; "–" for a missing value).
 """
 from __future__ import annotations
 
+import pprint
+
 from analytics import withdrawal
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
@@ -24,7 +26,7 @@ def _constants(spec: WithdrawalSpec) -> str:
     return f"""ANALYTE = {spec.analyte!r}  # {withdrawal.ANALYTE_OPTIONS[spec.analyte]}
 SPECIMEN = {spec.specimen!r}
 SERIES_TEXT = {f"{SERIES_WORDS[spec.analyte]} in {spec.specimen}"!r}
-{rule_constants(spec.rule)}CLASS_LABELS = {CLASS_LABELS!r}
+{rule_constants(spec.rule)}CLASS_LABELS = {pprint.pformat(CLASS_LABELS, width=110, sort_dicts=False)}
 CLASSES = {tuple(withdrawal.CLASSES)!r}
 PATIENTS_DRAWN_MAX = {withdrawal.PATIENTS_DRAWN_MAX}  # the page draws the first N patients (by id)
 """
@@ -160,9 +162,9 @@ def kinetics_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Withd
                     _constants(spec) + f"""TABLE_ROWS_MAX = {withdrawal.TABLE_ROWS_MAX}  # rows the page's table shows
 EXACT_MWU_MAX = {withdrawal.EXACT_MWU_MAX}  # patients per group up to which the Mann-Whitney U p-value is exact
 # compared between regressors and the other assessable patients: column -> (label, divisor to the unit)
-CONTINUOUS = {continuous!r}
+CONTINUOUS = {pprint.pformat(continuous, width=110, sort_dicts=False)}
 # column -> (label, positive level, the other levels' name)
-CATEGORICAL = {categorical!r}
+CATEGORICAL = {pprint.pformat(categorical, width=110, sort_dicts=False)}
 """) + f'''
 # %% 2. Every selected patient's serial measurements of the analyte (days relative to B-ALL diagnosis)
 {_series_cell(cohort_filter, spec)}
@@ -185,11 +187,18 @@ summary = con.execute("""
     SELECT patient_id, {", ".join([*withdrawal.CONTINUOUS, *withdrawal.CATEGORICAL])}
     FROM patient_summary WHERE {cohort_where(cohort_filter)}
 """).df().set_index("patient_id")
-assessable = table[table["classification"] != "not assessable"] if len(table) else table
-group = pd.Series(["regressors" if c in ("complete", "partial") else "others" for c in assessable.get("classification", [])],
-                  index=list(assessable.get("patient_id", [])), dtype=object)
-sub = summary.loc[group.index].assign(group=group)
-if (group == "regressors").any() and (group == "others").any():
+assessable = table[table["classification"] != "not assessable"]
+sub = summary.loc[assessable["patient_id"]].assign(
+    group=["regressors" if c in ("complete", "partial") else "others" for c in assessable["classification"]])
+
+
+def median_range(x):
+    """Median (range), n, as the page shows a feature of a group."""
+    extent = f"{{x.min():.1f}}–{{x.max():.1f}}" if len(x) else "–"
+    return f"{{num(x.median() if len(x) else math.nan)}} ({{extent}}), n={{len(x)}}"
+
+
+if (sub["group"] == "regressors").any() and (sub["group"] == "others").any():
     rows, approximate = [], False
     for column, (label, divisor) in CONTINUOUS.items():
         a = sub.loc[sub["group"] == "regressors", column].dropna().astype(float) / divisor
@@ -200,9 +209,7 @@ if (group == "regressors").any() and (group == "others").any():
             test = mannwhitneyu(a, b, alternative="two-sided", method=method)
             u, p = float(test.statistic), float(test.pvalue)
             approximate |= method == "asymptotic"
-        rows.append([label, f"{{num(a.median() if len(a) else math.nan)}} ({{f'{{a.min():.1f}}–{{a.max():.1f}}' if len(a) else '–'}}), n={{len(a)}}",
-                     f"{{num(b.median() if len(b) else math.nan)}} ({{f'{{b.min():.1f}}–{{b.max():.1f}}' if len(b) else '–'}}), n={{len(b)}}",
-                     num(u), num(p, "{{:.3f}}"), int(sub[column].isna().sum())])
+        rows.append([label, median_range(a), median_range(b), num(u), num(p, "{{:.3f}}"), int(sub[column].isna().sum())])
     print("\\t".join(["Feature", "Regressors", "Others (none / progression)", "U",
                      "p (approximate)" if approximate else "p (exact)", "Not evaluated"]))
     for row in rows:
@@ -252,10 +259,8 @@ drawn = con.execute("""
 # %% 3. What followed the stop: the class under the regression rule, or no serial measurements
 {_series_cell(cohort_filter, spec, only)}
 {KINETICS}
-classes = {{}}
-if len(series):
-    table = kinetics_table(series)
-    classes = dict(zip(table["patient_id"], table["classification"].map(CLASS_LABELS)))
+table = kinetics_table(series)
+classes = dict(zip(table["patient_id"], table["classification"].map(CLASS_LABELS)))
 drawn["followed"] = [classes.get(p, NO_SERIES_TREATED if t else NO_SERIES_UNTREATED)
                      for p, t in zip(drawn["patient_id"], drawn["treated"])]
 print("\\t".join(["Patient", "Stop day vs diagnosis", "First B-ALL therapy day", "What followed"]))
