@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import pprint
 
-from analytics import survival, withdrawal
+import pandas as pd
+
+from analytics import published, survival, withdrawal
 from analytics.compare import POOLING_METHODS
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.published import CHARACTERISTICS, NOT_REACHED, PUBLISHED_FILE
+from analytics.published import CHARACTERISTICS, NOT_REACHED
 from analytics.reproduce import Provenance, cohort_where, preamble, register
 from analytics.reproduce.snippets import KINETICS, rule_constants, series_sql
 from analytics.views.compare import (CURRENT, NO_TEST_COUNT, NO_TEST_MEDIAN, POOLED, PUBLISHED,
@@ -46,11 +48,16 @@ EFS = ("efs_treated_months", "efs_hct_months")
 IMPORTS = ["import math", "import duckdb", "import pandas as pd"]
 
 
+def _raw_published():
+    """The published-series file as text, as it is now (the page has validated it): a median keeps the
+    decimals it was published with."""
+    return pd.read_csv(published.PUBLISHED_FILE, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
 def _published_rows(keys: set[str], facts_only: bool = False) -> tuple[dict, list[tuple]]:
     """The cited rows of `keys` from the published-series file, as it is now: series (with their
     citations) and figures (numbers as published: the median as text keeps its precision)."""
-    import pandas as pd
-    raw = pd.read_csv(PUBLISHED_FILE, dtype=str, keep_default_na=False, encoding="utf-8")
+    raw = _raw_published()
     raw = raw[raw["characteristic"].isin(keys) & ((raw["fact"] != "") if facts_only else True)]
     series = {}
     for r in raw.drop_duplicates("series_id").itertuples(index=False):
@@ -247,8 +254,7 @@ def _imports(keys: set[str], figure: bool = False, fisher: bool = False) -> list
 
 
 def _table_keys() -> set[str]:
-    import pandas as pd
-    raw = pd.read_csv(PUBLISHED_FILE, dtype=str, keep_default_na=False, encoding="utf-8")
+    raw = _raw_published()
     return set(raw["characteristic"]) & set(CHARACTERISTICS)
 
 
@@ -429,8 +435,7 @@ if len(data):
 @register("compare.reproduction")
 def reproduction_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpec,
                         provenance: Provenance) -> str:
-    import pandas as pd
-    raw = pd.read_csv(PUBLISHED_FILE, dtype=str, keep_default_na=False, encoding="utf-8")
+    raw = _raw_published()
     keys = set(raw.loc[raw["fact"] != "", "characteristic"])
     return preamble("Reproduction check of the reference study's figures", provenance, _imports(keys),
                     _constants(keys, facts_only=True)) + PUBLISHED_CELL + _figures_cell(
