@@ -127,3 +127,15 @@ def test_notebook_executes(reproduce_cohorts, tmp_path):
     outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
     assert "TP53 mutated: pooled 59% (95% CI 33 to 81%), I² 61%, τ² 0.542" in outputs
     assert (tmp_path / "forest_tp53_mutated.png").exists()
+
+
+def test_no_evaluable_patients_means_no_test(reproduce_cohorts, tmp_path):
+    """Untreated patients only: CR/CRi among treated has no evaluable patient (0/0, no interval, no
+    test), as the page says."""
+    result, printed = run_view(views.comparison, "compare.table", reproduce_cohorts["demo"], {}, tmp_path,
+                               cohort_filter=CohortFilter(treated=False))
+    table = result.tables["comparison"]
+    assert "no test possible: no evaluable patients in the current cohort" in set(
+        table["Compared with the current cohort"])
+    assert_table_printed(printed, table)
+    assert result.lines[0] in printed

@@ -140,3 +140,14 @@ def test_notebook_executes(reproduce_cohorts, tmp_path):
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
     assert "Regression before B-ALL therapy: 5 of 9 assessable patients" in outputs
+
+
+def test_no_comparison_prints_no_tests(reproduce_cohorts, tmp_path):
+    """Untreated demo patients: every assessable one regresses, so the page compares nothing (its
+    "No comparison" caveat) and the script prints no who-regresses table either."""
+    result, printed = run_view(views.kinetics, "withdrawal.kinetics", reproduce_cohorts["demo"], {}, tmp_path,
+                               cohort_filter=CohortFilter(treated=False))
+    assert any(c.heading == views.NO_COMPARISON for c in result.caveats)
+    assert printed[0] == result.lines[0]
+    assert_table_printed(printed, shown_kinetics(result.tables["kinetics"]))
+    assert not [line for line in printed if line.startswith("Feature\t")]
