@@ -49,7 +49,7 @@ tab_table, tab_forest, tab_check = st.tabs(list(views.TABS), key=key("tab"), on_
 with tab_table:
     if tab_table.open:
         table = compute(views.comparison, cohort_filter, spec, k)
-        show(table, caveats=False)  # the table first; its caveats right below it
+        show(table, caveats=False, spec=spec)  # the table first; its caveats right below it
         st.dataframe(table.tables["comparison"], hide_index=True)
         show_caveats(table)
         comparison_table = table.tables["comparison"]  # the CSV is built on click, not on every rerun
@@ -62,7 +62,8 @@ with tab_table:
 with tab_forest:
     if tab_forest.open:
         plot = compute(views.forest, cohort_filter, spec, k)
-        show(plot, figure=figure(views.forest, cohort_filter, spec, k) if plot.figure is not None else None)
+        show(plot, figure=figure(views.forest, cohort_filter, spec, k) if plot.figure is not None else None,
+             spec=spec)
         if not plot.tables["forest"].empty:
             st.dataframe(plot.tables["forest"].rename(columns={
                 "row": "Series", "group": "Kind", "estimate": "Proportion", "ci_low": "95% CI from",
@@ -73,7 +74,7 @@ with tab_forest:
 with tab_check:
     if tab_check.open:
         check = compute(views.reproduction, cohort_filter, spec, k)
-        show(check)
+        show(check, spec=spec)
         st.dataframe(check.tables["reproduction"], hide_index=True,
                      column_config={"Figure": st.column_config.TextColumn(width="small"),
                                     "Agreement": st.column_config.TextColumn(width="small")})

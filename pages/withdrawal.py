@@ -70,7 +70,7 @@ n_series = kin.numbers["n_series"]
 # --- 1. trajectories ----------------------------------------------------------------------------
 st.header("1. Trajectories")
 traj = views.compute(trajectories, f, spec, 0)
-views.show(traj, figure=views.figure(trajectories, f, spec, 0) if traj.figure is not None else None)
+views.show(traj, figure=views.figure(trajectories, f, spec, 0) if traj.figure is not None else None, spec=spec)
 if n_series:
     st.caption("Solid line: before B-ALL therapy; dashed: after therapy started; black ◆: first B-ALL "
                "therapy (on the patient's line, interpolated); ▼: below the limit of detection, drawn at "
@@ -135,7 +135,8 @@ if n_series:
     views.csv_download("Download kinetics (CSV)",
                        lambda: withdrawal.kinetics_table(_db, f, spec.analyte, spec.specimen, rule),
                        file_name=f"withdrawal_kinetics_{spec.analyte}_{spec.specimen}.csv", key="dl_wd_kinetics",
-                       page=spec.PAGE, title=f"Kinetics after lenalidomide withdrawal: {spec.analyte}, {spec.specimen}")
+                       page=spec.PAGE, title=kin.title, result=kin)
+    views.reproduce_downloads(kin, analysis)  # the kinetics table and the who-regresses tests below
 
     # --- 3. who regresses -----------------------------------------------------------------------
     st.header("3. Who regresses")
@@ -175,7 +176,8 @@ if n_series:
 # --- 4. timing ----------------------------------------------------------------------------------
 st.header("4. Withdrawal timing across the cohort")
 when = views.compute(timing, f, analysis, 0)
-views.show(when, figure=views.figure(timing, f, analysis, 0) if when.figure is not None else None)
+views.show(when, figure=views.figure(timing, f, analysis, 0) if when.figure is not None else None,
+           spec=analysis)
 
 # --- 5. links -----------------------------------------------------------------------------------
 st.header("5. Patient pages")

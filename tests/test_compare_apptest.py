@@ -152,3 +152,21 @@ def test_public_deployment_shows_the_same_aggregate_views(monkeypatch):
         assert not re.search(r"\bS\d\d\b", text)  # no demo patient id anywhere
         for frame in [d.value for d in at.dataframe]:
             assert not frame.astype(str).apply(lambda c: c.str.contains(r"\bS\d\d\b")).any().any()
+
+
+def test_each_view_offers_its_reproduce_downloads():
+    """Table, forest plot and reproduction check: a script and a notebook each (the demo is a
+    file); none under small-cell suppression (a script prints every count)."""
+    for tab, key in zip(TABS, ("compare_table", "compare_forest", "compare_reproduction")):
+        at = run_page(PAGE, {"compare_tab": tab})
+        assert not at.exception
+        keys = {b.key for b in at.get("download_button")}
+        assert {f"repro_py_{key}", f"repro_nb_{key}"} <= keys, (tab, keys)
+
+
+def test_no_reproduce_downloads_under_small_cell_suppression(monkeypatch):
+    monkeypatch.setenv("BALL_SMALL_CELL_K", "5")
+    for tab in TABS:
+        at = run_page(PAGE, {"compare_tab": tab})
+        assert not at.exception
+        assert not [b for b in at.get("download_button") if b.key.startswith("repro_")], tab

@@ -124,3 +124,14 @@ def test_kinetics_csv_is_offered_and_built_on_click():
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download kinetics (CSV)" in labels
+
+
+def test_each_view_offers_its_reproduce_downloads():
+    """Trajectories, kinetics and timing each offer a script and a notebook (the demo is a file)."""
+    at = run_page(PAGE)
+    assert not at.exception
+    keys = {b.key for b in at.get("download_button")}
+    for view in ("trajectories", "kinetics", "timing"):
+        assert {f"repro_py_withdrawal_{view}", f"repro_nb_withdrawal_{view}"} <= keys, keys
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("Reproduce in Python (.py)") == 3 and labels.count("Reproduce as a notebook (.ipynb)") == 3

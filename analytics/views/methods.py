@@ -47,6 +47,8 @@ REFERENCES = {
                        "case of the binomial. Biometrika 1934;26:404-413.",
     "fisher": "Fisher RA. On the interpretation of chi-square from contingency tables. J R Stat Soc "
               "1922;85:87-94.",
+    "mann_whitney": "Mann HB, Whitney DR. On a test of whether one of two random variables is stochastically "
+                    "larger than the other. Ann Math Stat 1947;18:50-60.",
     "freeman_halton": "Freeman GH, Halton JH. Note on an exact treatment of contingency, goodness of fit "
                       "and other problems of significance. Biometrika 1951;38:141-149.",
     "benjamini_hochberg": "Benjamini Y, Hochberg Y. Controlling the false discovery rate: a practical and "

@@ -86,8 +86,29 @@ class WithdrawalSpec(PageSpec):
 
 
 def _withdrawal_methods(spec) -> str:
-    rule = spec.rule
+    """The trajectories and the timing: the classes under the rule, counted (no test)."""
+    return paragraph([*_rule_sentences(spec), "Counts are descriptive; no test."], ("numpy", "pandas"), ())
+
+
+def _kinetics_methods(spec) -> str:
+    """The kinetics view: the classes, and regressors compared with the other assessable patients."""
+    # the features as the tables name them
+    continuous = "; ".join(label[0].lower() + label[1:] for label, _ in w.CONTINUOUS.values())
+    categorical = "; ".join(f"{label}: {positive} vs {other}" for label, positive, other in w.CATEGORICAL.values())
     return paragraph([
+        *_rule_sentences(spec),
+        "Patients with regression (complete or partial) were compared with the other assessable patients (no "
+        "regression or progression; patients not assessable were in neither group): continuous characteristics "
+        f"({continuous}) by the two-sided Mann-Whitney U test [1], exact up to {w.EXACT_MWU_MAX} patients per "
+        "group and with the tie-corrected normal approximation above, and categorical characteristics "
+        f"({categorical}) by the two-sided Fisher exact test [2] among the patients evaluated for them (not "
+        "evaluated is never counted as negative). P-values describe this cohort and are not adjusted for "
+        "multiple comparisons."], ("numpy", "pandas", "scipy"), ("mann_whitney", "fisher"))
+
+
+def _rule_sentences(spec) -> list[str]:
+    rule = spec.rule
+    return [
         f"Regression after lenalidomide withdrawal was assessed on serial {_series_text(spec)} measurements. "
         f"The level at withdrawal was the last measurement on or before the lenalidomide stop day, else the "
         f"first within {rule.baseline_window_days} days after it; only measurements before the first B-ALL "
@@ -96,8 +117,7 @@ def _withdrawal_methods(spec) -> str:
         f"of at least {rule.partial_reduction_pct:g}% from the level at withdrawal), progression (a rise of at "
         f"least {rule.progression_rise_pct:g}%), none, or not assessable (fewer than {rule.min_measurements} "
         "measurements, no level at withdrawal, or a level already below detection). Nadir and the day of a "
-        "50% reduction (linear interpolation between measurements) describe the kinetics. Counts are "
-        "descriptive; no test."], ("numpy", "pandas"), ())
+        "50% reduction (linear interpolation between measurements) describe the kinetics."]
 
 
 def _patients(n: int) -> str:
@@ -170,7 +190,7 @@ def trajectories(db: CohortDatabase, cohort_filter: CohortFilter, spec: Withdraw
                f"measurements of {_series_text(spec)}.", *regression))
 
 
-@describes(_withdrawal_methods)
+@describes(_kinetics_methods)
 def kinetics(db: CohortDatabase, cohort_filter: CohortFilter, spec: WithdrawalSpec,
              small_cell_k: int = 0) -> ViewResult:
     """Kinetics per patient, the class counts and the comparison of regressors with the other
