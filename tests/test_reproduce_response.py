@@ -69,6 +69,9 @@ def _swimmer_expected(result) -> tuple[list[str], list[str], str]:
 def test_script_prints_the_pages_numbers(reproduce_cohorts, cohort, key, view, params, cohort_filter, tmp_path):
     result, printed = run_view(view, key, reproduce_cohorts[cohort], params, tmp_path, cohort_filter)
     assert result.numbers or result.tables, "a view that shows nothing tests nothing"
+    if key == "response.by_group" and cohort == "synthetic" and params.get("group") == "institution":
+        # 8 institutions: too many tables to enumerate; the script draws the page's seeded Monte Carlo tables
+        assert result.numbers["method"].startswith("Monte Carlo")
     for line in result.lines:  # result lines, word for word
         assert line in printed
     if key == "response.untreated":  # the page lists id, age, vital status and why
@@ -93,15 +96,6 @@ def test_script_prints_the_pages_numbers(reproduce_cohorts, cohort, key, view, p
         assert printed[start:start + len(events)] == events
     if result.figure is not None:  # the figure is drawn as PNG beside the script
         assert (tmp_path / f"{result.figure_name}.png").read_bytes()[:4] == b"\x89PNG"
-
-
-def test_monte_carlo_p_value_is_the_pages(reproduce_cohorts, tmp_path):
-    """On the synthetic cohort the 8 institutions are too many tables to enumerate: the script
-    draws the same seeded Monte Carlo tables as the page and says so."""
-    result, printed = run_view(views.by_group, "response.by_group", reproduce_cohorts["synthetic"],
-                               {"group": "institution"}, tmp_path)
-    assert result.numbers["method"].startswith("Monte Carlo")
-    assert result.lines[0] in printed
 
 
 def test_scripts_read_only_their_cohort_and_options(reproduce_cohorts):

@@ -507,7 +507,7 @@ if never:  # a long list is counted, not spelled out, when only the first bars a
                                                    else ", ".join(never)) + "."
 print(subtitle)
 
-ids = ", ".join(f"'{{p}}'" for p in order) or "NULL"
+ids = ", ".join("'" + p.replace("'", "''") + "'" for p in order) or "NULL"  # the drawn patients
 patients = con.execute(f"""
     SELECT patient_id, first_treatment_day, first_cr_day, hct_day, relapse_day, death_day, death_cause,
            last_contact_day, os_days, status_at_last_contact
