@@ -582,8 +582,8 @@ for p in patients.itertuples():
         event("death", p.death_day, f"cause: {{p.death_cause}}" if pd.notna(p.death_cause) else "cause not recorded")
     elif pd.notna(p.last_contact_day):
         event("alive at last contact", p.last_contact_day, str(p.status_at_last_contact))
-lanes, events = pd.DataFrame(lanes, columns=["Patient", "Phase", "from", "to"]), \\
-    pd.DataFrame(events, columns=["Patient", "Event", "day", "Detail"])
+lanes = pd.DataFrame(lanes, columns=["Patient", "Phase", "from", "to"]).astype({{"from": float, "to": float}})
+events = pd.DataFrame(events, columns=["Patient", "Event", "day", "Detail"]).astype({{"day": float}})
 if FROM_TREATMENT:  # time zero at each patient's first treatment (time before it is negative)
     zero = patients["first_treatment_day"].astype(float)
     lanes["from"] -= lanes["Patient"].map(zero)
