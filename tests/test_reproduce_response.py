@@ -4,12 +4,19 @@ the link, or filtered cohorts for views without options), and prints the page's 
 result lines word for word; one notebook executes."""
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
+from scipy.special import gammaln
+from scipy.stats import random_table
 
-from analytics import reproduce
+from analytics import reproduce, response
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
+from analytics.reproduce import response as response_scripts
 from analytics.views import response as views
 from tests.reproduce_helpers import assert_table_printed, provenance, run_view, spec_from, table_lines
 
@@ -127,3 +134,24 @@ def test_notebook_executes(reproduce_cohorts, tmp_path):
     outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
     assert page.lines[0] in outputs.splitlines()
     assert (tmp_path / "cr_by_age_group.png").exists()
+
+
+def _script_freeman_halton(max_tables: int, draws: int):
+    """The Freeman-Halton function the by-group script defines (its text, run as the script runs it)."""
+    namespace = {"math": math, "np": np, "gammaln": gammaln, "random_table": random_table,
+                 "MAX_ENUMERATED_TABLES": max_tables, "MONTE_CARLO_DRAWS": draws,
+                 "MONTE_CARLO_SEED": response.MONTE_CARLO_SEED}
+    exec(response_scripts._EXACT_RX2, namespace)
+    return namespace["freeman_halton"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), min_size=2, max_size=6),
+       st.sampled_from([(response.MAX_ENUMERATED_TABLES, response.MONTE_CARLO_DRAWS), (50, 3000)]))
+def test_script_freeman_halton_is_the_pages(table, limits):
+    """Enumeration, and the seeded Monte Carlo when the tables are too many, give the page's p and method."""
+    max_tables, draws = limits
+    p, method = _script_freeman_halton(max_tables, draws)(table)
+    page = response.freeman_halton(table, max_tables=max_tables, draws=draws)
+    assert method == page.method
+    assert p == pytest.approx(page.p_value, rel=1e-9, abs=1e-12)
