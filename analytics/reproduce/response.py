@@ -15,7 +15,17 @@ from analytics.reproduce import Provenance, cohort_where, preamble, register
 from analytics.views.response import SMALL_GROUP, UNTREATED_LISTED, ResponseSpec
 
 # Formatting and exact intervals as the page gives them (pasted into each script that needs them).
+_PRINT_TABLE_DEF = '''
+def print_table(frame):
+    """A table as tab-separated lines: header, then one line per row."""
+    print("\\t".join(str(c) for c in frame.columns))
+    for row in frame.itertuples(index=False):
+        print("\\t".join(str(v) for v in row))
+
+'''
+_PRINT_TABLE = "\n# %% Helper: a table printed as tab-separated lines" + _PRINT_TABLE_DEF
 _HELPERS = '''
+# %% Helpers: numbers formatted as the page shows them; exact (Clopper-Pearson) 95% intervals
 def pct(x):  # one decimal; "–" when there is no denominator
     return "–" if x is None or math.isnan(x) else f"{100 * x:.1f}%"
 
@@ -35,13 +45,7 @@ def clopper_pearson(k, n):
 def patients_text(n):
     return f"{n} patient" + ("" if n == 1 else "s")
 
-
-def print_table(frame):
-    """A table as tab-separated lines: header, then one line per row."""
-    print("\\t".join(str(c) for c in frame.columns))
-    for row in frame.itertuples(index=False):
-        print("\\t".join(str(v) for v in row))
-'''
+''' + _PRINT_TABLE_DEF
 
 _RESPONSE_CONSTANTS = f"""
 RESPONSES = {response.RESPONSES!r}  # best-response order
@@ -50,9 +54,13 @@ RESPONDER = {response.RESPONDER!r}  # CR/CRi
 """
 
 
-def _imports(*extra: str, figure: bool = True) -> list[str]:
-    return ["import math", *(["import altair as alt"] if figure else []), "import duckdb", "import pandas as pd",
-            "from scipy.stats import binomtest", *extra]
+def _imports(*extra: str, figure: bool = True, rates: bool = True) -> list[str]:
+    """The script's import statements (`figure`: Altair; `rates`: scipy's binomtest for `_HELPERS`):
+    `import x` lines, then `from x import y` lines, each sorted."""
+    statements = {"import duckdb", "import pandas as pd",
+                  *(["import math", "from scipy.stats import binomtest"] if rates else []),
+                  *(["import altair as alt"] if figure else []), *extra}
+    return sorted(statements, key=lambda statement: (statement.startswith("from"), statement))
 
 
 # --- best response ----------------------------------------------------------------------------------
@@ -255,10 +263,11 @@ else:
     print(f"Freeman-Halton exact test ({{len(table)}}×2, two-sided) on CR/CRi vs no CR/CRi: {{p_text(p)}} ({{method}}).")
 
 # %% 5. The figure: CR/CRi per group with exact 95% CIs (grey: not evaluated), saved as PNG
-data = rates.assign(pct100=100 * rates["k"] / rates["n"], lo100=100 * rates["low"], hi100=100 * rates["high"],
+data = rates.assign(group=rates[GROUP_LABEL],  # a plain field name: labels such as "BCR::ABL1" hold colons
+                    pct100=100 * rates["k"] / rates["n"], lo100=100 * rates["low"], hi100=100 * rates["high"],
                     kind=["evaluated" if x == "yes" else NOT_EVALUATED for x in rates["In test"]],
-                    label=rates["CR/CRi"] + " (" + rates["%"] + ")")
-y = alt.Y(f"{{GROUP_LABEL}}:N", sort=list(rates[GROUP_LABEL]), title=None)
+                    label=rates["CR/CRi"] + " (" + rates["%"] + ")")[["group", "pct100", "lo100", "hi100", "kind", "label"]]
+y = alt.Y("group:N", sort=list(rates[GROUP_LABEL]), title=GROUP_LABEL)
 color = alt.Color("kind:N", scale=alt.Scale(domain=["evaluated", NOT_EVALUATED], range=["#0072B2", "#999999"]),
                   legend=None)
 rule = alt.Chart(data).mark_rule(strokeWidth=3).encode(
@@ -476,13 +485,13 @@ def swimmer_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respon
     from_treatment = spec.swimmer_origin == "treatment"
     origin_text = swimmer.ORIGINS[spec.swimmer_origin]
     return preamble(f"Response: swimmer plot ({swimmer.SORTS[spec.sort].lower()}, from {origin_text})", provenance,
-                    _imports(), f"""
+                    _imports(rates=False), f"""
 DAYS_PER_MONTH = {response.DAYS_PER_MONTH}
 DRAWN_MAX = {swimmer.PATIENTS_DRAWN_MAX}  # bars drawn: the first N of the sort order
 FROM_TREATMENT = {from_treatment}  # option "Bars start at": {origin_text}
 PHASE_COLORS = {swimmer.PHASE_COLORS!r}
 MARKERS = {swimmer.MARKERS!r}
-""") + _HELPERS + f'''
+""") + _PRINT_TABLE + f'''
 # %% 2. The patients drawn: the first DRAWN_MAX in the chosen order
 # Order (option "Sort patients by"): {swimmer.SORTS[spec.sort]}; ties by patient id.
 SELECTED = """
@@ -621,7 +630,7 @@ def flow_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseS
                 provenance: Provenance) -> str:
     no_category, no_therapy = "category not recorded", flow.NOT_TREATED
     hct, no_hct = flow.HCT_LABELS
-    return preamble("Response: treatment flow", provenance, _imports(), f"""
+    return preamble("Response: treatment flow", provenance, _imports(rates=False), f"""
 STAGES = {flow.STAGES!r}
 IDS_LISTED = {flow.IDS_LISTED}  # patient ids spelled out per path; more read "... and N more"
 NO_THERAPY = {no_therapy!r}
@@ -629,7 +638,7 @@ STAGE_ORDERS = {{  # category order on the figure (first-line regimens: most fre
     "response": {[*response.RESPONSES, response.NO_ASSESSMENT, "not treated"]!r},
     "hct": {list(flow.HCT_LABELS)!r},
     "status": {list(response.STATUS_ORDER)!r}}}
-""") + _HELPERS + f'''
+""") + _PRINT_TABLE + f'''
 # %% 2. Each patient's path: first-line regimen -> best response -> allogeneic HCT -> status
 paths = con.execute("""
     SELECT patient_id,
