@@ -669,40 +669,56 @@ print_table(counts[[*STAGES, "patients", "ids"]].rename(columns=STAGES))
 # first-line regimen between consecutive stages (straight bands; the page draws them curved)
 regimens = paths.loc[paths["regimen"] != NO_THERAPY, "regimen"].value_counts()
 STAGE_ORDERS["regimen"] = sorted(regimens.index, key=lambda r: (-regimens[r], r)) + [NO_THERAPY]
-GAP = max(1.0, len(paths) / 32) * 1.2
-nodes, top = [], {{}}
+UNIT = max(1.0, len(paths) / 32)  # patients per drawn unit: a large cohort keeps the figure's size
+nodes, top, rank = [], {{}}, {{}}
 for x, stage in enumerate(STAGES):
     present = list(paths[stage].unique())
+    order = [c for c in STAGE_ORDERS[stage] if c in present] + [c for c in present if c not in STAGE_ORDERS[stage]]
     y = 0.0
-    for category in [c for c in STAGE_ORDERS[stage] if c in present] + [c for c in present if c not in STAGE_ORDERS[stage]]:
+    for i, category in enumerate(order):
         n = int((paths[stage] == category).sum())
-        nodes.append({{"x": x, "x2": x + 0.6, "y": y, "y2": y + n, "label": f"{{category}} · {{n}}"}})
-        top[(stage, category)] = y
-        y += n + GAP
+        nodes.append({{"x": x, "x2": x + 0.6, "xm": x + 0.3, "y": y, "y2": y + n, "ym": y + n / 2,
+                      "side": "left" if x == 0 else "right" if x == len(STAGES) - 1 else "in",
+                      "label": f"{{category}} · {{n}}"}})
+        top[(stage, category)], rank[(stage, category)] = y, i
+        y += n + 1.2 * UNIT
 bands, offset_out, offset_in = [], dict(top), dict(top)
 stages = list(STAGES)
 for i, (a, b) in enumerate(zip(stages[:-1], stages[1:])):
     keys = list(dict.fromkeys(["regimen", a, b]))
-    for key, part in paths.groupby(keys, sort=False):
-        values = dict(zip(keys, key))
-        n = len(part)
-        y0, y1 = offset_out[(a, values[a])], offset_in[(b, values[b])]
-        offset_out[(a, values[a])] += n
-        offset_in[(b, values[b])] += n
-        link = f"{{i}}|{{key}}"
-        bands += [{{"link": link, "x": i + 0.6, "y": y0, "y2": y0 + n, "regimen": values["regimen"]}},
-                  {{"link": link, "x": i + 1, "y": y1, "y2": y1 + n, "regimen": values["regimen"]}}]
+    links = [(dict(zip(keys, key)), len(part)) for key, part in paths.groupby(keys)]
+    ranks = {{id(v): (rank[(a, v[a])], rank[(b, v[b])], rank[("regimen", v["regimen"])]) for v, _ in links}}
+    start, end = {{}}, {{}}
+    # leave each source box in target order, enter each target box in source order (fewer crossings)
+    for v, n in sorted(links, key=lambda link: ranks[id(link[0])]):
+        start[id(v)] = offset_out[(a, v[a])]
+        offset_out[(a, v[a])] += n
+    for v, n in sorted(links, key=lambda link: (ranks[id(link[0])][1], ranks[id(link[0])][0], ranks[id(link[0])][2])):
+        end[id(v)] = offset_in[(b, v[b])]
+        offset_in[(b, v[b])] += n
+    for v, n in links:
+        link = f"{{i}}|{{v['regimen']}}|{{v[a]}}|{{v[b]}}"
+        bands += [{{"link": link, "x": i + 0.6, "y": start[id(v)], "y2": start[id(v)] + n, "regimen": v["regimen"]}},
+                  {{"link": link, "x": i + 1, "y": end[id(v)], "y2": end[id(v)] + n, "regimen": v["regimen"]}}]
 nodes, bands = pd.DataFrame(nodes), pd.DataFrame(bands)
+xscale = alt.Scale(domain=[-1.45, len(STAGES) - 1 + 0.6 + 1.55], nice=False, zero=False)
 yscale = alt.Scale(reverse=True, nice=False, zero=False)
+x, y = alt.X("x:Q", scale=xscale, axis=None), alt.Y("y:Q", scale=yscale, axis=None)
+ym = alt.Y("ym:Q", scale=yscale, axis=None)
 band = alt.Chart(bands).mark_area(opacity=0.55).encode(
-    x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", scale=yscale, axis=None), y2="y2:Q",
-    color=alt.Color("regimen:N", title="First-line regimen", legend=alt.Legend(orient="top", columns=3)),
-    detail="link:N")
-box = alt.Chart(nodes).mark_rect(fill="#EBEBEB", stroke="#333333").encode(x="x:Q", x2="x2:Q", y="y:Q", y2="y2:Q")
-nodes["ym"] = (nodes["y"] + nodes["y2"]) / 2
-text = alt.Chart(nodes).mark_text(align="left", dx=-40, baseline="middle").encode(x="x:Q", y="ym:Q", text="label:N")
-chart = (band + box + text).properties(width=760, height=max(300, 22 * int(nodes["y2"].max() / max(1.0, len(paths) / 32) + 3)),
-                                       title="Treatment flow")
+    x=x, y=y, y2="y2:Q", detail="link:N",
+    color=alt.Color("regimen:N", title="First-line regimen", sort=STAGE_ORDERS["regimen"],
+                    legend=alt.Legend(orient="top", columns=3, labelLimit=400)))
+box = alt.Chart(nodes).mark_rect(fill="#EBEBEB", stroke="#333333").encode(x=x, x2="x2:Q", y=y, y2="y2:Q")
+labels = [  # first stage: left of the boxes; last: right of them; between: inside
+    alt.Chart(nodes[nodes["side"] == "left"]).mark_text(align="right", dx=-6).encode(x=x, y=ym, text="label:N"),
+    alt.Chart(nodes[nodes["side"] == "in"]).mark_text().encode(
+        x=alt.X("xm:Q", scale=xscale, axis=None), y=ym, text="label:N"),
+    alt.Chart(nodes[nodes["side"] == "right"]).mark_text(align="left", dx=6).encode(
+        x=alt.X("x2:Q", scale=xscale, axis=None), y=ym, text="label:N")]
+chart = alt.layer(band, box, *labels).properties(
+    width=900, height=max(300, int(22 * (nodes["y2"].max() / UNIT + 3))),
+    title=alt.Title("Treatment flow", subtitle=" → ".join(STAGES.values())))
 chart.save("treatment_flow.png")
 print("Figure: treatment_flow.png")
 '''
