@@ -274,7 +274,9 @@ rule = alt.Chart(data).mark_rule(strokeWidth=3).encode(
     x=alt.X("lo100:Q", scale=alt.Scale(domain=[0, 100]), title="CR/CRi among treated patients, % (exact 95% CI)"),
     x2="hi100:Q", y=y, color=color)
 point = alt.Chart(data).mark_point(filled=True, size=160).encode(x="pct100:Q", y=y, color=color)
-text = alt.Chart(data).mark_text(dy=-15, align="left").encode(x="pct100:Q", y=y, text="label:N")
+high = data["pct100"] > 50  # labels above the point, kept inside the plot
+text = (alt.Chart(data[high]).mark_text(dy=-15, dx=6, align="right").encode(x="pct100:Q", y=y, text="label:N")
+        + alt.Chart(data[~high]).mark_text(dy=-15, dx=-6, align="left").encode(x="pct100:Q", y=y, text="label:N"))
 chart = (rule + point + text).properties(width=520, height=max(120, 60 * len(data)),
                                          title=f"CR/CRi by {{GROUP_LABEL}}")
 chart.save("cr_by_{spec.group}.png")
