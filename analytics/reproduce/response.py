@@ -502,6 +502,9 @@ SELECTED = """
 """
 n_total = con.execute(f"SELECT count(*) FROM ({{SELECTED}})").fetchone()[0]
 capped = n_total > DRAWN_MAX
+if capped:
+    print(f"The first {{DRAWN_MAX}} of {{n_total:,}} patients in the chosen order are drawn; every count and test "
+          "uses all of them.")
 # From first treatment, never-treated patients have no time zero and are not drawn.
 order = con.execute(f"""
     SELECT patient_id FROM ({{SELECTED}})
