@@ -121,6 +121,54 @@ def test_script_says_what_the_page_says_without_treated_patients(reproduce_cohor
         assert result.caveats and not result.tables
 
 
+@pytest.fixture(scope="module")
+def unknowns_cohort(reproduce_cohorts, tmp_path_factory):
+    """The demo cohort with what neither test cohort has: treated patients without any response
+    assessment (unknown, not failures), responders without an MRD result (not evaluated, never
+    negative), and several MRD methods and sensitivities (one not a power of ten, one not recorded)."""
+    import shutil
+
+    import duckdb
+
+    from tests.cohort_helpers import rederive_summary
+    path = tmp_path_factory.mktemp("unknowns") / "cohort.duckdb"
+    shutil.copy(reproduce_cohorts["demo"], path)
+    connection = duckdb.connect(str(path))
+    assessments = "event_type = 'response_assessment' AND patient_id IN"
+    connection.execute(f"DELETE FROM events WHERE {assessments} ('S08', 'S13')")
+    connection.execute(f"UPDATE events SET mrd_status = NULL, mrd_method = NULL, mrd_sensitivity = NULL "
+                       f"WHERE {assessments} ('S02', 'S03')")
+    connection.execute(f"UPDATE events SET mrd_method = 'next-generation sequencing', mrd_sensitivity = 1e-6 "
+                       f"WHERE {assessments} ('S05', 'S06', 'S11')")
+    connection.execute(f"UPDATE events SET mrd_sensitivity = 0.00025 WHERE {assessments} ('S09')")
+    connection.execute(f"UPDATE events SET mrd_method = NULL WHERE {assessments} ('S07')")
+    rederive_summary(connection)
+    connection.close()
+    return path
+
+
+@pytest.mark.parametrize("key, view, params", [
+    ("response.best_response", views.best_response, {}), ("response.by_group", views.by_group, {"group": "sex"}),
+    ("response.mrd", views.mrd_and_time_to_cr, {}), ("response.swimmer", views.swimmer, {})])
+def test_script_keeps_unknowns_apart(unknowns_cohort, key, view, params, tmp_path):
+    """Unassessed patients and responders without MRD stay out of the denominators, as on the page."""
+    result, printed = run_view(view, key, unknowns_cohort, params, tmp_path)
+    for line in result.lines:
+        assert line in printed
+    for table in result.tables.values():
+        assert_table_printed(printed, table)
+    for caveat in result.caveats:
+        assert caveat.text in printed
+    if key == "response.best_response":
+        assert result.caveats[0].heading == "Not assessed" and "(S08, S13)" in result.caveats[0].text
+    if key == "response.mrd":
+        assert "2 of " in result.lines[0] and len(result.tables["methods"]) == 4
+    if key == "response.swimmer":
+        lanes, events, _ = _swimmer_expected(result)
+        start = printed.index(events[0])
+        assert printed[start:start + len(events)] == events
+
+
 def test_scripts_read_only_their_cohort_and_options(reproduce_cohorts):
     db = CohortDatabase.open_file(reproduce_cohorts["demo"])
     try:

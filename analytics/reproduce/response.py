@@ -294,7 +294,6 @@ def mrd_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSp
 DAYS_PER_MONTH = {response.DAYS_PER_MONTH}
 ORIGIN = {origin_text!r}  # option "Time to CR/CRi from"
 """) + _HELPERS + f'''
-
 def responders_text(n):
     return "responder" if n == 1 else "responders"
 
@@ -322,13 +321,17 @@ responders = con.execute("""
         SELECT patient_id, day, mrd_status, mrd_method, mrd_sensitivity FROM events
         WHERE event_type = 'response_assessment' AND response IN ('CR', 'CRi')
           AND mrd_status IS NOT NULL AND patient_id IN (SELECT patient_id FROM responders))
-    SELECT r.patient_id,
-           count(a.mrd_status) > 0 AS mrd_evaluated,
-           coalesce(bool_or(a.mrd_status = 'negative'), FALSE) AS mrd_negative,
-           arg_min(a.mrd_method, (a.mrd_status <> 'negative', a.day)) AS mrd_method,
-           arg_min(a.mrd_sensitivity, (a.mrd_status <> 'negative', a.day)) AS mrd_sensitivity
-    FROM responders r LEFT JOIN assessments a USING (patient_id)
-    GROUP BY r.patient_id ORDER BY r.patient_id
+    SELECT patient_id, mrd_evaluated, mrd_negative,
+           defining.method AS mrd_method, defining.sensitivity AS mrd_sensitivity
+    FROM (SELECT r.patient_id,
+                 count(a.mrd_status) > 0 AS mrd_evaluated,
+                 coalesce(bool_or(a.mrd_status = 'negative'), FALSE) AS mrd_negative,
+                 -- method and sensitivity of one assessment: negative first, then the earliest
+                 arg_min(struct_pack(method := a.mrd_method, sensitivity := a.mrd_sensitivity),
+                         (a.mrd_status <> 'negative', a.day)) AS defining
+          FROM responders r LEFT JOIN assessments a USING (patient_id)
+          GROUP BY r.patient_id)
+    ORDER BY patient_id
 """).df()
 if responders.empty:
     print("No patient in the selection reached CR/CRi: MRD and time to CR do not apply.")
@@ -383,7 +386,6 @@ def status_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respons
 STATUS_ORDER = {response.STATUS_ORDER!r}
 PATHWAYS = {response.PATHWAYS!r}
 """) + _HELPERS + f'''
-
 # %% 2. Status at last contact and treatment pathway of every selected patient
 patients = con.execute("""
     SELECT patient_id,
@@ -415,7 +417,6 @@ def untreated_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Resp
     return preamble("Response: untreated patients", provenance, _imports(figure=False), f"""
 LISTED = {UNTREATED_LISTED}  # patients listed (by id); the page's CSV download has all of them
 """) + _HELPERS + f'''
-
 # %% 2. Untreated patients (no B-ALL treatment line recorded), the first LISTED by id
 UNTREATED = """
     SELECT patient_id FROM patient_summary
