@@ -219,3 +219,14 @@ def test_script_freeman_halton_is_the_pages(table, limits):
     page = response.freeman_halton(table, max_tables=max_tables, draws=draws)
     assert method == page.method
     assert p == pytest.approx(page.p_value, rel=1e-9, abs=1e-12)
+
+
+def test_every_response_view_has_a_script(demo_db):
+    """Each view function of the page module (a new view without a script fails here) is tested above."""
+    import inspect
+    functions = [f for name, f in inspect.getmembers(views, inspect.isfunction)
+                 if f.__module__ == views.__name__ and not name.startswith("_") and name != "slides"
+                 and list(inspect.signature(f).parameters)[:3] == ["db", "cohort_filter", "spec"]]
+    assert len(functions) == 7 and set(functions) == {view for _, view, _, _ in VIEWS}
+    for view in functions:
+        assert reproduce.available(view(demo_db, CohortFilter(), views.ResponseSpec()).key), view.__name__
