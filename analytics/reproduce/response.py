@@ -134,10 +134,10 @@ print("Figure: best_response.png")
 # --- CR/CRi by group ----------------------------------------------------------------------------------
 _EXACT_RX2 = '''
 def freeman_halton(table):
-    """Fisher's exact test for an r x c table (Freeman-Halton), two-sided: the summed hypergeometric
+    """Fisher's exact test for a groups x 2 table (Freeman-Halton), two-sided: the summed hypergeometric
     probability of every table with the observed margins that is no more likely than the observed
-    one (relative tolerance 1e-7, as R's fisher.test). SciPy's fisher_exact tests r x c tables only
-    by Monte Carlo or permutation, so the tables are enumerated here; if there could be more than
+    one (relative tolerance 1e-7, as R's fisher.test). SciPy's fisher_exact tests larger than 2 x 2
+    tables only by Monte Carlo (its default) or permutation, so the tables are enumerated here; if there could be more than
     MAX_ENUMERATED_TABLES of them, the p-value is estimated from MONTE_CARLO_DRAWS tables drawn with
     scipy.stats.random_table at a fixed seed as (1 + hits) / (1 + draws), like R's
     simulate.p.value. Returns (p, method). Freeman & Halton, Biometrika 1951;38:141-9."""
@@ -153,7 +153,7 @@ def freeman_halton(table):
              - math.lgamma(rows.sum() + 1))
     log_observed = const - sum(math.lgamma(x + 1) for x in t.ravel())
     threshold = log_observed + math.log(1 + 1e-7)
-    bound = math.prod(math.comb(int(c) + len(rows) - 1, len(rows) - 1) for c in cols[:-1])
+    bound = math.prod(int(c) + 1 for c in cols[:-1])  # at most this many tables: x_j = 0..cols[j]
     if bound > MAX_ENUMERATED_TABLES:
         sample = random_table(rows, cols).rvs(size=MONTE_CARLO_DRAWS,
                                               random_state=np.random.default_rng(MONTE_CARLO_SEED))
