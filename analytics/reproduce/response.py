@@ -250,7 +250,9 @@ if len(table) < 2:
 elif len(table) == 2:
     p = fisher_exact(table).pvalue  # two-sided
     line = f"Fisher's exact test (two-sided) on CR/CRi vs no CR/CRi: {{p_text(p)}} (exact)"
-    # conditional maximum-likelihood odds ratio and its exact CI, as R's fisher.test
+    # conditional maximum-likelihood odds ratio and its exact CI, as R's fisher.test. Where a CI bound
+    # is exactly halfway between two printed values (e.g. 4.875 for [[0, 1], [8, 0]]), scipy's and the
+    # app's root finders can land either side of it and the last digit differ by 0.01.
     ratio = odds_ratio(table, kind="conditional")
     if not math.isnan(ratio.statistic):
         ci = ratio.confidence_interval(confidence_level=0.95)
