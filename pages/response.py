@@ -23,10 +23,11 @@ spec = views.current(ResponseSpec)  # the widgets below hold its options (seeded
 
 def show(view_fn, view_spec, **options):
     """A view of this page: computed once per (filter, spec, k), its figure drawn from that result.
-    `view_spec` keeps only the options the view depends on (other options leave its cache alone)."""
+    `view_spec` keeps only the options the view depends on (other options leave its cache alone);
+    the "Reproduce in Python" downloads are built with it (the spec the view was computed with)."""
     result = views.compute(view_fn, f, view_spec, k)
     figure = views.figure(view_fn, f, view_spec, k) if result.figure is not None else None
-    views.show(result, figure=figure, **options)
+    views.show(result, figure=figure, spec=view_spec, **options)
     return result
 
 
@@ -46,7 +47,8 @@ views.show_caveats(best)
 if best.figure is not None:
     left, right = st.columns([3, 2])
     with left:
-        views.show(best, figure=views.figure(best_response, f, ResponseSpec(), k), caveats=False)
+        views.show(best, figure=views.figure(best_response, f, ResponseSpec(), k), caveats=False,
+                   spec=ResponseSpec())
     with right:
         st.dataframe(best.tables["best_response"], hide_index=True, width="stretch")
 
@@ -71,6 +73,7 @@ else:
         views.csv_download("Download untreated patients (CSV)", lambda: response.untreated_patients(_db, f),
                            file_name="untreated_patients.csv", key="dl_resp_untreated", page=spec.PAGE,
                            title=listed.title, result=listed)
+    views.reproduce_downloads(listed, ResponseSpec())
 
 # --- 2. by group --------------------------------------------------------------------------------
 st.header("CR/CRi by group")
@@ -84,7 +87,7 @@ else:
     views.show_caveats(comparison)
     left, right = st.columns([1, 1])
     with left:
-        views.show(comparison, figure=views.figure(by_group, f, group_spec, k), caveats=False)
+        views.show(comparison, figure=views.figure(by_group, f, group_spec, k), caveats=False, spec=group_spec)
     with right:
         st.dataframe(comparison.tables["rates"], hide_index=True, width="stretch")
     st.markdown("**Contingency table** (treated patients with an assessment)")
@@ -108,6 +111,7 @@ if mrd.numbers["n_responders"]:
              format_func=lambda key: response.TIME_ORIGINS[key], horizontal=True)
     for line in mrd.lines[1:]:  # the first line is the MRD rate, in the metrics above
         st.markdown(views.escape_markdown(line))
+    views.reproduce_downloads(mrd, ResponseSpec(origin=spec.origin))
     with st.expander("Per-patient MRD and time to CR/CRi"):
         per, n_per = state.cached(response.responder_table)(f, spec.origin, TABLE_ROWS_MAX)
         if n_per > len(per):
@@ -143,3 +147,4 @@ st.metric("Alive without evidence of B-ALL at last contact",
           f"{status.numbers['n_alive_ned']} of {patients_text(status.numbers['n_patients'])}")
 st.caption(status.caption)
 st.dataframe(status.tables["status"], hide_index=True, width="stretch")
+views.reproduce_downloads(status, ResponseSpec())

@@ -97,3 +97,28 @@ def test_per_patient_csvs_are_offered():
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download per-patient MRD and time to CR/CRi (CSV)" in labels
+
+
+REPRODUCED_VIEWS = ("best_response", "by_group", "mrd", "swimmer", "flow", "status", "untreated")
+
+
+def reproduce_keys(at) -> set[str]:
+    return {b.key for b in at.get("download_button") if b.key and b.key.startswith("repro_")}
+
+
+def test_every_view_offers_its_reproduce_downloads():
+    """The cohort file of the app: a script and a notebook per view of the page."""
+    at = run_page(PAGE, {"group": "tp53_status", "resp_sort": "response"})
+    assert not at.exception
+    expected = {f"repro_{kind}_response_{view}" for view in REPRODUCED_VIEWS for kind in ("py", "nb")}
+    assert reproduce_keys(at) == expected
+    labels = {b.proto.label for b in at.get("download_button") if b.key in expected}
+    assert labels == {"Reproduce in Python (.py)", "Reproduce as a notebook (.ipynb)"}
+
+
+def test_no_reproduce_download_under_small_cell_suppression(monkeypatch):
+    """A script prints every count: under suppression the best response (the only view shown) has none."""
+    monkeypatch.setenv("BALL_SMALL_CELL_K", "5")
+    at = run_page(PAGE)
+    assert not at.exception
+    assert not reproduce_keys(at)
