@@ -227,3 +227,98 @@ if naive_hr is not None:
 if events < 10:
     print(f"Few events: only {{events}} events: the hazard ratio is imprecise.")
 '''
+
+
+MONTH_TICKS = '''
+def month_ticks(max_months):
+    """The figure's x ticks (months), shared by the number-at-risk table: at most about ten."""
+    span = max_months if math.isfinite(max_months) and max_months > 1.0 else 1.0
+    step = next((s for s in (3, 6, 12, 24, 36, 60) if span / s <= 10), 60 * math.ceil(span / 600))
+    return [float(x) for x in np.arange(0, span + 1e-9, step)]
+'''
+
+
+@register("survival.simon_makuch")
+def simon_makuch_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
+                        provenance: Provenance) -> str:
+    analysis = spec.analysis(db)
+    key = views.SIMON_MAKUCH_EXPOSURE.get(spec.group, "hct")
+    column, label, before, after = {"hct": ("hct_day", "allogeneic HCT", "no HCT (yet)", "after HCT"),
+                                    "cr": ("first_cr_day", "first CR/CRi", "before CR/CRi", "after CR/CRi")}[key]
+    title = f"Survival: Simon-Makuch plot of {analysis.endpoint_label()} by {label}"
+    return _start(title, provenance, spec, db, cohort_filter, constants=f"""
+EXPOSURE = {label!r}  # the day it happens: patient_summary.{column}
+BEFORE, AFTER = {before!r}, {after!r}  # the two states
+""", extra_columns=(column,)) + f'''
+# %% 3. Each patient's time in each state: '{before}' from time zero until {label}, '{after}' from then on
+# An exposure at or before time zero puts the patient in '{after}' throughout; one on or after the end
+# of follow-up is ignored; patients without follow-up time contribute nothing.
+{FORMATS.strip()}
+
+
+{MONTH_TICKS.strip()}
+
+
+followed = analysed[analysed["time_days"] > 0].copy()
+followed["switch"] = (followed["{column}"] - followed["origin_day"]).astype(float)  # NaN: never
+switches = followed["switch"].gt(0) & followed["switch"].lt(followed["time_days"])
+exposed_from_start = followed["switch"].le(0)
+unexposed = followed[~exposed_from_start]
+states = {{
+    # leaving '{before}' by switching ends the interval without an event (it is not a censoring)
+    BEFORE: pd.DataFrame({{"start": 0.0, "stop": np.where(switches[~exposed_from_start], unexposed["switch"],
+                                                         unexposed["time_days"]),
+                          "event": np.where(switches[~exposed_from_start], 0, unexposed["event"])}}),
+    AFTER: pd.concat([
+        pd.DataFrame({{"start": followed.loc[switches, "switch"], "stop": followed.loc[switches, "time_days"],
+                      "event": followed.loc[switches, "event"]}}),
+        pd.DataFrame({{"start": 0.0, "stop": followed.loc[exposed_from_start, "time_days"],
+                      "event": followed.loc[exposed_from_start, "event"]}})]),
+}}
+states = {{name: rows.astype(float) for name, rows in states.items() if len(rows)}}
+events = int(followed["event"].sum())
+events_after = int(states[AFTER]["event"].sum()) if AFTER in states else 0
+print(f"n = {{patients_text(len(followed))}}, {{int((switches | exposed_from_start).sum())}} with {{EXPOSURE}} "
+      f"during follow-up, {{events}} events ({{events_after}} after {{EXPOSURE}}).")
+print(f"How to read it: the curves compare survival while in each state; they do not estimate what "
+      f"{{EXPOSURE}} does for a given patient, and the '{{AFTER}}' curve at early times rests on the few "
+      f"patients with an early {{EXPOSURE}}.")
+if not states:
+    sys.exit(0)  # nothing to draw
+
+# %% 4. Product-limit estimate per state with delayed entry (lifelines), log(-log) Greenwood 95% CI
+# Days are whole numbers. lifelines counts a patient at risk on the day of entry, but on the day of
+# the switch the patient still belongs to '{before}' (intervals are (start, stop]): entering half
+# a day later puts them in the '{after}' risk set from the next day, without counting them twice.
+fits = {{}}
+for name, rows in states.items():
+    entry = np.where(rows["start"] > 0, rows["start"] + 0.5, 0.0)
+    fits[name] = KaplanMeierFitter().fit(rows["stop"], rows["event"], entry=entry, label=name)
+ticks = month_ticks(max(rows["stop"].max() for rows in states.values()) / DAYS_PER_MONTH)
+print("Number at risk")
+print("\\t".join(["State"] + [f"{{tick:g}}" for tick in ticks]))
+at_risk = {{}}
+for name, rows in states.items():
+    days = [tick * DAYS_PER_MONTH for tick in ticks]
+    at_risk[name] = [int(((rows["start"] < t) | (t == 0) & (rows["start"] == 0)).mul(rows["stop"] >= t).sum())
+                     for t in days]
+    print("\\t".join([name] + [str(n) for n in at_risk[name]]))
+print("Survival, % (95% CI), at the same ticks (n/a: nobody at risk in that state)")
+print("\\t".join(["State"] + [f"{{tick:g}}" for tick in ticks]))
+for name, km in fits.items():
+    cells = []
+    for tick, n in zip(ticks, at_risk[name]):
+        t = tick * DAYS_PER_MONTH
+        upto = km.survival_function_.join(km.confidence_interval_).loc[lambda f: f.index <= t]
+        s, lower, upper = upto.iloc[-1] if len(upto) else (1.0, 1.0, 1.0)
+        if s >= 1:  # no drop yet: the interval is the point itself
+            lower = upper = 1.0
+        cells.append("n/a" if n == 0 else f"{{pct(s)}} ({{pct(lower)}} to {{pct(upper)}})")
+    print("\\t".join([name] + cells))
+curves = pd.concat([km.survival_function_.join(km.confidence_interval_).reset_index()
+                    .set_axis(["time_days", "survival", "lower", "upper"], axis=1).assign(group=name)
+                    for name, km in fits.items()], ignore_index=True)
+curves[["lower", "upper"]] = curves[["lower", "upper"]].fillna(1.0)  # before the first drop
+''' + km_figure_cell(title.removeprefix("Survival: "), f"{analysis.endpoint_label()} (%)",
+                     f"Months from {survival.ORIGINS[analysis.origin]}",
+                     f"simon_makuch_{analysis.endpoint.lower()}", 5)
