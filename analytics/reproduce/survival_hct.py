@@ -14,6 +14,12 @@ from analytics.views import survival as views
 from analytics.views.survival import SurvivalPageSpec
 
 COX_IMPORTS = ["from lifelines import CoxPHFitter", "from lifelines.exceptions import ConvergenceError"]
+COX_FIT_OPTIONS = """
+# lifelines' default stopping rule (damped Newton steps, precision 1e-7) can stop before the
+# estimate has settled: with few events and large hazard ratios a CI limit then moves in the
+# second decimal. Iterating to convergence gives the page's numbers.
+FIT_OPTIONS = {"precision": 1e-12, "r_precision": 1e-14}
+"""
 
 # The landmark set: patients still at risk at the day, grouped by HCT on or before it, time restarted.
 LANDMARK_SET = '''
@@ -104,7 +110,7 @@ def landmark_sensitivity_script(db: CohortDatabase, cohort_filter: CohortFilter,
                                 provenance: Provenance) -> str:
     analysis = spec.analysis(db)
     title = f"Survival: landmark sensitivity of HCT ({analysis.endpoint_label()})"
-    return _start(title, provenance, spec, db, cohort_filter, COX_IMPORTS, f"""
+    return _start(title, provenance, spec, db, cohort_filter, COX_IMPORTS, COX_FIT_OPTIONS + f"""
 LANDMARK_DAYS = {spec.landmark_days()!r}  # days from time zero
 """) + f'''
 # %% 3. At each landmark: patients at risk, HCT by then, log-rank test and Cox HR (Efron ties, lifelines)
@@ -128,7 +134,8 @@ for day in LANDMARK_DAYS:
     if both:
         p = p_text(multivariate_logrank_test(landmark["time_days"], landmark["group"], landmark["event"]).p_value)
         p = p.removeprefix("p = ").removeprefix("p ")
-        hr = hazard_ratio(lambda: CoxPHFitter().fit(landmark[["time_days", "event", "hct"]], "time_days", "event"))
+        hr = hazard_ratio(lambda: CoxPHFitter().fit(landmark[["time_days", "event", "hct"]], "time_days", "event",
+                                                     fit_options=FIT_OPTIONS))
     rows.append({{"Landmark day": day, "At risk": len(landmark), "Events after": int(landmark["event"].sum()),
                  "HCT by then": int((landmark["group"] == yes).sum()),
                  "No HCT by then": int((landmark["group"] == no).sum()), "Log-rank p": p,
@@ -173,7 +180,7 @@ def time_dependent_hct_script(db: CohortDatabase, cohort_filter: CohortFilter, s
     analysis = spec.analysis(db)
     title = f"Survival: HCT as a time-dependent covariate ({analysis.endpoint_label()})"
     return _start(title, provenance, spec, db, cohort_filter,
-                  [*COX_IMPORTS, "from lifelines import CoxTimeVaryingFitter"]) + f'''
+                  [*COX_IMPORTS, "from lifelines import CoxTimeVaryingFitter"], COX_FIT_OPTIONS) + f'''
 # %% 3. Counting-process rows: untransplanted time (0, HCT day], transplanted time (HCT day, end]
 # A transplant at or before time zero makes the patient transplanted throughout; one on or after
 # the end of follow-up is ignored; patients without follow-up time contribute nothing.
@@ -199,7 +206,8 @@ events_after = int(intervals.loc[intervals["hct"] == 1, "event"].sum())
 hr = None
 if events > 0 and intervals["hct"].nunique() == 2:
     hr = hazard_ratio(lambda: CoxTimeVaryingFitter().fit(intervals, id_col="patient_id", event_col="event",
-                                                        start_col="start", stop_col="stop"))
+                                                        start_col="start", stop_col="stop",
+                                                        fit_options=FIT_OPTIONS))
 if hr is None:
     print("Time-dependent Cox model not estimable: no patient (or every patient) received HCT "
           "during follow-up, there are no events, or no events before or after HCT (the hazard "
@@ -218,7 +226,8 @@ naive = con.execute("""
 naive["hct"] = naive["hct"].astype(float)
 naive_hr = None
 if naive["hct"].nunique() == 2 and naive["event"].sum() > 0:
-    naive_hr = hazard_ratio(lambda: CoxPHFitter().fit(naive[["time_days", "event", "hct"]], "time_days", "event"))
+    naive_hr = hazard_ratio(lambda: CoxPHFitter().fit(naive[["time_days", "event", "hct"]], "time_days", "event",
+                                                        fit_options=FIT_OPTIONS))
 if naive_hr is not None:
     print(f"For comparison only, the naive 'HCT ever' Cox model from time zero: {{hr_text(naive_hr)}}: "
           "biased by immortal time, not an estimate of the effect of HCT.")

@@ -8,7 +8,7 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.reproduce import Provenance, preamble, register
 from analytics.reproduce.survival import FORMATS, KM_CONSTANTS, patients_cell
-from analytics.reproduce.survival_hct import MONTH_TICKS
+from analytics.reproduce.survival_hct import COX_FIT_OPTIONS, MONTH_TICKS
 from analytics.views.survival import SurvivalPageSpec
 
 # How each covariate is read from patient_summary; NULL stays NULL ("not evaluated", never negative).
@@ -34,6 +34,7 @@ def cox_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPa
         "from lifelines.statistics import proportional_hazard_test"], KM_CONSTANTS + f"""
 COVARIATES = {described!r}  # name: (label, kind, reference level; None = the most frequent level)
 EPV_THRESHOLD = {survival_cox.EPV_THRESHOLD}  # fewer events per model term: flagged as unstable
+{COX_FIT_OPTIONS.strip()}
 """) + patients_cell(cohort_filter, analysis, grouped=False) + f'''
 covariates = con.execute("""
     SELECT patient_id,
@@ -72,7 +73,7 @@ def design(names):
 def fit(data, labels):
     """lifelines Cox model (Efron ties, Wald 95% CI) or a reason why there is none."""
     try:
-        model = CoxPHFitter().fit(data[["time_days", "event", *labels]], "time_days", "event")
+        model = CoxPHFitter().fit(data[["time_days", "event", *labels]], "time_days", "event", fit_options=FIT_OPTIONS)
     except (ConvergenceError, np.linalg.LinAlgError) as error:
         return None, f"model did not converge ({{type(error).__name__}})"
     s = model.summary
@@ -110,7 +111,7 @@ for name in COVARIATES:
         univariable += model_rows(model, labels, data, "univariable")
 complete, labels = design(list(COVARIATES))
 events = int(complete["event"].sum())
-checked = None  # the model whose proportional-hazards assumption is tested
+checked = False  # is there a model whose proportional-hazards assumption to test?
 if len(COVARIATES) > 1 and labels and events > 0:
     model, problem = fit(complete, labels)
     if problem == "not estimable":
@@ -119,9 +120,9 @@ if len(COVARIATES) > 1 and labels and events > 0:
     elif problem:
         messages.append("Multivariable model did not converge: too few events for this many terms.")
     else:
-        multivariable, checked = model_rows(model, labels, complete, "multivariable"), model
+        multivariable, checked = model_rows(model, labels, complete, "multivariable"), True
 elif labels and events > 0 and univariable:
-    checked = CoxPHFitter().fit(complete[["time_days", "event", *labels]], "time_days", "event")
+    checked = True
 for message in messages:
     print(message)
 if len(COVARIATES) > 1 and labels:
@@ -138,8 +139,9 @@ if len(table):
         print("\\t".join(str(v) for v in row))
 
 # %% 5. Proportional hazards: scaled Schoenfeld residuals against the rank of time (lifelines)
-if checked is not None:
-    test = proportional_hazard_test(checked, complete[["time_days", "event", *labels]], time_transform="rank")
+if checked:  # tested on lifelines' fit with its default options, as the page does
+    model = CoxPHFitter().fit(complete[["time_days", "event", *labels]], "time_days", "event")
+    test = proportional_hazard_test(model, complete[["time_days", "event", *labels]], time_transform="rank")
     ph = test.summary.reset_index()
     print("\\t".join(["term", "test_statistic", "p"]))
     for term, statistic, p in zip(ph["index"], ph["test_statistic"].round(3), ph["p"]):
