@@ -142,3 +142,19 @@ def test_simon_makuch_notebook_executes(reproduce_cohorts, tmp_path):
     outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
     assert "How to read it" in outputs and "Number at risk" in outputs
     assert (tmp_path / "simon_makuch_efs.png").exists()
+
+
+def test_sensitivity_table_keeps_the_less_than_sign(demo_db, monkeypatch):
+    """A log-rank p below 0.001 reads "< 0.001" in the landmark table (it read "0.001"), as the
+    script prints it."""
+    from dataclasses import replace
+    original = survival.view_from_counts
+
+    def tiny_p(*args, **kwargs):
+        view = original(*args, **kwargs)
+        return view if view.logrank is None else replace(view, logrank=replace(view.logrank, p_value=1e-5))
+
+    monkeypatch.setattr(survival, "view_from_counts", tiny_p)
+    table = views.landmark_sensitivity(demo_db, CohortFilter(), spec_from("survival", {"landmarks": "200"})
+                                       ).tables["landmarks"]
+    assert table["Log-rank p"].tolist() == ["< 0.001"]
