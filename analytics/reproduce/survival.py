@@ -14,7 +14,7 @@ from analytics.reproduce import Provenance, cohort_where, preamble, register, sq
 from analytics.views import survival as views
 from analytics.views.survival import SurvivalPageSpec, endpoint_sentence
 
-KM_IMPORTS = ["import math", "import altair as alt", "import duckdb", "import numpy as np", "import pandas as pd",
+KM_IMPORTS = ["import math", "import altair as alt", "import duckdb", "import pandas as pd",
               "from lifelines import KaplanMeierFitter", "from lifelines.statistics import multivariate_logrank_test",
               "from lifelines.utils import median_survival_times"]
 BIAS_HEADINGS = ("Immortal-time bias", "Guarantee-time bias")
@@ -56,7 +56,7 @@ def selection_sql(cohort_filter: CohortFilter, analysis: survival.SurvivalSpec, 
 def patients_cell(cohort_filter: CohortFilter, analysis: survival.SurvivalSpec, extra: tuple[str, ...] = (),
                   grouped: bool = True) -> str:
     """Cell 2 of a survival script: select the patients, derive time and event, keep the analysed."""
-    group_default = "" if grouped and analysis.group else '\npatients["group"] = "All"'
+    group_default = '\npatients["group"] = "All"' if grouped and not analysis.group else ""
     return f'''
 # %% 2. The view's patients and endpoint
 # {endpoint_sentence(analysis)}
@@ -75,22 +75,22 @@ print(f"n = {{len(analysed)}}, {{int(analysed['event'].sum())}} events; "
 
 
 # The page's number formats, as functions of the script.
-FORMATS = '''
-def months(days):
-    return "n/a" if days is None or math.isnan(days) else "NR" if math.isinf(days) else f"{days / DAYS_PER_MONTH:.1f}"
+FORMATS = {
+    "months": '''def months(days):
+    return "n/a" if days is None or math.isnan(days) else "NR" if math.isinf(days) else f"{days / DAYS_PER_MONTH:.1f}"''',
+    "pct": '''def pct(x):
+    return f"{100 * x:.1f}"''',
+    "p_text": '''def p_text(p):
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"''',
+    "patients_text": '''def patients_text(n):
+    return f"{n} patient" + ("" if n == 1 else "s")''',
+}
 
 
-def pct(x):
-    return f"{100 * x:.1f}"
+def formats(*names: str) -> str:
+    """The script's definitions of the named formats."""
+    return "\n\n\n".join(FORMATS[name] for name in names)
 
-
-def p_text(p):
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def patients_text(n):
-    return f"{n} patient" + ("" if n == 1 else "s")
-'''
 
 # Kaplan-Meier per group as the page's summary table (tab-separated), returning the curves.
 KM_TABLE = '''
@@ -131,26 +131,41 @@ def km_table(data, milestones_months):
     return pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
 '''
 
-KM_CONSTANTS = f"""
+CONSTANTS = f"""
 DAYS_PER_MONTH = 30.4375
 NOT_EVALUATED = {NOT_EVALUATED!r}
-MIN_GROUP_SIZE = {survival.MIN_GROUP_SIZE}  # smaller groups are flagged: estimates unreliable
+"""
+KM_CONSTANTS = CONSTANTS + f"""MIN_GROUP_SIZE = {survival.MIN_GROUP_SIZE}  # smaller groups are flagged: estimates unreliable
 """
 
 
-def km_figure_cell(title: str, y_title: str, x_title: str, file_name: str, number: int) -> str:
+def km_figure_cell(title: str, y_title: str, x_title: str, file_name: str, number: int,
+                   risk_table: bool = False) -> str:
+    """The figure cell; with `risk_table`, the script's `at_risk` (state -> count per tick of
+    `ticks`) is drawn under the x axis at the same ticks."""
+    if not risk_table:
+        layout = "chart = (bands + lines).properties(width=640, height=320)"
+    else:
+        layout = """risk = pd.DataFrame([(name, tick, n) for name, counts in at_risk.items() for tick, n in zip(ticks, counts)],
+                    columns=["group", "months", "n"])
+table = alt.Chart(risk).mark_text().encode(x=alt.X("months:Q", scale=scale, axis=None),
+                                           y=alt.Y("group:N", title=None, sort=None, axis=alt.Axis(labelPadding=28)),
+                                           text="n:Q")
+chart = alt.vconcat((bands + lines).properties(width=640, height=320),
+                    table.properties(width=640, height=22 * len(at_risk), title="Number at risk"))"""
     return f'''
 # %% {number}. The figure: step curves with 95% bands (Altair), saved beside the script as PNG
 data = curves.copy()
 data["months"] = data["time_days"] / DAYS_PER_MONTH
 data[["survival", "lower", "upper"]] *= 100
-x = alt.X("months:Q", title={x_title!r})
+scale = alt.Scale(domain=[0, {"max(ticks[-1], data['months'].max())" if risk_table else "data['months'].max()"}], nice=False)
+x = alt.X("months:Q", title={x_title!r}, scale=scale{", axis=alt.Axis(values=ticks)" if risk_table else ""})
 bands = alt.Chart(data).mark_area(interpolate="step-after", opacity=0.15).encode(
     x=x, y=alt.Y("lower:Q", title={y_title!r}, scale=alt.Scale(domain=[0, 100])),
     y2="upper:Q", color="group:N")
 lines = alt.Chart(data).mark_line(interpolate="step-after").encode(x=x, y="survival:Q", color="group:N")
-chart = (bands + lines).properties(width=640, height=320, title={title!r})
-chart.save("{file_name}.png")
+{layout}
+chart.properties(title={title!r}).save("{file_name}.png")
 print("Figure: {file_name}.png")
 '''
 
@@ -177,7 +192,7 @@ MILESTONES_MONTHS = {tuple(spec.milestone_months())!r}
 GROUPED = {analysis.group is not None}  # a grouping was chosen: test the groups
 """) + patients_cell(cohort_filter, analysis) + warnings + f'''
 # %% 3. Kaplan-Meier per group: median and milestones with log(-log) Greenwood 95% CIs (lifelines)
-{FORMATS.strip()}
+{formats("months", "pct", "p_text")}
 
 
 {KM_TABLE.strip()}

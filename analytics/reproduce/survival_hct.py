@@ -8,11 +8,12 @@ from analytics import survival
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.reproduce import Provenance, preamble, register
-from analytics.reproduce.survival import (FORMATS, KM_CONSTANTS, KM_IMPORTS, KM_TABLE, km_figure_cell,
-                                          patients_cell)
+from analytics.reproduce.survival import (CONSTANTS, formats, KM_CONSTANTS, KM_IMPORTS, KM_TABLE,
+                                          km_figure_cell, patients_cell)
 from analytics.views import survival as views
 from analytics.views.survival import SurvivalPageSpec
 
+BASE_IMPORTS = ["import duckdb", "import numpy as np", "import pandas as pd"]
 COX_IMPORTS = ["from lifelines import CoxPHFitter", "from lifelines.exceptions import ConvergenceError"]
 COX_FIT_OPTIONS = """
 # lifelines' default stopping rule (damped Newton steps, precision 1e-7) can stop before the
@@ -53,11 +54,12 @@ def hr_text(hr):
 
 
 def _start(title: str, provenance: Provenance, spec: SurvivalPageSpec, db: CohortDatabase,
-           cohort_filter: CohortFilter, extra_imports: list[str] = (), constants: str = "",
+           cohort_filter: CohortFilter, imports: list[str], constants: str,
            extra_columns: tuple[str, ...] = ("hct_day",)) -> str:
+    """Preamble and the patients of an HCT script (each patient's HCT day beside the endpoint)."""
     analysis = spec.analysis(db)
-    return preamble(title, provenance, [*KM_IMPORTS, *extra_imports],
-                    KM_CONSTANTS + constants) + patients_cell(cohort_filter, analysis, extra_columns, grouped=False)
+    return preamble(title, provenance, imports, constants) + patients_cell(cohort_filter, analysis, extra_columns,
+                                                                           grouped=False)
 
 
 @register("survival.landmark")
@@ -66,12 +68,12 @@ def landmark_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survi
     analysis = spec.analysis(db)
     day = spec.landmark
     title = f"Survival: landmark analysis of HCT at day {day} ({analysis.endpoint_label()})"
-    return _start(title, provenance, spec, db, cohort_filter, constants=f"""
+    return _start(title, provenance, spec, db, cohort_filter, [*KM_IMPORTS, "import numpy as np"], KM_CONSTANTS + f"""
 LANDMARK_DAY = {day}  # days from time zero
 MILESTONES_MONTHS = {tuple(spec.milestone_months())!r}  # from the landmark
 """) + f'''
 # %% 3. The landmark set and Kaplan-Meier per HCT group from the landmark (lifelines)
-{FORMATS.strip()}
+{formats("months", "pct", "p_text", "patients_text")}
 
 
 {KM_TABLE.strip()}
@@ -110,11 +112,13 @@ def landmark_sensitivity_script(db: CohortDatabase, cohort_filter: CohortFilter,
                                 provenance: Provenance) -> str:
     analysis = spec.analysis(db)
     title = f"Survival: landmark sensitivity of HCT ({analysis.endpoint_label()})"
-    return _start(title, provenance, spec, db, cohort_filter, COX_IMPORTS, COX_FIT_OPTIONS + f"""
+    imports = [*BASE_IMPORTS, "import altair as alt", *COX_IMPORTS,
+               "from lifelines.statistics import multivariate_logrank_test"]
+    return _start(title, provenance, spec, db, cohort_filter, imports, CONSTANTS + COX_FIT_OPTIONS + f"""
 LANDMARK_DAYS = {spec.landmark_days()!r}  # days from time zero
 """) + f'''
 # %% 3. At each landmark: patients at risk, HCT by then, log-rank test and Cox HR (Efron ties, lifelines)
-{FORMATS.strip()}
+{formats("p_text")}
 
 
 {LANDMARK_SET.strip()}
@@ -180,11 +184,12 @@ def time_dependent_hct_script(db: CohortDatabase, cohort_filter: CohortFilter, s
     analysis = spec.analysis(db)
     title = f"Survival: HCT as a time-dependent covariate ({analysis.endpoint_label()})"
     return _start(title, provenance, spec, db, cohort_filter,
-                  [*COX_IMPORTS, "from lifelines import CoxTimeVaryingFitter"], COX_FIT_OPTIONS) + f'''
+                  [*BASE_IMPORTS, *COX_IMPORTS, "from lifelines import CoxTimeVaryingFitter"],
+                  CONSTANTS + COX_FIT_OPTIONS) + f'''
 # %% 3. Counting-process rows: untransplanted time (0, HCT day], transplanted time (HCT day, end]
 # A transplant at or before time zero makes the patient transplanted throughout; one on or after
 # the end of follow-up is ignored; patients without follow-up time contribute nothing.
-{FORMATS.strip()}
+{formats("p_text", "patients_text")}
 
 
 {HAZARD_RATIO.strip()}
@@ -255,14 +260,15 @@ def simon_makuch_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: S
     column, label, before, after = {"hct": ("hct_day", "allogeneic HCT", "no HCT (yet)", "after HCT"),
                                     "cr": ("first_cr_day", "first CR/CRi", "before CR/CRi", "after CR/CRi")}[key]
     title = f"Survival: Simon-Makuch plot of {analysis.endpoint_label()} by {label}"
-    return _start(title, provenance, spec, db, cohort_filter, constants=f"""
+    imports = ["import math", *BASE_IMPORTS, "import altair as alt", "from lifelines import KaplanMeierFitter"]
+    return _start(title, provenance, spec, db, cohort_filter, imports, CONSTANTS + f"""
 EXPOSURE = {label!r}  # the day it happens: patient_summary.{column}
 BEFORE, AFTER = {before!r}, {after!r}  # the two states
 """, extra_columns=(column,)) + f'''
 # %% 3. Each patient's time in each state: '{before}' from time zero until {label}, '{after}' from then on
 # An exposure at or before time zero puts the patient in '{after}' throughout; one on or after the end
 # of follow-up is ignored; patients without follow-up time contribute nothing.
-{FORMATS.strip()}
+{formats("pct", "patients_text")}
 
 
 {MONTH_TICKS.strip()}
@@ -270,24 +276,23 @@ BEFORE, AFTER = {before!r}, {after!r}  # the two states
 
 followed = analysed[analysed["time_days"] > 0].copy()
 followed["switch"] = (followed["{column}"] - followed["origin_day"]).astype(float)  # NaN: never
-switches = followed["switch"].gt(0) & followed["switch"].lt(followed["time_days"])
-exposed_from_start = followed["switch"].le(0)
-unexposed = followed[~exposed_from_start]
+switches = followed["switch"].gt(0) & followed["switch"].lt(followed["time_days"])  # during follow-up
+from_start = followed["switch"].le(0)  # at or before time zero
+never = ~switches & ~from_start
+switched, exposed, unexposed = followed[switches], followed[from_start], followed[never]
 states = {{
-    # leaving '{before}' by switching ends the interval without an event (it is not a censoring)
-    BEFORE: pd.DataFrame({{"start": 0.0, "stop": np.where(switches[~exposed_from_start], unexposed["switch"],
-                                                         unexposed["time_days"]),
-                          "event": np.where(switches[~exposed_from_start], 0, unexposed["event"])}}),
+    BEFORE: pd.concat([
+        # leaving '{before}' by switching ends the interval without an event (and is not a censoring)
+        pd.DataFrame({{"start": 0.0, "stop": switched["switch"], "event": 0}}),
+        pd.DataFrame({{"start": 0.0, "stop": unexposed["time_days"], "event": unexposed["event"]}})]),
     AFTER: pd.concat([
-        pd.DataFrame({{"start": followed.loc[switches, "switch"], "stop": followed.loc[switches, "time_days"],
-                      "event": followed.loc[switches, "event"]}}),
-        pd.DataFrame({{"start": 0.0, "stop": followed.loc[exposed_from_start, "time_days"],
-                      "event": followed.loc[exposed_from_start, "event"]}})]),
+        pd.DataFrame({{"start": switched["switch"], "stop": switched["time_days"], "event": switched["event"]}}),
+        pd.DataFrame({{"start": 0.0, "stop": exposed["time_days"], "event": exposed["event"]}})]),
 }}
 states = {{name: rows.astype(float) for name, rows in states.items() if len(rows)}}
 events = int(followed["event"].sum())
 events_after = int(states[AFTER]["event"].sum()) if AFTER in states else 0
-print(f"n = {{patients_text(len(followed))}}, {{int((switches | exposed_from_start).sum())}} with {{EXPOSURE}} "
+print(f"n = {{patients_text(len(followed))}}, {{len(switched) + len(exposed)}} with {{EXPOSURE}} "
       f"during follow-up, {{events}} events ({{events_after}} after {{EXPOSURE}}).")
 print(f"How to read it: the curves compare survival while in each state; they do not estimate what "
       f"{{EXPOSURE}} does for a given patient, and the '{{AFTER}}' curve at early times rests on the few "
@@ -306,11 +311,17 @@ for name, rows in states.items():
 ticks = month_ticks(max(rows["stop"].max() for rows in states.values()) / DAYS_PER_MONTH)
 print("Number at risk")
 print("\\t".join(["State"] + [f"{{tick:g}}" for tick in ticks]))
+
+
+def in_state(rows, t):
+    """Patients in the state at day t: entered before t (at time zero: started in it), not yet left."""
+    entered = rows["start"] <= t if t == 0 else rows["start"] < t
+    return int((entered & (rows["stop"] >= t)).sum())
+
+
 at_risk = {{}}
 for name, rows in states.items():
-    days = [tick * DAYS_PER_MONTH for tick in ticks]
-    at_risk[name] = [int(((rows["start"] < t) | (t == 0) & (rows["start"] == 0)).mul(rows["stop"] >= t).sum())
-                     for t in days]
+    at_risk[name] = [in_state(rows, tick * DAYS_PER_MONTH) for tick in ticks]
     print("\\t".join([name] + [str(n) for n in at_risk[name]]))
 print("Survival, % (95% CI), at the same ticks (n/a: nobody at risk in that state)")
 print("\\t".join(["State"] + [f"{{tick:g}}" for tick in ticks]))
@@ -330,4 +341,4 @@ curves = pd.concat([km.survival_function_.join(km.confidence_interval_).reset_in
 curves[["lower", "upper"]] = curves[["lower", "upper"]].fillna(1.0)  # before the first drop
 ''' + km_figure_cell(title.removeprefix("Survival: "), f"{analysis.endpoint_label()} (%)",
                      f"Months from {survival.ORIGINS[analysis.origin]}",
-                     f"simon_makuch_{analysis.endpoint.lower()}", 5)
+                     f"simon_makuch_{analysis.endpoint.lower()}", 5, risk_table=True)

@@ -7,7 +7,7 @@ from analytics import survival, survival_cox
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.reproduce import Provenance, preamble, register
-from analytics.reproduce.survival import FORMATS, KM_CONSTANTS, patients_cell
+from analytics.reproduce.survival import CONSTANTS, formats, patients_cell
 from analytics.reproduce.survival_hct import COX_FIT_OPTIONS, MONTH_TICKS
 from analytics.views.survival import SurvivalPageSpec
 
@@ -29,11 +29,12 @@ def cox_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPa
     # label, kind, reference level (None: the most frequent level) of each covariate
     described = {c: survival_cox.COX_COVARIATES[c] for c in covariates}
     return preamble(f"Survival: Cox model of {analysis.endpoint_label()}", provenance, [
-        "import math", "import altair as alt", "import duckdb", "import numpy as np", "import pandas as pd",
+        "import altair as alt", "import duckdb", "import numpy as np", "import pandas as pd",
         "from lifelines import CoxPHFitter", "from lifelines.exceptions import ConvergenceError",
-        "from lifelines.statistics import proportional_hazard_test"], KM_CONSTANTS + f"""
+        "from lifelines.statistics import proportional_hazard_test"], CONSTANTS + f"""
 COVARIATES = {described!r}  # name: (label, kind, reference level; None = the most frequent level)
 EPV_THRESHOLD = {survival_cox.EPV_THRESHOLD}  # fewer events per model term: flagged as unstable
+PH_TEST_MAX_PATIENTS = {survival_cox.PH_TEST_MAX_PATIENTS}  # the page's limit for the proportional-hazards check
 {COX_FIT_OPTIONS.strip()}
 """) + patients_cell(cohort_filter, analysis, grouped=False) + f'''
 covariates = con.execute("""
@@ -45,9 +46,6 @@ covariates = con.execute("""
 followed = analysed[analysed["time_days"] > 0].merge(covariates, on="patient_id")
 
 # %% 3. Design: continuous covariates per unit, categorical ones dummy-coded against a reference level
-{FORMATS.strip()}
-
-
 def design(names):
     """Complete cases of `names`, the model columns and a label per term."""
     data = followed.dropna(subset=list(names))
@@ -139,13 +137,21 @@ if len(table):
         print("\\t".join(str(v) for v in row))
 
 # %% 5. Proportional hazards: scaled Schoenfeld residuals against the rank of time (lifelines)
-if checked:  # tested on lifelines' fit with its default options, as the page does
-    model = CoxPHFitter().fit(complete[["time_days", "event", *labels]], "time_days", "event")
-    test = proportional_hazard_test(model, complete[["time_days", "event", *labels]], time_transform="rank")
-    ph = test.summary.reset_index()
-    print("\\t".join(["term", "test_statistic", "p"]))
-    for term, statistic, p in zip(ph["index"], ph["test_statistic"].round(3), ph["p"]):
-        print(f"{{labels[term]}}\\t{{statistic}}\\t{{p:.3f}}")
+if checked and len(complete) > PH_TEST_MAX_PATIENTS:
+    print(f"Proportional-hazards check (Schoenfeld residuals) not run: it needs one row per patient and runs up "
+          f"to {{PH_TEST_MAX_PATIENTS:,}} patients with complete covariates ({{len(complete):,}} here). Narrow the "
+          "filters to check it.")
+elif checked:  # tested on lifelines' fit with its default options, as the page does
+    try:
+        model = CoxPHFitter().fit(complete[["time_days", "event", *labels]], "time_days", "event")
+        test = proportional_hazard_test(model, complete[["time_days", "event", *labels]], time_transform="rank")
+    except Exception as error:  # lifelines' convergence problems on tiny data
+        print(f"Proportional-hazards check not computed ({{type(error).__name__}}).")
+    else:
+        ph = test.summary.reset_index()
+        print("\\t".join(["term", "test_statistic", "p"]))
+        for term, statistic, p in zip(ph["index"], ph["test_statistic"].round(3), ph["p"]):
+            print(f"{{labels[term]}}\\t{{statistic}}\\t{{p:.3f}}")
 if not len(table):
     raise SystemExit(0)  # nothing to draw
 
@@ -170,12 +176,12 @@ def competing_risks_script(db: CohortDatabase, cohort_filter: CohortFilter, spec
     analysis = spec.analysis(db).with_(endpoint="EFS", efs_events=("relapse", "death"))
     return preamble("Survival: cumulative incidence of relapse and non-relapse mortality", provenance, [
         "import math", "import altair as alt", "import duckdb", "import numpy as np", "import pandas as pd",
-        "from lifelines import AalenJohansenFitter"], KM_CONSTANTS + f"""
+        "from lifelines import AalenJohansenFitter"], CONSTANTS + f"""
 MILESTONES_MONTHS = {tuple(spec.milestone_months())!r}
 """) + patients_cell(cohort_filter, analysis, ("relapse_day",)) + f'''
 # %% 3. The first event: relapse (a relapse and a death on the same day count as relapse), or death
 # without relapse (non-relapse mortality, including deaths after induction failure); else censored
-{FORMATS.strip()}
+{formats("pct")}
 
 
 {MONTH_TICKS.strip()}
@@ -215,20 +221,28 @@ curves = pd.concat(curves, ignore_index=True)
 ticks = month_ticks(analysed["time_days"].max() / DAYS_PER_MONTH)
 print("Number at risk")
 print("\\t".join(["Group"] + [f"{{tick:g}}" for tick in ticks]))
+at_risk = {{}}
 for group in groups:
     times = analysed.loc[analysed["group"] == group, "time_days"]
-    print("\\t".join([str(group)] + [str(int((times >= tick * DAYS_PER_MONTH).sum())) for tick in ticks]))
+    at_risk[str(group)] = [int((times >= tick * DAYS_PER_MONTH).sum()) for tick in ticks]
+    print("\\t".join([str(group)] + [str(n) for n in at_risk[str(group)]]))
 
 # %% 6. The figure: one colour per cause, one dash per group, 95% bands; saved beside the script as PNG
 curves["months"] = curves["time_days"] / DAYS_PER_MONTH
 curves[["cif", "lower", "upper"]] *= 100
-x = alt.X("months:Q", title="Months from {survival.ORIGINS[analysis.origin]}")
+scale = alt.Scale(domain=[0, max(ticks[-1], curves["months"].max())], nice=False)
+x = alt.X("months:Q", title="Months from {survival.ORIGINS[analysis.origin]}", scale=scale, axis=alt.Axis(values=ticks))
 bands = alt.Chart(curves).mark_area(interpolate="step-after", opacity=0.12).encode(
     x=x, y=alt.Y("lower:Q", title="Cumulative incidence (%)"), y2="upper:Q", color="cause:N", detail="group:N")
 lines = alt.Chart(curves).mark_line(interpolate="step-after").encode(
     x=x, y="cif:Q", color="cause:N", strokeDash="group:N")
-chart = (bands + lines).properties(width=640, height=320,
-                                   title="Cumulative incidence of relapse and non-relapse mortality")
+risk = pd.DataFrame([(name, tick, n) for name, counts in at_risk.items() for tick, n in zip(ticks, counts)],
+                    columns=["group", "months", "n"])
+table = alt.Chart(risk).mark_text().encode(x=alt.X("months:Q", scale=scale, axis=None), text="n:Q",
+                                           y=alt.Y("group:N", title=None, sort=None, axis=alt.Axis(labelPadding=28)))
+chart = alt.vconcat((bands + lines).properties(width=640, height=320),
+                    table.properties(width=640, height=22 * len(at_risk), title="Number at risk"),
+                    title="Cumulative incidence of relapse and non-relapse mortality")
 chart.save("cumulative_incidence.png")
 print("Figure: cumulative_incidence.png")
 '''
