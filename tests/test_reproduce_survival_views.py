@@ -106,13 +106,23 @@ def test_script_prints_the_pages_numbers(reproduce_cohorts, cohort, view, index,
     _check(view, reproduce_cohorts[cohort], VIEWS[view][index], tmp_path)
 
 
-@pytest.mark.parametrize("view,params", [
-    ("landmark_sensitivity", {"group": "hct", "landmarks": "100, 200, 400"}),
-    ("competing_risks", {"group": "hct"}),
-    ("time_dependent_hct", {"group": "hct"}),
-    ("cox", {"cox": ["age_at_ball_dx", "sex", "tp53_status"]})])
-def test_filtered_cohort(reproduce_cohorts, view, params, tmp_path):
-    _check(view, reproduce_cohorts["demo"], params, tmp_path, FILTERED)
+SITE_B = CohortFilter(institution=("Site B",))  # its one transplanted patient has no event
+ONE_PATIENT = CohortFilter(age=(48, 48))
+
+
+@pytest.mark.parametrize("view,params,cohort_filter", [
+    ("landmark_sensitivity", {"group": "hct", "landmarks": "100, 200, 400"}, FILTERED),
+    ("competing_risks", {"group": "hct"}, FILTERED),
+    ("time_dependent_hct", {"group": "hct"}, FILTERED),
+    ("cox", {"cox": ["age_at_ball_dx", "sex", "tp53_status"]}, FILTERED),
+    ("time_dependent_hct", {"group": "hct"}, SITE_B),  # not estimable: said, as on the page
+    ("landmark_sensitivity", {"group": "hct"}, SITE_B),  # HR not estimable at every landmark
+    ("landmark", {"group": "hct"}, ONE_PATIENT),
+    ("simon_makuch", {"group": "hct"}, ONE_PATIENT)],
+    ids=["sensitivity", "cif", "time-dependent", "cox", "time-dependent-site-b", "sensitivity-site-b",
+         "landmark-one-patient", "simon-makuch-one-patient"])
+def test_filtered_cohort(reproduce_cohorts, view, params, cohort_filter, tmp_path):
+    _check(view, reproduce_cohorts["demo"], params, tmp_path, cohort_filter)
 
 
 def test_filters_are_written_into_the_sql(reproduce_cohorts):
