@@ -170,6 +170,14 @@ print("Figure: {file_name}.png")
 '''
 
 
+def only_if(condition: str, cell: str, why: str) -> str:
+    """`cell` (starting with its `# %%` line) run only when `condition` holds: a notebook cell
+    cannot stop the script with sys.exit."""
+    head, body = cell.lstrip("\n").split("\n", 1)
+    indented = "\n".join(("    " + line) if line.strip() else line for line in body.rstrip("\n").split("\n"))
+    return f"\n{head}\nif {condition}:  # {why}\n{indented}\n"
+
+
 def bias_caveats(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec) -> list[str]:
     """The immortal-time (guarantee-time) warnings the page shows with the Kaplan-Meier view, in
     its words (they depend on the grouping only)."""

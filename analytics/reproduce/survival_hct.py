@@ -9,7 +9,7 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.reproduce import Provenance, preamble, register
 from analytics.reproduce.survival import (CONSTANTS, formats, KM_CONSTANTS, KM_IMPORTS, KM_TABLE,
-                                          km_figure_cell, patients_cell)
+                                          km_figure_cell, only_if, patients_cell)
 from analytics.views import survival as views
 from analytics.views.survival import SurvivalPageSpec
 
@@ -101,10 +101,9 @@ else:
     print("No events after the landmark: the groups cannot be compared.")
 if 0 < n and events < 10:
     print(f"Few events: only {{events}} events after the landmark: estimates are imprecise.")
-if n == 0:
-    sys.exit(0)  # nothing to draw
-''' + km_figure_cell(f"Landmark analysis at day {day}: {analysis.endpoint_label()}",
-                     f"{analysis.endpoint_label()} (%)", f"Months after day {day}", f"landmark_day{day}", 5)
+''' + only_if("n > 0", km_figure_cell(
+        f"Landmark analysis at day {day}: {analysis.endpoint_label()}", f"{analysis.endpoint_label()} (%)",
+        f"Months after day {day}", f"landmark_day{day}", 5), "nobody at risk: nothing to draw")
 
 
 @register("survival.landmark_sensitivity")
@@ -160,21 +159,19 @@ significant = [hr[2] < 1 for hr in estimable]
 if len(estimable) >= 2 and (len(set(below)) > 1 or len(set(significant)) > 1):
     print("The answer depends on the landmark: the direction or the significance of the HCT comparison "
           "changes between landmark days; report all of them.")
-if not estimable:
-    sys.exit(0)  # nothing to draw
-
 # %% 5. The figure: hazard ratio per landmark day (log scale), saved beside the script as PNG
-forest = pd.DataFrame([{{"term": f"Landmark day {{row['Landmark day']}}", "hr": row["hr"][0],
-                        "lower": row["hr"][1], "upper": row["hr"][2]}} for row in rows if row["hr"] is not None])
-x_scale = alt.Scale(type="log")
-chart = (alt.Chart(forest).mark_rule().encode(x=alt.X("lower:Q", scale=x_scale, title="Hazard ratio (95% CI, log scale)"),
-                                              x2="upper:Q", y=alt.Y("term:N", title=None))
-         + alt.Chart(forest).mark_point(filled=True, size=80).encode(x=alt.X("hr:Q", scale=x_scale), y="term:N")
-         + alt.Chart(pd.DataFrame({{"one": [1.0]}})).mark_rule(strokeDash=[4, 4]).encode(x="one:Q")
-         ).properties(width=560, height=max(70 * len(forest), 140),
-                      title="HCT by the landmark vs none: {analysis.endpoint_label()}")
-chart.save("landmark_sensitivity.png")
-print("Figure: landmark_sensitivity.png")
+if estimable:  # no hazard ratio estimable: nothing to draw
+    forest = pd.DataFrame([{{"term": f"Landmark day {{row['Landmark day']}}", "hr": row["hr"][0],
+                            "lower": row["hr"][1], "upper": row["hr"][2]}} for row in rows if row["hr"] is not None])
+    x_scale = alt.Scale(type="log")
+    chart = (alt.Chart(forest).mark_rule().encode(x=alt.X("lower:Q", scale=x_scale, title="Hazard ratio (95% CI, log scale)"),
+                                                  x2="upper:Q", y=alt.Y("term:N", title=None))
+             + alt.Chart(forest).mark_point(filled=True, size=80).encode(x=alt.X("hr:Q", scale=x_scale), y="term:N")
+             + alt.Chart(pd.DataFrame({{"one": [1.0]}})).mark_rule(strokeDash=[4, 4]).encode(x="one:Q")
+             ).properties(width=560, height=max(70 * len(forest), 140),
+                          title="HCT by the landmark vs none: {analysis.endpoint_label()}")
+    chart.save("landmark_sensitivity.png")
+    print("Figure: landmark_sensitivity.png")
 '''
 
 
@@ -217,29 +214,30 @@ if hr is None:
     print("Time-dependent Cox model not estimable: no patient (or every patient) received HCT "
           "during follow-up, there are no events, or no events before or after HCT (the hazard "
           "ratio would be 0 or infinite).")
-    sys.exit(0)
-print(f"{{hr_text(hr)}}; {{patients_text(len(followed))}}, {{n_hct}} transplanted during follow-up, "
-      f"{{events}} events ({{events_after}} after HCT).")
+else:
+    print(f"{{hr_text(hr)}}; {{patients_text(len(followed))}}, {{n_hct}} transplanted during follow-up, "
+          f"{{events}} events ({{events_after}} after HCT).")
 
 # %% 5. For comparison only: the naive "HCT ever" Cox model from time zero (biased by immortal time)
-# Patients with HCT not recorded ("not evaluated") are left out of this comparison.
-naive = con.execute("""
-    SELECT patient_id, hct
-    FROM patient_summary
-    WHERE hct IS NOT NULL  -- {views.GROUP_LABELS["hct"]}: yes / no
-""").df().merge(analysed, on="patient_id")
-naive["hct"] = naive["hct"].astype(float)
-naive_hr = None
-if naive["hct"].nunique() == 2 and naive["event"].sum() > 0:
-    naive_hr = hazard_ratio(lambda: CoxPHFitter().fit(naive[["time_days", "event", "hct"]], "time_days", "event",
-                                                        fit_options=FIT_OPTIONS))
-if naive_hr is not None:
-    print(f"For comparison only, the naive 'HCT ever' Cox model from time zero: {{hr_text(naive_hr)}}: "
-          "biased by immortal time, not an estimate of the effect of HCT.")
-    print("Immortal-time bias: the naive 'HCT ever' hazard ratio is shown only beside the time-dependent "
-          "one, to show the size of the bias.")
-if events < 10:
-    print(f"Few events: only {{events}} events: the hazard ratio is imprecise.")
+if hr is not None:  # the naive model is shown only beside the time-dependent one
+    # Patients with HCT not recorded ("not evaluated") are left out of this comparison.
+    naive = con.execute("""
+        SELECT patient_id, hct
+        FROM patient_summary
+        WHERE hct IS NOT NULL  -- {views.GROUP_LABELS["hct"]}: yes / no
+    """).df().merge(analysed, on="patient_id")
+    naive["hct"] = naive["hct"].astype(float)
+    naive_hr = None
+    if naive["hct"].nunique() == 2 and naive["event"].sum() > 0:
+        naive_hr = hazard_ratio(lambda: CoxPHFitter().fit(naive[["time_days", "event", "hct"]], "time_days", "event",
+                                                            fit_options=FIT_OPTIONS))
+    if naive_hr is not None:
+        print(f"For comparison only, the naive 'HCT ever' Cox model from time zero: {{hr_text(naive_hr)}}: "
+              "biased by immortal time, not an estimate of the effect of HCT.")
+        print("Immortal-time bias: the naive 'HCT ever' hazard ratio is shown only beside the time-dependent "
+              "one, to show the size of the bias.")
+    if events < 10:
+        print(f"Few events: only {{events}} events: the hazard ratio is imprecise.")
 '''
 
 
@@ -297,48 +295,47 @@ print(f"n = {{patients_text(len(followed))}}, {{len(switched) + len(exposed)}} w
 print(f"How to read it: the curves compare survival while in each state; they do not estimate what "
       f"{{EXPOSURE}} does for a given patient, and the '{{AFTER}}' curve at early times rests on the few "
       f"patients with an early {{EXPOSURE}}.")
-if not states:
-    sys.exit(0)  # nothing to draw
-
 # %% 4. Product-limit estimate per state with delayed entry (lifelines), log(-log) Greenwood 95% CI
-# Days are whole numbers. lifelines counts a patient at risk on the day of entry, but on the day of
-# the switch the patient still belongs to '{before}' (intervals are (start, stop]): entering half
-# a day later puts them in the '{after}' risk set from the next day, without counting them twice.
-fits = {{}}
-for name, rows in states.items():
-    entry = np.where(rows["start"] > 0, rows["start"] + 0.5, 0.0)
-    fits[name] = KaplanMeierFitter().fit(rows["stop"], rows["event"], entry=entry, label=name)
-ticks = month_ticks(max(rows["stop"].max() for rows in states.values()) / DAYS_PER_MONTH)
-print("Number at risk")
-print("\\t".join(["State"] + [f"{{tick:g}}" for tick in ticks]))
+if states:  # nobody with follow-up time: nothing to estimate
+    # Days are whole numbers. lifelines counts a patient at risk on the day of entry, but on the day of
+    # the switch the patient still belongs to '{before}' (intervals are (start, stop]): entering half
+    # a day later puts them in the '{after}' risk set from the next day, without counting them twice.
+    fits = {{}}
+    for name, rows in states.items():
+        entry = np.where(rows["start"] > 0, rows["start"] + 0.5, 0.0)
+        fits[name] = KaplanMeierFitter().fit(rows["stop"], rows["event"], entry=entry, label=name)
+    ticks = month_ticks(max(rows["stop"].max() for rows in states.values()) / DAYS_PER_MONTH)
+    print("Number at risk")
+    print("\\t".join(["State"] + [f"{{tick:g}}" for tick in ticks]))
 
 
-def in_state(rows, t):
-    """Patients in the state at day t: entered before t (at time zero: started in it), not yet left."""
-    entered = rows["start"] <= t if t == 0 else rows["start"] < t
-    return int((entered & (rows["stop"] >= t)).sum())
+    def in_state(rows, t):
+        """Patients in the state at day t: entered before t (at time zero: started in it), not yet left."""
+        entered = rows["start"] <= t if t == 0 else rows["start"] < t
+        return int((entered & (rows["stop"] >= t)).sum())
 
 
-at_risk = {{}}
-for name, rows in states.items():
-    at_risk[name] = [in_state(rows, tick * DAYS_PER_MONTH) for tick in ticks]
-    print("\\t".join([name] + [str(n) for n in at_risk[name]]))
-print("Survival, % (95% CI), at the same ticks (n/a: nobody at risk in that state)")
-print("\\t".join(["State"] + [f"{{tick:g}}" for tick in ticks]))
-for name, km in fits.items():
-    cells = []
-    for tick, n in zip(ticks, at_risk[name]):
-        t = tick * DAYS_PER_MONTH
-        upto = km.survival_function_.join(km.confidence_interval_).loc[lambda f: f.index <= t]
-        s, lower, upper = upto.iloc[-1] if len(upto) else (1.0, 1.0, 1.0)
-        if s >= 1:  # no drop yet: the interval is the point itself
-            lower = upper = 1.0
-        cells.append("n/a" if n == 0 else f"{{pct(s)}} ({{pct(lower)}} to {{pct(upper)}})")
-    print("\\t".join([name] + cells))
-curves = pd.concat([km.survival_function_.join(km.confidence_interval_).reset_index()
-                    .set_axis(["time_days", "survival", "lower", "upper"], axis=1).assign(group=name)
-                    for name, km in fits.items()], ignore_index=True)
-curves[["lower", "upper"]] = curves[["lower", "upper"]].fillna(1.0)  # before the first drop
-''' + km_figure_cell(title.removeprefix("Survival: "), f"{analysis.endpoint_label()} (%)",
-                     f"Months from {survival.ORIGINS[analysis.origin]}",
-                     f"simon_makuch_{analysis.endpoint.lower()}", 5, risk_table=True)
+    at_risk = {{}}
+    for name, rows in states.items():
+        at_risk[name] = [in_state(rows, tick * DAYS_PER_MONTH) for tick in ticks]
+        print("\\t".join([name] + [str(n) for n in at_risk[name]]))
+    print("Survival, % (95% CI), at the same ticks (n/a: nobody at risk in that state)")
+    print("\\t".join(["State"] + [f"{{tick:g}}" for tick in ticks]))
+    for name, km in fits.items():
+        cells = []
+        for tick, n in zip(ticks, at_risk[name]):
+            t = tick * DAYS_PER_MONTH
+            upto = km.survival_function_.join(km.confidence_interval_).loc[lambda f: f.index <= t]
+            s, lower, upper = upto.iloc[-1] if len(upto) else (1.0, 1.0, 1.0)
+            if s >= 1:  # no drop yet: the interval is the point itself
+                lower = upper = 1.0
+            cells.append("n/a" if n == 0 else f"{{pct(s)}} ({{pct(lower)}} to {{pct(upper)}})")
+        print("\\t".join([name] + cells))
+    curves = pd.concat([km.survival_function_.join(km.confidence_interval_).reset_index()
+                        .set_axis(["time_days", "survival", "lower", "upper"], axis=1).assign(group=name)
+                        for name, km in fits.items()], ignore_index=True)
+    curves[["lower", "upper"]] = curves[["lower", "upper"]].fillna(1.0)  # before the first drop
+''' + only_if("states", km_figure_cell(
+        title.removeprefix("Survival: "), f"{analysis.endpoint_label()} (%)",
+        f"Months from {survival.ORIGINS[analysis.origin]}", f"simon_makuch_{analysis.endpoint.lower()}", 5,
+        risk_table=True), "nothing to draw")

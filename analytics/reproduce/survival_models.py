@@ -152,20 +152,18 @@ elif checked:  # tested on lifelines' fit with its default options, as the page 
         print("\\t".join(["term", "test_statistic", "p"]))
         for term, statistic, p in zip(ph["index"], ph["test_statistic"].round(3), ph["p"]):
             print(f"{{labels[term]}}\\t{{statistic}}\\t{{p:.3f}}")
-if not len(table):
-    raise SystemExit(0)  # nothing to draw
-
 # %% 6. The figure: hazard ratios with 95% CIs (log scale), saved beside the script as PNG
-shown = table[table["model"] == ("multivariable" if multivariable else "univariable")]
-x_scale = alt.Scale(type="log")
-chart = (alt.Chart(shown).mark_rule().encode(x=alt.X("lower:Q", scale=x_scale, title="Hazard ratio (95% CI, log scale)"),
-                                             x2="upper:Q", y=alt.Y("term:N", title=None, sort=None))
-         + alt.Chart(shown).mark_point(filled=True, size=80).encode(x=alt.X("hr:Q", scale=x_scale), y=alt.Y("term:N", sort=None))
-         + alt.Chart(pd.DataFrame({{"one": [1.0]}})).mark_rule(strokeDash=[4, 4]).encode(x="one:Q")
-         ).properties(width=560, height=max(70 * len(shown), 140),
-                      title=f"{analysis.endpoint_label()}: {{shown['model'].iloc[0]}} hazard ratios (n = {{shown['n'].max()}})")
-chart.save("cox_forest.png")
-print("Figure: cox_forest.png")
+if len(table):  # no model estimable: nothing to draw
+    shown = table[table["model"] == ("multivariable" if multivariable else "univariable")]
+    x_scale = alt.Scale(type="log")
+    chart = (alt.Chart(shown).mark_rule().encode(x=alt.X("lower:Q", scale=x_scale, title="Hazard ratio (95% CI, log scale)"),
+                                                 x2="upper:Q", y=alt.Y("term:N", title=None, sort=None))
+             + alt.Chart(shown).mark_point(filled=True, size=80).encode(x=alt.X("hr:Q", scale=x_scale), y=alt.Y("term:N", sort=None))
+             + alt.Chart(pd.DataFrame({{"one": [1.0]}})).mark_rule(strokeDash=[4, 4]).encode(x="one:Q")
+             ).properties(width=560, height=max(70 * len(shown), 140),
+                          title=f"{analysis.endpoint_label()}: {{shown['model'].iloc[0]}} hazard ratios (n = {{shown['n'].max()}})")
+    chart.save("cox_forest.png")
+    print("Figure: cox_forest.png")
 '''
 
 
