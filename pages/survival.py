@@ -110,14 +110,14 @@ with tab_km:
             sm = compute(views.simon_makuch, cohort_filter, spec)
             st.markdown(f"**{sm.title.removeprefix('Survival: ')}**")
             show(sm, figure=figure(views.simon_makuch, cohort_filter, spec) if sm.figure is not None else None,
-                 stretch=False)
+                 stretch=False, spec=spec)
         if spec.group == "hct" and k <= 1:
             st.markdown("**Landmark analysis**")
             st.number_input("Landmark (days from the time origin)", min_value=1,
                             max_value=views.LANDMARK_MAX_DAYS, step=30, key=key("landmark"))
             lm = compute(views.landmark, cohort_filter, spec)
             show(lm, figure=figure(views.landmark, cohort_filter, spec) if lm.figure is not None else None,
-                 stretch=False)
+                 stretch=False, spec=spec)
             if not lm.tables["summary"].empty:
                 st.dataframe(lm.tables["summary"], hide_index=True)
             st.markdown("**Does the answer depend on the landmark day?**")
@@ -130,10 +130,10 @@ with tab_km:
             sens = compute(views.landmark_sensitivity, cohort_filter, spec)
             st.dataframe(sens.tables["landmarks"], hide_index=True)
             show(sens, figure=figure(views.landmark_sensitivity, cohort_filter, spec)
-                 if sens.figure is not None else None, stretch=False)
+                 if sens.figure is not None else None, stretch=False, spec=spec)
             tv = compute(views.time_dependent_hct, cohort_filter, spec)
             st.markdown("**Cox model with HCT as a time-dependent covariate**")
-            show(tv)
+            show(tv, spec=spec)
 
 with tab_cox:
     if tab_cox.open and not components.withheld_under_suppression("the Cox model (counts per covariate level)"):
@@ -146,7 +146,7 @@ with tab_cox:
             if "models" in res.tables:
                 st.dataframe(res.tables["models"], hide_index=True)
             show(res, figure=figure(views.cox, cohort_filter, spec) if res.figure is not None else None,
-                 stretch=False)
+                 stretch=False, spec=spec)
             if "ph_test" in res.tables:
                 st.markdown("**Proportional-hazards check** (Schoenfeld residuals vs rank of time; small p "
                             "suggests the hazard ratio changes over time)")
@@ -155,7 +155,7 @@ with tab_cox:
 with tab_cr:
     if tab_cr.open and not components.withheld_under_suppression("the cumulative incidence tab (small risk sets)"):
         cr = compute(views.competing_risks, cohort_filter, spec)
-        show(cr, figure=figure(views.competing_risks, cohort_filter, spec))
+        show(cr, figure=figure(views.competing_risks, cohort_filter, spec), spec=spec)
         st.dataframe(cr.tables["milestones"], hide_index=True)
         csv_download("Download cumulative incidence data (CSV)",
                      lambda: survival_cr.cumulative_incidence(_db, cohort_filter, analysis),

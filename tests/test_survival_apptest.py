@@ -156,3 +156,26 @@ def test_a_page_visited_again_shows_its_last_view():
     assert not at.exception
     assert at.selectbox(key="survival.group").value == "sex"
     assert at.selectbox(key="survival.endpoint").value == "OS"
+
+
+def _reproduce_downloads(at) -> set[str]:
+    """Views that offer both 'Reproduce in Python' downloads (script and notebook), by key."""
+    ids = [b.proto.id for b in at.get("download_button")]
+    scripts = {i.split("repro_py_", 1)[1] for i in ids if "repro_py_" in i}
+    notebooks = {i.split("repro_nb_", 1)[1] for i in ids if "repro_nb_" in i}
+    assert scripts == notebooks
+    return scripts
+
+
+def test_every_view_offers_reproduce_downloads():
+    """The file-backed demo cohort: each survival view shown has its script and notebook."""
+    at = run_page(PAGE, {"group": "hct"})
+    assert not at.exception
+    assert _reproduce_downloads(at) == {"survival_km", "survival_simon_makuch", "survival_landmark",
+                                        "survival_landmark_sensitivity", "survival_time_dependent_hct"}
+    at = run_page(PAGE, {"group": "best_response"})
+    assert _reproduce_downloads(at) == {"survival_km", "survival_simon_makuch"}
+    at = run_page(PAGE, {"surv_tab": "Cox model"})
+    assert not at.exception and _reproduce_downloads(at) == {"survival_cox"}
+    at = run_page(PAGE, {"surv_tab": "Relapse vs non-relapse mortality"})
+    assert not at.exception and _reproduce_downloads(at) == {"survival_competing_risks"}

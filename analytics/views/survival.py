@@ -411,7 +411,8 @@ def landmark_sensitivity(db: CohortDatabase, cohort_filter: CohortFilter, spec: 
         hr = survival_hct.group_hazard_ratio(counts, yes, no)
         rows.append({"Landmark day": day, "At risk": view.n, "Events after": view.events,
                      "HCT by then": int(sizes.get(yes, 0)), "No HCT by then": int(sizes.get(no, 0)),
-                     "Log-rank p": "n/a" if view.logrank is None else survival.p_text(view.logrank.p_value)[4:],
+                     "Log-rank p": "n/a" if view.logrank is None else  # "0.123" or "< 0.001"
+                     survival.p_text(view.logrank.p_value).removeprefix("p = ").removeprefix("p "),
                      "HR (95% CI), HCT vs none": "not estimable" if hr is None else
                      f"{hr.hr:.2f} ({hr.lower:.2f} to {hr.upper:.2f})",
                      "hr": math.nan if hr is None else hr.hr, "hr_lower": math.nan if hr is None else hr.lower,
