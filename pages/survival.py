@@ -85,7 +85,7 @@ _db = state.current_database()  # CSV downloads are built on click, not on every
 with tab_km:
     if tab_km.open:  # only the open tab is computed
         show(km, figure=figure(views.km, cohort_filter, spec, k), stretch=False, caveats=False,
-             spec=None if k > 1 else spec)  # a script prints every count: not under suppression
+             spec=spec)
         st.dataframe(km.tables["summary"], hide_index=True)
         st.caption("Median and milestone 95% CIs: log(-log) Greenwood (lifelines). Median follow-up: "
                    "reverse Kaplan-Meier. Months = days / 30.4375. NR = not reached.")

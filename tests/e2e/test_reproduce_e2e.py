@@ -18,9 +18,9 @@ pytestmark = pytest.mark.e2e
 CASES = {
     "survival-km-by-sex": ("survival?group=sex&milestones=6%2C+18", "survival.km",
                            "Log-rank test (2 groups): chi-square"),
-    "overview-table1-by-sex": ("overview?t1_group=sex&age=50-75", "overview.table_one_by_group",
+    "overview-table1-by-sex": ("?t1_group=sex&age=50-75", "overview.table_one_by_group",
                                "characteristics tested; p < 0.05"),
-    "compare-forest-pooled": ("compare?compare_tab=Forest+plot&forest=bcr_abl1_positive&pool_cohort=true",
+    "compare-forest-pooled": ("compare?compare_tab=Forest+plot&forest=bcr_abl1_positive&pool_cohort=yes",
                               "compare.forest", "BCR::ABL1 positive: pooled"),
     "withdrawal-kinetics-rule": ("withdrawal?wd_partial=40&wd_scale=log", "withdrawal.kinetics",
                                  "Regression before B-ALL therapy:"),
