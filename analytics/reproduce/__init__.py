@@ -27,6 +27,7 @@ import hashlib
 import importlib
 import os
 import pkgutil
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -86,13 +87,43 @@ def app_version() -> str:
         return "unknown"
 
 
+_PLAIN = re.compile(r"[^\\\"{}\x00-\x1f\x7f\u2028\u2029]+")
+
+
 def sql_literal(value) -> str:
-    """A value as a SQL literal (strings quoted, quotes doubled)."""
+    r"""A value as a SQL literal (strings quoted, quotes doubled). A script holds its SQL inside
+    Python string literals, so a character that could end or change such a string (backslash,
+    double quote, braces, line breaks, control characters) is written as DuckDB's chr(code):
+    a cohort's own label can never become code.
+
+    >>> sql_literal("Site A"), sql_literal("O'Neil")
+    ("'Site A'", "'O''Neil'")
+    >>> sql_literal('a"b\\c{d}')
+    "'a' || chr(34) || 'b' || chr(92) || 'c' || chr(123) || 'd' || chr(125)"
+    """
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    text = str(value)
+    parts, position = [], 0
+    for match in _PLAIN.finditer(text):
+        parts += [f"chr({ord(c)})" for c in text[position:match.start()]]
+        parts.append("'" + match.group(0).replace("'", "''") + "'")
+        position = match.end()
+    parts += [f"chr({ord(c)})" for c in text[position:]]
+    return " || ".join(parts) or "''"
+
+
+def comment(text: str) -> str:
+    r"""`text` fit for a one-line comment or docstring of a script: one line, no backslash, no
+    triple quote (a cohort's label in a comment must not end it and start code).
+
+    >>> comment('A\nimport os; "x" \\')
+    "A import os; 'x' /"
+    """
+    flat = " ".join(str(text).replace('"', "'").replace("\\", "/").split())
+    return "".join(c for c in flat if c.isprintable())
 
 
 def inline(sql: str, params: list) -> str:
@@ -113,10 +144,10 @@ def inline(sql: str, params: list) -> str:
 def header(title: str, provenance: Provenance, packages: str) -> str:
     created = provenance.created or date.today().isoformat()
     return f'''#!/usr/bin/env python3
-"""{title}
+"""{comment(title)}
 
 Reproduces this view of the lenalidomide-associated B-ALL cohort explorer without the app:
-  {provenance.link}
+  {comment(provenance.link)}
 App version {provenance.app_version}; script written {created}.
 Data: {Path(provenance.data_file).name}, SHA-256 {provenance.sha256}
 Run:  python this_script.py [path/to/cohort.duckdb]
@@ -191,7 +222,7 @@ def cohort_where(cohort_filter: CohortFilter) -> str:
     """The cohort filters as one SQL condition over `patient_summary` with literal values, and a
     comment naming them ("TRUE" with "no filters" when unfiltered)."""
     where, params = cohort_filter.where_sql()
-    return f"({inline(where, params)})  -- cohort filters: {cohort_filter.describe()}"
+    return f"({inline(where, params)})  -- cohort filters: {comment(cohort_filter.describe())}"
 
 
 def notebook(script_text: str) -> str:

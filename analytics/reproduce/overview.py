@@ -14,7 +14,7 @@ from analytics import overview, response
 from analytics import table_one_by_group as by_group
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
-from analytics.reproduce import Provenance, inline, preamble, register
+from analytics.reproduce import Provenance, comment, inline, preamble, register
 from analytics.views.overview import HEADLINE_LABELS, HEADLINE_PROPORTIONS, OverviewSpec
 
 # The SQL of each continuous characteristic of Table 1 (months = days / 30.4375).
@@ -41,7 +41,7 @@ def fill(text: str, **slots: str) -> str:
 
 def cohort_constants(cohort_filter: CohortFilter) -> str:
     """The cohort filters as a Python constant `COHORT` holding the SQL condition (literals)."""
-    return (f"# Cohort filters: {cohort_filter.describe()}\n"
+    return (f"# Cohort filters: {comment(cohort_filter.describe())}\n"
             f"COHORT = {inline(*cohort_filter.where_sql())!r}")
 
 

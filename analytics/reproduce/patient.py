@@ -6,7 +6,7 @@ from __future__ import annotations
 from analytics import consistency, patient, survival
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.reproduce import Provenance, inline, preamble, register
+from analytics.reproduce import Provenance, comment, inline, preamble, register
 from analytics.views.patient import PatientSpec, notice, resolve
 
 SCRIPT = '''
@@ -245,7 +245,7 @@ def timeline_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Patie
     pid = resolution.patient_id
     text = notice(resolution, cohort_filter)
     title = f"Patient {pid}: timeline ({spec.window})"
-    constants = f"""# Cohort filters: {cohort_filter.describe()}
+    constants = f"""# Cohort filters: {comment(cohort_filter.describe())}
 COHORT = {inline(*cohort_filter.where_sql())!r}
 PATIENT_ID = {pid!r}  # {_patient_comment(resolution, spec.patient)}
 TITLE = {title!r}
