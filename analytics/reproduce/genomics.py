@@ -33,6 +33,11 @@ CLINICAL_SORT_ORDER = {
 }
 
 
+def _fallbacks(notices: list[str]) -> str:
+    """Comment lines for link options this cohort lacks (the page used its defaults instead)."""
+    return "".join(f"# The link asked for {notice}\n" for notice in notices)
+
+
 def _fill(template: str, **values) -> str:
     return Template(template).substitute(**values)
 
@@ -230,7 +235,7 @@ def _order_sql(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str) ->
 @register("genomics.oncoprint")
 def oncoprint_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec,
                      provenance: Provenance) -> str:
-    spec, _ = checked(db, spec)
+    spec, notices = checked(db, spec)
     sort_by = spec.onco_sort
     join, order_by = _order_sql(db, cohort_filter, sort_by)
     if order_by:
@@ -257,7 +262,7 @@ order = (pd.DataFrame({"rank": rank.to_numpy(), "patient_id": status.index})
         SORT_BY=sort_by, MAX_PATIENTS=genomics.ONCOPRINT_MAX_PATIENTS, CLINICAL_TRACKS=list(genomics.CLINICAL_TRACKS),
         CLASS_GROUPS=dict(genomics.CLASS_GROUPS))) + _status_cells(cohort_filter, 2) + _fill('''
 # %% 4. The columns: patients in the chosen order, the first MAX_PATIENTS drawn
-# Sorted by $SORT_BY: altered first (highest VAF first for a gene), then no alteration, then not
+$FALLBACKS# Sorted by $SORT_BY: altered first (highest VAF first for a gene), then no alteration, then not
 # evaluated; ties in patient-id order.$ORDER
 drawn = order[:MAX_PATIENTS]
 heading = (f"Oncoprint: {len(drawn)} patient{'' if len(drawn) == 1 else 's'}" if len(drawn) == len(order)
@@ -313,7 +318,7 @@ vaf = alt.Chart(long[long["vaf"] != ""]).mark_text(fontSize=9, color="white").en
 chart = (cells + hatch + vaf).properties(width=max(120, 16 * len(drawn)), height=16 * len(matrix), title=heading)
 chart.save("oncoprint.png")
 print("Figure: oncoprint.png")
-''', SORT_BY=sort_by, ORDER=order_cell, TRACKS=tracks_sql, WHERE=cohort_where(cohort_filter))
+''', FALLBACKS=_fallbacks(notices), SORT_BY=sort_by, ORDER=order_cell, TRACKS=tracks_sql, WHERE=cohort_where(cohort_filter))
 
 
 # --- Co-occurrence ---------------------------------------------------------------------------------
@@ -346,14 +351,14 @@ def fisher(table):
 @register("genomics.cooccurrence")
 def cooccurrence_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec,
                         provenance: Provenance) -> str:
-    spec, _ = checked(db, spec)
+    spec, notices = checked(db, spec)
     a, b = spec.co_a, spec.co_b
     return preamble(f"Genomics: {a} and {b}", provenance, [
         *IMPORTS, "from scipy.stats import fisher_exact", "from scipy.stats.contingency import odds_ratio"],
         _constants(A=a, B=b, SMALL_SAMPLE=SMALL_SAMPLE)) + _status_cells(cohort_filter, 2) + PRINT_TABLE + FISHER_CELL + '''
 
 # %% 4. The 2x2 table among patients evaluated for both, and Fisher's exact test
-if A == B:
+''' + _fallbacks(notices) + '''if A == B:
     print("Pick two different alterations.")
 else:
     table = two_by_two(A, B)
@@ -509,7 +514,7 @@ if with_modal:
 @register("genomics.mutations")
 def mutations_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec,
                      provenance: Provenance) -> str:
-    spec, _ = checked(db, spec)
+    spec, notices = checked(db, spec)
     conditions = []
     if spec.mut_genes:
         conditions.append(inline(f"m.gene IN ({', '.join('?' for _ in spec.mut_genes)})", list(spec.mut_genes))
@@ -525,7 +530,7 @@ def mutations_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Geno
 import re
 
 # %% 2. The recorded mutations of the view's patients, under the table's filters
-where = """$WHERE"""
+$FALLBACKSwhere = """$WHERE"""
 mutations = con.execute(f"""
     SELECT m.patient_id, m.gene, m.protein_change, m.variant_class, m.vaf, m.assay
     FROM mutations m
@@ -554,4 +559,4 @@ print(f"{len(mutations)} variants in {n_patients} patient{'' if n_patients == 1 
       f"of {counts['patients']} patients in the selection were sequenced (the others are not evaluated, not "
       "wild-type).")
 print_table(mutations, {"vaf": "%.2f"})
-''', WHERE=cohort_where(cohort_filter), EXTRA=extra)
+''', WHERE=cohort_where(cohort_filter), EXTRA=extra, FALLBACKS=_fallbacks(notices))

@@ -1,0 +1,169 @@
+"""Reproduce in Python, genomics page: each view's script runs in a fresh interpreter without the
+app and prints the page's tables and lines word for word (default view and two non-default views
+per view, on the demo and a synthetic cohort, filtered cohorts included); its notebook executes."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analytics import reproduce
+from analytics.db import CohortDatabase
+from analytics.filters import NOT_EVALUATED, CohortFilter
+from analytics.views import genomics as views
+from tests.reproduce_helpers import assert_table_printed, provenance, run_view, spec_from, table_lines
+
+SITE_B = CohortFilter(institution=("Site B",))
+TP53_MUTATED = CohortFilter(tp53=("mutated",))
+TP53_NOT_TESTED = CohortFilter(tp53=(NOT_EVALUATED,))
+LOW_HYPODIPLOID = CohortFilter(ploidy=("low hypodiploid",))
+
+# per view: (link parameters, cohort filter) of the default and two non-default views
+VIEWS = {
+    "frequencies": [({}, CohortFilter()), ({}, SITE_B), ({}, TP53_NOT_TESTED)],
+    "oncoprint": [({}, CohortFilter()), ({"onco_sort": "TP53"}, CohortFilter()),
+                  ({"onco_sort": "Best response"}, SITE_B)],
+    "cooccurrence": [({}, CohortFilter()), ({"co_a": "NRAS", "co_b": "KRAS"}, CohortFilter()),
+                     ({"co_a": "BCR::ABL1", "co_b": "Hyperdiploid"}, SITE_B)],
+    "cooccurrence_pairs": [({}, CohortFilter()), ({}, SITE_B), ({}, LOW_HYPODIPLOID)],
+    "karyotype": [({}, CohortFilter()), ({}, TP53_MUTATED), ({}, SITE_B)],
+    "mutations": [({}, CohortFilter()), ({"mut_genes": ["TP53", "NRAS"], "mut_min_vaf": "0.3"}, CohortFilter()),
+                  ({"mut_classes": ["Missense_Mutation", "Splice_Site"]}, SITE_B)],
+}
+CASES = [(name, i) for name, cases in VIEWS.items() for i in range(len(cases))]
+# The page's karyotype table (pages/genomics.py): these columns, these headers.
+KARYOTYPE_COLUMNS = {"patient_id": "Patient", "karyotype": "Karyotype (ISCN)", "clones": "Clones",
+                     "modal_recorded": "Modal (recorded)", "modal_parsed": "Modal (parsed from ISCN)",
+                     "category_recorded": "Ploidy category (expert)", "parse_status": "Parser",
+                     "masked_hypodiploidy_flag": "Review flag", "tp53_status": "TP53"}
+
+
+def formatted(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """`frame` with the columns the page formats (st.column_config) as the page shows them."""
+    out = frame.copy()
+    for column, fmt in formats.items():
+        out[column] = [fmt % v if pd.notna(v) else str(v) for v in frame[column]]
+    return out.astype(object)
+
+
+def oncoprint_lines(chart) -> list[str]:
+    """The matrix the oncoprint figure draws: a line per row (clinical tracks, ploidy, alterations),
+    a cell per drawn patient in the figure's column order (value, and the VAF % a cell shows)."""
+    order = chart.vconcat[0].to_dict()["encoding"]["x"]["sort"]
+    cells, rows = {}, []
+    for part in chart.vconcat[:6]:
+        for r in part.data.itertuples():
+            cells[(r.track, r.patient_id)] = r.value
+            if r.track not in rows:
+                rows.append(r.track)
+    alterations = chart.vconcat[6].data
+    for r in alterations.itertuples():
+        cells[(r.feature, r.patient_id)] = r.value + (f" {r.vaf_text}" if r.vaf_text else "")
+    rows += chart.vconcat[6].to_dict()["layer"][0]["encoding"]["y"]["sort"]
+    return ["\t".join(["Row", *order])] + ["\t".join([row, *(cells[(row, p)] for p in order)]) for row in rows]
+
+
+def check(name: str, result, printed: list[str], folder) -> None:
+    """The page's `result` of view `name` appears in the script's output word for word."""
+    if name == "frequencies":
+        assert_table_printed(printed, result.tables["Alteration frequencies"])
+        for feature, m in result.numbers.items():
+            assert (f"{feature} (altered / evaluable): {m['value']}; {m['not_evaluated']} not evaluated · "
+                    f"95% CI {m['ci']}") in printed
+    elif name == "oncoprint":
+        expected = oncoprint_lines(result.figure)
+        start = printed.index(expected[0])
+        assert printed[start:start + len(expected)] == expected
+        assert result.figure.title.text in printed
+    elif name == "cooccurrence":
+        table = result.tables["2×2 table"]
+        assert_table_printed(printed, table.rename_axis("").reset_index())
+    elif name == "cooccurrence_pairs":
+        table = result.tables["All pairs"]
+        if len(table):
+            assert_table_printed(printed, formatted(table, {"Fisher p": "%.3g", "BH q": "%.3g"}))
+        assert result.caption.split(" Blue = ")[0] in printed
+    elif name == "karyotype":
+        table = result.tables["Karyotypes"]
+        if len(table):
+            assert_table_printed(printed, table[list(KARYOTYPE_COLUMNS)].rename(columns=KARYOTYPE_COLUMNS))
+        assert result.caption in printed
+    elif name == "mutations":
+        assert_table_printed(printed, formatted(result.tables["Mutations"], {"vaf": "%.2f"}))
+        assert result.caption in printed
+    for line in result.lines:
+        assert line in printed
+    for caveat in result.caveats:
+        # the script's heading says "first 60 of 600"; a link's fallback is a comment in the script
+        if caveat.heading not in ("First columns only", "Link option not used"):
+            assert caveat.sentence() in printed
+    if result.figure is not None:
+        assert (folder / f"{result.figure_name}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("cohort", ["demo", "synthetic"])
+@pytest.mark.parametrize("name,case", CASES, ids=[f"{n}-{i}" for n, i in CASES])
+def test_script_prints_the_pages_numbers(reproduce_cohorts, cohort, name, case, tmp_path):
+    params, cohort_filter = VIEWS[name][case]
+    result, printed = run_view(getattr(views, name), f"genomics.{name}", reproduce_cohorts[cohort], params,
+                               tmp_path, cohort_filter)
+    assert result.key == f"genomics.{name}"
+    check(name, result, printed, tmp_path)
+
+
+@pytest.mark.parametrize("params,cohort_filter", [
+    ({"onco_sort": "del(9p)"}, CohortFilter()),                 # a structural aberration read from ISCN
+    ({"onco_sort": "Institution", "co_a": "NRAS", "co_b": "NRAS"}, CohortFilter(sex=("F",))),
+])
+def test_more_demo_views(reproduce_cohorts, params, cohort_filter, tmp_path):
+    """Oncoprint sorts by a karyotype aberration and by an alphabetical track; the same alteration twice."""
+    data_file = reproduce_cohorts["demo"]
+    result, printed = run_view(views.oncoprint, "genomics.oncoprint", data_file, params, tmp_path, cohort_filter)
+    check("oncoprint", result, printed, tmp_path)
+    if "co_a" in params:
+        result, printed = run_view(views.cooccurrence, "genomics.cooccurrence", data_file, params, tmp_path,
+                                   cohort_filter)
+        assert printed[-1] == result.lines[0] == "Pick two different alterations."
+
+
+def test_frequency_intervals_are_exact_and_count_only_evaluated_patients(reproduce_cohorts, tmp_path):
+    """The script says how it computes: scipy's exact binomial interval over evaluated patients."""
+    db = CohortDatabase.open_file(reproduce_cohorts["demo"])
+    try:
+        text = reproduce.script("genomics.frequencies", db, CohortFilter(), views.GenomicsSpec(),
+                                provenance(reproduce_cohorts["demo"]))
+    finally:
+        db.close()
+    assert 'proportion_ci(confidence_level=0.95, method="exact")' in text
+    assert 'evaluable = int((status[feature] != NOT_EVALUATED).sum())' in text
+
+
+def test_links_with_values_the_cohort_lacks_use_the_pages_fallback(reproduce_cohorts, tmp_path):
+    """A linked gene the synthetic cohort lacks: page and script both fall back (`checked`)."""
+    spec = spec_from("genomics", {"co_a": "del(9p)", "co_b": "NRAS"})  # del(9p) is in the demo only
+    result, printed = run_view(views.cooccurrence, "genomics.cooccurrence", reproduce_cohorts["synthetic"], {},
+                               tmp_path, spec=spec)
+    assert result.lines[0].startswith("TP53 × NRAS: ")
+    assert '# The link asked for co_a: "del(9p)" is not an alteration of this cohort; TP53 is used.' in \
+        (tmp_path / "view.py").read_text()
+    check("cooccurrence", result, printed, tmp_path)
+
+
+def test_notebook_executes(reproduce_cohorts, tmp_path):
+    import nbclient
+    import nbformat
+    data_file = reproduce_cohorts["demo"]
+    db = CohortDatabase.open_file(data_file)
+    try:
+        script = reproduce.script("genomics.cooccurrence_pairs", db, CohortFilter(), views.GenomicsSpec(),
+                                  provenance(data_file))
+        result = views.cooccurrence_pairs(db, CohortFilter(), views.GenomicsSpec())
+    finally:
+        db.close()
+    book = nbformat.reads(reproduce.notebook(script), as_version=4)
+    assert book.cells[0].cell_type == "markdown" and len(book.cells) >= 5
+    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+    assert "\n".join(table_lines(formatted(result.tables["All pairs"], {"Fisher p": "%.3g", "BH q": "%.3g"}))) \
+        in outputs
+    assert (tmp_path / "cooccurrence.png").exists()
