@@ -80,9 +80,11 @@ spec = current(GenomicsSpec)
 
 
 def view(view_fn):
-    """Compute and show one view of this page (its figure cached as a rendered spec)."""
+    """Compute and show one view of this page (its figure cached as a rendered spec), with its
+    "Reproduce in Python" downloads (not under small-cell suppression: a script prints every count)."""
     result = compute(view_fn, f, spec, k)
-    show(result, figure=figure(view_fn, f, spec, k) if result.figure is not None else None)
+    show(result, figure=figure(view_fn, f, spec, k) if result.figure is not None else None,
+         spec=None if k > 1 else spec)
     return result
 
 
@@ -106,7 +108,7 @@ with tab_onco:
         # Fixed cell size: stretching a concatenated grid to the container pushes the columns past
         # the edge, so this one chart is drawn at its own width (still with the app's theme).
         result = compute(views.oncoprint, f, spec, k)
-        show(result, figure=figure(views.oncoprint, f, spec, k), stretch=False)
+        show(result, figure=figure(views.oncoprint, f, spec, k), stretch=False, spec=spec)
 
 with tab_co:
     if tab_co.open and k <= 1:

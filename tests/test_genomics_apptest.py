@@ -112,3 +112,22 @@ def test_group_links_carry_the_filters():
     assert len(links) + len(unavailable) == 6
     for link in links:
         assert "group=" in link.proto.query_string and "institution=Site+A" in link.proto.query_string
+
+
+REPRODUCIBLE = {  # per tab: the views with a "Reproduce in Python" script (TP53 has none yet)
+    "Frequencies": ["genomics_frequencies"], "Oncoprint": ["genomics_oncoprint"],
+    "Co-occurrence": ["genomics_cooccurrence", "genomics_cooccurrence_pairs"],
+    "Karyotype & ploidy": ["genomics_karyotype"], "Mutation table": ["genomics_mutations"], "TP53": []}
+
+
+def test_each_view_offers_its_script_and_notebook():
+    """The file-backed demo cohort: every open tab's views have both Reproduce downloads."""
+    for tab, stems in REPRODUCIBLE.items():
+        at = run_page(PAGE, {"gen_tab": tab})
+        assert not at.exception
+        buttons = [b for b in at.get("download_button") if b.proto.label.startswith("Reproduce")]
+        ids = " ".join(b.proto.id for b in buttons)
+        assert [b.proto.label for b in buttons] == ["Reproduce in Python (.py)",
+                                                    "Reproduce as a notebook (.ipynb)"] * len(stems), tab
+        for stem in stems:
+            assert f"repro_py_{stem}" in ids and f"repro_nb_{stem}" in ids, (tab, ids)
