@@ -114,10 +114,11 @@ def test_group_links_carry_the_filters():
         assert "group=" in link.proto.query_string and "institution=Site+A" in link.proto.query_string
 
 
-REPRODUCIBLE = {  # per tab: the views with a "Reproduce in Python" script (TP53 has none yet)
+REPRODUCIBLE = {  # per tab: its views, each with a "Reproduce in Python" script
     "Frequencies": ["genomics_frequencies"], "Oncoprint": ["genomics_oncoprint"],
     "Co-occurrence": ["genomics_cooccurrence", "genomics_cooccurrence_pairs"],
-    "Karyotype & ploidy": ["genomics_karyotype"], "Mutation table": ["genomics_mutations"], "TP53": []}
+    "Karyotype & ploidy": ["genomics_karyotype"], "Mutation table": ["genomics_mutations"],
+    "TP53": ["genomics_tp53", "genomics_tp53_vaf"]}
 
 
 def test_each_view_offers_its_script_and_notebook():

@@ -28,8 +28,13 @@ VIEWS = {
     "karyotype": [({}, CohortFilter()), ({}, TP53_MUTATED), ({}, SITE_B)],
     "mutations": [({}, CohortFilter()), ({"mut_genes": ["TP53", "NRAS"], "mut_min_vaf": "0.3"}, CohortFilter()),
                   ({"mut_classes": ["Missense_Mutation", "Splice_Site"]}, SITE_B)],
+    "tp53": [({}, CohortFilter()), ({}, SITE_B), ({}, TP53_NOT_TESTED)],
+    "tp53_vaf": [({}, CohortFilter()), ({}, SITE_B), ({}, LOW_HYPODIPLOID)],
 }
 CASES = [(name, i) for name, cases in VIEWS.items() for i in range(len(cases))]
+# The page's TP53 variant table (pages/genomics.py): these columns, these headers.
+TP53_COLUMNS = {"patient_id": "Patient", "protein_change": "Protein change", "variant_class": "Class",
+                "vaf": "VAF", "position": "Position", "assay": "Assay"}
 # The page's karyotype table (pages/genomics.py): these columns, these headers.
 KARYOTYPE_COLUMNS = {"patient_id": "Patient", "karyotype": "Karyotype (ISCN)", "clones": "Clones",
                      "modal_recorded": "Modal (recorded)", "modal_parsed": "Modal (parsed from ISCN)",
@@ -90,6 +95,22 @@ def check(name: str, result, printed: list[str], folder) -> None:
     elif name == "mutations":
         assert_table_printed(printed, formatted(result.tables["Mutations"], {"vaf": "%.2f"}))
         assert result.caption in printed
+    elif name == "tp53":
+        table = result.tables["TP53 variants"]
+        if len(table):
+            assert_table_printed(printed, formatted(table[list(TP53_COLUMNS)].rename(columns=TP53_COLUMNS),
+                                                    {"VAF": "%.2f"}))
+            unplaced = result.caption.partition("No position could be read for: ")[2]
+            assert not unplaced or f"No position could be read for: {unplaced}" in printed
+        else:
+            assert result.caption in printed
+    elif name == "tp53_vaf":
+        if result.figure is None:
+            assert result.caption in printed
+        else:  # the figure's dots (one per variant with a VAF; fewer than the binned figure's threshold)
+            dots = result.figure.data[["patient_id", "protein_change", "class_group", "vaf_pct"]]
+            assert_table_printed(printed, formatted(dots.set_axis(["Patient", "Protein change", "Class", "VAF %"],
+                                                                  axis=1), {"VAF %": "%.0f"}))
     for line in result.lines:
         assert line in printed
     for caveat in result.caveats:
@@ -100,8 +121,10 @@ def check(name: str, result, printed: list[str], folder) -> None:
         assert (folder / f"{result.figure_name}.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("cohort", ["demo", "synthetic"])
-@pytest.mark.parametrize("name,case", CASES, ids=[f"{n}-{i}" for n, i in CASES])
+@pytest.mark.parametrize("cohort,name,case", [
+    (cohort, name, case) for cohort in ("demo", "synthetic") for name, case in CASES
+    # the TP53 views (a table and a strip of dots): the default view only on the synthetic cohort
+    if cohort == "demo" or not name.startswith("tp53") or case == 0], ids=str)
 def test_script_prints_the_pages_numbers(reproduce_cohorts, cohort, name, case, tmp_path):
     params, cohort_filter = VIEWS[name][case]
     result, printed = run_view(getattr(views, name), f"genomics.{name}", reproduce_cohorts[cohort], params,
@@ -143,7 +166,7 @@ def test_links_with_values_the_cohort_lacks_use_the_pages_fallback(reproduce_coh
     result, printed = run_view(views.cooccurrence, "genomics.cooccurrence", reproduce_cohorts["synthetic"], {},
                                tmp_path, spec=spec)
     assert result.lines[0].startswith("TP53 × NRAS: ")
-    assert '# The link asked for co_a: "del(9p)" is not an alteration of this cohort; TP53 is used.' in \
+    assert '# Link option not used (as on the page): co_a: "del(9p)" is not an alteration of this cohort; TP53 is used.' in \
         (tmp_path / "view.py").read_text()
     check("cooccurrence", result, printed, tmp_path)
 

@@ -35,7 +35,7 @@ CLINICAL_SORT_ORDER = {
 
 def _fallbacks(notices: list[str]) -> str:
     """Comment lines for link options this cohort lacks (the page used its defaults instead)."""
-    return "".join(f"# The link asked for {notice}\n" for notice in notices)
+    return "".join(f"# Link option not used (as on the page): {notice}\n" for notice in notices)
 
 
 def _fill(template: str, **values) -> str:
@@ -262,7 +262,7 @@ order = (pd.DataFrame({"rank": rank.to_numpy(), "patient_id": status.index})
         SORT_BY=sort_by, MAX_PATIENTS=genomics.ONCOPRINT_MAX_PATIENTS, CLINICAL_TRACKS=list(genomics.CLINICAL_TRACKS),
         CLASS_GROUPS=dict(genomics.CLASS_GROUPS))) + _status_cells(cohort_filter, 2) + _fill('''
 # %% 4. The columns: patients in the chosen order, the first MAX_PATIENTS drawn
-$FALLBACKS# Sorted by $SORT_BY: altered first (highest VAF first for a gene), then no alteration, then not
+${FALLBACKS}# Sorted by $SORT_BY: altered first (highest VAF first for a gene), then no alteration, then not
 # evaluated; ties in patient-id order.$ORDER
 drawn = order[:MAX_PATIENTS]
 heading = (f"Oncoprint: {len(drawn)} patient{'' if len(drawn) == 1 else 's'}" if len(drawn) == len(order)
@@ -354,7 +354,7 @@ def cooccurrence_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: G
     spec, notices = checked(db, spec)
     a, b = spec.co_a, spec.co_b
     return preamble(f"Genomics: {a} and {b}", provenance, [
-        *IMPORTS, "from scipy.stats import fisher_exact", "from scipy.stats.contingency import odds_ratio"],
+        "import math", "import duckdb", "import numpy as np", "import pandas as pd", "from scipy.stats import fisher_exact", "from scipy.stats.contingency import odds_ratio"],
         _constants(A=a, B=b, SMALL_SAMPLE=SMALL_SAMPLE)) + _status_cells(cohort_filter, 2) + PRINT_TABLE + FISHER_CELL + '''
 
 # %% 4. The 2x2 table among patients evaluated for both, and Fisher's exact test
@@ -530,7 +530,7 @@ def mutations_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Geno
 import re
 
 # %% 2. The recorded mutations of the view's patients, under the table's filters
-$FALLBACKSwhere = """$WHERE"""
+${FALLBACKS}where = """$WHERE"""
 mutations = con.execute(f"""
     SELECT m.patient_id, m.gene, m.protein_change, m.variant_class, m.vaf, m.assay
     FROM mutations m
@@ -560,3 +560,107 @@ print(f"{len(mutations)} variants in {n_patients} patient{'' if n_patients == 1 
       "wild-type).")
 print_table(mutations, {"vaf": "%.2f"})
 ''', WHERE=cohort_where(cohort_filter), EXTRA=extra, FALLBACKS=_fallbacks(notices))
+
+
+# --- TP53 ------------------------------------------------------------------------------------------
+TP53_CELL = r'''
+# %% 2. The TP53 variants of the view's patients, and how many patients were sequenced
+import re
+
+where = """$WHERE"""
+variants = con.execute(f"""
+    SELECT m.patient_id, m.gene, m.protein_change, m.variant_class, m.vaf, m.assay
+    FROM mutations m
+    WHERE m.gene = 'TP53' AND m.patient_id IN (
+        SELECT patient_id FROM patient_summary
+        WHERE {where}
+    )
+    ORDER BY m.gene, m.patient_id, m.protein_change
+""").df()
+
+
+def protein_position(change):
+    """Amino-acid position from short HGVS ('p.R248Q' -> 248, 'p.X187_splice' -> 187), else missing."""
+    match = re.match(r"^p\.[A-Z*]?[a-z]{0,2}(\d+)", change.strip()) if isinstance(change, str) else None
+    return int(match.group(1)) if match else None
+
+
+variants["position"] = variants["protein_change"].map(protein_position).astype("Int64")
+variants["class_group"] = variants["variant_class"].map(CLASS_GROUPS)
+# Sequenced = an assay is recorded; TP53 counts only for sequenced patients (not sequenced is not wild type).
+counts = con.execute(f"""
+    SELECT count(*) AS patients, count(p.sequencing_assay) AS sequenced,
+           count(DISTINCT CASE WHEN p.sequencing_assay IS NOT NULL THEN t.patient_id END) AS mutated
+    FROM patient_summary p
+    LEFT JOIN (SELECT DISTINCT patient_id FROM mutations WHERE gene = 'TP53') t USING (patient_id)
+    WHERE {where}
+""").df().iloc[0]
+TP53_IN_COHORT = con.execute("SELECT count(*) FROM mutations WHERE gene = 'TP53'").fetchone()[0] > 0
+if TP53_IN_COHORT and counts["patients"]:  # TP53 is an alteration of this cohort file
+    print(f"TP53 mutated in {counts['mutated']} of {counts['sequenced']} sequenced patients "
+          f"({counts['patients'] - counts['sequenced']} not sequenced).")
+'''
+
+
+@register("genomics.tp53")
+def tp53_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec,
+                provenance: Provenance) -> str:
+    return preamble("Genomics: TP53 variants along the protein", provenance, IMPORTS, _constants(
+        CLASS_GROUPS=dict(genomics.CLASS_GROUPS), TP53_LENGTH=genomics.TP53_LENGTH,
+        TP53_DOMAINS=list(genomics.TP53_DOMAINS))) + PRINT_TABLE + _fill(TP53_CELL, WHERE=cohort_where(
+        cohort_filter)) + '''
+# %% 3. The variants, one row each (as the page's table), and the positions that could not be read
+if variants.empty:
+    print("No TP53 variant recorded in this selection"
+          + (" (nobody here was sequenced)." if not TP53_IN_COHORT or counts["sequenced"] == 0 else "."))
+else:
+    shown = variants[["patient_id", "protein_change", "variant_class", "vaf", "position", "assay"]].set_axis(
+        ["Patient", "Protein change", "Class", "VAF", "Position", "Assay"], axis=1)
+    print_table(shown, {"VAF": "%.2f"})
+    unplaced = variants[variants["position"].isna()]
+    if len(unplaced):
+        print("No position could be read for: " + ", ".join(unplaced["protein_change"].fillna("?")[:10]) + ".")
+
+    # %% 4. The figure: patients per position and class along the protein, with its domains (Altair)
+    stems = (variants.dropna(subset=["position"]).groupby(["position", "class_group"])
+             .agg(patients=("patient_id", "size"), proteins=("protein_change", lambda s: ", ".join(sorted(set(s)))))
+             .reset_index())
+    stems["zero"] = 0
+    domains = pd.DataFrame(TP53_DOMAINS, columns=["domain", "start", "end"]).assign(bottom=-0.5, top=-0.1)
+    x = alt.X("position:Q", scale=alt.Scale(domain=[0, TP53_LENGTH], nice=False),
+              title=f"TP53 amino-acid position (1-{TP53_LENGTH})")
+    chart = (alt.Chart(domains).mark_rect(opacity=0.4).encode(x=alt.X("start:Q"), x2="end:Q", y="bottom:Q",
+                                                              y2="top:Q", tooltip=["domain"])
+             + alt.Chart(stems).mark_rule().encode(x=x, y="zero:Q", y2="patients:Q")
+             + alt.Chart(stems).mark_circle(size=160, opacity=1).encode(
+                 x=x, y=alt.Y("patients:Q", title="Patients"), color=alt.Color("class_group:N", title="Variant class"),
+                 tooltip=["proteins", "position", "patients"])
+             ).properties(width=600, height=260, title="TP53 variants along the protein")
+    chart.save("tp53_lollipop.png")
+    print("Figure: tp53_lollipop.png")
+'''
+
+
+@register("genomics.tp53_vaf")
+def tp53_vaf_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec,
+                    provenance: Provenance) -> str:
+    return preamble("Genomics: TP53 variant allele fraction", provenance, IMPORTS, _constants(
+        CLASS_GROUPS=dict(genomics.CLASS_GROUPS))) + PRINT_TABLE + _fill(TP53_CELL, WHERE=cohort_where(
+        cohort_filter)) + '''
+# %% 3. The dots of the figure: one per variant with a VAF
+dots = variants.dropna(subset=["vaf"]).assign(vaf_pct=lambda d: d["vaf"] * 100)
+if variants.empty:
+    print("No TP53 variant recorded in this selection.")
+else:
+    print_table(dots[["patient_id", "protein_change", "class_group", "vaf_pct"]].set_axis(
+        ["Patient", "Protein change", "Class", "VAF %"], axis=1), {"VAF %": "%.0f"})
+
+    # %% 4. The figure: VAF of each variant, coloured by class (Altair), saved beside the script as PNG
+    chart = alt.Chart(dots).mark_circle(size=160, opacity=0.9).encode(
+        x=alt.X("vaf_pct:Q", scale=alt.Scale(domain=[0, 100]), title="Variant allele fraction (%)"),
+        y=alt.Y("gene:N", title=None), color=alt.Color("class_group:N", title="Variant class"),
+        tooltip=["patient_id", "protein_change", "variant_class", alt.Tooltip("vaf_pct:Q", format=".0f")],
+    ).properties(width=560, height=140, title="TP53 variant allele fraction")
+    chart.save("tp53_vaf.png")
+    print("Figure: tp53_vaf.png")
+'''
