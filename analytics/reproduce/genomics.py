@@ -218,14 +218,15 @@ def _order_sql(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: str) ->
             return "", f"coalesce(list_position({_sql_list(CLINICAL_SORT_ORDER[sort_by])}, {value}), 99), p.patient_id"
         return "", f"{value}, p.patient_id"
     if sort_by in ploidy and sort_by in features:
-        return "", (f"CASE WHEN p.ploidy_category IS NULL THEN 2 WHEN p.ploidy_category = {sql_literal(ploidy[sort_by])} "
+        category = sql_literal(ploidy[sort_by])
+        return "", (f"CASE WHEN p.ploidy_category IS NULL THEN 2 WHEN p.ploidy_category = {category} "
                     "THEN 0 ELSE 1 END, p.patient_id")
     if sort_by == "BCR::ABL1":
         return "", ("CASE WHEN p.bcr_abl1 IS NULL THEN 2 WHEN p.bcr_abl1 = 'positive' THEN 0 ELSE 1 END, "
                     "p.patient_id")
     if sort_by in genomics.cohort_genes(db):
-        join = (f"LEFT JOIN (SELECT patient_id, max(vaf) AS top_vaf FROM mutations WHERE gene = {sql_literal(sort_by)}\n"
-                "               GROUP BY patient_id) g USING (patient_id)")
+        join = (f"LEFT JOIN (SELECT patient_id, max(vaf) AS top_vaf FROM mutations\n"
+                f"               WHERE gene = {sql_literal(sort_by)} GROUP BY patient_id) g USING (patient_id)")
         return join, ("CASE WHEN p.sequencing_assay IS NULL THEN 2 WHEN g.patient_id IS NOT NULL THEN 0 ELSE 1 END,\n"
                       "             CASE WHEN p.sequencing_assay IS NOT NULL THEN -coalesce(g.top_vaf, 0) ELSE 0 END, "
                       "p.patient_id")
@@ -268,6 +269,9 @@ drawn = order[:MAX_PATIENTS]
 heading = (f"Oncoprint: {len(drawn)} patient{'' if len(drawn) == 1 else 's'}" if len(drawn) == len(order)
            else f"Oncoprint: first {len(drawn)} of {len(order)} patients")
 print(heading)
+if len(drawn) < len(order):
+    print(f"First columns only: The oncoprint draws the first {len(drawn)} of {len(order):,} patients in the "
+          "chosen sort order; the frequencies and tests use every patient.")
 
 # %% 5. The matrix the figure shows: one column per patient
 tracks = con.execute("""
@@ -318,7 +322,8 @@ vaf = alt.Chart(long[long["vaf"] != ""]).mark_text(fontSize=9, color="white").en
 chart = (cells + hatch + vaf).properties(width=max(120, 16 * len(drawn)), height=16 * len(matrix), title=heading)
 chart.save("oncoprint.png")
 print("Figure: oncoprint.png")
-''', FALLBACKS=_fallbacks(notices), SORT_BY=sort_by, ORDER=order_cell, TRACKS=tracks_sql, WHERE=cohort_where(cohort_filter))
+''', FALLBACKS=_fallbacks(notices), SORT_BY=sort_by, ORDER=order_cell, TRACKS=tracks_sql,
+       WHERE=cohort_where(cohort_filter))
 
 
 # --- Co-occurrence ---------------------------------------------------------------------------------
@@ -354,8 +359,9 @@ def cooccurrence_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: G
     spec, notices = checked(db, spec)
     a, b = spec.co_a, spec.co_b
     return preamble(f"Genomics: {a} and {b}", provenance, [
-        "import math", "import duckdb", "import numpy as np", "import pandas as pd", "from scipy.stats import fisher_exact", "from scipy.stats.contingency import odds_ratio"],
-        _constants(A=a, B=b, SMALL_SAMPLE=SMALL_SAMPLE)) + _status_cells(cohort_filter, 2) + PRINT_TABLE + FISHER_CELL + '''
+        "import math", "import duckdb", "import numpy as np", "import pandas as pd",
+        "from scipy.stats import fisher_exact", "from scipy.stats.contingency import odds_ratio"], _constants(A=a, B=b, SMALL_SAMPLE=SMALL_SAMPLE)
+    ) + _status_cells(cohort_filter, 2) + PRINT_TABLE + FISHER_CELL + '''
 
 # %% 4. The 2x2 table among patients evaluated for both, and Fisher's exact test
 ''' + _fallbacks(notices) + '''if A == B:
@@ -488,7 +494,8 @@ if len(flagged):
           + some([f"{p} ({why})" for p, why in zip(flagged["Patient"], flagged["Review flag"])]) + ".")
 differ = table[table["agrees"] == False]  # noqa: E712 (None: nothing to compare)
 if len(differ):
-    print("Modal numbers differ: Recorded and parsed modal numbers differ for: " + some(differ["Patient"].tolist()) + ".")
+    print("Modal numbers differ: Recorded and parsed modal numbers differ for: "
+          + some(differ["Patient"].tolist()) + ".")
 if len(table):
     print_table(table.drop(columns=["modal", "category", "source", "agrees"]))
 
