@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics import reproduce
 from analytics.db import CohortDatabase
@@ -189,3 +191,30 @@ def test_notebook_executes(reproduce_cohorts, tmp_path):
     assert "\n".join(table_lines(formatted(result.tables["All pairs"], {"Fisher p": "%.3g", "BH q": "%.3g"}))) \
         in outputs
     assert (tmp_path / "cooccurrence.png").exists()
+
+
+def _script_functions(snippet: str) -> dict:
+    """The functions a script snippet defines (run with the imports the scripts have)."""
+    namespace: dict = {}
+    exec("import math\nimport pandas as pd\nfrom scipy.stats import fisher_exact\n"  # noqa: S102 (our own text)
+         "from scipy.stats.contingency import odds_ratio\nNOT_EVALUATED = 'not evaluated'\n" + snippet, namespace)
+    return namespace
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=4, max_size=4).filter(lambda cells: sum(cells) > 0))
+def test_script_fisher_equals_the_apps(cells):
+    """scipy's Fisher p and conditional-MLE odds ratio with exact CI (the scripts) equal the app's own
+    computation (analytics.stats) to 1e-6 relative; both give no estimate when a margin is zero."""
+    import math
+
+    from analytics.reproduce.genomics import FISHER_CELL
+    from analytics.stats import fisher_exact_2x2
+    fisher = _script_functions(FISHER_CELL)["fisher"]
+    table = [cells[:2], cells[2:]]
+    app = fisher_exact_2x2(table)
+    for script_value, app_value in zip(fisher(table), (app.p_value, app.odds_ratio, app.ci_low, app.ci_high)):
+        if math.isnan(app_value) or math.isinf(app_value) or app_value == 0:
+            assert script_value == app_value or (math.isnan(script_value) and math.isnan(app_value))
+        else:
+            assert script_value == pytest.approx(app_value, rel=1e-6)

@@ -140,7 +140,7 @@ status["BCR::ABL1"] = state(patients["bcr_abl1"].notna(), patients["bcr_abl1"] =
 for label in structural:
     status[label] = state(has_clones, [label in k.structural for k in read])
 print(f"{len(patients)} patients, {status.shape[1]} alterations")
-''', NUMBER=number, WHERE=cohort_where(cohort_filter))
+''', NUMBER=number + 1, WHERE=cohort_where(cohort_filter))
 
 
 # --- Frequencies -----------------------------------------------------------------------------------
@@ -289,37 +289,45 @@ ploidy = patients.set_index("patient_id")["ploidy_category"]
 
 
 def cell(patient, feature):
+    """(colour category, VAF text) of one alteration cell."""
     value = status.at[patient, feature]
     if value != ALTERED:
-        return value
+        return value, ""
     if feature not in genes:
-        return "Present"
+        return "Present", ""
     variant = top.loc[(patient, feature)]
-    return CLASS_GROUPS[variant["variant_class"]] + ("" if pd.isna(variant["vaf"]) else f" {variant['vaf'] * 100:.0f}")
+    return CLASS_GROUPS[variant["variant_class"]], "" if pd.isna(variant["vaf"]) else f"{variant['vaf'] * 100:.0f}"
 
 
 rows = [f for f in status.columns if kind[f] != "Ploidy"]  # ploidy has its own row of categories
-matrix = pd.DataFrame(
+names = CLINICAL_TRACKS + ["Ploidy category"] + rows
+colours = pd.DataFrame(
     [[str(tracks.at[p, name]) for p in drawn] for name in CLINICAL_TRACKS]
     + [[ploidy[p] if isinstance(ploidy[p], str) else NOT_EVALUATED for p in drawn]]
-    + [[cell(p, f) for p in drawn] for f in rows],
-    index=CLINICAL_TRACKS + ["Ploidy category"] + rows, columns=drawn)
-print("\\t".join(["Row", *drawn]))
-for name, values in matrix.iterrows():
-    print("\\t".join([name, *values]))
+    + [[cell(p, f)[0] for p in drawn] for f in rows], index=names, columns=drawn)
+vafs = pd.DataFrame([[""] * len(drawn)] * (len(CLINICAL_TRACKS) + 1) + [[cell(p, f)[1] for p in drawn] for f in rows],
+                    index=names, columns=drawn)
+print("\t".join(["Row", *drawn]))  # a cell: its colour category, and the VAF % printed in a mutation cell
+for name in names:
+    print("\t".join([name, *(f"{c} {v}" if v else c for c, v in zip(colours.loc[name], vafs.loc[name]))]))
 
 # %% 6. The figure: the matrix as coloured cells (Altair), saved beside the script as PNG
-long = matrix.reset_index(names="row").melt(id_vars="row", var_name="patient_id", value_name="cell")
-long["value"] = long["cell"].str.replace(r" \\d+$$", "", regex=True)   # colour: class, without the VAF
-long["vaf"] = long["cell"].str.extract(r" (\\d+)$$", expand=False).fillna("")
+long = (colours.reset_index(names="row").melt(id_vars="row", var_name="patient_id", value_name="value")
+        .assign(vaf=vafs.reset_index(names="row").melt(id_vars="row", value_name="vaf")["vaf"]))
 x = alt.X("patient_id:N", sort=drawn, title=None, axis=alt.Axis(orient="top", labelAngle=-90))
-y = alt.Y("row:N", sort=list(matrix.index), title=None)
-cells = alt.Chart(long).mark_rect(stroke="white", strokeWidth=1).encode(
-    x=x, y=y, color=alt.Color("value:N", title="Cell", legend=alt.Legend(columns=2)),
-    tooltip=["patient_id", "row", "cell"])
-hatch = alt.Chart(long[long["value"] == NOT_EVALUATED]).mark_text(text="╱", color="#7A7A7A").encode(x=x, y=y)
+y = alt.Y("row:N", sort=names, title=None)
+status_colours = {NO_ALTERATION: "#F0F0F0", NOT_EVALUATED: "#BDBDBD"}  # tested and negative vs not tested
+is_status = long["value"].isin(list(status_colours))
+categories = alt.Chart(long[~is_status]).mark_rect(stroke="white", strokeWidth=1).encode(
+    x=x, y=y, color=alt.Color("value:N", scale=alt.Scale(scheme="tableau20"), title="Category"),
+    tooltip=["patient_id", "row", "value", "vaf"])
+statuses = alt.Chart(long[is_status]).mark_rect(stroke="white", strokeWidth=1).encode(
+    x=x, y=y, color=alt.Color("value:N", scale=alt.Scale(domain=list(status_colours),
+                                                         range=list(status_colours.values())), title="Status"),
+    tooltip=["patient_id", "row", "value"])
 vaf = alt.Chart(long[long["vaf"] != ""]).mark_text(fontSize=9, color="white").encode(x=x, y=y, text="vaf:N")
-chart = (cells + hatch + vaf).properties(width=max(120, 16 * len(drawn)), height=16 * len(matrix), title=heading)
+chart = (categories + statuses + vaf).resolve_scale(color="independent").properties(
+    width=max(120, 16 * len(drawn)), height=16 * len(names), title=heading)
 chart.save("oncoprint.png")
 print("Figure: oncoprint.png")
 ''', FALLBACKS=_fallbacks(notices), SORT_BY=sort_by, ORDER=order_cell, TRACKS=tracks_sql,
@@ -360,8 +368,8 @@ def cooccurrence_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: G
     a, b = spec.co_a, spec.co_b
     return preamble(f"Genomics: {a} and {b}", provenance, [
         "import math", "import duckdb", "import numpy as np", "import pandas as pd",
-        "from scipy.stats import fisher_exact", "from scipy.stats.contingency import odds_ratio"], _constants(A=a, B=b, SMALL_SAMPLE=SMALL_SAMPLE)
-    ) + _status_cells(cohort_filter, 2) + PRINT_TABLE + FISHER_CELL + '''
+        "from scipy.stats import fisher_exact", "from scipy.stats.contingency import odds_ratio"],
+        _constants(A=a, B=b, SMALL_SAMPLE=SMALL_SAMPLE)) + _status_cells(cohort_filter, 2) + PRINT_TABLE + FISHER_CELL + '''
 
 # %% 4. The 2x2 table among patients evaluated for both, and Fisher's exact test
 ''' + _fallbacks(notices) + '''if A == B:
