@@ -132,3 +132,22 @@ def test_each_view_offers_its_script_and_notebook():
                                                     "Reproduce as a notebook (.ipynb)"] * len(stems), tab
         for stem in stems:
             assert f"repro_py_{stem}" in ids and f"repro_nb_{stem}" in ids, (tab, ids)
+
+
+def _reproduce_labels(at) -> list[str]:
+    return [b.proto.label for b in at.get("download_button") if b.proto.label.startswith("Reproduce")]
+
+
+def test_no_script_where_the_page_withholds_rows_or_counts(monkeypatch):
+    """A script prints every variant and every count: none for the mutation table of a public
+    deployment (the table itself is hidden there), none under small-cell suppression."""
+    monkeypatch.setenv("BALL_PUBLIC_DEPLOYMENT", "1")
+    at = run_page(PAGE, {"gen_tab": "Mutation table"})
+    assert not at.exception and "variant-level table and its download are not shown" in all_text(at)
+    assert not _reproduce_labels(at)
+    assert len(_reproduce_labels(run_page(PAGE, {"gen_tab": "Co-occurrence"}))) == 4  # aggregates: offered
+    monkeypatch.delenv("BALL_PUBLIC_DEPLOYMENT")
+    monkeypatch.setenv("BALL_SMALL_CELL_K", "5")
+    at = run_page(PAGE, {"gen_tab": "Frequencies"})
+    assert not at.exception and "Counts below 5" in all_text(at)
+    assert not _reproduce_labels(at)
