@@ -350,7 +350,9 @@ def two_by_two(a, b):
 def fisher(table):
     """Two-sided Fisher exact p (scipy) and the conditional maximum-likelihood odds ratio with its
     exact 95% CI (scipy.stats.contingency.odds_ratio, kind="conditional", as R's fisher.test).
-    A zero margin leaves the odds ratio without information: no estimate, no interval."""
+    A zero margin leaves the odds ratio without information: no estimate, no interval.
+    The app computes these itself and agrees to about 1e-12; a number exactly halfway between two
+    3-digit roundings (e.g. an upper bound of 29.25) can print rounded the other way."""
     (a, b), (c, d) = table
     p = fisher_exact(table).pvalue
     if min(a + b, c + d, a + c, b + d) == 0:
