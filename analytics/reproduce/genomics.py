@@ -21,7 +21,8 @@ from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.reproduce import Provenance, cohort_where, inline, preamble, register, sql_literal
 from analytics.views.genomics import DEFAULT_SORT, HEADLINE_FEATURES, SMALL_SAMPLE, GenomicsSpec, checked
 
-IMPORTS = ["import math", "import altair as alt", "import duckdb", "import numpy as np", "import pandas as pd"]
+IMPORTS = ["import altair as alt", "import duckdb", "import numpy as np", "import pandas as pd"]
+TABLE_IMPORTS = ["import altair as alt", "import duckdb", "import pandas as pd"]  # no status matrix
 
 # Category orders of the oncoprint's clinical tracks when it is sorted by one (as the app sorts;
 # a track not listed sorts alphabetically). Checked by the oncoprint script tests.
@@ -148,7 +149,7 @@ print(f"{len(patients)} patients, {status.shape[1]} alterations")
 def frequencies_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec,
                        provenance: Provenance) -> str:
     return preamble("Genomics: alteration frequencies among evaluable patients", provenance, [
-        *IMPORTS, "from scipy.stats import binomtest"], _constants(
+        "import math", *IMPORTS, "from scipy.stats import binomtest"], _constants(
         HEADLINE_FEATURES=tuple(HEADLINE_FEATURES), SMALL_SAMPLE=SMALL_SAMPLE)) + _status_cells(
         cohort_filter, 2) + PRINT_TABLE + '''
 
@@ -401,7 +402,7 @@ else:
 def cooccurrence_pairs_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec,
                               provenance: Provenance) -> str:
     return preamble("Genomics: co-occurrence of all pairs", provenance, [
-        *IMPORTS, "from scipy.stats import false_discovery_control, fisher_exact",
+        "import math", *IMPORTS, "from scipy.stats import false_discovery_control, fisher_exact",
         "from scipy.stats.contingency import odds_ratio"], _constants(
         MIN_EVALUABLE=10, MIN_ALTERED=2)) + _status_cells(cohort_filter, 2) + PRINT_TABLE + FISHER_CELL + '''
 
@@ -453,7 +454,7 @@ else:
 @register("genomics.karyotype")
 def karyotype_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec,
                      provenance: Provenance) -> str:
-    return preamble("Genomics: modal chromosome number and ploidy category", provenance, IMPORTS,
+    return preamble("Genomics: modal chromosome number and ploidy category", provenance, TABLE_IMPORTS,
                     _constants(IDS_LISTED_MAX=10)) + _reader_cell(2) + PRINT_TABLE + _fill('''
 
 # %% 3. One row per patient: recorded and parsed modal numbers, the parser's result, a review flag
@@ -622,7 +623,7 @@ if TP53_IN_COHORT and counts["patients"]:  # TP53 is an alteration of this cohor
 @register("genomics.tp53")
 def tp53_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec,
                 provenance: Provenance) -> str:
-    return preamble("Genomics: TP53 variants along the protein", provenance, IMPORTS, _constants(
+    return preamble("Genomics: TP53 variants along the protein", provenance, TABLE_IMPORTS, _constants(
         CLASS_GROUPS=dict(genomics.CLASS_GROUPS), TP53_LENGTH=genomics.TP53_LENGTH,
         TP53_DOMAINS=list(genomics.TP53_DOMAINS))) + PRINT_TABLE + _fill(TP53_CELL, WHERE=cohort_where(
         cohort_filter)) + '''
@@ -661,7 +662,7 @@ else:
 @register("genomics.tp53_vaf")
 def tp53_vaf_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec,
                     provenance: Provenance) -> str:
-    return preamble("Genomics: TP53 variant allele fraction", provenance, IMPORTS, _constants(
+    return preamble("Genomics: TP53 variant allele fraction", provenance, TABLE_IMPORTS, _constants(
         CLASS_GROUPS=dict(genomics.CLASS_GROUPS))) + PRINT_TABLE + _fill(TP53_CELL, WHERE=cohort_where(
         cohort_filter)) + '''
 # %% 3. The dots of the figure: one per variant with a VAF
