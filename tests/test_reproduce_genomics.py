@@ -149,6 +149,15 @@ def test_more_demo_views(reproduce_cohorts, params, cohort_filter, tmp_path):
         assert printed[-1] == result.lines[0] == "Pick two different alterations."
 
 
+def test_a_selection_nobody_was_tested_in(reproduce_cohorts, tmp_path):
+    """Patients never sequenced, karyotyped or tested for BCR::ABL1: nothing counted, said so."""
+    untested = CohortFilter(bcr_abl1=(NOT_EVALUATED,), tp53=(NOT_EVALUATED,), ploidy=(NOT_EVALUATED,))
+    result, printed = run_view(views.frequencies, "genomics.frequencies", reproduce_cohorts["synthetic"], {},
+                               tmp_path, untested)
+    assert result.n_patients >= 1 and result.caveats[0].heading == "Nothing to count"
+    check("frequencies", result, printed, tmp_path)
+
+
 def test_frequency_intervals_are_exact_and_count_only_evaluated_patients(reproduce_cohorts, tmp_path):
     """The script says how it computes: scipy's exact binomial interval over evaluated patients."""
     db = CohortDatabase.open_file(reproduce_cohorts["demo"])

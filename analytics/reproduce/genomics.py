@@ -182,6 +182,9 @@ for name in HEADLINE_FEATURES:  # the page's three headline figures
         value = f"{r['Altered']}/{r['Evaluable']}" if r["Evaluable"] else "not evaluable"
         print(f"{name} (altered / evaluable): {value}; {r['Not evaluated']} not evaluated · "
               f"95% CI {r['95% CI (Clopper-Pearson)']}")
+if len(patients) and not (frequencies["Evaluable"] > 0).any():
+    print("Nothing to count: No patient in this selection was evaluated for any alteration (no sequencing, "
+          "no karyotype, no BCR::ABL1 test).")
 if 0 < len(patients) < SMALL_SAMPLE:
     print(f"Small sample: Only {len(patients)} patient{'' if len(patients) == 1 else 's'}: the exact 95% "
           "intervals are wide; read the counts, not the percentages.")
