@@ -481,11 +481,10 @@ for r in patients.itertuples():
         "Review flag": masked_hypodiploidy_reason(k, tp53),
         "TP53": tp53 if tp53 is not None else NOT_EVALUATED,
         "modal": modal, "category": ploidy_category(modal) if modal is not None else None,
-        "source": "recorded" if recorded is not None else "parsed from ISCN" if k.modal_number is not None else None,
         "agrees": None if recorded is None or k.modal_number is None else recorded == k.modal_number})
 table = pd.DataFrame(rows, columns=["Patient", "Karyotype (ISCN)", "Clones", "Modal (recorded)",
                                     "Modal (parsed from ISCN)", "Ploidy category (expert)", "Parser", "Review flag",
-                                    "TP53", "modal", "category", "source", "agrees"])
+                                    "TP53", "modal", "category", "agrees"])
 for column in ("Modal (recorded)", "Modal (parsed from ISCN)", "modal"):
     table[column] = table[column].astype("Int64")
 with_modal = int(table["modal"].notna().sum())
@@ -511,7 +510,7 @@ if len(differ):
     print("Modal numbers differ: Recorded and parsed modal numbers differ for: "
           + some(differ["Patient"].tolist()) + ".")
 if len(table):
-    print_table(table.drop(columns=["modal", "category", "source", "agrees"]))
+    print_table(table.drop(columns=["modal", "category", "agrees"]))  # the page's columns
 
 # %% 4. The figure: patients per modal number over the ploidy bands (Altair), saved as PNG
 if with_modal:
