@@ -78,10 +78,13 @@ with tab_mut:
 spec = current(GenomicsSpec)
 
 
-def view(view_fn):
-    """Compute and show one view of this page (its figure cached as a rendered spec)."""
+def view(view_fn, reproducible: bool = True):
+    """Compute and show one view of this page (its figure cached as a rendered spec), with its
+    "Reproduce in Python" downloads unless not `reproducible` or under small-cell suppression (a
+    script prints every count and row)."""
     result = compute(view_fn, f, spec, k)
-    show(result, figure=figure(view_fn, f, spec, k) if result.figure is not None else None)
+    show(result, figure=figure(view_fn, f, spec, k) if result.figure is not None else None,
+         spec=spec if reproducible and k <= 1 else None)
     return result
 
 
@@ -105,7 +108,7 @@ with tab_onco:
         # Fixed cell size: stretching a concatenated grid to the container pushes the columns past
         # the edge, so this one chart is drawn at its own width (still with the app's theme).
         result = compute(views.oncoprint, f, spec, k)
-        show(result, figure=figure(views.oncoprint, f, spec, k), stretch=False)
+        show(result, figure=figure(views.oncoprint, f, spec, k), stretch=False, spec=spec)
 
 with tab_co:
     if tab_co.open and k <= 1:
@@ -153,7 +156,7 @@ with tab_tp53:
 
 with tab_mut:
     if tab_mut.open and k <= 1:
-        result = view(views.mutations)
+        result = view(views.mutations, reproducible=not access.public_mode())  # its script prints every variant
         muts = result.tables["Mutations"]
         if access.public_mode():
             st.info("Public deployment: the variant-level table and its download are not shown.",

@@ -112,3 +112,42 @@ def test_group_links_carry_the_filters():
     assert len(links) + len(unavailable) == 6
     for link in links:
         assert "group=" in link.proto.query_string and "institution=Site+A" in link.proto.query_string
+
+
+REPRODUCIBLE = {  # per tab: its views, each with a "Reproduce in Python" script
+    "Frequencies": ["genomics_frequencies"], "Oncoprint": ["genomics_oncoprint"],
+    "Co-occurrence": ["genomics_cooccurrence", "genomics_cooccurrence_pairs"],
+    "Karyotype & ploidy": ["genomics_karyotype"], "Mutation table": ["genomics_mutations"],
+    "TP53": ["genomics_tp53", "genomics_tp53_vaf"]}
+
+
+def test_each_view_offers_its_script_and_notebook():
+    """The file-backed demo cohort: every open tab's views have both Reproduce downloads."""
+    for tab, stems in REPRODUCIBLE.items():
+        at = run_page(PAGE, {"gen_tab": tab})
+        assert not at.exception
+        buttons = [b for b in at.get("download_button") if b.proto.label.startswith("Reproduce")]
+        ids = " ".join(b.proto.id for b in buttons)
+        assert [b.proto.label for b in buttons] == ["Reproduce in Python (.py)",
+                                                    "Reproduce as a notebook (.ipynb)"] * len(stems), tab
+        for stem in stems:
+            assert f"repro_py_{stem}" in ids and f"repro_nb_{stem}" in ids, (tab, ids)
+
+
+def _reproduce_labels(at) -> list[str]:
+    return [b.proto.label for b in at.get("download_button") if b.proto.label.startswith("Reproduce")]
+
+
+def test_no_script_where_the_page_withholds_rows_or_counts(monkeypatch):
+    """A script prints every variant and every count: none for the mutation table of a public
+    deployment (the table itself is hidden there), none under small-cell suppression."""
+    monkeypatch.setenv("BALL_PUBLIC_DEPLOYMENT", "1")
+    at = run_page(PAGE, {"gen_tab": "Mutation table"})
+    assert not at.exception and "variant-level table and its download are not shown" in all_text(at)
+    assert not _reproduce_labels(at)
+    assert len(_reproduce_labels(run_page(PAGE, {"gen_tab": "Co-occurrence"}))) == 4  # aggregates: offered
+    monkeypatch.delenv("BALL_PUBLIC_DEPLOYMENT")
+    monkeypatch.setenv("BALL_SMALL_CELL_K", "5")
+    at = run_page(PAGE, {"gen_tab": "Frequencies"})
+    assert not at.exception and "Counts below 5" in all_text(at)
+    assert not _reproduce_labels(at)
