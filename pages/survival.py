@@ -5,7 +5,7 @@ link, the deck, the report and the exports carry.
 """
 import streamlit as st
 
-from analytics import survival, survival_cox, survival_cr
+from analytics import survival
 from analytics.cohort import count_patients
 from analytics.export import safe_csv
 from analytics.views import survival as views
@@ -139,8 +139,8 @@ with tab_km:
 
 with tab_cox:
     if tab_cox.open and not components.withheld_under_suppression("the Cox model (counts per covariate level)"):
-        st.multiselect("Covariates", list(survival_cox.COX_COVARIATES), key=key("cox"),
-                       format_func=lambda c: survival_cox.COX_COVARIATES[c][0])
+        st.multiselect("Covariates", list(survival.cox.COX_COVARIATES), key=key("cox"),
+                       format_func=lambda c: survival.cox.COX_COVARIATES[c][0])
         if not st.session_state[key("cox")]:
             st.info("Choose one or more covariates.")
         else:
@@ -160,7 +160,7 @@ with tab_cr:
         show(cr, figure=figure(views.competing_risks, cohort_filter, spec))
         st.dataframe(cr.tables["milestones"], hide_index=True)
         st.download_button("Download cumulative incidence data (CSV)",
-                           lambda: safe_csv(survival_cr.cumulative_incidence(_db, cohort_filter, analysis)),
+                           lambda: safe_csv(survival.competing_risks.cumulative_incidence(_db, cohort_filter, analysis)),
                            file_name="cumulative_incidence.csv", mime="text/csv", key="dl_cif")
 
 with tab_table:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from lifelines import CoxPHFitter
 from lifelines.datasets import load_rossi
 
-from analytics import survival_cox as sc
+from analytics.survival import cox as sc
 from analytics.build import build_in_memory
 from analytics.filters import CohortFilter
 from analytics.survival import SurvivalSpec
@@ -51,7 +51,7 @@ def test_collapsed_fit_equals_row_level_lifelines(db, spec, covariates):
     ours = sc.fit_efron(data, terms)
     theirs = sc.fit_cox(rows, terms, TIGHT)
     if np.any(theirs.standard_errors_ > 50):  # monotone likelihood: no finite estimate to compare
-        assert sc._not_estimable(ours)
+        assert sc.not_estimable(ours)
         return
     np.testing.assert_allclose(ours.params_, theirs.params_[terms].to_numpy(), rtol=0, atol=1e-6)
     np.testing.assert_allclose(ours.standard_errors_, theirs.standard_errors_[terms].to_numpy(),
@@ -149,7 +149,7 @@ def test_integer_weights_match_the_closed_form():
 def test_time_dependent_hct_cox_equals_lifelines_time_varying_on_patient_rows(db, spec):
     from lifelines import CoxTimeVaryingFitter
 
-    from analytics import survival_hct
+    from analytics.survival import hct as survival_hct
     from analytics.survival import patient_table
     from tests.oracles.survival_hct import counting_process_rows
     res = survival_hct.hct_time_varying_cox(db, CohortFilter(), spec)

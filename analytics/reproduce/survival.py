@@ -10,7 +10,7 @@ from analytics.views.survival import SurvivalPageSpec, endpoint_sentence
 
 def _selection_sql(cohort_filter: CohortFilter, analysis: survival.SurvivalSpec) -> str:
     """The view's patients and endpoint as one readable SELECT (parameters written as literals)."""
-    group_sql = inline(*survival._group_expression(analysis))
+    group_sql = inline(*survival.group_expression(analysis))
     columns = analysis.event_columns
     event_day = columns[0] if len(columns) == 1 else f"least({', '.join(columns)})"
     origin = "0" if analysis.origin == "diagnosis" else "first_treatment_day"

@@ -29,7 +29,8 @@ from lifelines.statistics import proportional_hazard_test
 
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.survival import SurvivalSpec, _patient_sql
+from analytics.survival.patients import patient_sql
+from analytics.survival.spec import SurvivalSpec
 
 # covariate -> (label, kind, reference level for categorical)
 COX_COVARIATES = {
@@ -68,7 +69,7 @@ def collapsed_frame(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survi
     for c in covariates:
         if c not in COX_COVARIATES:
             raise ValueError(f"{c!r} is not an allowed Cox covariate")
-    sql, params = _patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
+    sql, params = patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
     select = ", ".join(f"{_SQL.get(c, 'ps.' + c)} AS {c}" for c in covariates) or "NULL AS _none"
     keys = ", ".join(["w.time_days", "w.event"] + [str(i + 3) for i in range(max(len(covariates), 1))])
     return db.query(
@@ -225,7 +226,7 @@ def covariate_frame(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survi
     for c in covariates:
         if c not in COX_COVARIATES:
             raise ValueError(f"{c!r} is not an allowed Cox covariate")
-    sql, params = _patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
+    sql, params = patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
     select = ", ".join(f"{_SQL.get(c, 'ps.' + c)} AS {c}" for c in covariates) or "NULL AS _none"
     return db.query(
         f"""SELECT w.patient_id, w.time_days, w.event, {select}
@@ -306,7 +307,7 @@ def _ph_table(cph, data: pd.DataFrame, terms: list[str], labels: dict[str, str])
     return ph[["term", "test_statistic", "p"]]
 
 
-def _not_estimable(fit: EfronCoxFit) -> bool:
+def not_estimable(fit: EfronCoxFit) -> bool:
     """Monotone likelihood (a level with all or no events before the others' events): the
     estimate runs off to an infinite hazard ratio and its SE explodes."""
     return bool(np.any(np.abs(fit.params_) > 10) and np.any(fit.standard_errors_ > 50))
@@ -341,7 +342,7 @@ def cox_analysis(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survival
         except (RuntimeError, np.linalg.LinAlgError) as exc:
             messages.append(f"{COX_COVARIATES[c][0]}: model did not converge ({exc}).")
             continue
-        if _not_estimable(fit):
+        if not_estimable(fit):
             messages.append(f"{COX_COVARIATES[c][0]}: hazard ratio not estimable (monotone "
                             "likelihood: one level has all or none of the events at some times).")
             continue
@@ -357,7 +358,7 @@ def cox_analysis(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survival
     if len(covariates) > 1 and terms and events > 0:
         try:
             fitted = fit_efron(data, terms)
-            if _not_estimable(fitted):
+            if not_estimable(fitted):
                 messages.append("Multivariable model not estimable (monotone likelihood: a level "
                                 "with all or none of the events); try fewer covariates.")
                 fitted = None
