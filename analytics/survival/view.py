@@ -12,7 +12,7 @@ from analytics.db import CohortDatabase
 from analytics.disclosure import suppress_count
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.survival.km import curves_from_counts, followup_from_counts, months_text, percent_text, summary_from_counts
-from analytics.survival.logrank import LogRankResult, logrank_from_counts, pairwise_from_counts
+from analytics.survival.comparisons import LogRankResult, logrank_from_counts, pairwise_from_counts
 from analytics.survival.patients import km_counts
 from analytics.survival.spec import ORIGINS, POPULATIONS, SurvivalSpec, format_number
 
