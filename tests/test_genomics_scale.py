@@ -13,7 +13,7 @@ from analytics.build import build_in_memory
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.genomics import (ALTERED, CLASS_GROUPS, GROUP_FUSION, GROUP_MUTATION, GROUP_PLOIDY,
                                 GROUP_STRUCTURAL, NO_ALTERATION)
-from analytics.karyotype import parse_karyotype
+from analytics.genomics.karyotype import parse_karyotype
 from analytics.synthetic import build_synthetic_in_memory
 
 

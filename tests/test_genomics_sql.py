@@ -16,7 +16,7 @@ from analytics import cohort, genomics
 from analytics.build import build_in_memory
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.genomics import ALTERED
-from analytics.karyotype import PLOIDY_ORDER
+from analytics.genomics.karyotype import PLOIDY_ORDER
 from analytics.stats import benjamini_hochberg, clopper_pearson, fisher_exact_2x2
 from analytics.synthetic import build_synthetic_in_memory
 

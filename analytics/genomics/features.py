@@ -35,7 +35,7 @@ from analytics import cohort
 from analytics.db import CohortDatabase
 from analytics.disclosure import suppress_count, suppressed_cells, suppressed_label
 from analytics.filters import NOT_EVALUATED, CohortFilter
-from analytics.karyotype import (PLOIDY_BANDS, PLOIDY_ORDER, masked_hypodiploidy_reason, parse_karyotype,
+from analytics.genomics.karyotype import (PLOIDY_BANDS, PLOIDY_ORDER, masked_hypodiploidy_reason, parse_karyotype,
                                  ploidy_category)
 from analytics.stats import benjamini_hochberg, clopper_pearson, fisher_exact_2x2
 from analytics.theme import FONT, NEGATIVE_COLOR, NOT_EVALUATED_COLOR, PALETTE
