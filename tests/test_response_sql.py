@@ -7,7 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from analytics import flow, response as r, swimmer
+from analytics import response as r
+from analytics.response import flow, swimmer
 from analytics.build import build_in_memory
 from analytics.filters import CohortFilter
 from analytics.stats import clopper_pearson

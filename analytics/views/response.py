@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics import flow, response as r, swimmer as sw
+from analytics import response as r
+from analytics.response import flow, swimmer as sw
 from analytics.cohort import count_patients
 from analytics.db import CohortDatabase
 from analytics.disclosure import is_small, suppressed_cells, suppressed_label
