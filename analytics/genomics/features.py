@@ -40,7 +40,6 @@ GROUP_PLOIDY = "Ploidy"
 GROUP_FUSION = "Fusion"
 GROUP_STRUCTURAL = "Karyotype (structural)"
 
-
 # Variant classes (MAF vocabulary) grouped as oncoprints show them.
 CLASS_GROUPS = {
     "Missense_Mutation": "Missense", "In_Frame_Del": "In-frame indel", "In_Frame_Ins": "In-frame indel",

@@ -14,18 +14,12 @@ from analytics.theme import PALETTE
 
 
 TP53_LENGTH = 393  # amino acids, UniProt P04637
-
-
 # Approximate TP53 domains (UniProt P04637 / IARC TP53 database), amino-acid positions.
 TP53_DOMAINS = [("Transactivation", 1, 61), ("Proline-rich", 64, 92), ("DNA-binding", 94, 292),
                 ("Tetramerisation", 323, 356)]
-
-
 # Their usual abbreviations, drawn on the domains (full names would not fit the narrow ones).
 TP53_DOMAIN_ABBREVIATIONS = {"Transactivation": "TAD", "Proline-rich": "PRD", "DNA-binding": "DBD",
                              "Tetramerisation": "TD"}
-
-
 _POSITION = re.compile(r"^p\.[A-Z*]?[a-z]{0,2}(\d+)")
 
 
@@ -149,8 +143,6 @@ def lollipop_chart(variants: pd.DataFrame) -> alt.LayerChart:
 
 
 _LABEL_AA_PER_CHAR = 6.5  # amino acids one label character spans at the projector's text size
-
-
 _LABEL_LEVEL = 0.55       # patients (y units) between label rows
 
 

@@ -18,8 +18,6 @@ from analytics.units import patients_text
 
 # Clinical tracks: label -> (patient_summary-derived column, category order, colours)
 CLINICAL_TRACKS = ["Age group", "Institution", "Best response", "Allogeneic HCT", "EFS"]
-
-
 # Clinical track values over patient_summary (alias p): one rule for the tracks drawn and the sort.
 CLINICAL_TRACK_SQL = {
     "Age group": "CASE WHEN p.age_at_ball_dx IS NULL THEN 'not evaluated' WHEN p.age_at_ball_dx < 60 THEN '< 60 y' "
@@ -52,8 +50,6 @@ _CLINICAL_ORDER = {
     "Allogeneic HCT": ["HCT", "no HCT"],
     "EFS": ["event", "no event (censored)"],
 }
-
-
 _CLINICAL_COLORS = {
     "Age group": ["#C6DBEF", "#6BAED6", "#08519C", NOT_EVALUATED_COLOR],
     "Best response": [PALETTE[2], PALETTE[4], PALETTE[1], PALETTE[5], "#999999", NOT_EVALUATED_COLOR,
@@ -61,8 +57,6 @@ _CLINICAL_COLORS = {
     "Allogeneic HCT": [PALETTE[3], NEGATIVE_COLOR],
     "EFS": [PALETTE[7], NEGATIVE_COLOR],
 }
-
-
 _STATUS_RANK = {ALTERED: 0, NO_ALTERATION: 1, NOT_EVALUATED: 2}
 
 
@@ -122,14 +116,8 @@ def oncoprint_order(db: CohortDatabase, cohort_filter: CohortFilter, sort_by: st
 # Patients (columns) an oncoprint draws in the app and the deck: a column per patient stops
 # being readable long before a registry's size.
 ONCOPRINT_MAX_PATIENTS = 60
-
-
 KEY_WIDTH = 660  # px: the colour key under the grid, and the widest the grid is drawn
-
-
 SLIDE_CELL = 19  # px per cell of the slide oncoprint (`oncoprint_slide_chart`): rows of 14 pt text on a slide
-
-
 SLIDE_IDS_MAX = 40  # columns up to which the slide oncoprint names its patients
 
 

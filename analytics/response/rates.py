@@ -1,24 +1,7 @@
-"""Response to B-ALL therapy: best response, comparisons by feature, MRD, time to CR, status.
+"""Best response to B-ALL therapy: rates with exact CIs, the untreated patients and why, and the
+allow-listed features the rates are compared by (`comparison`).
 
-Conventions (stated on the page):
-
-* **Best response** is the best recorded response over all lines (patient_summary.best_response:
-  CR > CRi > PR > refractory > not evaluable). The denominator is the treated patients with a
-  recorded response assessment; "not evaluable" (e.g. death before assessment) is a recorded
-  outcome and stays in the denominator, whereas a treated patient with *no* assessment recorded
-  is unknown, shown apart and never counted as a non-response.
-* Proportions carry exact (Clopper-Pearson) 95% intervals (`analytics.stats.clopper_pearson`).
-* Comparisons of the CR/CRi rate between groups: Fisher's exact test for two groups
-  (`analytics.stats.fisher_exact_2x2`, with the conditional MLE odds ratio as R reports it),
-  the Freeman-Halton extension for more (`freeman_halton`: full enumeration of the tables with
-  the observed margins; a seeded Monte Carlo only if the enumeration would exceed
-  `MAX_ENUMERATED_TABLES`, and the result says which). Patients whose feature is not evaluated
-  (NULL) are listed in their own row and left out of the test.
-* **MRD** among responders (best response CR/CRi): MRD-negative if any CR/CRi assessment
-  recorded MRD negativity; responders without an MRD result are "not evaluated" and outside the
-  denominator. The method and the sensitivity of the defining assessment are reported.
-* **Time to CR/CRi**: days from the start of first-line therapy (or from diagnosis) to the first
-  CR/CRi, among responders: median and range, descriptive (not a cumulative-incidence estimate).
+Conventions: see the package docstring (`analytics.response`).
 
 Example
 -------
@@ -31,7 +14,6 @@ True
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 
@@ -42,14 +24,12 @@ import pandas as pd
 from analytics.db import CohortDatabase
 from analytics.disclosure import suppressed_cells, suppressed_label
 from analytics.filters import CohortFilter
-from analytics.stats import clopper_pearson, fisher_exact_2x2
+from analytics.stats import clopper_pearson
 from analytics.theme import NOT_EVALUATED_COLOR, PALETTE
-from analytics.units import DAYS_PER_MONTH
 
 RESPONSES = ("CR", "CRi", "PR", "refractory", "not evaluable")
 RESPONDER = ("CR", "CRi")
 NO_ASSESSMENT = "no assessment recorded"
-NOT_EVALUATED = "not evaluated"
 RESPONSE_COLORS = {"CR": PALETTE[2], "CRi": PALETTE[4], "PR": PALETTE[1], "refractory": PALETTE[5],
                    "not evaluable": PALETTE[3], NO_ASSESSMENT: NOT_EVALUATED_COLOR}
 RESPONSE_LABELS = {"CR": "CR", "CRi": "CRi", "PR": "PR", "refractory": "Refractory",
@@ -76,11 +56,6 @@ GROUP_FEATURES: dict[str, tuple[str, str]] = {
 }
 DEFAULT_GROUP = "first_line_regimen_category"
 
-MAX_ENUMERATED_TABLES = 2_000_000
-MONTE_CARLO_DRAWS = 200_000
-MONTE_CARLO_SEED = 20230713
-_REL_TOL = 1 + 1e-7  # as R's fisher.test when comparing table probabilities
-
 
 def fmt_pct(x: float) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
@@ -96,128 +71,6 @@ def fmt_p(p: float | None) -> str:
     if p is None or math.isnan(p):
         return "–"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-# --- exact r x c test --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RxCTestResult:
-    """Freeman-Halton exact test of independence in an r x c table."""
-
-    p_value: float
-    method: str                  # "exact enumeration" or "Monte Carlo (seed ..., N draws)"
-    n_tables: int                # tables enumerated, or Monte Carlo draws
-    log_p_observed: float
-
-
-def _log_table_prob(table: np.ndarray, log_const: float) -> float:
-    return log_const - float(sum(math.lgamma(x + 1) for x in table.ravel()))
-
-
-def _margin_const(rows, cols) -> float:
-    n = int(sum(rows))
-    return (sum(math.lgamma(r + 1) for r in rows) + sum(math.lgamma(c + 1) for c in cols)
-            - math.lgamma(n + 1))
-
-
-def _count_bound(rows, cols) -> float:
-    """An upper bound on the number of tables with these margins (to choose enumeration)."""
-    bound = 1.0
-    for c in cols[:-1]:
-        bound *= math.comb(int(c) + len(rows) - 1, len(rows) - 1)
-    return bound
-
-
-def freeman_halton(table, max_tables: int = MAX_ENUMERATED_TABLES,
-                   draws: int = MONTE_CARLO_DRAWS, seed: int = MONTE_CARLO_SEED) -> RxCTestResult:
-    """`_freeman_halton`, remembered per table (a pure function of the table and options: the
-    response page's table and figure both ask for the same test)."""
-    t = np.asarray(table)
-    if t.ndim != 2 or t.size == 0 or not np.issubdtype(t.dtype, np.integer):
-        return _freeman_halton(table, max_tables, draws, seed)
-    return _freeman_halton_cached(tuple(map(tuple, t.tolist())), max_tables, draws, seed)
-
-
-@functools.lru_cache(maxsize=128)
-def _freeman_halton_cached(table: tuple, max_tables: int, draws: int, seed: int) -> RxCTestResult:
-    return _freeman_halton(table, max_tables, draws, seed)
-
-
-def _freeman_halton(table, max_tables: int = MAX_ENUMERATED_TABLES,
-                    draws: int = MONTE_CARLO_DRAWS, seed: int = MONTE_CARLO_SEED) -> RxCTestResult:
-    """Freeman-Halton (Fisher's exact test for r x c tables), two-sided.
-
-    p = sum of the hypergeometric probabilities of all tables with the observed margins that are
-    no more likely than the observed one (relative tolerance 1e-7, as R's ``fisher.test``).
-    Tables are enumerated column by column; if their number could exceed `max_tables`, the
-    p-value is estimated from `draws` tables sampled with `scipy.stats.random_table` at a fixed
-    `seed`, as (1 + hits) / (1 + draws), like R's ``simulate.p.value``.
-
-    >>> round(freeman_halton([[3, 1], [1, 3]]).p_value, 4)      # = Fisher 2x2 (R: 0.4857)
-    0.4857
-    >>> r = freeman_halton([[2, 0, 1], [0, 3, 0], [1, 0, 2]])
-    >>> r.method, round(r.p_value, 4)
-    ('exact enumeration', 0.1)
-    """
-    t = np.asarray(table, dtype=int)
-    if t.ndim != 2 or (t < 0).any():
-        raise ValueError("need a 2-D table of non-negative counts")
-    t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]  # empty rows/columns carry nothing
-    if t.size == 0 or min(t.shape) < 2:
-        return RxCTestResult(1.0, "exact enumeration", 1, 0.0)
-    if t.shape[0] > t.shape[1]:
-        t = t.T  # fewer rows: fewer compositions per column
-    rows, cols = t.sum(axis=1), t.sum(axis=0)
-    const = _margin_const(rows, cols)
-    log_obs = _log_table_prob(t, const)
-    threshold = log_obs + math.log(_REL_TOL)
-
-    if _count_bound(rows, cols) > max_tables:
-        from scipy.stats import random_table
-        rng = np.random.default_rng(seed)
-        sample = random_table(rows, cols).rvs(size=draws, random_state=rng)
-        # log k! of the counts drawn only (the same math.lgamma values; a table of every k up to
-        # n was 0.25 s of Python at a million patients)
-        values = np.unique(sample)
-        lf = np.array([math.lgamma(int(k) + 1) for k in values])
-        logp = np.empty(len(sample))
-        for i in range(0, len(sample), 20_000):  # in chunks: no float copy of every draw at once
-            part = sample[i:i + 20_000]
-            logp[i:i + 20_000] = const - lf[np.searchsorted(values, part)].sum(axis=(1, 2))
-        hits = int((logp <= threshold).sum())
-        return RxCTestResult((1 + hits) / (1 + draws),
-                             f"Monte Carlo ({draws:,} tables, seed {seed})", draws, log_obs)
-
-    lf = [math.lgamma(k + 1) for k in range(int(rows.sum()) + 1)]
-    r = len(rows)
-    total = 0.0
-    count = 0
-
-    def compositions(total_c: int, caps: list[int]):
-        # all ways to split total_c over r rows within the remaining row capacities
-        def rec(i: int, left: int):
-            if i == r - 1:
-                if left <= caps[i]:
-                    yield (left,)
-                return
-            rest_cap = sum(caps[i + 1:])
-            for x in range(max(0, left - rest_cap), min(caps[i], left) + 1):
-                for tail in rec(i + 1, left - x):
-                    yield (x,) + tail
-        yield from rec(0, total_c)
-
-    def walk(j: int, caps: list[int], acc: float):
-        nonlocal total, count
-        if j == len(cols) - 1:  # last column is forced by the remaining capacities
-            logp = const - acc - sum(lf[c] for c in caps)
-            count += 1
-            if logp <= threshold:
-                total += math.exp(logp)
-            return
-        for col in compositions(int(cols[j]), caps):
-            walk(j + 1, [c - x for c, x in zip(caps, col)], acc + sum(lf[x] for x in col))
-
-    walk(0, [int(x) for x in rows], 0.0)
-    return RxCTestResult(min(1.0, total), "exact enumeration", count, log_obs)
 
 
 # --- best response -----------------------------------------------------------------------------
@@ -243,15 +96,11 @@ class BestResponseSummary:
         return self.n_responders / self.n_treated_assessed if self.n_treated_assessed else math.nan
 
 
-def _where(cohort_filter: CohortFilter) -> tuple[str, list]:
-    return cohort_filter.where_sql()
-
-
 def best_response_summary(db: CohortDatabase, cohort_filter: CohortFilter,
                           max_unassessed: int | None = None) -> BestResponseSummary:
     """Counts, percentages and exact 95% CIs of each best response among treated patients
     (counted in DuckDB; `max_unassessed`: list only the first N unassessed ids)."""
-    where, params = _where(cohort_filter)
+    where, params = cohort_filter.where_sql()
     c = db.query(f"SELECT coalesce(treated, FALSE) AS treated, best_response, count(*) AS n "
                  f"FROM patient_summary WHERE {where} GROUP BY ALL", params)
     treated = c[c["treated"].astype(bool)]
@@ -318,7 +167,7 @@ def untreated_patients(db: CohortDatabase, cohort_filter: CohortFilter,
     """Untreated patients with why, where recorded: death cause, notes, serial measurements.
 
     `limit`: only the first `limit` untreated patients (by id), and only their events are read."""
-    where, params = _where(cohort_filter)
+    where, params = cohort_filter.where_sql()
     limit_sql, limit_params = ("LIMIT ?", [int(limit)]) if limit is not None else ("", [])
     df = db.query(
         f"SELECT patient_id, age_at_ball_dx, vital_status, death_day, death_cause, last_contact_day, "
@@ -364,354 +213,7 @@ def _fmt_measure(r) -> str:
     return f"{r.value:g}{r.unit} (d{int(r.day)})"
 
 
-# --- by group ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class GroupComparison:
-    """CR/CRi rate by the groups of one feature, with the exact test on the evaluable groups."""
-
-    feature: str
-    label: str
-    rates: pd.DataFrame = field(compare=False)        # group, n, responders, rate, ci_low, ci_high, evaluable
-    contingency: pd.DataFrame = field(compare=False)  # group x (CR/CRi, no CR/CRi) + breakdown
-    test_name: str
-    p_value: float
-    method: str
-    odds_ratio: float | None = None
-    or_ci: tuple[float, float] | None = None
-    note: str = ""
-
-
-def response_by_group(db: CohortDatabase, cohort_filter: CohortFilter,
-                      feature: str = DEFAULT_GROUP) -> GroupComparison:
-    """CR/CRi rate among treated, assessed patients by the groups of `feature` (allow-listed).
-
-    Counted in DuckDB (GROUP BY group, best response; the first IDS_LISTED ids per group by a
-    window): Python sees one row per group and response, whatever the cohort size."""
-    if feature not in GROUP_FEATURES:
-        raise ValueError(f"unknown grouping feature {feature!r}")
-    label, expr = GROUP_FEATURES[feature]
-    where, params = _where(cohort_filter)
-    base = (f"SELECT patient_id, coalesce(CAST({expr} AS VARCHAR), ?) AS grp, best_response "
-            f"FROM patient_summary WHERE {where} AND treated AND best_response IS NOT NULL")
-    counts = db.query(f"SELECT grp, best_response, count(*) AS n FROM ({base}) GROUP BY grp, best_response",
-                      [NOT_EVALUATED, *params])
-    # the first IDS_LISTED + 1 ids per group (DuckDB's top-n min: a sorted list per group)
-    firsts = db.query(f"SELECT grp, unnest(min(patient_id, {int(IDS_LISTED) + 1})) AS patient_id "
-                      f"FROM ({base}) GROUP BY grp", [NOT_EVALUATED, *params])
-    present = set(counts["grp"])
-    groups = sorted(present - {NOT_EVALUATED})
-    if NOT_EVALUATED in present:
-        groups.append(NOT_EVALUATED)
-    ids_by = {g: list(s) for g, s in firsts.groupby("grp", sort=False)["patient_id"]}
-    rows, cont = [], []
-    for g in groups:
-        s = counts[counts["grp"] == g]
-        by_resp = dict(zip(s["best_response"], s["n"].astype(int)))
-        n = int(s["n"].sum())
-        k = int(sum(by_resp.get(r, 0) for r in RESPONDER))
-        low, high = clopper_pearson(k, n)
-        rows.append({"group": g, "n": n, "responders": k, "rate": k / n if n else math.nan,
-                     "ci_low": low, "ci_high": high, "evaluable": g != NOT_EVALUATED,
-                     "patients": _list_ids_counted(ids_by.get(g, []), n)})
-        c = {"group": g, "CR/CRi": k, "no CR/CRi": n - k, "total": n}
-        for resp in RESPONSES:
-            c[RESPONSE_LABELS[resp]] = int(by_resp.get(resp, 0))
-        cont.append(c)
-    rates = pd.DataFrame(rows, columns=["group", "n", "responders", "rate", "ci_low", "ci_high",
-                                        "evaluable", "patients"])
-    contingency = pd.DataFrame(cont, columns=["group", "CR/CRi", "no CR/CRi", "total",
-                                              *RESPONSE_LABELS.values()])
-    ev = rates[rates["evaluable"]]
-    table = [[int(r.responders), int(r.n - r.responders)] for r in ev.itertuples()]
-    n_excl = int(rates.loc[~rates["evaluable"], "n"].sum())
-    note = (f"{n_excl} patient(s) with {label} not evaluated are shown but left out of the test. "
-            if n_excl else "")
-    if len(table) < 2:
-        return GroupComparison(feature, label, rates, contingency, "no test", math.nan,
-                               "fewer than two groups with evaluable patients", note=note)
-    if sum(r[1] for r in table) == 0 or sum(r[0] for r in table) == 0:
-        note += "All evaluable patients had the same outcome: the test is uninformative (p = 1). "
-    if len(table) == 2:
-        res = fisher_exact_2x2(table)
-        if not math.isnan(res.odds_ratio):
-            note += (f"Odds ratio of CR/CRi, {ev['group'].iloc[0]} vs {ev['group'].iloc[1]}: conditional "
-                     "maximum-likelihood estimate with exact 95% CI (as R fisher.test).")
-        return GroupComparison(
-            feature, label, rates, contingency, "Fisher's exact test (two-sided)", res.p_value,
-            "exact", odds_ratio=res.odds_ratio, or_ci=(res.ci_low, res.ci_high), note=note)
-    res = freeman_halton(table)
-    return GroupComparison(feature, label, rates, contingency,
-                           f"Freeman-Halton exact test ({len(table)}×2, two-sided)",
-                           res.p_value, res.method, note=note)
-
-
 IDS_LISTED = 20  # patient ids named in a tooltip or sentence; the rest are counted
-
-
-def _list_ids_counted(first_ids, n: int) -> str:
-    """n ids joined, the first IDS_LISTED only and then '... and N more' (a registry's group would
-    be a megabyte of text), given their first ones (at least IDS_LISTED + 1 when n is larger).
-
-    >>> _list_ids_counted(["S01", "S02"], 2), _list_ids_counted([f"P{i:02d}" for i in range(21)], 30)[-20:]
-    ('S01, S02', 'P19, ... and 10 more')
-    """
-    ids = list(first_ids)
-    if n <= IDS_LISTED:
-        return ", ".join(ids[:n])
-    return ", ".join(ids[:IDS_LISTED]) + f", ... and {n - IDS_LISTED:,} more"
-
-
-def group_rate_chart(comparison: GroupComparison) -> alt.LayerChart:
-    """CR/CRi rate per group: point estimate with exact 95% CI, labelled k/n."""
-    t = comparison.rates.copy()
-    t["label"] = [f"{r.responders}/{r.n} ({fmt_pct(r.rate)})" for r in t.itertuples()]
-    t["ci"] = [fmt_ci(r.ci_low, r.ci_high) for r in t.itertuples()]
-    t["pct"], t["lo"], t["hi"] = 100 * t["rate"], 100 * t["ci_low"], 100 * t["ci_high"]
-    t["kind"] = np.where(t["evaluable"], "evaluated", NOT_EVALUATED)
-    y = alt.Y("group:N", sort=t["group"].tolist(), title=None, axis=alt.Axis(labelLimit=320))
-    color = alt.Color("kind:N", scale=alt.Scale(domain=["evaluated", NOT_EVALUATED],
-                                                range=[PALETTE[0], NOT_EVALUATED_COLOR]), legend=None)
-    tooltip = [alt.Tooltip("group:N", title=comparison.label), alt.Tooltip("label:N", title="CR/CRi"),
-               alt.Tooltip("ci:N", title="exact 95% CI"), alt.Tooltip("patients:N")]
-    rule = alt.Chart(t).mark_rule(strokeWidth=3).encode(
-        x=alt.X("lo:Q", scale=alt.Scale(domain=[0, 100]),
-                # two lines, ending at the axis end: in a narrow chart (a slide, half a page) the
-                # title runs left under the group labels instead of past the figure's right edge
-                title=["CR/CRi among treated patients, %", "(exact 95% CI)"],
-                axis=alt.Axis(titleAnchor="end", titleAlign="right")), x2="hi:Q", y=y,
-        color=color, tooltip=tooltip)
-    point = alt.Chart(t).mark_point(filled=True, size=160).encode(x="pct:Q", y=y, color=color,
-                                                                   tooltip=tooltip)
-    # labels above the point, kept inside the plot: right-aligned near 100%, left-aligned otherwise
-    high = alt.Chart(t[t["pct"] > 50]).mark_text(dy=-15, dx=6, align="right", fontSize=15).encode(
-        x="pct:Q", y=y, text="label:N")
-    low = alt.Chart(t[~(t["pct"] > 50)]).mark_text(dy=-15, dx=-6, align="left", fontSize=15).encode(
-        x="pct:Q", y=y, text="label:N")
-    return (rule + point + high + low).properties(height=max(120, 60 * len(t)), width="container",
-                                            title=f"CR/CRi by {comparison.label}")
-
-
-# --- MRD and time to CR ------------------------------------------------------------------------
-def format_sensitivity(x: float | None) -> str:
-    """0.0001 -> '10⁻⁴ (0.01%)'."""
-    if x is None or pd.isna(x):
-        return "not recorded"
-    exp = math.log10(x)
-    sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-    head = f"10{str(int(round(exp))).translate(sup)}" if abs(exp - round(exp)) < 1e-9 else f"{x:g}"
-    return f"{head} ({100 * x:g}%)"
-
-
-@dataclass(frozen=True)
-class MrdSummary:
-    n_responders: int
-    n_evaluated: int
-    n_negative: int
-    ci_low: float
-    ci_high: float
-    methods: pd.DataFrame = field(compare=False)   # method, sensitivity, evaluated, negative
-
-    @property
-    def n_not_evaluated(self) -> int:
-        return self.n_responders - self.n_evaluated
-
-
-def _mrd_rows(db: CohortDatabase, cohort_filter: CohortFilter, limit: int | None = None) -> pd.DataFrame:
-    """Per responder (CR/CRi), by id: MRD status, method and sensitivity; the first `limit` only."""
-    sql, params = _mrd_sql(cohort_filter, limit)
-    df = db.query(f"{sql} ORDER BY resp.patient_id", params)
-    df["mrd"] = np.where(df["n_mrd"] == 0, NOT_EVALUATED,
-                         np.where(df["negative"], "negative", "positive"))
-    return df
-
-
-TIME_ORIGINS = {"treatment": "start of first-line therapy", "diagnosis": "B-ALL diagnosis"}
-
-
-@dataclass(frozen=True)
-class TimeToCr:
-    origin: str
-    n: int
-    median_days: float
-    min_days: float
-    max_days: float
-    patients: pd.DataFrame = field(compare=False)
-
-    @property
-    def median_months(self) -> float:
-        return self.median_days / DAYS_PER_MONTH
-
-
-def _origin_day(origin: str) -> str:
-    """The SQL day a time to CR counts from ('treatment' or 'diagnosis', allow-listed)."""
-    if origin not in TIME_ORIGINS:
-        raise ValueError(f"unknown origin {origin!r}")
-    return "first_treatment_day" if origin == "treatment" else "0"
-
-
-def time_to_cr(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment") -> TimeToCr:
-    """Days from `origin` ('treatment' or 'diagnosis') to the first CR/CRi, among responders."""
-    start = _origin_day(origin)
-    where, params = _where(cohort_filter)
-    df = db.query(f"SELECT patient_id, best_response, first_line_regimen_category, first_treatment_day, "
-                  f"first_cr_day, first_cr_day - {start} AS days FROM patient_summary "
-                  f"WHERE {where} AND first_cr_day IS NOT NULL AND treated ORDER BY patient_id", params)
-    df["months"] = df["days"] / DAYS_PER_MONTH
-    if df.empty:
-        return TimeToCr(origin, 0, math.nan, math.nan, math.nan, df)
-    d = df["days"].astype(float)
-    return TimeToCr(origin, len(df), float(d.median()), float(d.min()), float(d.max()), df)
-
-
-# --- current status ----------------------------------------------------------------------------
-ALIVE_NED = "alive, no evidence of B-ALL"
-STATUS_ORDER = (ALIVE_NED, "alive with B-ALL", "alive, disease status unknown", "dead")
-PATHWAYS = ("allogeneic HCT", "B-ALL therapy, no HCT", "no B-ALL therapy")
-
-
-def current_status(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """Per patient: status at last contact (from the last_contact/death events) and pathway,
-    by the same SQL mapping `status_counts` counts with."""
-    where, params = _where(cohort_filter)
-    df = db.query(f"SELECT patient_id, treated, hct, status_at_last_contact, death_cause, os_days, "
-                  f"last_contact_day, {_STATUS_SQL} AS status, {_PATHWAY_SQL} AS pathway "
-                  f"FROM patient_summary WHERE {where} ORDER BY patient_id", params)
-    df["months_followed"] = df["os_days"] / DAYS_PER_MONTH
-    return df
-
-
-# --- registry-size helpers: small results a page can cache and copy out on every rerun ---------
-def _mrd_sql(cohort_filter: CohortFilter, limit: int | None = None) -> tuple[str, list]:
-    """The per-responder MRD query of `_mrd_rows` (SQL text and parameters)."""
-    sub, params = cohort_filter.patient_ids_sql()
-    limit_sql, limit_params = ("ORDER BY patient_id LIMIT ?", [int(limit)]) if limit is not None else ("", [])
-    return (f"""
-        WITH resp AS (
-            SELECT patient_id, best_response FROM patient_summary
-            WHERE best_response IN ('CR', 'CRi') AND patient_id IN ({sub}) {limit_sql}),
-        a AS (
-            SELECT e.patient_id, e.day, e.mrd_status, e.mrd_method, e.mrd_sensitivity
-            FROM events e JOIN resp USING (patient_id)
-            WHERE e.event_type = 'response_assessment' AND e.response IN ('CR', 'CRi'))
-        SELECT resp.patient_id, resp.best_response,
-               count(a.mrd_status) AS n_mrd,
-               coalesce(bool_or(a.mrd_status = 'negative'), FALSE) AS negative,
-               min(a.day) FILTER (WHERE a.mrd_status = 'negative') AS mrd_negative_day,
-               arg_min(a.mrd_method, (a.mrd_status <> 'negative', a.day))
-                   FILTER (WHERE a.mrd_status IS NOT NULL) AS mrd_method,
-               arg_min(a.mrd_sensitivity, (a.mrd_status <> 'negative', a.day))
-                   FILTER (WHERE a.mrd_status IS NOT NULL) AS mrd_sensitivity
-        FROM resp LEFT JOIN a USING (patient_id)
-        GROUP BY resp.patient_id, resp.best_response""", params + limit_params)
-
-
-def mrd_summary(db: CohortDatabase, cohort_filter: CohortFilter) -> MrdSummary:
-    """MRD-negative rate (exact CI) among responders with an MRD result at a CR/CRi assessment,
-    and the method and sensitivity of the assessment defining each status, counted in DuckDB:
-    Python sees one row per (method, sensitivity). Per responder: `responder_table`."""
-    sub, params = cohort_filter.patient_ids_sql()
-    responders = (f"SELECT patient_id FROM patient_summary WHERE best_response IN ('CR', 'CRi') "
-                  f"AND patient_id IN ({sub})")
-    # per evaluated responder (a CR/CRi assessment with an MRD status), the defining assessment as
-    # `_mrd_rows` picks it; only rows with a status are grouped (DuckDB's working memory at 1M)
-    g = db.query(f"""
-        WITH per AS (
-            SELECT patient_id, bool_or(mrd_status = 'negative') AS negative,
-                   arg_min(struct_pack(m := mrd_method, s := mrd_sensitivity),
-                           (mrd_status <> 'negative', day)) AS d
-            FROM events WHERE event_type = 'response_assessment' AND response IN ('CR', 'CRi')
-                AND mrd_status IS NOT NULL AND patient_id IN ({responders})
-            GROUP BY patient_id)
-        SELECT d.m AS mrd_method, d.s AS mrd_sensitivity, count(*) AS evaluated,
-               count(*) FILTER (WHERE negative) AS negative FROM per GROUP BY ALL""", params)
-    n_resp = int(db.scalar(f"SELECT count(*) FROM ({responders}) AS r", params))
-    ev = g[g["evaluated"] > 0]
-    k, n = int(ev["negative"].sum()), int(ev["evaluated"].sum())
-    low, high = clopper_pearson(k, n)
-    methods = (ev.assign(mrd_method=ev["mrd_method"].fillna("method not recorded"),
-                         sensitivity=[format_sensitivity(x) for x in ev["mrd_sensitivity"]],
-                         evaluated=ev["evaluated"].astype("int64"), negative=ev["negative"].astype("int64"))
-               .groupby(["mrd_method", "sensitivity"], dropna=False)
-               .agg(evaluated=("evaluated", "sum"), negative=("negative", "sum")).reset_index())
-    return MrdSummary(n_resp, n, k, low, high, methods)
-
-
-def time_to_cr_brief(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment") -> TimeToCr:
-    """`time_to_cr` without its per-responder rows (n, median, range only), computed in DuckDB."""
-    start = _origin_day(origin)
-    where, params = _where(cohort_filter)
-    row = db.query(f"SELECT count(*) AS n, median(CAST(first_cr_day - {start} AS DOUBLE)) AS med, "
-                   f"min(CAST(first_cr_day - {start} AS DOUBLE)) AS lo, "
-                   f"max(CAST(first_cr_day - {start} AS DOUBLE)) AS hi FROM patient_summary "
-                   f"WHERE {where} AND first_cr_day IS NOT NULL AND treated", params).iloc[0]
-    empty = pd.DataFrame(columns=["patient_id", "best_response", "first_line_regimen_category",
-                                  "first_treatment_day", "first_cr_day", "days", "months"])
-    if int(row["n"]) == 0:
-        return TimeToCr(origin, 0, math.nan, math.nan, math.nan, empty)
-    return TimeToCr(origin, int(row["n"]), float(row["med"]), float(row["lo"]), float(row["hi"]), empty)
-
-
-def responder_table(db: CohortDatabase, cohort_filter: CohortFilter, origin: str = "treatment",
-                    limit: int | None = 1000) -> tuple[pd.DataFrame, int]:
-    """Per responder: best response, MRD and time to CR/CRi (first `limit` rows; None: all), and the count."""
-    rows = _mrd_rows(db, cohort_filter, limit)  # only the first `limit` responders are read
-    if limit is None:
-        ttc = time_to_cr(db, cohort_filter, origin)
-        per = rows.merge(ttc.patients[["patient_id", "days", "months"]], on="patient_id", how="left")
-        return per, len(per)
-    # time to CR of those responders only (as `time_to_cr` computes it)
-    start = _origin_day(origin)
-    ids = rows["patient_id"].tolist()
-    only = f"patient_id IN ({', '.join('?' * len(ids))})" if ids else "FALSE"
-    days = db.query(f"SELECT patient_id, first_cr_day - {start} AS days FROM patient_summary "
-                    f"WHERE {only} AND first_cr_day IS NOT NULL AND treated ORDER BY patient_id", ids)
-    days["months"] = days["days"] / DAYS_PER_MONTH
-    per = rows.merge(days, on="patient_id", how="left")
-    sub, params = cohort_filter.patient_ids_sql()
-    n = int(db.scalar(f"SELECT count(*) FROM patient_summary WHERE best_response IN ('CR', 'CRi') "
-                      f"AND patient_id IN ({sub})", params))
-    return per, n
-
-
-STATUS_AT_LAST_CONTACT = {"no evidence of B-ALL": ALIVE_NED, "B-ALL present": "alive with B-ALL",
-                          "unknown": "alive, disease status unknown", "dead": "dead"}
-_STATUS_SQL = ("CASE status_at_last_contact " + " ".join(
-    f"WHEN '{k}' THEN '{v}'" for k, v in STATUS_AT_LAST_CONTACT.items())
-               + " END")  # constants, no user text; NULL for a status not mapped
-_PATHWAY_SQL = (f"CASE WHEN coalesce(hct, FALSE) THEN '{PATHWAYS[0]}' WHEN coalesce(treated, FALSE) "
-                f"THEN '{PATHWAYS[1]}' ELSE '{PATHWAYS[2]}' END")
-
-
-def status_counts(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """Patients per (status, pathway) of `current_status`, counted in DuckDB (status NULL when
-    the status at last contact is not one of the mapped values)."""
-    where, params = _where(cohort_filter)
-    return db.query(f"SELECT {_STATUS_SQL} AS status, {_PATHWAY_SQL} AS pathway, count(*) AS n "
-                    f"FROM patient_summary WHERE {where} GROUP BY ALL", params)
-
-
-def alive_ned_count(db: CohortDatabase, cohort_filter: CohortFilter) -> tuple[int, int]:
-    """(patients alive without evidence of B-ALL at last contact, patients): `current_status` counted."""
-    c = status_counts(db, cohort_filter)
-    return int(c.loc[c["status"] == ALIVE_NED, "n"].sum()), int(c["n"].sum())
-
-
-def current_status_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
-    """Counts: status x pathway, with totals and % of the filtered patients (exact CI)."""
-    c = status_counts(db, cohort_filter)
-    n = int(c["n"].sum())
-    rows = []
-    for s in STATUS_ORDER:
-        part = c[c["status"] == s]
-        k = int(part["n"].sum())
-        low, high = clopper_pearson(k, n) if n else (math.nan, math.nan)
-        row = {"status": s}
-        for p in PATHWAYS:
-            row[p] = int(part.loc[part["pathway"] == p, "n"].sum())
-        row.update({"total": k, "% of patients": fmt_pct(k / n if n else math.nan),
-                    "exact 95% CI": fmt_ci(low, high)})
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 # --- figures and screen-sized results the response page caches per view -------------------------
@@ -724,7 +226,7 @@ def best_response_brief(db: CohortDatabase, cohort_filter: CohortFilter) -> Best
 def untreated_brief(db: CohortDatabase, cohort_filter: CohortFilter,
                     limit: int = 100) -> tuple[pd.DataFrame, int]:
     """The first `limit` untreated patients with why (`untreated_patients`), and how many there are."""
-    where, params = _where(cohort_filter)
+    where, params = cohort_filter.where_sql()
     n = int(db.scalar(f"SELECT count(*) FROM patient_summary WHERE {where} AND NOT treated", params))
     return untreated_patients(db, cohort_filter, limit), n
 
@@ -741,7 +243,3 @@ def best_response_figure(db: CohortDatabase, cohort_filter: CohortFilter,
     return best_response_chart(best_response_summary(db, cohort_filter), small_cell_k=small_cell_k)
 
 
-def group_rate_figure(db: CohortDatabase, cohort_filter: CohortFilter,
-                      feature: str = DEFAULT_GROUP) -> alt.LayerChart:
-    """`group_rate_chart` of `response_by_group` (a figure cached per view by the page)."""
-    return group_rate_chart(response_by_group(db, cohort_filter, feature))

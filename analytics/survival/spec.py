@@ -9,25 +9,13 @@ from typing import Any
 
 # --- allow-lists ---------------------------------------------------------------------------
 ENDPOINTS = {"OS": "Overall survival", "EFS": "Event-free survival"}
-
-
 # EFS event -> patient_summary column holding its (first) day
 EFS_EVENT_COLUMNS = {"induction_failure": "induction_failure_day", "relapse": "relapse_day",
                      "death": "death_day"}
-
-
 EFS_EVENT_LABELS = {"induction_failure": "induction failure", "relapse": "relapse", "death": "death"}
-
-
 ALL_EFS_EVENTS = tuple(EFS_EVENT_COLUMNS)
-
-
 ORIGINS = {"diagnosis": "B-ALL diagnosis", "first_treatment": "start of first B-ALL treatment"}
-
-
 POPULATIONS = {"all": "All patients", "treated": "Treated patients"}
-
-
 # group key -> label. Categorical: patient_summary columns; NULL is "not evaluated", its own group.
 CATEGORICAL_GROUPS = {
     "institution": "Institution", "sex": "Sex", "tp53_status": "TP53",
@@ -36,23 +24,15 @@ CATEGORICAL_GROUPS = {
     "cd20": "CD20", "myeloma_auto_hct": "Prior autologous HCT (myeloma)",
     "treated": "B-ALL treatment", "hct": "Allogeneic HCT (ever)",
 }
-
-
 CONTINUOUS_GROUPS = {
     "age_at_ball_dx": "Age at B-ALL diagnosis (years)", "wbc_k_per_ul": "WBC (K/µL)",
     "marrow_blast_pct": "Marrow blasts (%)", "latency_days": "Latency from lenalidomide (days)",
     "len_cumulative_days": "Cumulative lenalidomide (days)",
     "modal_chromosome_number": "Modal chromosome number",
 }
-
-
 BOOLEAN_GROUPS = {"myeloma_auto_hct", "treated", "hct"}
-
-
 # Groups defined by something that happens after time zero: naive comparison is biased.
 POST_BASELINE_GROUPS = {"hct", "best_response"}
-
-
 MIN_GROUP_SIZE = 5  # below this a group's estimates are flagged as unreliable
 
 
