@@ -1,4 +1,4 @@
-"""analytics/patient.py: facts, timeline rows and tables, checked against the raw events."""
+"""analytics.patient: facts, timeline rows and tables, checked against the raw events."""
 import pytest
 
 from analytics import patient
