@@ -38,7 +38,7 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.withdrawal.rule import (ANALYTE_OPTIONS, ANALYTES, BELOW, CLASS_LABELS, CLASSES, COMPLETE,
                                        DETECTED, LEUKEMIC, NO_SERIES_TREATED, NO_SERIES_UNTREATED, NONE,
-                                       NOT_ASSESSABLE, PARTIAL, PROGRESSION, SPECIMENS, RegressionRule, _fmt)
+                                       NOT_ASSESSABLE, PARTIAL, PROGRESSION, SPECIMENS, RegressionRule)
 
 
 def _levels(df: pd.DataFrame) -> pd.Series:
@@ -247,7 +247,7 @@ def kinetics_of(data: pd.DataFrame, order: list[str], rule: RegressionRule) -> p
         reduction = 100.0 * (b0 - nadir) / b0
         rise = 100.0 * (w_max - b0) / b0
     scored = has_base & ~base_below & (base_value > 0) & (n_assessed >= rule.min_measurements)
-    p, r = _fmt(rule.partial_reduction_pct), _fmt(rule.progression_rise_pct)
+    p, r = rule.threshold_texts()
     classes, reasons = [], []
     for i in range(n_groups):
         if not has_stop[i]:

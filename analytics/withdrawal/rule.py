@@ -54,8 +54,12 @@ class RegressionRule:
     baseline_window_days: int = 30
     min_measurements: int = 2
 
+    def threshold_texts(self) -> tuple[str, str]:
+        """The partial-reduction and progression-rise thresholds as the page writes them."""
+        return _fmt(self.partial_reduction_pct), _fmt(self.progression_rise_pct)
+
     def describe(self) -> str:
-        p, r = _fmt(self.partial_reduction_pct), _fmt(self.progression_rise_pct)
+        p, r = self.threshold_texts()
         return (
             "**Level at withdrawal** = last measurement on or before the lenalidomide stop day, "
             f"else the first within {self.baseline_window_days} days after it. "
@@ -76,7 +80,7 @@ class RegressionRule:
         >>> len(RegressionRule().summary()) < 300
         True
         """
-        p, r = _fmt(self.partial_reduction_pct), _fmt(self.progression_rise_pct)
+        p, r = self.threshold_texts()
         return (f"Baseline: last value on or before the lenalidomide stop, else the first within "
                 f"{self.baseline_window_days} days after it. Only values before B-ALL therapy count. "
                 f"Complete: below detection. Partial: reduction of {p}% or more. "
