@@ -1,6 +1,6 @@
 """Survival analysis: endpoints and the per-patient working table (`spec`, `patients`),
 Kaplan-Meier and log-rank tests from DuckDB-aggregated counts (`km`, `comparisons`), one Kaplan-Meier
-view's numbers (`view`), Cox models (`cox`), competing risks (`competing_risks`), HCT and other
+view's numbers (`summary`), Cox models (`cox`), competing risks (`competing_risks`), HCT and other
 post-baseline groupings without immortal-time bias (`hct`, `simon_makuch`) and the Altair
 figures (`chart`).
 
@@ -17,7 +17,7 @@ from analytics.survival.km import (curves_from_counts, fit_km, followup_from_cou
                                    percent_text, risk_table, step_value_at, summary_from_counts, survival_at)
 from analytics.survival.comparisons import (LogRankResult, adjust_pvalues, evaluated_only, logrank, logrank_from_counts,
                                         pairwise_from_counts)
-from analytics.survival.view import (KMView, curve_table, km_view, p_text, parse_milestones, summary_display,
+from analytics.survival.summary import (KMView, curve_table, km_view, p_text, parse_milestones, summary_display,
                                      suppress_small_groups, view_caption, view_from_counts)
 from analytics.survival import chart, comparisons, competing_risks, cox, hct, simon_makuch
 

@@ -28,7 +28,7 @@ from analytics.survival import competing_risks, cox, hct
 from analytics.survival.km import curves_from_counts, month_ticks, risk_table
 from analytics.survival.patients import inclusion_summary, km_counts
 from analytics.survival.spec import ORIGINS, POPULATIONS
-from analytics.survival.view import suppress_small_groups, view_caption
+from analytics.survival.summary import suppress_small_groups, view_caption
 from analytics.theme import BASE_FONT_SIZE, NOT_EVALUATED_LINE_COLOR, PALETTE
 
 WIDTH = 760

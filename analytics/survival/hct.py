@@ -34,7 +34,7 @@ from analytics.filters import CohortFilter
 from analytics.survival.cox import fit_efron, not_estimable
 from analytics.survival.patients import patient_sql
 from analytics.survival.spec import SurvivalSpec
-from analytics.survival.view import p_text, view_from_counts
+from analytics.survival.summary import p_text, view_from_counts
 
 # Plain sentences: shown on the page and carried into every export of a view grouped by HCT.
 HCT_BIAS_TEXT = (
@@ -202,6 +202,6 @@ def group_hazard_ratio(counts: pd.DataFrame, exposed: str, reference: str) -> Ha
 
 def landmark_view(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
                   landmark_day: int, milestones_months: tuple[float, ...] = (12, 24, 36)):
-    """The landmark analysis's numbers (`view.KMView`: n, events, summary per HCT group,
+    """The landmark analysis's numbers (`summary.KMView`: n, events, summary per HCT group,
     log-rank when both groups are present and there are events), aggregate-sized."""
     return view_from_counts(landmark_counts(db, cohort_filter, spec, landmark_day), milestones_months)
