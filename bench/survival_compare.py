@@ -28,7 +28,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from analytics import survival, survival_chart
+from analytics import survival
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.units import DAYS_PER_MONTH
@@ -52,7 +52,7 @@ def ours(db: CohortDatabase, group: str | None, km_only: bool = False) -> dict:
         return out
     summary = survival.summary_from_counts(counts, (12, 24, 36))
     lr = survival.logrank_from_counts(counts) if group else None
-    chart = survival_chart.km_chart(curves, counts, title=spec.endpoint_label(),
+    chart = survival.chart.km_chart(curves, counts, title=spec.endpoint_label(),
                                     group_title=spec.group_label() if group else None)
     out.update(summary=summary, p=None if lr is None else lr.p_value, chart_bytes=len(chart.to_json(indent=None)))
     return out

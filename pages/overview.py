@@ -2,7 +2,7 @@
 import streamlit as st
 
 from analytics import overview
-from analytics import table_one_by_group as by_group
+from analytics.overview import by_group
 from analytics.disclosure import table_one_for_download
 from analytics.units import patients_text
 from analytics.views import overview as views

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from analytics import cohort, response
-from analytics.swimmer import ORIGINS, SORTS
+from analytics.response.swimmer import ORIGINS, SORTS
 from analytics.units import patients_text
 from analytics.views.response import (ResponseSpec, best_response, by_group, current_status,
                                       mrd_and_time_to_cr, swimmer, treatment_flow, untreated)

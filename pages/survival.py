@@ -5,7 +5,7 @@ link, the deck, the report and the exports carry.
 """
 import streamlit as st
 
-from analytics import survival, survival_cox, survival_cr
+from analytics import survival
 from analytics.cohort import count_patients
 from analytics.views import survival as views
 from analytics.views.survival import SurvivalPageSpec as Spec
@@ -137,8 +137,8 @@ with tab_km:
 
 with tab_cox:
     if tab_cox.open and not components.withheld_under_suppression("the Cox model (counts per covariate level)"):
-        st.multiselect("Covariates", list(survival_cox.COX_COVARIATES), key=key("cox"),
-                       format_func=lambda c: survival_cox.COX_COVARIATES[c][0])
+        st.multiselect("Covariates", list(survival.cox.COX_COVARIATES), key=key("cox"),
+                       format_func=lambda c: survival.cox.COX_COVARIATES[c][0])
         if not st.session_state[key("cox")]:
             st.info("Choose one or more covariates.")
         else:
@@ -158,7 +158,7 @@ with tab_cr:
         show(cr, figure=figure(views.competing_risks, cohort_filter, spec), spec=spec)
         st.dataframe(cr.tables["milestones"], hide_index=True)
         csv_download("Download cumulative incidence data (CSV)",
-                     lambda: survival_cr.cumulative_incidence(_db, cohort_filter, analysis),
+                     lambda: survival.competing_risks.cumulative_incidence(_db, cohort_filter, analysis),
                      file_name="cumulative_incidence.csv", key="dl_cif", page=spec.PAGE,
                      title=f"{cr.title}: curve data", result=cr)
 

@@ -8,7 +8,8 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from analytics import survival, survival_chart
+from analytics import survival
+from analytics.survival import chart as survival_chart
 from analytics.figure_export import Provenance, data_hash, export_figure
 from analytics.filters import CohortFilter
 

@@ -13,7 +13,7 @@ from analytics.build import build_in_memory
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.genomics import (ALTERED, CLASS_GROUPS, GROUP_FUSION, GROUP_MUTATION, GROUP_PLOIDY,
                                 GROUP_STRUCTURAL, NO_ALTERATION)
-from analytics.karyotype import parse_karyotype
+from analytics.genomics.karyotype import parse_karyotype
 from analytics.synthetic import build_synthetic_in_memory
 
 
@@ -23,8 +23,8 @@ def reference_feature_matrix(db, cohort_filter):
     Columns: patient_id, feature, group, status, value (colour category: variant class group,
     'Present', 'no alteration' or 'not evaluated'), detail (tooltip text), vaf.
     """
-    patients = genomics._patients(db, cohort_filter)
-    muts = genomics._mutations(db, cohort_filter)
+    patients = genomics.patient_rows(db, cohort_filter)
+    muts = genomics.mutation_rows(db, cohort_filter)
     rows: list[dict] = []
     genes = genomics.cohort_genes(db)
     for _, p in patients.iterrows():
@@ -48,7 +48,7 @@ def reference_feature_matrix(db, cohort_filter):
                 rows.append(dict(patient_id=pid, feature=gene, group=GROUP_MUTATION, status=ALTERED,
                                  value=CLASS_GROUPS[first.variant_class], detail=detail, vaf=first.vaf))
         category = p["ploidy_category"]
-        for feat in genomics._ploidy_features(db):
+        for feat in genomics.ploidy_features(db):
             if pd.isna(category):
                 status, detail = NOT_EVALUATED, "cytogenetics not evaluable"
             else:
@@ -62,7 +62,7 @@ def reference_feature_matrix(db, cohort_filter):
         rows.append(dict(patient_id=pid, feature="BCR::ABL1", group=GROUP_FUSION, status=status,
                          value="Present" if status == ALTERED else status,
                          detail="not tested" if pd.isna(bcr) else str(bcr), vaf=np.nan))
-    structural = genomics._structural_features(db)
+    structural = genomics.structural_features(db)
     for _, p in patients.iterrows():
         k = parse_karyotype(p["karyotype_iscn"])
         for label in structural:

@@ -16,7 +16,7 @@ from analytics import cohort, genomics
 from analytics.build import build_in_memory
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.genomics import ALTERED
-from analytics.karyotype import PLOIDY_ORDER
+from analytics.genomics.karyotype import PLOIDY_ORDER
 from analytics.stats import benjamini_hochberg, clopper_pearson, fisher_exact_2x2
 from analytics.synthetic import build_synthetic_in_memory
 
@@ -68,12 +68,12 @@ def reference_order(db, f, sort_by):
     elif sort_by in genomics.CLINICAL_TRACKS:
         t = genomics.clinical_tracks(db, f)
         t = t[t["track"] == sort_by]
-        order = genomics._CLINICAL_ORDER.get(sort_by) or sorted(t["value"].unique())
+        order = genomics.oncoprint._CLINICAL_ORDER.get(sort_by) or sorted(t["value"].unique())
         ranks = {pid: order.index(v) if v in order else len(order) for pid, v in zip(t["patient_id"], t["value"])}
     else:
         m = genomics.feature_matrix(db, f)
         m = m[m["feature"] == sort_by]
-        ranks = {pid: (genomics._STATUS_RANK[s], -(v if pd.notna(v) else 0))
+        ranks = {pid: (genomics.oncoprint._STATUS_RANK[s], -(v if pd.notna(v) else 0))
                  for pid, s, v in zip(m["patient_id"], m["status"], m["vaf"])}
     return sorted(default, key=lambda pid: (ranks.get(pid, 99), rank_of_default[pid]))
 

@@ -100,7 +100,7 @@ def test_month_ticks_for_any_follow_up(months):
 
 def test_km_chart_with_a_day_far_beyond_any_follow_up():
     from analytics.survival import curves_from_counts
-    from analytics.survival_chart import km_chart
+    from analytics.survival.chart import km_chart
     counts = pd.DataFrame({"group": ["A", "A"], "time_days": [30, 999_999], "n_event": [1, 0],
                            "n_censored": [0, 1]})
     assert km_chart(curves_from_counts(counts), counts, title="OS").to_dict()

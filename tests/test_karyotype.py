@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from analytics.karyotype import (PLOIDY_BANDS, masked_hypodiploidy_reason, parse_karyotype, ploidy_category,
+from analytics.genomics.karyotype import (PLOIDY_BANDS, masked_hypodiploidy_reason, parse_karyotype, ploidy_category,
                                  short_label)
 
 # text, expected modal number, expected category, doubled-hypodiploid flag

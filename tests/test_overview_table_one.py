@@ -106,8 +106,8 @@ def test_summarise_continuous_ignores_missing(values):
 
 
 def test_rounding_is_half_up_for_readers():
-    assert overview._fmt(12.5, 0) == "13" and overview._fmt(87.5, 0) == "88"
-    assert overview._fmt(54.0123, 1) == "54.0"
+    assert overview.baseline._fmt(12.5, 0) == "13" and overview.baseline._fmt(87.5, 0) == "88"
+    assert overview.baseline._fmt(54.0123, 1) == "54.0"
 
 
 def test_filter_restricts_table_one(demo_db, raw):

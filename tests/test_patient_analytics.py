@@ -1,4 +1,4 @@
-"""analytics/patient.py: facts, timeline rows and tables, checked against the raw events."""
+"""analytics.patient: facts, timeline rows and tables, checked against the raw events."""
 import pytest
 
 from analytics import patient
@@ -44,9 +44,9 @@ def test_response_markers_follow_mrd(demo_db):
     first = rows[rows.lane == "Response"].iloc[0]
     raw = demo_db.query("SELECT response, mrd_status FROM events WHERE patient_id = 'S05' AND "
                         "event_type = 'response_assessment' ORDER BY day").iloc[0]
-    assert first.category == patient._response_marker(raw.response, raw.mrd_status)
-    assert patient._response_marker("CR", None) == "CR/CRi, MRD not evaluated"  # never 'negative'
-    assert patient._response_marker("CRi", "negative") == "CR/CRi, MRD-negative"
+    assert first.category == patient.timeline._response_marker(raw.response, raw.mrd_status)
+    assert patient.timeline._response_marker("CR", None) == "CR/CRi, MRD not evaluated"  # never 'negative'
+    assert patient.timeline._response_marker("CRi", "negative") == "CR/CRi, MRD-negative"
 
 
 @pytest.mark.parametrize("window", list(patient.WINDOWS))

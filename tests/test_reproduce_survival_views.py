@@ -9,7 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics import reproduce, survival, survival_cr, survival_hct, survival_sm
+from analytics import reproduce, survival
+from analytics.survival import competing_risks as survival_cr, hct as survival_hct, simon_makuch as survival_sm
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.views import survival as views

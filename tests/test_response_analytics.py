@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy.stats import binomtest, fisher_exact
 
-from analytics import flow, response, swimmer
+from analytics import response
+from analytics.response import flow, swimmer
 from analytics.cohort import patient_order
 from analytics.filters import CohortFilter
 from analytics.response import freeman_halton
@@ -208,7 +209,7 @@ def test_flow_counts_partition_the_cohort(demo_db, raw):
 
 
 def test_swimmer_aligned_on_first_treatment_shifts_each_patient_by_their_start(demo_db):
-    from analytics import swimmer
+    from analytics.response import swimmer
     seg, mk = swimmer.swimmer_data(demo_db, CohortFilter())
     seg_t, mk_t, excluded = swimmer.align_on_origin(demo_db, CohortFilter(), seg, mk, "treatment")
     from analytics.cohort import filtered_summary
@@ -225,14 +226,14 @@ def test_swimmer_aligned_on_first_treatment_shifts_each_patient_by_their_start(d
 
 
 def test_swimmer_chart_from_treatment_names_the_untreated(demo_db):
-    from analytics import swimmer
+    from analytics.response import swimmer
     spec = swimmer.swimmer_chart(demo_db, CohortFilter(), "default", "treatment").to_dict()
     assert "start of first B-ALL treatment" in spec["title"]["text"]
     assert "Not shown (never treated): S12, S20, S25, S31." in spec["title"]["subtitle"]
 
 
 def test_flow_chart_height_stays_readable_from_one_patient_to_registry_size(demo_db):
-    from analytics import flow
+    from analytics.response import flow
     from analytics.synthetic import build_synthetic_in_memory
 
     demo = flow.flow_chart(demo_db, CohortFilter()).height

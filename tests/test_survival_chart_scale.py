@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from analytics.survival import curves_from_counts
-from analytics.survival_chart import MAX_CURVE_ROWS, km_chart, thin_curves
+from analytics.survival.chart import MAX_CURVE_ROWS, km_chart, thin_curves
 
 
 def _counts(n_patients: int, groups: int, seed: int = 0) -> pd.DataFrame:
@@ -61,7 +61,7 @@ def test_small_cohort_figure_draws_every_step():
 
 
 def test_cif_figure_is_small_and_draws_exact_values():
-    from analytics.survival_chart import cif_chart, thin_steps
+    from analytics.survival.chart import cif_chart, thin_steps
     rng = np.random.default_rng(1)
     rows = []
     for group in ("a", "b"):

@@ -10,7 +10,7 @@ from lifelines.statistics import proportional_hazard_test
 
 from analytics.filters import CohortFilter
 from analytics.survival import SurvivalSpec
-from analytics.survival_cox import COX_COVARIATES, covariate_frame, cox_analysis, design, fit_cox
+from analytics.survival.cox import COX_COVARIATES, covariate_frame, cox_analysis, design, fit_cox
 from tests.test_survival_hct import independent_fit
 
 

@@ -10,7 +10,7 @@ from lifelines import AalenJohansenFitter, KaplanMeierFitter
 
 from analytics.filters import CohortFilter
 from analytics.survival import SurvivalSpec, patient_table
-from analytics.survival_cr import aalen_johansen_from_counts, cif_at, competing_counts
+from analytics.survival.competing_risks import aalen_johansen_from_counts, cif_at, competing_counts
 
 
 def counts_of(t, cause):
@@ -78,7 +78,7 @@ def test_demo_cif_sums_with_km_of_any_event_to_one(demo_db):
 ])
 def test_grouped_cif_equals_the_ungrouped_estimate_on_each_subgroup(demo_db, group, subgroup_filter):
     from analytics.survival import SurvivalSpec
-    from analytics.survival_cr import cumulative_incidence
+    from analytics.survival.competing_risks import cumulative_incidence
     grouped = cumulative_incidence(demo_db, CohortFilter(), SurvivalSpec(population="treated", group=group))
     assert set(grouped["group"]) == set(subgroup_filter)
     for label, only_this_group in subgroup_filter.items():

@@ -12,7 +12,7 @@ from scipy.optimize import minimize_scalar
 
 from analytics.filters import CohortFilter
 from analytics.survival import SurvivalSpec, patient_table
-from analytics.survival_hct import hct_time_varying_cox, landmark_counts, landmark_labels
+from analytics.survival.hct import hct_time_varying_cox, landmark_counts, landmark_labels
 from tests.oracles.survival_hct import counting_process_rows, fit_time_varying
 
 
@@ -73,7 +73,7 @@ def test_demo_time_varying_cox_matches_independent_computation(demo_db):
     assert result.hr_lower == pytest.approx(math.exp(result.coef - 1.959963984540054 * result.se), abs=1e-6)
     assert (result.n_hct, result.n_patients) == (12, 28)
     # the naive "HCT ever" comparison is more favourable than the time-dependent one
-    from analytics.survival_cox import fit_cox
+    from analytics.survival.cox import fit_cox
     naive = table.assign(hct_ever=table["hct_day"].notna().astype(float))
     naive = naive[["time_days", "event", "hct_ever"]].astype(float)
     assert fit_cox(naive, ["hct_ever"]).summary.loc["hct_ever", "coef"] < result.coef

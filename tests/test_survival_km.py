@@ -214,7 +214,7 @@ def test_summary_flags_groups_without_events_and_small_groups():
 
 
 def test_km_figure_has_aligned_risk_table(demo_db):
-    from analytics.survival_chart import km_chart
+    from analytics.survival.chart import km_chart
     counts = km_counts(demo_db, CohortFilter(), SurvivalSpec(group="first_line_regimen_category"))
     spec = km_chart(curves_from_counts(counts), counts, title="EFS").to_dict()
     assert spec["bounds"] == "flush"  # plot areas aligned, not label boxes
@@ -247,7 +247,7 @@ def test_not_evaluated_group_is_drawn_but_never_tested(demo_db):
 
 def test_not_evaluated_curve_is_grey_in_curves_and_risk_table():
     from analytics.survival import curves_from_counts
-    from analytics.survival_chart import km_chart
+    from analytics.survival.chart import km_chart
     from analytics.theme import NOT_EVALUATED_LINE_COLOR, PALETTE
 
     counts = pd.DataFrame({"group": ["mutated", "mutated", NOT_EVALUATED, "wild-type"],

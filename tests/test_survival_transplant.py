@@ -12,8 +12,10 @@ import pytest
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.datasets import load_stanford_heart_transplants
 
-from analytics import survival, survival_chart, survival_hct, survival_sm
+from analytics import survival
+from analytics.survival import chart as survival_chart, hct as survival_hct, simon_makuch as survival_sm
 from analytics.filters import CohortFilter
+from analytics.units import DAYS_PER_MONTH
 from analytics.views import survival as views
 from tests.apptest_helpers import EMPTY, SINGLE, all_text, run_page
 
@@ -133,13 +135,13 @@ def test_cif_figure_has_a_risk_table_at_the_curve_ticks(demo_db):
         c = counts[counts["group"] == group]
         for tick, n in zip(part["time_months"], part["at_risk"]):
             leaving = c["n_relapse"] + c["n_nrm"] + c["n_censored"]
-            assert int(n) == int(leaving[c["time_days"] >= tick * survival.DAYS_PER_MONTH].sum())
+            assert int(n) == int(leaving[c["time_days"] >= tick * DAYS_PER_MONTH].sum())
     milestones = result.tables["milestones"]
     assert set(milestones["group"]) == {"F", "M"} and milestones["CIF, % (95% CI)"].str.contains(r"\(").any()
 
 
 def survival_cr_counts(db, spec):
-    from analytics import survival_cr
+    from analytics.survival import competing_risks as survival_cr
     return survival_cr.competing_counts(db, CohortFilter(), spec.analysis(db))
 
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import streamlit as st
 
-from analytics import survival, survival_chart, survival_cr, survival_hct
+from analytics import survival
+from analytics.survival import chart as survival_chart, competing_risks as survival_cr, hct as survival_hct
 from analytics.build import build_in_memory
 from analytics.filters import CohortFilter
 from analytics.synthetic import build_synthetic_in_memory

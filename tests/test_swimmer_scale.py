@@ -1,7 +1,7 @@
 """Swimmer plot at registry size: capped to the first N bars of the sort order, same bars as uncapped."""
 import pandas as pd
 
-from analytics import swimmer
+from analytics.response import swimmer
 from analytics.filters import CohortFilter
 from analytics.synthetic import build_synthetic_in_memory
 

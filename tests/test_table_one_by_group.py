@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from analytics import overview
-from analytics import table_one_by_group as by_group
+from analytics.overview import by_group
 from analytics.filters import NOT_EVALUATED, CohortFilter
 
 

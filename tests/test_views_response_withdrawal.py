@@ -10,7 +10,8 @@ import re
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from analytics import flow, response, swimmer, withdrawal
+from analytics import response, withdrawal
+from analytics.response import flow, swimmer
 from analytics.build import build_in_memory
 from analytics.figure_export import Provenance, export_figure
 from analytics.filters import CohortFilter

@@ -245,7 +245,7 @@ def test_charts_build_in_every_view(demo_db):
     zero_rows = [r for r in facet["datasets"][facet["data"]["name"]] if r["_layer"] == "zero"]
     assert sorted(r["patient_id"] for r in zero_rows) == sorted(classes)  # day-0 rule in every panel
     # one therapy marker per treated patient with a series (S04 S06 S08 S15 S16 S22 S29)
-    therapy = w._therapy_marks(data, "days_since_stop")
+    therapy = w.charts._therapy_marks(data, "days_since_stop")
     assert sorted(therapy.patient_id) == ["S04", "S06", "S08", "S15", "S16", "S22", "S29"]
     o = oracle.patient_overview(demo_db, CohortFilter())
     w.timing_chart(o, list(o.patient_id)).to_dict()

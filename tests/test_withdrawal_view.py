@@ -48,7 +48,7 @@ def test_view_equals_the_per_patient_analysis(which, f, demo_db, big):
 
 
 def test_view_is_screen_sized_at_registry_size(big, monkeypatch):
-    monkeypatch.setattr(withdrawal, "TABLE_ROWS_MAX", 50)  # 3,000 patients: about 220 with a series
+    monkeypatch.setattr(withdrawal.results, "TABLE_ROWS_MAX", 50)  # 3,000 patients: about 220 with a series
     view = withdrawal.page_view(big, CohortFilter(), withdrawal.LEUKEMIC, "marrow", RULE)
     assert view.n_series > withdrawal.PATIENTS_DRAWN_MAX and view.n_without_series > withdrawal.PATIENTS_DRAWN_MAX
     assert len(view.kinetics_head) == 50

@@ -15,7 +15,8 @@ import ast
 import inspect
 from string import Template
 
-from analytics import genomics, karyotype
+from analytics import genomics
+from analytics.genomics import karyotype
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.reproduce import Provenance, cohort_where, inline, preamble, register, sql_literal
@@ -48,7 +49,7 @@ def _sql_list(values) -> str:
 
 
 def _iscn_reader() -> str:
-    """The app's ISCN karyotype reader (analytics/karyotype.py) without its module docstring."""
+    """The app's ISCN karyotype reader (analytics/genomics/karyotype.py) without its module docstring."""
     source = inspect.getsource(karyotype)
     tree = ast.parse(source)
     first = tree.body[0]
@@ -79,7 +80,7 @@ def print_table(frame, formats=None):
 def _reader_cell(number: int) -> str:
     return f'''
 # %% {number}. Reading the ISCN karyotype texts
-# No library reads ISCN; this is the app's rule-based reader, copied verbatim (analytics/karyotype.py).
+# No library reads ISCN; this is the app's rule-based reader, copied verbatim (analytics/genomics/karyotype.py).
 # parse_karyotype(text) gives the clones, the modal number of the stemline (the first abnormal clone),
 # the structural aberrations as short labels ('t(9;22)', 'del(9p)') and a doubled-hypodiploid flag.
 # A text with no clone (none recorded, failed culture) leaves the patient not evaluated by karyotype.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from analytics import overview, response
-from analytics import table_one_by_group as by_group
+from analytics.overview import by_group
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.reproduce import Provenance, comment, inline, preamble, register

@@ -8,7 +8,8 @@ result lines word for word as the page shows them.
 """
 from __future__ import annotations
 
-from analytics import flow, response, swimmer
+from analytics import response
+from analytics.response import flow, swimmer
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.reproduce import Provenance, cohort_where, preamble, register

@@ -3,7 +3,8 @@ its proportional-hazards test) and the cumulative incidence of relapse and non-r
 (lifelines AalenJohansenFitter)."""
 from __future__ import annotations
 
-from analytics import survival, survival_cox
+from analytics import survival
+from analytics.survival import cox as survival_cox
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.reproduce import Provenance, preamble, register

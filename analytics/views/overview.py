@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics import cohort, overview, response
-from analytics import table_one_by_group as by_group
+from analytics.overview import by_group
 from analytics.db import CohortDatabase
 from analytics.disclosure import SUPPRESSED, is_small, suppress_count, suppress_table_one
 from analytics.filters import CohortFilter
@@ -169,7 +169,7 @@ def headline(db: CohortDatabase, cohort_filter: CohortFilter, spec: OverviewSpec
 def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: OverviewSpec,
                        small_cell_k: int = 0) -> ViewResult:
     """Table 1 with a column per group of `spec.t1_group` and a test per characteristic
-    (`analytics.table_one_by_group`); withheld under small-cell suppression (the columns'
+    (`analytics.overview.by_group`); withheld under small-cell suppression (the columns'
     margins would give small cells back)."""
     label = by_group.GROUPINGS[spec.t1_group][0]
     key, title = "overview.table_one_by_group", f"Table 1 by {label}"

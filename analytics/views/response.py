@@ -26,12 +26,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics import flow, response as r, swimmer as sw
+from analytics import response as r
+from analytics.response import flow, swimmer as sw
 from analytics.cohort import count_patients
 from analytics.db import CohortDatabase
 from analytics.disclosure import is_small, suppressed_cells, suppressed_label
 from analytics.filters import CohortFilter
-from analytics.units import patients_text
+from analytics.units import DAYS_PER_MONTH, patients_text
 from analytics.views.registry import PageViews
 from analytics.views.result import Caveat, ViewResult, withheld
 from analytics.views.methods import describes, paragraph
@@ -290,7 +291,7 @@ def mrd_and_time_to_cr(db: CohortDatabase, cohort_filter: CohortFilter, spec: Re
     ttc = r.time_to_cr_brief(db, cohort_filter, spec.origin)
     numbers.update(ttc_n=ttc.n, ttc_median_days=ttc.median_days, ttc_min_days=ttc.min_days,
                    ttc_max_days=ttc.max_days)
-    months = r.DAYS_PER_MONTH
+    months = DAYS_PER_MONTH
     rate = mrd.n_negative / mrd.n_evaluated if mrd.n_evaluated else math.nan
     lines = (f"MRD-negative: {mrd.n_negative}/{mrd.n_evaluated} {_responders(mrd.n_evaluated)} with an MRD "
              f"result ({r.fmt_pct(rate)}, exact 95% CI {r.fmt_ci(mrd.ci_low, mrd.ci_high)}); "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics import survival, survival_chart, survival_cox, survival_cr, survival_hct, survival_sm
+from analytics import survival
 from analytics.db import CohortDatabase
 from analytics.disclosure import suppress_count
 from analytics.filters import NOT_EVALUATED, CohortFilter
@@ -99,7 +99,7 @@ class SurvivalPageSpec(PageSpec):
     tab: str = option(TABS[0], param="surv_tab", choices=TABS, label="tab")
     landmark: int = option(180, param="landmark", parse=number(1, LANDMARK_MAX_DAYS, integer=True),
                            label="landmark day")
-    cox: tuple = option(("age_at_ball_dx", "sex"), param="cox", choices=tuple(survival_cox.COX_COVARIATES),
+    cox: tuple = option(("age_at_ball_dx", "sex"), param="cox", choices=tuple(survival.cox.COX_COVARIATES),
                         multi=True, label="Cox covariates")
     landmarks: str = option(DEFAULT_LANDMARKS, param="landmarks", parse=_landmarks, label="landmark days")
     min_at_risk: int = option(0, param="min_at_risk", parse=number(0, 1000, integer=True),
@@ -176,9 +176,9 @@ def _km_methods(analysis: survival.SurvivalSpec, pairwise: str, min_at_risk: int
 
 def _bias_caveats(analysis: survival.SurvivalSpec) -> tuple[Caveat, ...]:
     if analysis.group == "hct":
-        return (Caveat("Immortal-time bias", survival_hct.HCT_BIAS_TEXT),)
+        return (Caveat("Immortal-time bias", survival.hct.HCT_BIAS_TEXT),)
     if analysis.group in survival.POST_BASELINE_GROUPS:
-        return (Caveat("Guarantee-time bias", survival_hct.POST_BASELINE_TEXT.format(
+        return (Caveat("Guarantee-time bias", survival.hct.POST_BASELINE_TEXT.format(
             label=survival.CATEGORICAL_GROUPS[analysis.group])),)
     return ()
 
@@ -230,7 +230,7 @@ def km(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
     if small_cell_k > 1 and not shown.empty:
         shown = shown.assign(N=[suppress_count(x, small_cell_k) for x in shown["N"]],
                              Events=[suppress_count(x, small_cell_k) for x in shown["Events"]])
-    figure = (survival_chart.km_figure_from_counts(counts, cohort_filter, analysis, spec.ci, small_cell_k,
+    figure = (survival.chart.km_figure_from_counts(counts, cohort_filter, analysis, spec.ci, small_cell_k,
                                                    spec.min_at_risk)
               if not summary.empty else None)
     if spec.min_at_risk > 0:
@@ -258,7 +258,7 @@ def landmark(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPage
     """HCT by the landmark day: KM from the landmark of patients still at risk then."""
     analysis = spec.analysis(db)
     day = spec.landmark
-    counts = survival_hct.landmark_counts(db, cohort_filter, analysis, day)
+    counts = survival.hct.landmark_counts(db, cohort_filter, analysis, day)
     view = survival.view_from_counts(counts, spec.milestone_months())
     title = f"Survival: landmark analysis of HCT at day {day} ({analysis.endpoint_label()})"
     caption = (f"Patients alive and event-free at day {day} from {survival.ORIGINS[analysis.origin]}, "
@@ -283,7 +283,7 @@ def landmark(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPage
                               "imprecise.", "info"))
     return ViewResult(
         page="survival", key="survival.landmark", title=title, caption=caption, caveats=tuple(caveats),
-        figure=(survival_chart.landmark_figure_from_counts(counts, analysis, day, spec.ci)
+        figure=(survival.chart.landmark_figure_from_counts(counts, analysis, day, spec.ci)
                 if view.n else None),
         figure_name=f"landmark_day{day}", n_patients=view.n,
         tables={"summary": survival.summary_display(view.summary, spec.milestone_months())
@@ -303,7 +303,7 @@ def time_dependent_hct(db: CohortDatabase, cohort_filter: CohortFilter, spec: Su
     """Hazard ratio of HCT as a time-dependent covariate: each patient counts as untransplanted
     until the day of HCT."""
     analysis = spec.analysis(db)
-    tv = survival_hct.hct_time_varying_cox(db, cohort_filter, analysis)
+    tv = survival.hct.hct_time_varying_cox(db, cohort_filter, analysis)
     title = f"Survival: HCT as a time-dependent covariate ({analysis.endpoint_label()})"
     caveats: list[Caveat] = []
     if tv is None:
@@ -317,7 +317,7 @@ def time_dependent_hct(db: CohortDatabase, cohort_filter: CohortFilter, spec: Su
                  f"({tv.n_events_after_hct} after HCT).",)
         numbers = {"hr": tv.hr, "hr_lower": tv.hr_lower, "hr_upper": tv.hr_upper, "p": tv.p_value,
                    "n": tv.n_patients, "events": tv.n_events, "n_hct": tv.n_hct}
-        naive = survival_hct.group_hazard_ratio(
+        naive = survival.hct.group_hazard_ratio(
             survival.km_counts(db, cohort_filter, analysis.with_(group="hct", cutoff=None)), "yes", "no")
         if naive is not None:
             lines += (f"For comparison only, the naive 'HCT ever' Cox model from time zero: {naive.text()}: "
@@ -354,11 +354,11 @@ def simon_makuch(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survival
     """Survival by a time-dependent exposure (HCT, or first CR/CRi for the best-response
     grouping): patients switch from the "before" to the "after" curve on the day it happens."""
     analysis = spec.analysis(db)
-    exposure = survival_hct.EXPOSURES[SIMON_MAKUCH_EXPOSURE.get(spec.group, "hct")]
-    rows = survival_hct.counting_process_counts(db, cohort_filter, analysis,
+    exposure = survival.hct.EXPOSURES[SIMON_MAKUCH_EXPOSURE.get(spec.group, "hct")]
+    rows = survival.hct.counting_process_counts(db, cohort_filter, analysis,
                                                 SIMON_MAKUCH_EXPOSURE.get(spec.group, "hct"))
     labels = (exposure.before, exposure.after)
-    curves = survival_sm.extended_km(rows, labels)
+    curves = survival.simon_makuch.extended_km(rows, labels)
     title = f"Survival: Simon-Makuch plot of {analysis.endpoint_label()} by {exposure.label}"
     n = int(rows["n_patients"].iloc[0]) if len(rows) else 0
     switched = int(rows["n_exposed"].iloc[0]) if len(rows) else 0
@@ -375,13 +375,13 @@ def simon_makuch(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survival
     figure = None
     if len(curves):
         drawn = list(dict.fromkeys(curves["group"]))
-        naive = dict(zip(labels, survival_chart.group_colors(["no", "yes"])))
-        figure = survival_chart.km_chart(
+        naive = dict(zip(labels, survival.chart.group_colors(["no", "yes"])))
+        figure = survival.chart.km_chart(
             curves, rows, title=title.removeprefix("Survival: "), group_title=f"State ({exposure.label})",
-            show_ci=spec.ci, y_title=survival_chart._y_title(analysis),
+            show_ci=spec.ci, y_title=survival.chart.endpoint_axis_title(analysis),
             x_title=f"Months from {survival.ORIGINS[analysis.origin]}", small_cell_k=small_cell_k,
             colors=[naive[g] for g in drawn],
-            at_risk=lambda ticks: survival_sm.at_risk_table(rows, labels, ticks))
+            at_risk=lambda ticks: survival.simon_makuch.at_risk_table(rows, labels, ticks))
     return ViewResult(page="survival", key="survival.simon_makuch", title=title, caption=caption,
                       caveats=caveats, figure=figure, figure_name=f"simon_makuch_{analysis.endpoint.lower()}",
                       n_patients=n, tables={"curves": curves},
@@ -404,11 +404,11 @@ def landmark_sensitivity(db: CohortDatabase, cohort_filter: CohortFilter, spec: 
     analysis = spec.analysis(db)
     rows = []
     for day in spec.landmark_days():
-        counts = survival_hct.landmark_counts(db, cohort_filter, analysis, day)
+        counts = survival.hct.landmark_counts(db, cohort_filter, analysis, day)
         view = survival.view_from_counts(counts, spec.milestone_months())
-        yes, no = survival_hct.landmark_labels(day)
+        yes, no = survival.hct.landmark_labels(day)
         sizes = counts.groupby("group")[["n_event", "n_censored"]].sum().sum(axis=1) if len(counts) else {}
-        hr = survival_hct.group_hazard_ratio(counts, yes, no)
+        hr = survival.hct.group_hazard_ratio(counts, yes, no)
         rows.append({"Landmark day": day, "At risk": view.n, "Events after": view.events,
                      "HCT by then": int(sizes.get(yes, 0)), "No HCT by then": int(sizes.get(no, 0)),
                      "Log-rank p": "n/a" if view.logrank is None else  # "0.123" or "< 0.001"
@@ -421,7 +421,7 @@ def landmark_sensitivity(db: CohortDatabase, cohort_filter: CohortFilter, spec: 
     estimable = table.dropna(subset=["hr"])
     figure = None
     if len(estimable):
-        figure = survival_chart.forest_chart(estimable.assign(term=[f"Landmark day {d}" for d in estimable["Landmark day"]]),
+        figure = survival.chart.forest_chart(estimable.assign(term=[f"Landmark day {d}" for d in estimable["Landmark day"]]),
                                              title=f"HCT by the landmark vs none: {analysis.endpoint_label()}")
     lines = tuple(f"Day {r['Landmark day']}: {r['At risk']} at risk ({r['HCT by then']} transplanted), "
                   f"{r['Events after']} events; HR {r['HR (95% CI), HCT vs none']}" for r in rows)
@@ -453,7 +453,7 @@ def cox(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
     """Cox proportional-hazards models of the chosen covariates (univariable and multivariable)."""
     analysis = spec.analysis(db)
     covariates = tuple(spec.cox)
-    res = survival_cox.cox_analysis(db, cohort_filter, analysis, covariates)
+    res = survival.cox.cox_analysis(db, cohort_filter, analysis, covariates)
     caveats = [Caveat("", message, "info") for message in res.messages]
     tables: dict[str, pd.DataFrame] = {}
     figure, n = None, 0
@@ -467,24 +467,24 @@ def cox(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
         source = res.multivariable if not res.multivariable.empty else res.univariable
         which = "multivariable" if not res.multivariable.empty else "univariable"
         n = int(source["n"].max())
-        figure = survival_chart.forest_chart(
+        figure = survival.chart.forest_chart(
             source, title=f"{analysis.endpoint_label()}: {which} hazard ratios (n = {n})")
     if len(covariates) > 1 and not math.isnan(res.events_per_variable):
         epv = res.events_per_variable
         text = (f"Multivariable model: {res.n_complete} of {res.n_total} patients with all covariates "
                 f"evaluated; {epv:.1f} events per model term.")
-        if epv < survival_cox.EPV_THRESHOLD:
-            caveats.append(Caveat("Few events per variable", text + f" Below {survival_cox.EPV_THRESHOLD} "
+        if epv < survival.cox.EPV_THRESHOLD:
+            caveats.append(Caveat("Few events per variable", text + f" Below {survival.cox.EPV_THRESHOLD} "
                                   "events per variable the estimates are unstable and biased away from 1; "
                                   "treat them as exploratory."))
         else:
             caveats.append(Caveat("", text, "info"))
     if "hct" in covariates:
-        caveats.insert(0, Caveat("Immortal-time bias", survival_hct.HCT_BIAS_TEXT))
+        caveats.insert(0, Caveat("Immortal-time bias", survival.hct.HCT_BIAS_TEXT))
     if not res.ph_test.empty:
         tables["ph_test"] = res.ph_test.assign(p=res.ph_test["p"].map(lambda p: f"{p:.3f}"),
                                                test_statistic=res.ph_test["test_statistic"].round(3))
-    labels = ", ".join(survival_cox.COX_COVARIATES[c][0] for c in covariates)
+    labels = ", ".join(survival.cox.COX_COVARIATES[c][0] for c in covariates)
     return ViewResult(
         page="survival", key="survival.cox", title=f"Survival: Cox model of {analysis.endpoint_label()}",
         caption=f"Cox proportional hazards (Efron ties), covariates: {labels}. Hazard ratios with 95% "
@@ -496,7 +496,7 @@ def cox(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
             "method for ties [2] and Wald 95% confidence intervals: univariable models on each covariate's "
             "complete cases and one multivariable model on the patients with every covariate evaluated. "
             "Proportional hazards were checked with scaled Schoenfeld residuals against the rank of time [3]. "
-            f"Fewer than {survival_cox.EPV_THRESHOLD} events per model term were flagged as unstable [4]."],
+            f"Fewer than {survival.cox.EPV_THRESHOLD} events per model term were flagged as unstable [4]."],
             ("lifelines", "scipy"), ("cox", "efron", "schoenfeld", "epv")))
 
 
@@ -504,18 +504,18 @@ def competing_risks(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survi
                     small_cell_k: int = 0) -> ViewResult:
     """Aalen-Johansen cumulative incidence of relapse and non-relapse mortality."""
     analysis = spec.analysis(db)
-    counts = survival_cr.competing_counts(db, cohort_filter, analysis)
-    cif = survival_cr.aalen_johansen_from_counts(counts)
+    counts = survival.competing_risks.competing_counts(db, cohort_filter, analysis)
+    cif = survival.competing_risks.aalen_johansen_from_counts(counts)
     n, _, _ = survival.inclusion_summary(db, cohort_filter, analysis)
-    at = pd.concat([survival_cr.cif_at(cif, m) for m in spec.milestone_months()], ignore_index=True)
+    at = pd.concat([survival.competing_risks.cif_at(cif, m) for m in spec.milestone_months()], ignore_index=True)
     at["CIF, % (95% CI)"] = [
         "beyond follow-up" if pd.isna(c) else f"{100 * c:.1f} ({100 * lo:.1f} to {100 * hi:.1f})"
         for c, lo, hi in zip(at["cif"], at["ci_lower"], at["ci_upper"])]
     subtitle = (f"{survival.POPULATIONS[analysis.population]}, time from {survival.ORIGINS[analysis.origin]}; "
                 f"filters: {cohort_filter.describe()}; n = {n}")
-    figure = survival_chart.cif_chart(cif, title="Cumulative incidence of relapse and non-relapse mortality",
+    figure = survival.chart.cif_chart(cif, title="Cumulative incidence of relapse and non-relapse mortality",
                                       x_title=f"Months from {survival.ORIGINS[analysis.origin]}", subtitle=subtitle,
-                                      counts=survival_cr.all_cause_counts(counts))
+                                      counts=survival.competing_risks.all_cause_counts(counts))
     return ViewResult(
         page="survival", key="survival.competing_risks",
         title="Survival: cumulative incidence of relapse and non-relapse mortality",

@@ -1,10 +1,10 @@
-"""Per-patient reference for analytics.flow: each patient's category at every stage."""
+"""Per-patient reference for analytics.response.flow: each patient's category at every stage."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from analytics import flow
+from analytics.response import flow
 from analytics.response import NO_ASSESSMENT
 from tests.oracles.response import current_status
 

@@ -6,11 +6,12 @@ import pandas as pd
 
 from analytics import response as r
 from analytics.stats import clopper_pearson
+from analytics.units import DAYS_PER_MONTH
 
 
 def mrd_summary(db, cohort_filter) -> tuple[r.MrdSummary, pd.DataFrame]:
     """(`response.mrd_summary` computed from one row per responder, those rows)."""
-    df = r._mrd_rows(db, cohort_filter)
+    df = r.mrd_rows(db, cohort_filter)
     ev = df[df["n_mrd"] > 0]
     k, n = int(ev["negative"].sum()), len(ev)
     low, high = clopper_pearson(k, n)
@@ -31,7 +32,7 @@ def current_status(db, cohort_filter) -> pd.DataFrame:
     df["status"] = df["status_at_last_contact"].map(status)
     df["pathway"] = np.where(df["hct"].astype(bool), r.PATHWAYS[0],
                              np.where(df["treated"].astype(bool), r.PATHWAYS[1], r.PATHWAYS[2]))
-    df["months_followed"] = df["os_days"] / r.DAYS_PER_MONTH
+    df["months_followed"] = df["os_days"] / DAYS_PER_MONTH
     return df
 
 

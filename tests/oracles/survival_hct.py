@@ -1,5 +1,5 @@
 """Per-patient reference versions of the time-dependent HCT model (test oracles): the app
-collapses the same rows in DuckDB (analytics.survival_hct.counting_process_counts) and fits
+collapses the same rows in DuckDB (analytics.survival.hct.counting_process_counts) and fits
 them with its own Efron fitter; these build one row per patient interval and fit lifelines'
 CoxTimeVaryingFitter."""
 from __future__ import annotations

@@ -12,8 +12,10 @@ from analytics.cohort import filtered_summary
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.withdrawal import (COMPLETE, LEUKEMIC, NONE, NOT_ASSESSABLE, PARTIAL, PROGRESSION,
-                                  SUMMARY_COLUMNS, RegressionRule, _compare, _fmt, _overview,
-                                  kinetics_table)
+                                  SUMMARY_COLUMNS, RegressionRule, kinetics_table)
+from analytics.withdrawal.comparison import comparison_of as _compare
+from analytics.withdrawal.kinetics import overview_of as _overview
+from analytics.withdrawal.rule import _fmt
 
 
 @dataclass(frozen=True)

@@ -228,3 +228,5 @@ def masked_hypodiploidy_reason(karyotype: Karyotype, tp53_status: str | None) ->
     if karyotype.category == "hyperdiploid" and tp53_status == "mutated":
         return "hyperdiploid modal number in a TP53-mutated case"
     return None
+
+

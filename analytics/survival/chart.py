@@ -22,9 +22,13 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from analytics.survival import month_ticks, risk_table
 from analytics.disclosure import suppress_count
 from analytics.filters import NOT_EVALUATED
+from analytics.survival import competing_risks, cox, hct
+from analytics.survival.km import curves_from_counts, month_ticks, risk_table
+from analytics.survival.patients import inclusion_summary, km_counts
+from analytics.survival.spec import ORIGINS, POPULATIONS
+from analytics.survival.summary import suppress_small_groups, view_caption
 from analytics.theme import BASE_FONT_SIZE, NOT_EVALUATED_LINE_COLOR, PALETTE
 
 WIDTH = 760
@@ -284,7 +288,7 @@ def forest_chart(table: pd.DataFrame, *, title: str) -> alt.Chart:
 
 
 # --- figures of one view (cached per view by the page: ui.figures.cached_figure) --------------
-def _y_title(spec) -> str:
+def endpoint_axis_title(spec) -> str:
     return f"{spec.endpoint_label().split(' (')[0]} (%)"
 
 
@@ -299,8 +303,7 @@ def km_figure(db, cohort_filter, spec, show_ci: bool = True, small_cell_k: int =
     >>> chart.to_dict()["title"]["subtitle"]
     'All patients, time from B-ALL diagnosis; filters: no filters; n = 32, 16 events'
     """
-    from analytics import survival
-    return km_figure_from_counts(survival.km_counts(db, cohort_filter, spec), cohort_filter, spec,
+    return km_figure_from_counts(km_counts(db, cohort_filter, spec), cohort_filter, spec,
                                  show_ci, small_cell_k)
 
 
@@ -321,42 +324,39 @@ def cut_below_at_risk(curves: pd.DataFrame, min_at_risk: int) -> pd.DataFrame:
 
 def km_figure_from_counts(counts: pd.DataFrame, cohort_filter, spec, show_ci: bool = True,
                           small_cell_k: int = 0, min_at_risk: int = 0) -> alt.VConcatChart:
-    """`km_figure` of counts already aggregated (`survival.km_counts`); curves cut where fewer
+    """`km_figure` of counts already aggregated (`km_counts`); curves cut where fewer
     than `min_at_risk` patients remain at risk (0: drawn to the end)."""
-    from analytics import survival
     n = int(counts["n_event"].sum() + counts["n_censored"].sum())
     events = int(counts["n_event"].sum())
-    counts, _ = survival.suppress_small_groups(counts, small_cell_k)
+    counts, _ = suppress_small_groups(counts, small_cell_k)
     title = spec.endpoint_label() + (" by HCT ever (naive: immortal-time bias)" if spec.group == "hct" else "")
-    curves = cut_below_at_risk(survival.curves_from_counts(counts), min_at_risk)
+    curves = cut_below_at_risk(curves_from_counts(counts), min_at_risk)
     return km_chart(curves, counts, title=title,
                     group_title=spec.group_label() if spec.group else None, show_ci=show_ci,
-                    y_title=_y_title(spec), x_title=f"Months from {survival.ORIGINS[spec.origin]}",
-                    subtitle=survival.view_caption(cohort_filter, spec, n, events, small_cell_k),
+                    y_title=endpoint_axis_title(spec), x_title=f"Months from {ORIGINS[spec.origin]}",
+                    subtitle=view_caption(cohort_filter, spec, n, events, small_cell_k),
                     small_cell_k=small_cell_k)
 
 
 def landmark_figure(db, cohort_filter, spec, landmark_day: int, show_ci: bool = True) -> alt.VConcatChart:
     """KM by HCT status at the landmark, time reset to the landmark (patients at risk there)."""
-    from analytics import survival, survival_hct
-    return landmark_figure_from_counts(survival_hct.landmark_counts(db, cohort_filter, spec, landmark_day),
+    return landmark_figure_from_counts(hct.landmark_counts(db, cohort_filter, spec, landmark_day),
                                        spec, landmark_day, show_ci)
 
 
 def landmark_figure_from_counts(counts: pd.DataFrame, spec, landmark_day: int,
                                 show_ci: bool = True) -> alt.VConcatChart:
-    """`landmark_figure` of counts already aggregated (`survival_hct.landmark_counts`). HCT has
+    """`landmark_figure` of counts already aggregated (`hct.landmark_counts`). HCT has
     the colour it has in the naive chart ("yes" orange, "no" blue)."""
-    from analytics import survival, survival_hct
-    yes, _ = survival_hct.landmark_labels(int(landmark_day))
+    yes, _ = hct.landmark_labels(int(landmark_day))
     naive = dict(zip(["no", "yes"], group_colors(["no", "yes"])))
     drawn = sorted(set(counts["group"]), key=str)
     n, events = int(counts[["n_event", "n_censored"]].to_numpy().sum()), int(counts["n_event"].sum())
     subtitle = (f"Patients alive and event-free at day {landmark_day} (n = {n}, {events} events), "
                 f"grouped by HCT by then; time reset to the landmark")
-    return km_chart(survival.curves_from_counts(counts), counts,
+    return km_chart(curves_from_counts(counts), counts,
                     title=f"Landmark analysis at day {landmark_day}: {spec.endpoint_label()}",
-                    group_title="HCT status at landmark", show_ci=show_ci, y_title=_y_title(spec),
+                    group_title="HCT status at landmark", show_ci=show_ci, y_title=endpoint_axis_title(spec),
                     x_title=f"Months after day {landmark_day}", subtitle=subtitle,
                     colors=[naive["yes"] if g == yes else naive["no"] for g in drawn])
 
@@ -364,8 +364,7 @@ def landmark_figure_from_counts(counts: pd.DataFrame, spec, landmark_day: int,
 def forest_figure(db, cohort_filter, spec, covariates: tuple[str, ...]) -> alt.Chart:
     """Forest plot of the Cox model of one view: the multivariable model when there is one,
     else the univariable hazard ratios."""
-    from analytics import survival_cox
-    res = survival_cox.cox_analysis(db, cohort_filter, spec, tuple(covariates))
+    res = cox.cox_analysis(db, cohort_filter, spec, tuple(covariates))
     source = res.multivariable if not res.multivariable.empty else res.univariable
     which = "multivariable" if not res.multivariable.empty else "univariable"
     n = int(source["n"].max()) if len(source) else 0
@@ -374,12 +373,11 @@ def forest_figure(db, cohort_filter, spec, covariates: tuple[str, ...]) -> alt.C
 
 def cif_figure(db, cohort_filter, spec) -> alt.Chart:
     """Aalen-Johansen cumulative incidence of relapse and non-relapse mortality for one view."""
-    from analytics import survival, survival_cr
-    counts = survival_cr.competing_counts(db, cohort_filter, spec)
-    cif = survival_cr.aalen_johansen_from_counts(counts)
-    n, _, _ = survival.inclusion_summary(db, cohort_filter, spec)
-    subtitle = (f"{survival.POPULATIONS[spec.population]}, time from {survival.ORIGINS[spec.origin]}; "
+    counts = competing_risks.competing_counts(db, cohort_filter, spec)
+    cif = competing_risks.aalen_johansen_from_counts(counts)
+    n, _, _ = inclusion_summary(db, cohort_filter, spec)
+    subtitle = (f"{POPULATIONS[spec.population]}, time from {ORIGINS[spec.origin]}; "
                 f"filters: {cohort_filter.describe()}; n = {n}")
     return cif_chart(cif, title="Cumulative incidence of relapse and non-relapse mortality",
-                     x_title=f"Months from {survival.ORIGINS[spec.origin]}", subtitle=subtitle,
-                     counts=survival_cr.all_cause_counts(counts))
+                     x_title=f"Months from {ORIGINS[spec.origin]}", subtitle=subtitle,
+                     counts=competing_risks.all_cause_counts(counts))

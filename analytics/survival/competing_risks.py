@@ -22,7 +22,9 @@ from scipy.stats import norm
 
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.survival import SurvivalSpec, _groups, _patient_sql
+from analytics.survival.km import ordered_groups
+from analytics.survival.patients import patient_sql
+from analytics.survival.spec import SurvivalSpec
 from analytics.units import DAYS_PER_MONTH
 
 CAUSES = {"relapse": "n_relapse", "non-relapse mortality": "n_nrm"}
@@ -33,7 +35,7 @@ def competing_counts(db: CohortDatabase, cohort_filter: CohortFilter, spec: Surv
 
     A relapse and a death on the same day count as relapse (the death followed it).
     """
-    sql, params = _patient_sql(cohort_filter, spec.with_(endpoint="EFS", efs_events=("relapse", "death")))
+    sql, params = patient_sql(cohort_filter, spec.with_(endpoint="EFS", efs_events=("relapse", "death")))
     return db.query(
         f"""SELECT grp AS "group", time_days,
                    CAST(count(*) FILTER (WHERE relapse_day IS NOT NULL AND relapse_day = end_day) AS INTEGER)
@@ -83,7 +85,7 @@ def _aj_one(c: pd.DataFrame, cause_col: str, alpha: float) -> pd.DataFrame:
 def aalen_johansen_from_counts(counts: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """CIF per group and cause, one row per distinct day plus day 0 (CIF 0)."""
     frames = []
-    for group in _groups(counts):
+    for group in ordered_groups(counts):
         c = counts[counts["group"] == group]
         for cause, col in CAUSES.items():
             f = _aj_one(c, col, alpha)

@@ -7,7 +7,7 @@ alternatives live here:
 * `landmark_counts`: patients still at risk (alive and event-free) at a landmark day, grouped by
   HCT status *by* that day, with time reset to the landmark (then KM/log-rank as usual);
 * `hct_time_varying_cox`: a Cox model with HCT as a time-dependent covariate, fitted by the
-  app's Efron fitter (`survival_cox.fit_efron`) on counting-process rows (start, stop] collapsed
+  app's Efron fitter (`cox.fit_efron`) on counting-process rows (start, stop] collapsed
   in DuckDB; equal to lifelines' `CoxTimeVaryingFitter` on per-patient rows (tests).
 
 Examples
@@ -27,10 +27,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.survival import SurvivalSpec, _patient_sql
+from analytics.survival.cox import fit_efron, not_estimable
+from analytics.survival.patients import patient_sql
+from analytics.survival.spec import SurvivalSpec
+from analytics.survival.summary import p_text, view_from_counts
 
 # Plain sentences: shown on the page and carried into every export of a view grouped by HCT.
 HCT_BIAS_TEXT = (
@@ -56,7 +60,7 @@ def landmark_counts(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survi
     HCT on or before the landmark day (both measured from the chosen time origin), and resets
     time to the landmark.
     """
-    sql, params = _patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
+    sql, params = patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
     yes, no = landmark_labels(int(landmark_day))
     return db.query(
         f"""SELECT CASE WHEN hct_day IS NOT NULL AND hct_day - origin_day <= ? THEN ? ELSE ? END
@@ -110,7 +114,7 @@ def counting_process_counts(db: CohortDatabase, cohort_filter: CohortFilter,
     follow-up time contribute nothing. (tests/oracles/survival_hct.py builds the same rows per
     patient, and lifelines fits them: the tests compare.)"""
     column = EXPOSURES[exposure].column  # from the allow-list only
-    sql, params = _patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
+    sql, params = patient_sql(cohort_filter, spec.with_(group=None, cutoff=None))
     return db.query(
         f"""WITH p AS (
                 SELECT CAST(time_days AS DOUBLE) AS t, event,
@@ -139,7 +143,6 @@ class HazardRatio:
     p_value: float
 
     def text(self) -> str:
-        from analytics.survival import p_text
         return f"HR {self.hr:.2f} (95% CI {self.lower:.2f} to {self.upper:.2f}), {p_text(self.p_value)}"
 
 
@@ -147,13 +150,11 @@ def _one_term_fit(rows: pd.DataFrame, term: str, entry_col: str | None = None):
     """(HazardRatio, coef, se) of a one-term Cox model (Efron ties, Wald CI) on weighted rows
     (time_days, event, `term`, weight), or None when not estimable (the fit fails, or a monotone
     likelihood sends the estimate to 0 or infinity)."""
-    from analytics.survival_cox import _not_estimable, fit_efron
-    from scipy.stats import norm
     try:
         fit = fit_efron(rows, [term], entry_col=entry_col)
     except (RuntimeError, np.linalg.LinAlgError):
         return None
-    if _not_estimable(fit):
+    if not_estimable(fit):
         return None
     coef, se = float(fit.params_[0]), float(fit.standard_errors_[0])
     q = norm.ppf(0.975)
@@ -168,7 +169,7 @@ def hct_time_varying_cox(db: CohortDatabase, cohort_filter: CohortFilter,
     two states, where the likelihood is monotone and the HR runs off to 0 or infinity).
 
     Fitted on collapsed counting-process rows (`counting_process_counts`) by
-    `survival_cox.fit_efron` with entry times: the same estimate and SE as lifelines'
+    `cox.fit_efron` with entry times: the same estimate and SE as lifelines'
     CoxTimeVaryingFitter on one row per patient interval (tests: 1e-6)."""
     rows = counting_process_counts(db, cohort_filter, spec)
     if rows.empty or (rows["event"] * rows["weight"]).sum() == 0 or rows["exposed"].nunique() < 2:
@@ -201,7 +202,6 @@ def group_hazard_ratio(counts: pd.DataFrame, exposed: str, reference: str) -> Ha
 
 def landmark_view(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec,
                   landmark_day: int, milestones_months: tuple[float, ...] = (12, 24, 36)):
-    """The landmark analysis's numbers (`survival.KMView`: n, events, summary per HCT group,
+    """The landmark analysis's numbers (`summary.KMView`: n, events, summary per HCT group,
     log-rank when both groups are present and there are events), aggregate-sized."""
-    from analytics.survival import view_from_counts
     return view_from_counts(landmark_counts(db, cohort_filter, spec, landmark_day), milestones_months)

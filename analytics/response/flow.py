@@ -21,7 +21,8 @@ import pandas as pd
 
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.response import _STATUS_SQL, ALIVE_NED, NO_ASSESSMENT, RESPONSES, STATUS_ORDER
+from analytics.response.rates import NO_ASSESSMENT, RESPONSES
+from analytics.response.status import ALIVE_NED, STATUS_ORDER, STATUS_SQL
 from analytics.theme import NOT_EVALUATED_COLOR, PALETTE
 
 NOT_TREATED = "no B-ALL therapy"
@@ -64,7 +65,7 @@ def _paths_sql(cohort_filter: CohortFilter) -> tuple[str, list]:
         SELECT CASE WHEN coalesce(treated, FALSE) THEN coalesce(first_line_regimen_category, ?) ELSE ? END AS regimen,
                CASE WHEN coalesce(treated, FALSE) THEN coalesce(best_response, ?) ELSE 'not treated' END AS response,
                CASE WHEN coalesce(hct, FALSE) THEN ? ELSE ? END AS hct,
-               coalesce({_STATUS_SQL}, 'unknown') AS status, patient_id
+               coalesce({STATUS_SQL}, 'unknown') AS status, patient_id
         FROM patient_summary WHERE {where}"""
     return sql, ["category not recorded", NOT_TREATED, NO_ASSESSMENT, *HCT_LABELS, *params]
 

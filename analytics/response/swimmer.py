@@ -27,7 +27,7 @@ import pandas as pd
 from analytics.cohort import patient_order
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.response import RESPONSES
+from analytics.response.rates import RESPONSES
 from analytics.theme import PALETTE
 from analytics.units import DAYS_PER_MONTH
 

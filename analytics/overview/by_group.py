@@ -2,7 +2,7 @@
 not-evaluated rows, and a p-value per characteristic with the test named (gtsummary's
 `tbl_summary(by=) |> add_p()`).
 
-Every column is `overview.table_one` itself, run on the filtered cohort restricted to the
+Every column is `baseline.table_one` itself, run on the filtered cohort restricted to the
 group (so a cell means exactly what it means in the overall Table 1). Tests compare the groups
 with an evaluated value; patients "not evaluated" for the grouping get their own column but are
 never in a test, and not-evaluated values of a characteristic are never in its test either:
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analytics import overview
+from analytics.overview import baseline
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.response import freeman_halton
@@ -59,7 +59,7 @@ SMALL_GROUP = 10
 
 @dataclass(frozen=True)
 class _GroupFilter:
-    """The cohort filter narrowed to one group (what `overview.table_one` needs of a filter)."""
+    """The cohort filter narrowed to one group (what `baseline.table_one` needs of a filter)."""
 
     base: CohortFilter
     condition: str
@@ -127,7 +127,7 @@ def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, grouping
     if grouping not in GROUPINGS:
         raise ValueError(f"{grouping!r} is not an allowed grouping")
     label, expression = GROUPINGS[grouping]
-    overall = overview.table_one(db, cohort_filter)
+    overall = baseline.table_one(db, cohort_filter)
     levels = group_levels(db, cohort_filter, grouping)
     columns = ["Overall"] + [NOT_EVALUATED if g is None else g for g, _ in levels]
     n_by_column = {"Overall": int(overall.loc[overall["kind"] == "count", "n"].iloc[0])}
@@ -137,18 +137,18 @@ def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, grouping
     for group, n in levels:
         name = NOT_EVALUATED if group is None else group
         condition = f"({expression}) IS NULL" if group is None else f"CAST({expression} AS VARCHAR) = ?"
-        part = overview.table_one(db, _GroupFilter(cohort_filter, condition, () if group is None else (group,)))
+        part = baseline.table_one(db, _GroupFilter(cohort_filter, condition, () if group is None else (group,)))
         part = part[key + ["display", "n"]].rename(columns={"display": name, "n": f"n::{name}"})
         table = table.merge(part, on=key, how="left")
         table[name] = table[name].fillna("0")
         n_by_column[name] = n
     tested = [g for g, _ in levels if g is not None]
     where, params = cohort_filter.where_sql()
-    sql = overview._CONTINUOUS_SQL  # the same expressions as Table 1's continuous rows
+    sql = baseline.CONTINUOUS_SQL  # the same expressions as Table 1's continuous rows
     values = db.query(f"SELECT CAST({expression} AS VARCHAR) AS g, "
-                      + ", ".join(f"CAST({sql[spec.key]} AS DOUBLE) AS {spec.key}" for spec in overview.CONTINUOUS)
+                      + ", ".join(f"CAST({sql[spec.key]} AS DOUBLE) AS {spec.key}" for spec in baseline.CONTINUOUS)
                       + f" FROM patient_summary WHERE ({where}) AND ({expression}) IS NOT NULL", params)
-    itself = {spec.label for spec in overview.CATEGORICAL if spec.column == grouping}
+    itself = {spec.label for spec in baseline.CATEGORICAL if spec.column == grouping}
     p_values, tests = [], []
     for characteristic, block in table.groupby("characteristic", sort=False):
         kind = block["kind"].iloc[0]
@@ -157,7 +157,7 @@ def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, grouping
         elif characteristic in itself:
             p, test = math.nan, "the grouping itself"
         elif kind == "continuous":
-            spec = next(s for s in overview.CONTINUOUS if f"{s.label}, {s.unit}" == characteristic)
+            spec = next(s for s in baseline.CONTINUOUS if f"{s.label}, {s.unit}" == characteristic)
             p, test = _continuous_test(values, spec.key, tested)
         else:
             p, test = _categorical_test(block.fillna({f"n::{g}": 0 for g in tested}), tested)

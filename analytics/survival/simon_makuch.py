@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from analytics.survival import DAYS_PER_MONTH
+from analytics.units import DAYS_PER_MONTH
 
 CURVE_COLUMNS = ["group", "time_days", "time_months", "survival", "ci_lower", "ci_upper", "at_risk",
                  "n_event", "n_censored"]
