@@ -153,13 +153,13 @@ def reproduce_downloads(result: ViewResult, spec: PageSpec) -> None:
     stem = result.key.replace(".", "_")
     left, right = st.columns(2)
     left.download_button("Reproduce in Python (.py)", lambda: text(), file_name=f"{stem}.py",
-                         mime="text/x-python", icon=":material/code:", key=f"repro_py_{stem}",
+                         mime="text/x-python", icon=":material/code:", key=f"repro_py_{stem}", on_click="ignore",
                          help="A self-contained script: opens the cohort file read-only, checks its SHA-256, "
                               "selects the view's patients with SQL, recomputes the numbers with the standard "
                               "libraries (lifelines, SciPy, statsmodels, pandas) and draws the figure with Altair.")
     right.download_button("Reproduce as a notebook (.ipynb)", lambda: reproduce.notebook(text()),
                           file_name=f"{stem}.ipynb", mime="application/x-ipynb+json", icon=":material/code:",
-                          key=f"repro_nb_{stem}")
+                          key=f"repro_nb_{stem}", on_click="ignore")
 
 
 def csv_provenance(title: str, page: str, caveats: tuple[str, ...] = ()) -> Callable[[], list[str]]:
@@ -190,9 +190,10 @@ def csv_download(label: str, table, *, file_name: str, key: str | None, page: st
 
     def data() -> bytes:
         return safe_csv(table() if callable(table) else table, provenance())
+    # on_click="ignore": the click does not rerun the page, so no rerun can replace the file being fetched
     (container or st).download_button(label, data if callable(table) else data(), file_name=file_name,
                                       mime="text/csv", key=key, icon=options.pop("icon", ":material/download:"),
-                                      **options)
+                                      on_click="ignore", **options)
 
 
 def show_methods(result: ViewResult) -> None:
