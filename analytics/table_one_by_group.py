@@ -7,7 +7,7 @@ group (so a cell means exactly what it means in the overall Table 1). Tests comp
 with an evaluated value; patients "not evaluated" for the grouping get their own column but are
 never in a test, and not-evaluated values of a characteristic are never in its test either:
 Fisher's exact test for a 2 x 2 table, the Freeman-Halton extension of Fisher's exact test for
-larger tables (exact enumeration, `response.freeman_halton`), Wilcoxon rank-sum (Mann-Whitney U) for a
+larger tables (exact enumeration, `stats.freeman_halton`), Wilcoxon rank-sum (Mann-Whitney U) for a
 continuous characteristic between two groups, Kruskal-Wallis for three or more.
 
 Example
@@ -32,7 +32,7 @@ from scipy import stats
 from analytics import overview
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
-from analytics.response import freeman_halton
+from analytics.stats import freeman_halton
 
 # grouping key -> (label, SQL giving each patient's group; NULL = not evaluated). Allow-list:
 # only these expressions reach SQL.

@@ -163,7 +163,7 @@ if n_series:
         cat_shown = cat.assign(
             regressors=[f"{a}/{n}" for a, n in zip(cat.regressors_positive, cat.regressors_evaluable)],
             others=[f"{a}/{n}" for a, n in zip(cat.others_positive, cat.others_evaluable)],
-            OR=[_num(o, 2) for o in cat.odds_ratio], p=[_num(p, 3) for p in cat.p_value])
+            OR=[_num(o, 2) for o in cat.sample_odds_ratio], p=[_num(p, 3) for p in cat.p_value])
         st.markdown("**Categorical**: positive / evaluable; two-sided Fisher exact test among "
                     "evaluable patients (not evaluated are excluded, never counted as negative).")
         st.dataframe(cat_shown[["feature", "regressors", "others", "OR", "p", "not_evaluated"]],

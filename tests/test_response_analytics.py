@@ -10,7 +10,7 @@ from scipy.stats import binomtest, fisher_exact
 from analytics import flow, response, swimmer
 from analytics.cohort import patient_order
 from analytics.filters import CohortFilter
-from analytics.response import freeman_halton
+from analytics.stats import freeman_halton
 from analytics.units import DAYS_PER_MONTH
 from tests.apptest_helpers import ROOT
 

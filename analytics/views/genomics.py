@@ -243,9 +243,9 @@ def cooccurrence(db: CohortDatabase, cohort_filter: CohortFilter, spec: Genomics
         lines.append("No patient in this selection is evaluable for both alterations.")
     else:
         lines.append(f"Fisher's exact test (two-sided) p = {fisher.p_value:.3g}; odds ratio (conditional MLE) "
-                     f"{_fmt_num(fisher.odds_ratio)}, exact 95% CI {_fmt_num(fisher.ci_low)}–{_fmt_num(fisher.ci_high)}; "
+                     f"{_fmt_num(fisher.conditional_odds_ratio)}, exact 95% CI {_fmt_num(fisher.ci_low)}–{_fmt_num(fisher.ci_high)}; "
                      f"sample odds ratio ad/bc = {_fmt_num(fisher.sample_odds_ratio)}.")
-        numbers.update(p_value=fisher.p_value, odds_ratio=fisher.odds_ratio, ci_low=fisher.ci_low,
+        numbers.update(p_value=fisher.p_value, odds_ratio=fisher.conditional_odds_ratio, ci_low=fisher.ci_low,
                        ci_high=fisher.ci_high)
         if result["n_both"] < SMALL_SAMPLE:
             caveats.append(Caveat("Small sample", f"n = {result['n_both']}: the interval is wide; a zero cell "
