@@ -41,6 +41,7 @@ import pandas as pd
 from analytics.db import CohortDatabase
 from analytics.disclosure import suppressed_cells, suppressed_label
 from analytics.filters import CohortFilter
+from analytics.format import percent, percent_range
 from analytics.stats import clopper_pearson, fisher_exact_2x2, freeman_halton
 from analytics.theme import NOT_EVALUATED_COLOR, PALETTE
 from analytics.units import DAYS_PER_MONTH
@@ -74,23 +75,6 @@ GROUP_FEATURES: dict[str, tuple[str, str]] = {
                          "THEN 'yes' ELSE 'no' END"),
 }
 DEFAULT_GROUP = "first_line_regimen_category"
-
-
-
-def fmt_pct(x: float) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
-
-
-def fmt_ci(low: float, high: float) -> str:
-    if low is None or math.isnan(low):
-        return "–"
-    return f"{100 * low:.1f}–{100 * high:.1f}%"
-
-
-def fmt_p(p: float | None) -> str:
-    if p is None or math.isnan(p):
-        return "–"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 # --- best response -----------------------------------------------------------------------------
@@ -157,8 +141,8 @@ def best_response_chart(summary: BestResponseSummary, small_cell_k: int = 0) -> 
     t = summary.table.copy()
     small = suppressed_cells(t["n"], small_cell_k)
     t["label"] = [suppressed_label(r.n, r.denominator, small_cell_k) if hide
-                  else f"{r.n}/{r.denominator} ({fmt_pct(r.pct)})" for r, hide in zip(t.itertuples(), small)]
-    t["ci"] = ["" if hide else fmt_ci(r.ci_low, r.ci_high) for r, hide in zip(t.itertuples(), small)]
+                  else f"{r.n}/{r.denominator} ({percent(r.pct)})" for r, hide in zip(t.itertuples(), small)]
+    t["ci"] = ["" if hide else percent_range(r.ci_low, r.ci_high) for r, hide in zip(t.itertuples(), small)]
     t["Response"] = t["response"].map(RESPONSE_LABELS)
     t["pct100"], t["lo100"], t["hi100"] = 100 * t["pct"], 100 * t["ci_low"], 100 * t["ci_high"]
     t.loc[small, ["pct100", "lo100", "hi100"]] = np.nan
@@ -337,8 +321,8 @@ def _list_ids_counted(first_ids, n: int) -> str:
 def group_rate_chart(comparison: GroupComparison) -> alt.LayerChart:
     """CR/CRi rate per group: point estimate with exact 95% CI, labelled k/n."""
     t = comparison.rates.copy()
-    t["label"] = [f"{r.responders}/{r.n} ({fmt_pct(r.rate)})" for r in t.itertuples()]
-    t["ci"] = [fmt_ci(r.ci_low, r.ci_high) for r in t.itertuples()]
+    t["label"] = [f"{r.responders}/{r.n} ({percent(r.rate)})" for r in t.itertuples()]
+    t["ci"] = [percent_range(r.ci_low, r.ci_high) for r in t.itertuples()]
     t["pct"], t["lo"], t["hi"] = 100 * t["rate"], 100 * t["ci_low"], 100 * t["ci_high"]
     t["kind"] = np.where(t["evaluable"], "evaluated", NOT_EVALUATED)
     y = alt.Y("group:N", sort=t["group"].tolist(), title=None, axis=alt.Axis(labelLimit=320))
@@ -581,8 +565,8 @@ def current_status_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.
         row = {"status": s}
         for p in PATHWAYS:
             row[p] = int(part.loc[part["pathway"] == p, "n"].sum())
-        row.update({"total": k, "% of patients": fmt_pct(k / n if n else math.nan),
-                    "exact 95% CI": fmt_ci(low, high)})
+        row.update({"total": k, "% of patients": percent(k / n if n else math.nan),
+                    "exact 95% CI": percent_range(low, high)})
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -30,6 +30,7 @@ import pandas as pd
 
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
+from analytics.format import p_text
 from analytics.survival import SurvivalSpec, _patient_sql
 
 # Plain sentences: shown on the page and carried into every export of a view grouped by HCT.
@@ -139,8 +140,7 @@ class HazardRatio:
     p_value: float
 
     def text(self) -> str:
-        from analytics.survival import p_text
-        return f"HR {self.hr:.2f} (95% CI {self.lower:.2f} to {self.upper:.2f}), {p_text(self.p_value)}"
+        return f"HR {self.hr:.2f} (95% CI {self.lower:.2f} to {self.upper:.2f}), {p_text(self.p_value, missing='n/a')}"
 
 
 def _one_term_fit(rows: pd.DataFrame, term: str, entry_col: str | None = None):

@@ -32,6 +32,7 @@ from scipy import stats
 from analytics import overview
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
+from analytics.format import p_value
 from analytics.stats import freeman_halton
 
 # grouping key -> (label, SQL giving each patient's group; NULL = not evaluated). Allow-list:
@@ -91,12 +92,6 @@ def group_levels(db: CohortDatabase, cohort_filter: CohortFilter, grouping: str)
                     f'WHERE {where} GROUP BY 1', params)
     levels = [(g if g == g else None, int(n)) for g, n in rows.itertuples(index=False)]
     return sorted(levels, key=lambda item: (item[0] is None, str(item[0])))
-
-
-def p_text(p: float) -> str:
-    if p is None or math.isnan(p):
-        return ""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _categorical_test(block: pd.DataFrame, groups: list[str]) -> tuple[float, str]:
@@ -164,7 +159,7 @@ def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, grouping
         p_values += [p] + [math.nan] * (len(block) - 1)
         tests += [test] + [""] * (len(block) - 1)
     table["p"] = p_values
-    table["p_text"] = [p_text(p) for p in p_values]
+    table["p_text"] = [p_value(p, missing="") for p in p_values]
     table["test"] = tests
     notes = []
     if grouping in POST_BASELINE:

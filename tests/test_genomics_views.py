@@ -71,7 +71,7 @@ def test_frequencies_view_is_the_frequency_table(demo_db):
     assert table["Alteration"].tolist() == freq["feature"].tolist()
     assert table["Evaluable"].tolist() == freq["evaluable"].tolist()
     assert table["Altered"].tolist() == [str(a) for a in freq["altered"]]
-    assert result.numbers["TP53"] == {"value": "9/19", "not_evaluated": "13", "total": 32, "ci": "24%–71%"}
+    assert result.numbers["TP53"] == {"value": "9/19", "not_evaluated": "13", "total": 32, "ci": "24–71%"}
     assert result.figure is not None and not result.caveats and result.n_patients == 32
 
 

@@ -10,6 +10,7 @@ import pytest
 from analytics import flow, response as r, swimmer
 from analytics.build import build_in_memory
 from analytics.filters import CohortFilter
+from analytics.format import percent, percent_range
 from analytics.stats import clopper_pearson, rxc
 from analytics.synthetic import build_synthetic_in_memory
 from tests.oracles import flow as flow_oracle, response as response_oracle
@@ -81,8 +82,8 @@ def ref_status_table(db, f):
         row = {"status": s}
         for p in r.PATHWAYS:
             row[p] = int((part["pathway"] == p).sum())
-        row.update({"total": k, "% of patients": r.fmt_pct(k / n if n else math.nan),
-                    "exact 95% CI": r.fmt_ci(low, high)})
+        row.update({"total": k, "% of patients": percent(k / n if n else math.nan),
+                    "exact 95% CI": percent_range(low, high)})
         rows.append(row)
     return pd.DataFrame(rows), int((df["status"] == r.ALIVE_NED).sum()), n
 

@@ -21,6 +21,7 @@ from analytics import table_one_by_group as by_group
 from analytics.db import CohortDatabase
 from analytics.disclosure import SUPPRESSED, is_small, suppress_count, suppress_table_one
 from analytics.filters import CohortFilter
+from analytics.format import p_text
 from analytics.units import patients_text
 from analytics.views.registry import PageViews
 from analytics.views.result import Caveat, ViewResult, withheld_caveat
@@ -180,7 +181,7 @@ def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: Ov
     tested = result.table[result.table["p"].notna()]
     low = tested[tested["p"] < 0.05]
     lines = (f"{len(tested)} characteristics tested; p < 0.05 (unadjusted): "
-             + ("; ".join(f"{c} ({t}, p {by_group.p_text(p)})" for c, t, p in
+             + ("; ".join(f"{c} ({t}, {p_text(p)})" for c, t, p in
                           zip(low["characteristic"], low["test"], low["p"])) or "none") + ".",)
     caveats = tuple(Caveat("Post-baseline grouping" if "after treatment" in note else
                            "Small groups" if note.startswith("Small") else
