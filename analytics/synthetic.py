@@ -37,15 +37,16 @@ import pandas as pd
 
 from analytics.build import SCHEMA_SQL, materialize_summary, write_atomically
 from analytics.db import CohortDatabase
+from analytics.karyotype import PLOIDY_BANDS, PLOIDY_ORDER
 
 CHUNK = 50_000  # patients per generated chunk (fixed, so the output depends on n and seed only)
 
 INSTITUTIONS = np.array([f"Site {c}" for c in "ABCDEFGH"], dtype=object)
 INSTITUTION_P = np.array([0.22, 0.18, 0.15, 0.12, 0.1, 0.09, 0.08, 0.06])
-PLOIDY = np.array(["near-haploid", "low hypodiploid", "high hypodiploid", "near-diploid",
-                   "diploid", "hyperdiploid"], dtype=object)
+PLOIDY = np.array(PLOIDY_ORDER, dtype=object)
 PLOIDY_P = np.array([0.02, 0.18, 0.05, 0.2, 0.45, 0.1])
-MODAL_RANGE = {0: (24, 31), 1: (32, 39), 2: (40, 43), 3: (44, 45), 4: (46, 46), 5: (47, 60)}
+MAX_SYNTHETIC_MODAL = 60  # hyperdiploid B-ALL is mostly 51-67 chromosomes; the band itself is open
+MODAL_RANGE = {k: (low, min(high, MAX_SYNTHETIC_MODAL)) for k, (_, low, high) in enumerate(PLOIDY_BANDS)}
 REGIMENS = [  # (regimen, category, probability)
     ("hyper-CVAD", "intensive chemotherapy", 0.35),
     ("mini-hyper-CVD + inotuzumab ozogamicin", "reduced-intensity with inotuzumab", 0.25),
