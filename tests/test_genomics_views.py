@@ -81,7 +81,7 @@ def test_frequencies_small_sample_and_suppression(demo_db):
     suppressed = views.frequencies(demo_db, CohortFilter(), GenomicsSpec(), 5)
     shown = suppressed.tables["Alteration frequencies"]
     assert not any(isinstance(a, str) and a.isdigit() and 1 <= int(a) < 5 for a in shown["Altered"])
-    assert "Counts below 5 shown as <5" in suppressed.caption
+    assert "Counts below 5 are shown as <5" in suppressed.caption
     never = views.frequencies(demo_db, CohortFilter(tp53=("not evaluated",)), GenomicsSpec())
     assert never.numbers["TP53"]["value"] == "not evaluable"
 

@@ -27,7 +27,7 @@ import pandas as pd
 from analytics import compare
 from analytics.compare import POOLING_METHODS, CohortFigure
 from analytics.db import CohortDatabase
-from analytics.disclosure import is_small, suppressed_cells, suppressed_label
+from analytics.disclosure import is_small, suppress_count, suppressed_cells, suppressed_label
 from analytics.filters import CohortFilter
 from analytics.format import number, p_text, percent, percent_range
 from analytics.published import CHARACTERISTICS, COUNT, MEDIAN, PROPORTION, load_published, series_table
@@ -119,7 +119,7 @@ def _cohort_value(figure: CohortFigure, key: str, k: int) -> tuple[str, str]:
         return _fraction(figure.numerator, figure.denominator), _ci(figure.numerator, figure.denominator)
     if c.kind == COUNT:
         if hidden:
-            return f"<{k}", ""
+            return suppress_count(figure.numerator, k), ""
         extra = f" of {figure.denominator} {figure.looked_in}" if figure.denominator is not None else ""
         return f"{figure.numerator}{extra}", ""
     if hidden:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from analytics import cohort, genomics
 from analytics.db import CohortDatabase
-from analytics.disclosure import suppress_count, suppressed_cells, suppressed_label
+from analytics.disclosure import suppress_count, suppressed_cells, suppressed_label, suppression_note
 from analytics.filters import CohortFilter
 from analytics.format import p_text, percent_range, round_half_up, significant
 from analytics.units import patients_text
@@ -177,7 +177,7 @@ def frequencies(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsS
                                               "the counts, not the percentages."))
     caption = "Exact 95% CIs among evaluable patients. Not evaluated is never counted as no alteration."
     if k > 1:
-        caption += f" Counts below {k} shown as <{k} (no point drawn)."
+        caption += f" {suppression_note(k)} No point is drawn for them."
     return ViewResult(PAGE, "genomics.frequencies", "Genomics: alteration frequencies among evaluable patients",
                       caption=caption, caveats=tuple(caveats),
                       figure=genomics.frequency_chart(freq, small_cell_k=k) if any_evaluable else None,

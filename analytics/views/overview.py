@@ -19,7 +19,7 @@ import pandas as pd
 from analytics import cohort, overview
 from analytics import table_one_by_group as by_group
 from analytics.db import CohortDatabase
-from analytics.disclosure import SUPPRESSED, is_small, suppress_count, suppress_table_one
+from analytics.disclosure import SUPPRESSED, hidden_count, is_small, suppress_count, suppress_table_one
 from analytics.filters import CohortFilter
 from analytics.format import p_text
 from analytics.units import patients_text
@@ -129,7 +129,7 @@ def _proportion(t1: pd.DataFrame, characteristic: str, level: str, k: int) -> di
     hidden = bool(row.get(SUPPRESSED, False))
     shown_evaluable = suppress_count(evaluable, k) if is_small(evaluable, k) else evaluable
     if hidden:
-        shown_n = f"<{k}" if is_small(n, k) else "suppressed"
+        shown_n = hidden_count(n, k)
         return {"n": shown_n, "evaluable": shown_evaluable, "ci_low": None, "ci_high": None,
                 "display": str(row["display"])}
     ci = (None, None) if pd.isna(row["ci_low"]) else (float(row["ci_low"]), float(row["ci_high"]))

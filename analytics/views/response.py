@@ -29,7 +29,7 @@ import pandas as pd
 from analytics import flow, response as r, swimmer as sw
 from analytics.cohort import count_patients
 from analytics.db import CohortDatabase
-from analytics.disclosure import is_small, suppressed_cells, suppressed_label
+from analytics.disclosure import hidden_count, suppressed_cells, suppressed_label, suppression_note
 from analytics.filters import CohortFilter
 from analytics.format import p_text, percent, percent_range
 from analytics.units import patients_text
@@ -144,7 +144,7 @@ def best_response(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respons
                "responders_text": (suppressed_label(s.n_responders, s.n_treated_assessed, k) if responders_hidden
                                    else f"{s.n_responders}/{s.n_treated_assessed} ({percent(s.rate)})"),
                "ci_text": "suppressed" if responders_hidden else percent_range(s.ci_low, s.ci_high),
-               "treated_text": " / ".join((f"<{k}" if is_small(x, k) else "suppressed") if hide else str(x)
+               "treated_text": " / ".join(hidden_count(x, k) if hide else str(x)
                                           for x, hide in zip((s.n_treated, s.n_untreated), treated_hidden))}
     if not responders_hidden:
         numbers.update(n_responders=s.n_responders, rate=s.rate, ci_low=s.ci_low, ci_high=s.ci_high)
@@ -189,7 +189,7 @@ def best_response(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respons
     caption = ("Best response over all lines. Not evaluable (e.g. death before assessment) stays in the "
                "denominator. Bars: exact (Clopper-Pearson) 95% CI.")
     if k > 1:
-        caption += f" Counts below {k} read <{k} (no bar drawn)."
+        caption += f" {suppression_note(k)} No bar is drawn for them."
     return ViewResult(PAGE, f"{PAGE}.best_response", title, caption=caption, caveats=tuple(caveats),
                       figure=r.best_response_chart(s, small_cell_k=k), figure_name="best_response",
                       n_patients=s.n_treated_assessed, tables={"best_response": table}, numbers=numbers,
