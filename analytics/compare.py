@@ -35,6 +35,7 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.published import CHARACTERISTICS, COUNT, MEDIAN, PROPORTION
 from analytics.stats import clopper_pearson
+from analytics.views.survival import SurvivalPageSpec, km
 
 POOLING_METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
 _STATSMODELS_METHOD = {"dl": "dl", "pm": "iterated"}
@@ -84,7 +85,6 @@ def _continuous_label(key: str) -> str:
 def _efs_medians(db: CohortDatabase, cohort_filter: CohortFilter) -> dict[str, CohortFigure]:
     """Median EFS of treated patients, and of treated patients by allogeneic HCT, from the
     survival page's Kaplan-Meier view (the same numbers the page shows)."""
-    from analytics.views.survival import SurvivalPageSpec, km
     source = "Kaplan-Meier, survival page (analytics.views.survival.km)"
     treated, _ = SurvivalPageSpec.from_params({"endpoint": "EFS", "population": "treated"})
     whole = km(db, cohort_filter, treated)

@@ -532,7 +532,6 @@ def risk_table(counts: pd.DataFrame, ticks_months: Sequence[float]) -> pd.DataFr
     return pd.DataFrame(rows, columns=["group", "time_months", "at_risk"])
 
 
-# --- CSV export -------------------------------------------------------------------------------
 # --- display helpers (plain text tables for the page and its CSV) ----------------------------
 def summary_display(summary: pd.DataFrame, milestones_months: Sequence[float]) -> pd.DataFrame:
     """Human-readable per-group table: medians in months with 95% CI, milestones in %."""

@@ -21,6 +21,7 @@ Example
 """
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -191,9 +192,8 @@ def display(result: TableOneByGroup) -> pd.DataFrame:
 
 def to_docx(result: TableOneByGroup, title: str, footnote: str) -> bytes:
     """The table as a Word document (python-docx): journals take Word tables."""
-    import io
 
-    from docx import Document
+    from docx import Document  # imported here: only the Word download needs it
     from docx.enum.section import WD_ORIENT
     from docx.shared import Pt
 

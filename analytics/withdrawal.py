@@ -563,10 +563,6 @@ class WithdrawalView:
     n_without_series: int
 
     @property
-    def n_kinetics(self) -> int:
-        return self.n_series
-
-    @property
     def assessable(self) -> int:
         return self.n_series - self.counts[NOT_ASSESSABLE]
 

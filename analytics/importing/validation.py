@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from analytics.consistency import contradictions
 from analytics.dictionary import load_dictionary
 from analytics.importing import privacy
 from analytics.importing.report import MAX_ISSUES, Report
@@ -467,7 +468,6 @@ def _one_truth_per_fact(raws: dict[str, RawTable], typed: dict[str, pd.DataFrame
                         tables: dict[str, pd.DataFrame], report: Report) -> None:
     """Warn where the timeline contradicts a stated fact (both values named); a stated exposure is
     not stored for a patient with courses, whose exposure patient_summary derives."""
-    from analytics.consistency import contradictions
 
     raw = raws["patients"]
     rows = dict(zip(typed["patients"]["patient_id"], typed["patients"].index))

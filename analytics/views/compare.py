@@ -33,7 +33,7 @@ from analytics.format import number, p_text, percent, percent_range
 from analytics.published import CHARACTERISTICS, COUNT, MEDIAN, PROPORTION, load_published, series_table
 from analytics.theme import PALETTE
 from analytics.units import patients_text
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.methods import REFERENCES, software
 from analytics.views.result import Caveat, ViewResult
 from analytics.views.spec import PageSpec, option

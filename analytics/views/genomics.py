@@ -28,7 +28,7 @@ from analytics.disclosure import suppress_count, suppressed_cells, suppressed_la
 from analytics.filters import CohortFilter
 from analytics.format import p_text, percent_range, round_half_up, significant
 from analytics.units import patients_text
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.methods import describes, paragraph
 from analytics.views.result import Caveat, ViewResult, withheld
 from analytics.views.spec import OptionError, PageSpec, number, option, some_of

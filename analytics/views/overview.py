@@ -23,7 +23,7 @@ from analytics.disclosure import SUPPRESSED, hidden_count, is_small, suppress_co
 from analytics.filters import CohortFilter
 from analytics.format import p_text
 from analytics.units import patients_text
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.result import Caveat, ViewResult, withheld_caveat
 from analytics.views.methods import describes, paragraph
 from analytics.views.spec import PageSpec, option

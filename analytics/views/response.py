@@ -33,7 +33,7 @@ from analytics.disclosure import hidden_count, suppressed_cells, suppressed_labe
 from analytics.filters import CohortFilter
 from analytics.format import p_text, percent, percent_range
 from analytics.units import patients_text
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.result import Caveat, ViewResult, withheld
 from analytics.views.methods import describes, paragraph
 from analytics.views.spec import PageSpec, option

@@ -26,7 +26,7 @@ from analytics.disclosure import suppress_count
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.format import p_text, p_value, round_half_up
 from analytics.units import patients_text
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.result import Caveat, ViewResult
 from analytics.views.methods import paragraph
 from analytics.views.spec import OptionError, PageSpec, number, option
