@@ -183,7 +183,7 @@ def untreated_patients(db: CohortDatabase, cohort_filter: CohortFilter,
         f"ORDER BY patient_id {limit_sql}", params + limit_params)
     if df.empty:
         return df.assign(why=pd.Series(dtype=str))
-    # the same patients as a subquery (a literal list of ids was one parameter per patient)
+    # the same patients as a subquery: a literal list of ids would be one parameter per patient
     untreated = (f"SELECT patient_id FROM patient_summary WHERE {where} AND NOT treated "
                  f"ORDER BY patient_id {limit_sql}")
     params = params + limit_params

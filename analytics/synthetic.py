@@ -110,7 +110,7 @@ def _patients(rng: np.random.Generator, start: int, n: int, width: int) -> tuple
     low_hypo = ploidy_idx == 1
     tp53 = sequenced & (rng.random(n) < np.where(low_hypo, 0.9, 0.15))
     lines_len = np.where(rng.random(n) < 0.7, 1, np.where(rng.random(n) < 0.8, 2, 3))
-    _skip_retired_draw(rng.uniform(0.55, 0.95, n))  # was a stated exposure; now derived from the courses
+    _skip_retired_draw(rng.uniform(0.55, 0.95, n))  # keeps the stream: exposure comes from the courses
     bcr = np.where(rng.random(n) < 0.06, "positive", "negative")
     pos_neg = lambda p: np.where(rng.random(n) < p, "positive", "negative")  # noqa: E731
     cns = rng.choice(np.array(["CNS1", "CNS2", "CNS3"], dtype=object), n, p=[0.9, 0.06, 0.04])
