@@ -33,6 +33,7 @@ from statsmodels.stats.meta_analysis import combine_effects
 from analytics import overview, response, withdrawal
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
+from analytics.format import number, percent, percent_range
 from analytics.published import CHARACTERISTICS, COUNT, MEDIAN, PROPORTION
 from analytics.stats import clopper_pearson
 from analytics.views.survival import SurvivalPageSpec, km
@@ -198,8 +199,8 @@ class Pooled:
     corrected: int     # series with the 0.5 continuity correction
 
     def text(self) -> str:
-        return (f"pooled {100 * self.estimate:.0f}% (95% CI {100 * self.ci_low:.0f} to {100 * self.ci_high:.0f}%), "
-                f"I² {100 * self.i2:.0f}%, τ² {self.tau2:.3f}, Q {self.q:.2f} on {self.df} df "
+        return (f"pooled {percent(self.estimate, 0)} (95% CI {percent_range(self.ci_low, self.ci_high, 0, separator=' to ')}), "
+                f"I² {percent(self.i2, 0)}, τ² {number(self.tau2, 3)}, Q {number(self.q, 2)} on {self.df} df "
                 f"({POOLING_METHODS[self.method]}, {self.k} series)")
 
 

@@ -21,7 +21,7 @@ from analytics import table_one_by_group as by_group
 from analytics.db import CohortDatabase
 from analytics.disclosure import SUPPRESSED, hidden_count, is_small, suppress_count, suppress_table_one
 from analytics.filters import CohortFilter
-from analytics.format import p_text
+from analytics.format import p_text, percent_range
 from analytics.units import patients_text
 from analytics.views.page_views import PageViews
 from analytics.views.result import Caveat, ViewResult, withheld_caveat
@@ -140,7 +140,7 @@ def _proportion(t1: pd.DataFrame, characteristic: str, level: str, k: int) -> di
 def _proportion_line(label: str, value: dict) -> str:
     text = f"{label}: {value['display']} of evaluable patients"
     if value["ci_low"] is not None:
-        text += f" (95% CI {value['ci_low']:.0%}–{value['ci_high']:.0%})"
+        text += f" (95% CI {percent_range(value['ci_low'], value['ci_high'], 0)})"
     return text + "."
 
 
