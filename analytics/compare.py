@@ -33,8 +33,10 @@ from statsmodels.stats.meta_analysis import combine_effects
 from analytics import overview, response, withdrawal
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
+from analytics.format import number, percent, percent_range
 from analytics.published import CHARACTERISTICS, COUNT, MEDIAN, PROPORTION
 from analytics.stats import clopper_pearson
+from analytics.views.survival import SurvivalPageSpec, km
 
 POOLING_METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
 _STATSMODELS_METHOD = {"dl": "dl", "pm": "iterated"}
@@ -84,7 +86,6 @@ def _continuous_label(key: str) -> str:
 def _efs_medians(db: CohortDatabase, cohort_filter: CohortFilter) -> dict[str, CohortFigure]:
     """Median EFS of treated patients, and of treated patients by allogeneic HCT, from the
     survival page's Kaplan-Meier view (the same numbers the page shows)."""
-    from analytics.views.survival import SurvivalPageSpec, km
     source = "Kaplan-Meier, survival page (analytics.views.survival.km)"
     treated, _ = SurvivalPageSpec.from_params({"endpoint": "EFS", "population": "treated"})
     whole = km(db, cohort_filter, treated)
@@ -198,8 +199,8 @@ class Pooled:
     corrected: int     # series with the 0.5 continuity correction
 
     def text(self) -> str:
-        return (f"pooled {100 * self.estimate:.0f}% (95% CI {100 * self.ci_low:.0f} to {100 * self.ci_high:.0f}%), "
-                f"I² {100 * self.i2:.0f}%, τ² {self.tau2:.3f}, Q {self.q:.2f} on {self.df} df "
+        return (f"pooled {percent(self.estimate, 0)} (95% CI {percent_range(self.ci_low, self.ci_high, 0, separator=' to ')}), "
+                f"I² {percent(self.i2, 0)}, τ² {number(self.tau2, 3)}, Q {number(self.q, 2)} on {self.df} df "
                 f"({POOLING_METHODS[self.method]}, {self.k} series)")
 
 

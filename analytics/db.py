@@ -1,9 +1,15 @@
-"""The one module that touches DuckDB.
+"""The one module that reads DuckDB: every query of the app and its views goes through here.
 
 A `CohortDatabase` holds one DuckDB connection and hands every query its own cursor, so
 concurrent Streamlit sessions (threads) never share a cursor. The shared cohort file is always
 opened read-only: the app never writes to it. Uploaded cohorts (session-only) live in an
 in-memory database built by `analytics.build`.
+
+Two modules open DuckDB to write, and only databases they are creating: `analytics.build`
+(the cohort file, built in a temporary file and renamed into place, and in-memory cohorts) and
+`analytics.synthetic` (synthetic cohorts for tests and benchmarks, in memory or as a file
+through `build.write_atomically`). Both hand the result over as a `CohortDatabase`. The
+reproduce scripts (`analytics.reproduce`) are standalone and open the file read-only themselves.
 """
 from __future__ import annotations
 

@@ -39,6 +39,7 @@ import vl_convert
 
 from analytics import cohort, theme
 from analytics.db import CohortDatabase
+from analytics.disclosure import suppression_note
 from analytics.figure_export import Provenance, data_hash, export_figure, without_hover_hints
 from analytics.filters import CohortFilter
 from analytics.units import patients_text
@@ -406,7 +407,7 @@ def build_pptx(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
         table.rows[i].height = Inches(row_h)
         for j in range(2):
             style(table.cell(i, j).text_frame, TABLE_PT, bold=i == 0)
-    note = top_line.caption + (f" Counts below {small_cell_k} shown as <{small_cell_k}." if small_cell_k > 1 else "")
+    note = " ".join(filter(None, (top_line.caption, suppression_note(small_cell_k))))
     textbox(slide, note, BODY_TOP + 0.2 + row_h * (len(rows) + 1), CAPTION_PT, name="Caption")
     footer(slide, _provenance(db, cohort_filter, top_line.n_patients, created), data_hash_of_table(rows))
 
@@ -491,9 +492,7 @@ def build_html(db: CohortDatabase, cohort_filter: CohortFilter, results: list[Vi
 {lines}
 <p class="footer">{footer}</p>
 </section>""")
-    note = html.escape(top_line.caption)
-    if small_cell_k > 1:
-        note += f" Counts below {small_cell_k} are shown as &lt;{small_cell_k}."
+    note = html.escape(" ".join(filter(None, (top_line.caption, suppression_note(small_cell_k)))))
     banner = ('<p class="synthetic">Synthetic cohort: invented patients, not patient data.</p>'
               if db.synthetic else "")
     return f"""<!DOCTYPE html>

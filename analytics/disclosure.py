@@ -20,6 +20,8 @@ from typing import Iterable
 
 import pandas as pd
 
+from analytics.format import percent
+
 SUPPRESSED = "suppressed"
 
 
@@ -38,7 +40,36 @@ def suppress_fraction(n: int, d: int, k: int) -> str:
     """`n/d (p%)`, or `<k/d` with no percentage when n is a small cell."""
     if is_small(n, k):
         return f"<{k}/{d}"
-    return f"{n}/{d} ({100 * n / d:.0f}%)" if d else f"{n}/{d}"
+    return f"{n}/{d} ({percent(n / d, 0)})" if d else f"{n}/{d}"
+
+
+def hidden_count(n, k: int) -> str:
+    """The text of a hidden count: '<k' for a small one, 'suppressed' for one hidden by
+    secondary suppression (its value is not small, only recoverable).
+
+    >>> hidden_count(3, 5), hidden_count(16, 5)
+    ('<5', 'suppressed')
+    """
+    return f"<{k}" if is_small(n, k) else SUPPRESSED
+
+
+def selection_count(n: int, k: int) -> str:
+    """The size of a filtered selection: under suppression "<k" below k, zero included (a
+    withheld selection must read like an empty one, or "none" against "<k" would tell them apart).
+
+    >>> selection_count(0, 5), selection_count(4, 5), selection_count(5, 5), selection_count(0, 0)
+    ('<5', '<5', '5', '0')
+    """
+    return f"<{k}" if k > 1 and n < k else str(n)
+
+
+def suppression_note(k: int) -> str:
+    """The sentence that goes with every display under suppression ("" when it is off).
+
+    >>> suppression_note(5), suppression_note(0)
+    ('Counts below 5 are shown as <5.', '')
+    """
+    return f"Counts below {k} are shown as <{k}." if k > 1 else ""
 
 
 def suppressed_cells(counts: Iterable, k: int) -> list[bool]:
@@ -68,7 +99,7 @@ def suppressed_label(n, d, k: int) -> str:
     >>> suppressed_label(3, 19, 5), suppressed_label(16, 19, 5)
     ('<5/19', 'suppressed/19')
     """
-    return f"<{k}/{d}" if is_small(n, k) else f"suppressed/{d}"
+    return f"{hidden_count(n, k)}/{d}"
 
 
 def suppress_frame(frame: pd.DataFrame, count_columns: Iterable[str], k: int,

@@ -37,15 +37,16 @@ import pandas as pd
 
 from analytics.build import SCHEMA_SQL, materialize_summary, write_atomically
 from analytics.db import CohortDatabase
+from analytics.karyotype import PLOIDY_BANDS, PLOIDY_ORDER
 
 CHUNK = 50_000  # patients per generated chunk (fixed, so the output depends on n and seed only)
 
 INSTITUTIONS = np.array([f"Site {c}" for c in "ABCDEFGH"], dtype=object)
 INSTITUTION_P = np.array([0.22, 0.18, 0.15, 0.12, 0.1, 0.09, 0.08, 0.06])
-PLOIDY = np.array(["near-haploid", "low hypodiploid", "high hypodiploid", "near-diploid",
-                   "diploid", "hyperdiploid"], dtype=object)
+PLOIDY = np.array(PLOIDY_ORDER, dtype=object)
 PLOIDY_P = np.array([0.02, 0.18, 0.05, 0.2, 0.45, 0.1])
-MODAL_RANGE = {0: (24, 31), 1: (32, 39), 2: (40, 43), 3: (44, 45), 4: (46, 46), 5: (47, 60)}
+MAX_SYNTHETIC_MODAL = 60  # hyperdiploid B-ALL is mostly 51-67 chromosomes; the band itself is open
+MODAL_RANGE = {k: (low, min(high, MAX_SYNTHETIC_MODAL)) for k, (_, low, high) in enumerate(PLOIDY_BANDS)}
 REGIMENS = [  # (regimen, category, probability)
     ("hyper-CVAD", "intensive chemotherapy", 0.35),
     ("mini-hyper-CVD + inotuzumab ozogamicin", "reduced-intensity with inotuzumab", 0.25),
@@ -109,7 +110,7 @@ def _patients(rng: np.random.Generator, start: int, n: int, width: int) -> tuple
     low_hypo = ploidy_idx == 1
     tp53 = sequenced & (rng.random(n) < np.where(low_hypo, 0.9, 0.15))
     lines_len = np.where(rng.random(n) < 0.7, 1, np.where(rng.random(n) < 0.8, 2, 3))
-    _skip_retired_draw(rng.uniform(0.55, 0.95, n))  # was a stated exposure; now derived from the courses
+    _skip_retired_draw(rng.uniform(0.55, 0.95, n))  # keeps the stream: exposure comes from the courses
     bcr = np.where(rng.random(n) < 0.06, "positive", "negative")
     pos_neg = lambda p: np.where(rng.random(n) < p, "positive", "negative")  # noqa: E731
     cns = rng.choice(np.array(["CNS1", "CNS2", "CNS3"], dtype=object), n, p=[0.9, 0.06, 0.04])

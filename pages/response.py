@@ -1,6 +1,7 @@
 import streamlit as st
 
 from analytics import cohort, response
+from analytics.format import percent, percent_range
 from analytics.response.swimmer import ORIGINS, SORTS
 from analytics.units import patients_text
 from analytics.views.response import (ResponseSpec, best_response, by_group, current_status,
@@ -101,8 +102,8 @@ if mrd.numbers["n_responders"]:
     n_evaluated, n_negative = mrd.numbers["n_mrd_evaluated"], mrd.numbers["n_mrd_negative"]
     c1, c2, c3 = st.columns(3)
     c1.metric("MRD-negative among responders with MRD", f"{n_negative}/{n_evaluated} ("
-              f"{response.fmt_pct(n_negative / n_evaluated if n_evaluated else float('nan'))})")
-    c2.metric("Exact 95% CI", response.fmt_ci(mrd.numbers["mrd_ci_low"], mrd.numbers["mrd_ci_high"]))
+              f"{percent(n_negative / n_evaluated if n_evaluated else float('nan'))})")
+    c2.metric("Exact 95% CI", percent_range(mrd.numbers["mrd_ci_low"], mrd.numbers["mrd_ci_high"]))
     c3.metric("Responders without MRD result",
               f"{mrd.numbers['n_responders'] - n_evaluated} of {mrd.numbers['n_responders']}")
     st.caption(mrd.caption + " Method and sensitivity of the assessment that defines each status:")

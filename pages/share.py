@@ -6,6 +6,7 @@ last link in this session: what the page showed, with its caveats.
 import streamlit as st
 
 from analytics import cohort, deck
+from analytics.disclosure import suppression_note
 from analytics.units import patients_text
 from analytics.views.registry import pages as registered_pages
 from analytics.views.spec import params_mapping
@@ -49,8 +50,8 @@ st.dataframe(rows, hide_index=True, width="stretch")
 if public:
     st.info("Public deployment: the patient page is left out of the deck.", icon=":material/public:")
 if k > 1:
-    st.caption(f"Small-cell suppression is on: counts below {k} are shown as <{k}; the deck holds only "
-               "aggregate views that honour it, no patient-level figure.")
+    st.caption(f"Small-cell suppression is on. {suppression_note(k)} The deck holds only aggregate views "
+               "that honour it, no patient-level figure.")
 
 db = state.current_database()
 base_url = share_link.view_url("").split("?")[0].rstrip("/")  # the app's address: slides link their views

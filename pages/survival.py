@@ -7,6 +7,7 @@ import streamlit as st
 
 from analytics import survival
 from analytics.cohort import count_patients
+from analytics.format import p_value
 from analytics.views import survival as views
 from analytics.views.survival import SurvivalPageSpec as Spec
 from ui import access, components, state
@@ -92,7 +93,7 @@ with tab_km:
         if "pairwise" in km.tables:
             shown = km.tables["pairwise"].copy()
             for col in ("p", f"p ({spec.pairwise})"):
-                shown[col] = shown[col].map(lambda p: "n/a" if p != p else f"{p:.4f}")
+                shown[col] = shown[col].map(lambda p: p_value(p, missing="n/a"))
             shown["chi2"] = shown["chi2"].map(lambda x: "n/a (no events)" if x != x else f"{x:.2f}")
             st.markdown(f"**Pairwise log-rank tests**, {spec.pairwise.capitalize()}-adjusted for "
                         f"{len(shown)} comparisons")

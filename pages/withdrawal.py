@@ -3,6 +3,7 @@ import dataclasses
 import streamlit as st
 
 from analytics import cohort, withdrawal
+from analytics.format import number, p_value
 from analytics.views.withdrawal import (LAYOUTS, NO_COMPARISON, SINGLE_MEASUREMENT, SMALL_SAMPLES,
                                         WithdrawalSpec, kinetics, timing, trajectories)
 from ui import components, state, views
@@ -12,10 +13,6 @@ from ui.text import md_escape
 require_entrypoint()
 
 SCALE_LABELS = {"linear": "Linear", "log": "Log"}
-
-
-def _num(x, digits=1, suffix=""):
-    return "–" if x is None or x != x else f"{x:.{digits}f}{suffix}"
 
 
 def _caveats(result, headings):
@@ -144,11 +141,11 @@ if n_series:
     cont, cat = kin.tables["continuous"], kin.tables["categorical"]
     if not any(c.heading == NO_COMPARISON for c in kin.caveats):
         cont_shown = cont.assign(
-            regressors=[f"{_num(md)} ({rg}), n={n}" for md, rg, n in
+            regressors=[f"{number(md)} ({rg}), n={n}" for md, rg, n in
                         zip(cont.median_regressors, cont.range_regressors, cont.n_regressors)],
-            others=[f"{_num(md)} ({rg}), n={n}" for md, rg, n in
+            others=[f"{number(md)} ({rg}), n={n}" for md, rg, n in
                     zip(cont.median_others, cont.range_others, cont.n_others)],
-            U=[_num(u, 1) for u in cont.U], p=[_num(p, 3) for p in cont.p_value])
+            U=[number(u, 1) for u in cont.U], p=[p_value(p) for p in cont.p_value])
         approximate = cont["test"].str.contains("approximation").any()
         st.markdown("**Continuous**: median (range); " + (
             f"two-sided Mann-Whitney U, exact up to {withdrawal.EXACT_MWU_MAX} patients per group, "
@@ -163,7 +160,7 @@ if n_series:
         cat_shown = cat.assign(
             regressors=[f"{a}/{n}" for a, n in zip(cat.regressors_positive, cat.regressors_evaluable)],
             others=[f"{a}/{n}" for a, n in zip(cat.others_positive, cat.others_evaluable)],
-            OR=[_num(o, 2) for o in cat.odds_ratio], p=[_num(p, 3) for p in cat.p_value])
+            OR=[number(o, 2) for o in cat.sample_odds_ratio], p=[p_value(p) for p in cat.p_value])
         st.markdown("**Categorical**: positive / evaluable; two-sided Fisher exact test among "
                     "evaluable patients (not evaluated are excluded, never counted as negative).")
         st.dataframe(cat_shown[["feature", "regressors", "others", "OR", "p", "not_evaluated"]],

@@ -138,3 +138,29 @@ def test_a_figure_of_cached_data_computes_the_data_once(monkeypatch):
     assert len(calls) == 1  # the table and the figure share one computation
     at.run()
     assert len(calls) == 1 and len(_chart_elements(at)) == 1
+
+
+def _app_figures(db):
+    from analytics import flow, genomics, overview, response, survival, survival_chart
+    from analytics.filters import CohortFilter
+    everyone = CohortFilter()
+    return {
+        "km (vconcat, layers, CI bands)": survival_chart.km_figure(db, everyone, survival.SurvivalSpec()),
+        "oncoprint (concat of layers)": genomics.oncoprint_chart(db, everyone),
+        "flow (alluvial layers)": flow.flow_chart(db, everyone),
+        "exposure": overview.exposure_chart(db, everyone, "latency_months"),
+        "best response": response.best_response_figure(db, everyone),
+        "timeline (dates as days, gaps)": patient.timeline_figure(db, everyone, "S05", "whole history"),
+    }
+
+
+def test_rendered_spec_equals_streamlits_own_conversion_on_app_figures(demo_db):
+    """The public conversion gives, figure by figure, the spec and Arrow bytes Streamlit's own
+    (private) conversion gives, on the app's composite charts, not only a one-layer chart."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as streamlits  # the oracle
+
+    from ui.figures import rendered_spec
+    for what, chart in _app_figures(demo_db).items():
+        ours, theirs = rendered_spec(chart), streamlits(chart)
+        assert ours == theirs, what
+        assert ours["datasets"] and all(isinstance(b, bytes) for b in ours["datasets"].values()), what

@@ -75,11 +75,11 @@ def test_conditional_or_and_ci_match_scipy(t):
     a, b, c, d = t
     r = fisher_exact_2x2([[a, b], [c, d]])
     if min(a + b, c + d, a + c, b + d) == 0:
-        assert math.isnan(r.odds_ratio)
+        assert math.isnan(r.conditional_odds_ratio)
         return
     ref = scipy_odds_ratio([[a, b], [c, d]], kind="conditional")
     ci = ref.confidence_interval(confidence_level=0.95)
-    for mine, theirs in ((r.odds_ratio, ref.statistic), (r.ci_low, ci.low), (r.ci_high, ci.high)):
+    for mine, theirs in ((r.conditional_odds_ratio, ref.statistic), (r.ci_low, ci.low), (r.ci_high, ci.high)):
         if math.isinf(theirs) or theirs == 0:
             assert mine == theirs
         else:
@@ -93,7 +93,7 @@ def test_conditional_ci_defining_property_with_noncentral_hypergeometric():
     M, n, N = a + b + c + d, a + c, a + b   # population, "successes" (col 1), draws (row 1)
     assert sps.nchypergeom_fisher.sf(a - 1, M, n, N, r.ci_low) == pytest.approx(0.025, abs=1e-7)
     assert sps.nchypergeom_fisher.cdf(a, M, n, N, r.ci_high) == pytest.approx(0.025, abs=1e-7)
-    assert sps.nchypergeom_fisher.mean(M, n, N, r.odds_ratio) == pytest.approx(a, abs=1e-7)
+    assert sps.nchypergeom_fisher.mean(M, n, N, r.conditional_odds_ratio) == pytest.approx(a, abs=1e-7)
 
 
 def test_fisher_against_r_tea_tasting():
@@ -102,7 +102,7 @@ def test_fisher_against_r_tea_tasting():
     # R's printed digits agree to ~2e-5 relative; the 1e-6 checks are against scipy above.
     r = fisher_exact_2x2([[3, 1], [1, 3]])
     assert r.p_value == pytest.approx(0.4857143, abs=1e-6)
-    assert r.odds_ratio == pytest.approx(6.408309, rel=5e-5)
+    assert r.conditional_odds_ratio == pytest.approx(6.408309, rel=5e-5)
     assert r.ci_low == pytest.approx(0.2117329, rel=5e-5) and r.ci_high == pytest.approx(626.2381, rel=5e-5)
 
 

@@ -71,7 +71,7 @@ def test_frequencies_view_is_the_frequency_table(demo_db):
     assert table["Alteration"].tolist() == freq["feature"].tolist()
     assert table["Evaluable"].tolist() == freq["evaluable"].tolist()
     assert table["Altered"].tolist() == [str(a) for a in freq["altered"]]
-    assert result.numbers["TP53"] == {"value": "9/19", "not_evaluated": "13", "total": 32, "ci": "24%–71%"}
+    assert result.numbers["TP53"] == {"value": "9/19", "not_evaluated": "13", "total": 32, "ci": "24–71%"}
     assert result.figure is not None and not result.caveats and result.n_patients == 32
 
 
@@ -81,7 +81,7 @@ def test_frequencies_small_sample_and_suppression(demo_db):
     suppressed = views.frequencies(demo_db, CohortFilter(), GenomicsSpec(), 5)
     shown = suppressed.tables["Alteration frequencies"]
     assert not any(isinstance(a, str) and a.isdigit() and 1 <= int(a) < 5 for a in shown["Altered"])
-    assert "Counts below 5 shown as <5" in suppressed.caption
+    assert "Counts below 5 are shown as <5" in suppressed.caption
     never = views.frequencies(demo_db, CohortFilter(tp53=("not evaluated",)), GenomicsSpec())
     assert never.numbers["TP53"]["value"] == "not evaluable"
 

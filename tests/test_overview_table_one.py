@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from scipy.stats import beta
 
 from analytics import overview
+from analytics.format import number
 from analytics.cohort import patient_order
 from analytics.filters import CohortFilter
 from analytics.stats import clopper_pearson
@@ -106,8 +107,8 @@ def test_summarise_continuous_ignores_missing(values):
 
 
 def test_rounding_is_half_up_for_readers():
-    assert overview.baseline._fmt(12.5, 0) == "13" and overview.baseline._fmt(87.5, 0) == "88"
-    assert overview.baseline._fmt(54.0123, 1) == "54.0"
+    assert number(12.5, 0) == "13" and number(87.5, 0) == "88"
+    assert number(54.0123, 1) == "54.0"
 
 
 def test_filter_restricts_table_one(demo_db, raw):

@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 from scipy.special import gammaln
 from scipy.stats import random_table
 
-from analytics import reproduce, response
+from analytics import reproduce, stats
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.reproduce import response as response_scripts
@@ -204,19 +204,19 @@ def _script_freeman_halton(max_tables: int, draws: int):
     """The Freeman-Halton function the by-group script defines (its text, run as the script runs it)."""
     namespace = {"math": math, "np": np, "gammaln": gammaln, "random_table": random_table,
                  "MAX_ENUMERATED_TABLES": max_tables, "MONTE_CARLO_DRAWS": draws,
-                 "MONTE_CARLO_SEED": response.MONTE_CARLO_SEED}
+                 "MONTE_CARLO_SEED": stats.MONTE_CARLO_SEED}
     exec(response_scripts._EXACT_RX2, namespace)
     return namespace["freeman_halton"]
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), min_size=2, max_size=6),
-       st.sampled_from([(response.MAX_ENUMERATED_TABLES, response.MONTE_CARLO_DRAWS), (50, 3000)]))
+       st.sampled_from([(stats.MAX_ENUMERATED_TABLES, stats.MONTE_CARLO_DRAWS), (50, 3000)]))
 def test_script_freeman_halton_is_the_pages(table, limits):
     """Enumeration, and the seeded Monte Carlo when the tables are too many, give the page's p and method."""
     max_tables, draws = limits
     p, method = _script_freeman_halton(max_tables, draws)(table)
-    page = response.freeman_halton(table, max_tables=max_tables, draws=draws)
+    page = stats.freeman_halton(table, max_tables=max_tables, draws=draws)
     assert method == page.method
     assert p == pytest.approx(page.p_value, rel=1e-9, abs=1e-12)
 

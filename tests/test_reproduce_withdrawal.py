@@ -63,7 +63,7 @@ def shown_categorical(cat: pd.DataFrame) -> pd.DataFrame:
         "Feature": cat["feature"],
         "Regressors": [f"{a}/{n}" for a, n in zip(cat.regressors_positive, cat.regressors_evaluable)],
         "Others (none / progression)": [f"{a}/{n}" for a, n in zip(cat.others_positive, cat.others_evaluable)],
-        "Odds ratio (sample)": [_num(o, 2) for o in cat.odds_ratio], "p (exact)": [_num(p, 3) for p in cat.p_value],
+        "Odds ratio (sample)": [_num(o, 2) for o in cat.sample_odds_ratio], "p (exact)": [_num(p, 3) for p in cat.p_value],
         "Not evaluated": cat["not_evaluated"]})
 
 

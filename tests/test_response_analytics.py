@@ -11,7 +11,7 @@ from analytics import response
 from analytics.response import flow, swimmer
 from analytics.cohort import patient_order
 from analytics.filters import CohortFilter
-from analytics.response import freeman_halton
+from analytics.stats import freeman_halton
 from analytics.units import DAYS_PER_MONTH
 from tests.apptest_helpers import ROOT
 

@@ -11,7 +11,8 @@ from analytics import response as r
 from analytics.response import flow, swimmer
 from analytics.build import build_in_memory
 from analytics.filters import CohortFilter
-from analytics.stats import clopper_pearson
+from analytics.format import percent, percent_range
+from analytics.stats import clopper_pearson, rxc
 from analytics.synthetic import build_synthetic_in_memory
 from tests.oracles import flow as flow_oracle, response as response_oracle
 
@@ -82,8 +83,8 @@ def ref_status_table(db, f):
         row = {"status": s}
         for p in r.PATHWAYS:
             row[p] = int((part["pathway"] == p).sum())
-        row.update({"total": k, "% of patients": r.fmt_pct(k / n if n else math.nan),
-                    "exact 95% CI": r.fmt_ci(low, high)})
+        row.update({"total": k, "% of patients": percent(k / n if n else math.nan),
+                    "exact 95% CI": percent_range(low, high)})
         rows.append(row)
     return pd.DataFrame(rows), int((df["status"] == r.ALIVE_NED).sum()), n
 
@@ -191,8 +192,8 @@ def _ref_monte_carlo(table, draws, seed):
     if t.shape[0] > t.shape[1]:
         t = t.T
     rows, cols = t.sum(axis=1), t.sum(axis=0)
-    const = r.exact_test._margin_const(rows, cols)
-    threshold = r.exact_test._log_table_prob(t, const) + math.log(r.exact_test._REL_TOL)
+    const = rxc._margin_const(rows, cols)
+    threshold = rxc._log_table_prob(t, const) + math.log(rxc.REL_TOL)
     sample = random_table(rows, cols).rvs(size=draws, random_state=np.random.default_rng(seed))
     lf = np.array([math.lgamma(k + 1) for k in range(int(rows.sum()) + 1)])
     logp = const - lf[sample].sum(axis=(1, 2))
@@ -202,7 +203,7 @@ def _ref_monte_carlo(table, draws, seed):
 @pytest.mark.parametrize("table", [[[300, 200], [150, 350], [100, 100]], [[5, 9], [12, 3], [0, 7], [4, 4]],
                                    [[40000, 21000], [30500, 30000], [9000, 12000]]])
 def test_freeman_halton_monte_carlo_equals_the_tabulated_way(table):
-    res = r.freeman_halton(table, max_tables=1, draws=3000, seed=11)
+    res = rxc.freeman_halton(table, max_tables=1, draws=3000, seed=11)
     assert res.method.startswith("Monte Carlo")
     assert res.p_value == _ref_monte_carlo(table, 3000, 11)
-    assert r.freeman_halton(table, max_tables=1, draws=3000, seed=11) is res  # remembered per table
+    assert rxc.freeman_halton(table, max_tables=1, draws=3000, seed=11) is res  # remembered per table

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scipy.stats import binomtest, fisher_exact
 
-from analytics.response import format_sensitivity, freeman_halton
+from analytics.response import format_sensitivity
+from analytics.stats import freeman_halton
 
 
 def brute_force_fh(table) -> float:

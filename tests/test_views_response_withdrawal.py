@@ -126,7 +126,7 @@ def test_best_response_under_suppression_hides_small_counts(db):
     assert result.numbers["responders_text"] == "suppressed/28"
     assert "n_untreated" not in result.numbers and result.numbers["treated_text"] == "suppressed / <5"
     assert not any(re.search(r"(?<![<\w./])[1-4]/\d", text) for text in _texts(result))
-    assert "Counts below 5 read <5" in result.caption
+    assert "Counts below 5 are shown as <5" in result.caption
 
 
 def test_by_group_caveats_and_test(db):

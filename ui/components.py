@@ -1,9 +1,8 @@
 """Small display pieces every page uses: the synthetic-data notice and the empty state."""
 from __future__ import annotations
 
-import re
-
 import streamlit as st
+from ui.figures import Figure, file_name_of, rendered_spec
 from ui.text import md_escape
 
 from analytics.db import CohortDatabase
@@ -76,7 +75,6 @@ def show_chart(chart, *, stretch: bool = True, name: str | None = None,
     `name` is the file name (default: from the chart title); `n_patients` the n in the footer
     (default: the filtered cohort); `caveats` the view's warnings, printed in every export.
     """
-    from ui.figures import Figure, rendered_spec
     if isinstance(chart, Figure):
         spec, name, rebuild = chart.spec, name or chart.name, chart.rebuild
     else:
@@ -91,17 +89,6 @@ def show_chart(chart, *, stretch: bool = True, name: str | None = None,
     st.session_state[FIGURE_COUNTER] = index + 1
     with st.popover("Download figure", icon=":material/download:"):
         figure_downloads(rebuild, name, n_patients, key=f"fig{index}_{name}", caveats=caveats)
-
-
-def file_name_of(chart) -> str:
-    """A file name from the chart's title ("figure" when it has none)."""
-    title = getattr(chart, "title", None)
-    text = getattr(title, "text", title)
-    if isinstance(text, (list, tuple)):
-        text = " ".join(map(str, text))
-    if not isinstance(text, str) or not text:
-        return "figure"
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "figure"
 
 
 def figure_downloads(rebuild, name: str, n_patients: int, key: str, caveats: tuple[str, ...] = ()) -> None:

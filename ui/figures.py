@@ -9,16 +9,18 @@ Exports (PNG/SVG/PDF) rebuild the Altair chart only when a download is clicked.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import hashlib
+import re
+import threading
 from typing import Any, Callable
 
+import altair as alt
+import pandas as pd
+import pyarrow as pa
 import streamlit as st
-
-# The conversion st.altair_chart itself uses (inline data as Arrow IPC, Altair theme applied,
-# under Streamlit's lock on Altair's global settings). Private to Streamlit: the version is
-# pinned in requirements.txt and tests/test_figures.py checks the sent spec equals st.altair_chart's.
-from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from analytics import theme
 from ui import state
@@ -34,10 +36,56 @@ class Figure:
 
 
 def rendered_spec(chart) -> dict:
-    """The Vega-Lite spec st.altair_chart would send for `chart` (in presentation mode when on)."""
+    """The Vega-Lite spec st.altair_chart would send for `chart` (in presentation mode when on).
+
+    As st.altair_chart does it, with public Altair and Arrow calls: each data frame becomes a
+    named dataset of Arrow IPC bytes (named by their hash), which st.vega_lite_chart sends
+    as they are; Altair's "default" theme gives way to "none" (its fixed width and height do
+    not fit a page column). tests/test_figures.py checks the sent spec equals st.altair_chart's.
+    """
     if theme.presenting():  # explicit text sizes grow with the theme's for the projector
         chart = theme.for_projector(chart)
-    return _convert_altair_to_vega_lite_spec(chart)
+    datasets: dict[str, bytes] = {}
+    # Altair's theme and data transformer are process-wide settings: one conversion at a time.
+    with _ALTAIR_SETTINGS_LOCK:
+        plain = alt.theme.enable("none") if alt.theme.active == "default" else contextlib.nullcontext()
+        with plain, alt.data_transformers.enable(_ARROW_TRANSFORMER, datasets=datasets):
+            spec = chart.to_dict()
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    return spec
+
+
+_ALTAIR_SETTINGS_LOCK = threading.Lock()
+_ARROW_TRANSFORMER = "app_arrow_datasets"
+
+
+def _to_named_arrow_dataset(data: pd.DataFrame, datasets: dict[str, bytes]) -> dict[str, str]:
+    """Altair data transformer: store `data` as Arrow IPC bytes under their hash, refer to it by name."""
+    try:
+        table = pa.Table.from_pandas(data)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # a column of mixed types is sent as text
+        table = pa.Table.from_pandas(data.astype({c: "string" for c in data.select_dtypes("object")}))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    ipc = sink.getvalue().to_pybytes()
+    name = hashlib.blake2b(ipc, digest_size=16, usedforsecurity=False).hexdigest()
+    datasets[name] = ipc
+    return {"name": name}
+
+
+alt.data_transformers.register(_ARROW_TRANSFORMER, _to_named_arrow_dataset)
+
+
+def file_name_of(chart) -> str:
+    """A file name from the chart's title ("figure" when it has none)."""
+    title = getattr(chart, "title", None)
+    text = getattr(title, "text", title)
+    if isinstance(text, (list, tuple)):
+        text = " ".join(map(str, text))
+    if not isinstance(text, str) or not text:
+        return "figure"
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "figure"
 
 
 @functools.cache  # one wrapper per function for the process: pages call this on every rerun
@@ -58,7 +106,6 @@ def cached_figure(func: Callable[..., Any], data: Callable[..., Any] | None = No
     @st.cache_data(max_entries=128, show_spinner=False)
     def run(db_token: str, qualified_name: str, args: tuple, kwargs: tuple,
             presenting: bool) -> tuple[dict, str]:
-        from ui.components import file_name_of
         chart = build(state.database_for(db_token), args, dict(kwargs), in_script_run=True)
         return rendered_spec(chart), file_name_of(chart)
 

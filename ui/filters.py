@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics import cohort
+from analytics.disclosure import selection_count
 from analytics.filters import FILTER_COLUMNS, FILTER_LABELS, NOT_EVALUATED, CohortFilter
 from ui import access
 from ui.state import FILTER_KEY, cached
@@ -64,9 +65,7 @@ def live_count_text(n: int, total: int, k: int) -> str:
     >>> live_count_text(1, 32, 5), live_count_text(0, 32, 5), live_count_text(7, 32, 5), live_count_text(1, 32, 0)
     ('<5 of 32 patients', '<5 of 32 patients', '7 of 32 patients', '1 of 32 patients')
     """
-    if k > 1:
-        return f"{'<%d' % k if n < k else n} of {'<%d' % k if total < k else total} patients"
-    return f"{n} of {total} patients"
+    return f"{selection_count(n, k)} of {selection_count(total, k)} patients"
 
 
 def dropped_query_string() -> str | None:

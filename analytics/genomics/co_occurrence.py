@@ -60,7 +60,7 @@ def cooccurrence_matrix(db: CohortDatabase, cohort_filter: CohortFilter, min_eva
             continue
         r = fisher_exact_2x2(counts)
         rows.append(dict(feature_a=a, feature_b=b, n=n_both, both=counts[0][0], a_only=counts[0][1],
-                         b_only=counts[1][0], neither=counts[1][1], odds_ratio=r.odds_ratio, ci_low=r.ci_low,
+                         b_only=counts[1][0], neither=counts[1][1], odds_ratio=r.conditional_odds_ratio, ci_low=r.ci_low,
                          ci_high=r.ci_high, p_value=r.p_value))
     df = pd.DataFrame(rows, columns=["feature_a", "feature_b", "n", "both", "a_only", "b_only", "neither",
                                      "odds_ratio", "ci_low", "ci_high", "p_value"])

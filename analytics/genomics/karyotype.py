@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Ploidy bands by modal chromosome number (inclusive bounds).
+# Ploidy bands by modal chromosome number (inclusive bounds; hyperdiploid has no upper bound).
+# The one definition: imports are checked and synthetic cohorts drawn against it.
 PLOIDY_BANDS: list[tuple[str, int, int]] = [
     ("near-haploid", 24, 31),
     ("low hypodiploid", 32, 39),

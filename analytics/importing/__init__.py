@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from analytics.build import build_file, build_in_memory
 from analytics.db import CohortDatabase
-from analytics.importing import sources
-from analytics.importing.report import Issue, Report
+from analytics.importing import cbioportal, mapping as mapping_step, sources
+from analytics.importing.report import ImportResult, Issue, Report
 from analytics.importing.sources import OWN_TABLES, RawTable
 from analytics.importing.validation import column_specs, validate
 
@@ -37,22 +36,6 @@ __all__ = ["ImportResult", "Issue", "Report", "import_files", "build_database", 
 CBIOPORTAL_PREFIXES = ("data_", "meta_", "case_list", "cases_")
 CBIOPORTAL_SUFFIXES = (".maf", ".seg", ".gmt")
 OWN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
-
-
-@dataclass
-class ImportResult:
-    report: Report
-    tables: dict[str, pd.DataFrame] | None    # validated text tables, None when errors block
-    kind: str                                  # "workbook", "csv", "cbioportal" or "unknown"
-    not_mapped: list[str] = field(default_factory=list)   # cBioPortal items that have no place
-    endpoint_sources: list = field(default_factory=list)  # cBioPortal: what each EFS source would yield
-    efs_source: str | None = None                         # cBioPortal: the EFS source used
-    mapping: object | None = None              # kind "mapped": the mapping.Mapping applied
-    source: object | None = None               # kind "mapped": the mapping.Source read
-
-    @property
-    def ok(self) -> bool:
-        return self.tables is not None and self.report.ok
 
 
 def content_hash(files: list[tuple[str, bytes]]) -> str:
@@ -82,7 +65,6 @@ def import_files(files: list[tuple[str, bytes]], mapping=None, *, efs_source: st
     `efs_source` (cBioPortal only): which of the study's sources gives relapse/progression
     events ('timeline', 'DFS', 'PFS', ..., 'none'); None = the default (the timeline if it has
     relapses, else none), said in the report."""
-    from analytics.importing import mapping as mapping_step
     if mapping is not None or mapping_step.wants_mapping(files):
         return mapping_step.import_mapped(files, mapping)
     report = Report()
@@ -106,7 +88,6 @@ def import_files(files: list[tuple[str, bytes]], mapping=None, *, efs_source: st
         return ImportResult(report, None, "unknown")
     kind = distinct.pop()
     if kind == "cbioportal":
-        from analytics.importing import cbioportal
         offered = cbioportal.endpoint_sources(files)
         chosen = efs_source or cbioportal.default_efs_source(offered)
         raws, not_mapped = cbioportal.read_study(files, report, efs_source=efs_source)

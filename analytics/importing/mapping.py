@@ -24,6 +24,7 @@
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -37,8 +38,9 @@ import pandas as pd
 
 from analytics.importing import privacy, redcap, sources
 from analytics.importing.redcap import SourceTable
-from analytics.importing.report import Report
+from analytics.importing.report import ImportResult, Report
 from analytics.importing.sources import OWN_TABLES, RawTable
+from analytics.importing.validation import column_specs, validate
 
 FORMAT = "ball-cohort-mapping"
 VERSION = 1
@@ -233,7 +235,6 @@ class Source:
 
 def _header(name: str, data: bytes) -> list[str]:
     """The first line of a CSV as cells ([] when it cannot be read: the readers then say why)."""
-    import csv
     first = data[:65536].decode("utf-8-sig", errors="replace").splitlines()[:1]
     try:
         return next(csv.reader(first), []) if first and len(first[0]) < 65536 else []
@@ -242,7 +243,6 @@ def _header(name: str, data: bytes) -> list[str]:
 
 
 def _looks_own_format(header: list[str]) -> bool:
-    from analytics.importing.validation import column_specs
     names = set(header)
     return any(len(names & set(spec)) >= max(2, len(spec) // 2) for spec in column_specs().values())
 
@@ -619,7 +619,6 @@ class _Out:
     """Rows of one own-format table, each cell remembering where it came from."""
 
     def __init__(self, table: str):
-        from analytics.importing.validation import column_specs
         self.table, self.columns = table, list(column_specs()[table])
         self.rows: list[dict[str, str]] = []
         self.origins: list[dict[str, Origin]] = []
@@ -875,7 +874,6 @@ def apply(source: Source, mapping: Mapping, report: Report) -> Applied:
     out["cohort_info"].add({"cohort_name": str(cohort.get("cohort_name") or ""),
                             "synthetic": "true" if str(cohort.get("synthetic")).lower() in ("true", "1") else "false",
                             "description": str(cohort.get("description") or "")}, {})
-    from analytics.importing.validation import column_specs
     required = [c for c, spec in column_specs()["patients"].items() if spec.required and c != "patient_id"]
     for column in required:  # an optional column nobody gives gets one warning (below)
         if not any(m.target == column for cols in mapping.tables.values() for m in cols.values()) \
@@ -951,9 +949,6 @@ def relocate(report: Report, applied: Applied) -> Report:
 
 def import_mapped(files: list[tuple[str, bytes]], mapping: Mapping | None = None):
     """Read, map (the suggestion when `mapping` is None), validate: an ImportResult of kind 'mapped'."""
-    from analytics.importing import ImportResult
-    from analytics.importing.validation import validate
-
     report = Report()
     source = read_source(files, report)
     if source is None:

@@ -120,3 +120,21 @@ class Report:
 
     def text(self) -> str:
         return "\n".join(i.text() for i in sorted(self.issues, key=lambda i: i.severity) + self._summary())
+
+
+@dataclass
+class ImportResult:
+    """What an import gives back: its report and, when nothing blocks, the validated tables."""
+
+    report: Report
+    tables: dict[str, pd.DataFrame] | None    # validated text tables, None when errors block
+    kind: str                                  # "workbook", "csv", "cbioportal" or "unknown"
+    not_mapped: list[str] = field(default_factory=list)   # cBioPortal items that have no place
+    endpoint_sources: list = field(default_factory=list)  # cBioPortal: what each EFS source would yield
+    efs_source: str | None = None                         # cBioPortal: the EFS source used
+    mapping: object | None = None              # kind "mapped": the mapping.Mapping applied
+    source: object | None = None               # kind "mapped": the mapping.Source read
+
+    @property
+    def ok(self) -> bool:
+        return self.tables is not None and self.report.ok

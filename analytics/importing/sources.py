@@ -10,8 +10,11 @@ Limits (stated to the user on the upload page and in the README): a file may be 
 from __future__ import annotations
 
 import csv
+import html
 import datetime as dt
 import io
+import re
+import time
 import zipfile
 from dataclasses import dataclass
 
@@ -195,7 +198,6 @@ def _count_tags(archive: zipfile.ZipFile, member: str, tags: tuple[bytes, ...],
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet title -> zip member of its XML (from the workbook's own relationships)."""
-    import re
     names = set(archive.namelist())
     book = archive.read("xl/workbook.xml").decode("utf-8", "replace") if "xl/workbook.xml" in names else ""
     rels = (archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
@@ -211,7 +213,6 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
         target = targets.get(rid.group(1) or rid.group(2), "")
         member = target.lstrip("/") if target.startswith("/") else "xl/" + target
         if member in names:
-            import html
             parts[html.unescape(title.group(1)).strip()] = member
     return parts
 
@@ -223,8 +224,6 @@ def sheet_names(data: bytes) -> list[str]:
     problem = _zip_problem(archive)
     if problem:
         raise ValueError(problem)
-    import html
-    import re
     book = archive.read("xl/workbook.xml").decode("utf-8", "replace")
     return [html.unescape(m).strip() for m in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', book)]
 
@@ -236,7 +235,6 @@ def read_workbook(name: str, data: bytes, report: Report, *, every_sheet: bool =
     Bounded before parsing (zip directory: members, total uncompressed size, compression ratio;
     a streamed count of each sheet's rows and merged cells) and while reading (openpyxl
     read-only mode row by row, at most MAX_COLUMNS columns, MAX_CELLS cells and MAX_SECONDS)."""
-    import time
 
     from openpyxl import load_workbook  # imported here: only workbook uploads need it
 
@@ -367,7 +365,6 @@ def read_workbook(name: str, data: bytes, report: Report, *, every_sheet: bool =
 def _merged_cells(book, sheet) -> list[str]:
     """Merged ranges of a read-only sheet (read-only mode does not parse them), from the sheet's
     XML, whose size the zip checks have bounded."""
-    import re
     xml = book._archive.read(sheet._worksheet_path)
     return sorted(r.decode() for r in re.findall(rb'<(?:\w+:)?mergeCell ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"', xml))
 

@@ -44,7 +44,7 @@ def _typed_value(value: str, type_: str):
 
 def workbook_from_tables(tables: dict[str, pd.DataFrame] | None = None) -> bytes:
     """The workbook (.xlsx bytes): README + one sheet per table, filled with `tables` if given."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # imported here: only the template download needs it
     from openpyxl.styles import Alignment, Font
 
     specs = column_specs()

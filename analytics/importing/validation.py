@@ -26,10 +26,12 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from analytics.consistency import contradictions
 from analytics.dictionary import load_dictionary
 from analytics.importing import privacy
 from analytics.importing.report import MAX_ISSUES, Report
 from analytics.importing.sources import OWN_TABLES, RawTable
+from analytics.karyotype import ploidy_category
 
 SCHEMA_SQL = Path(__file__).resolve().parent.parent / "schema.sql"
 _INT = re.compile(r"^[+-]?\d+(?:\.0*)?$")
@@ -344,11 +346,9 @@ def _cross_checks(raws: dict[str, RawTable], typed: dict[str, pd.DataFrame], rep
                      "Check both ages (completed years).", sheet=raw.sheet, row=int(row),
                      column="age_at_myeloma_dx", value=f"{p.age_at_myeloma_dx:g}")
     # Chromosome number vs ploidy category (a warning: masked hypodiploidy can look hyperdiploid)
-    bands = [("near-haploid", 24, 31), ("low hypodiploid", 32, 39), ("high hypodiploid", 40, 43),
-             ("near-diploid", 44, 45), ("diploid", 46, 46), ("hyperdiploid", 47, 100)]
     for row, p in patients.dropna(subset=["modal_chromosome_number", "ploidy_category"]).iterrows():
         n = int(p.modal_chromosome_number)
-        expected = next((b for b, lo, hi in bands if lo <= n <= hi), None)
+        expected = ploidy_category(n)
         if expected != p.ploidy_category:
             report.warning(raw.file, f"modal chromosome number {n} fits '{expected or 'no category'}', "
                                      f"but ploidy_category says '{p.ploidy_category}'",
@@ -468,7 +468,6 @@ def _one_truth_per_fact(raws: dict[str, RawTable], typed: dict[str, pd.DataFrame
                         tables: dict[str, pd.DataFrame], report: Report) -> None:
     """Warn where the timeline contradicts a stated fact (both values named); a stated exposure is
     not stored for a patient with courses, whose exposure patient_summary derives."""
-    from analytics.consistency import contradictions
 
     raw = raws["patients"]
     rows = dict(zip(typed["patients"]["patient_id"], typed["patients"].index))

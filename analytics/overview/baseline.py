@@ -19,7 +19,6 @@ Examples
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +27,7 @@ import pandas as pd
 from analytics.cohort import filtered_summary
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
+from analytics.format import number, percent_range
 from analytics.stats import clopper_pearson
 from analytics.units import DAYS_PER_MONTH, days_to_months
 
@@ -93,13 +93,6 @@ def prepared_summary(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.Data
     return with_months(filtered_summary(db, cohort_filter))
 
 
-def _fmt(value: float, decimals: int) -> str:
-    """Round half away from zero (12.5% -> 13%, as readers expect), not to even."""
-    scale = 10 ** decimals
-    rounded = math.floor(abs(value) * scale + 0.5) / scale
-    return f"{math.copysign(rounded, value) if rounded else 0.0:.{decimals}f}"
-
-
 def continuous_row(n: int, not_evaluated: int, median: float, low: float, high: float,
                    decimals: int = 1) -> dict:
     """Table 1's row for a continuous characteristic from its summary numbers."""
@@ -107,8 +100,8 @@ def continuous_row(n: int, not_evaluated: int, median: float, low: float, high: 
            "median": np.nan, "min": np.nan, "max": np.nan}
     if n:
         out.update(median=float(median), min=float(low), max=float(high))
-        out["display"] = (f"{_fmt(out['median'], decimals)} "
-                          f"({_fmt(out['min'], decimals)}–{_fmt(out['max'], decimals)})")
+        out["display"] = (f"{number(out['median'], decimals)} "
+                          f"({number(out['min'], decimals)}–{number(out['max'], decimals)})")
     else:
         out["display"] = "no evaluable patients"
     return out
@@ -129,7 +122,7 @@ def categorical_rows(counts: dict, not_evaluated: int, spec: Categorical) -> lis
         rows.append({"level": names.get(level, str(level)), "kind": "categorical", "n": k,
                      "evaluable": evaluable, "not_evaluated": not_evaluated, "percent": percent,
                      "ci_low": low, "ci_high": high,
-                     "display": f"{k}/{evaluable} ({_fmt(percent, 0)}%)" if evaluable else f"{k}/0"})
+                     "display": f"{k}/{evaluable} ({number(percent, 0)}%)" if evaluable else f"{k}/0"})
     if not_evaluated:
         rows.append({"level": NOT_EVALUATED, "kind": "not evaluated", "n": not_evaluated,
                      "evaluable": evaluable, "not_evaluated": not_evaluated, "percent": np.nan,
@@ -227,7 +220,7 @@ def table_one(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.DataFrame:
 
 def table_one_display(t1: pd.DataFrame) -> pd.DataFrame:
     """Table 1 as a reader sees it: characteristic named once per block, CI as text."""
-    ci = [f"{_fmt(lo * 100, 0)}–{_fmt(hi * 100, 0)}%" if pd.notna(lo) else "" for lo, hi in zip(t1.ci_low, t1.ci_high)]
+    ci = [percent_range(lo, hi, 0, missing="") for lo, hi in zip(t1.ci_low, t1.ci_high)]
     out = pd.DataFrame({
         "Characteristic": t1["characteristic"].where(t1["characteristic"] != t1["characteristic"].shift(), ""),
         "Category": t1["level"],

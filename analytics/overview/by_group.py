@@ -7,7 +7,7 @@ group (so a cell means exactly what it means in the overall Table 1). Tests comp
 with an evaluated value; patients "not evaluated" for the grouping get their own column but are
 never in a test, and not-evaluated values of a characteristic are never in its test either:
 Fisher's exact test for a 2 x 2 table, the Freeman-Halton extension of Fisher's exact test for
-larger tables (exact enumeration, `response.freeman_halton`), Wilcoxon rank-sum (Mann-Whitney U) for a
+larger tables (exact enumeration, `stats.freeman_halton`), Wilcoxon rank-sum (Mann-Whitney U) for a
 continuous characteristic between two groups, Kruskal-Wallis for three or more.
 
 Example
@@ -21,6 +21,7 @@ Example
 """
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,8 @@ from scipy import stats
 from analytics.overview import baseline
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
-from analytics.response import freeman_halton
+from analytics.format import p_value
+from analytics.stats import freeman_halton
 
 # grouping key -> (label, SQL giving each patient's group; NULL = not evaluated). Allow-list:
 # only these expressions reach SQL.
@@ -91,12 +93,6 @@ def group_levels(db: CohortDatabase, cohort_filter: CohortFilter, grouping: str)
                     f'WHERE {where} GROUP BY 1', params)
     levels = [(g if g == g else None, int(n)) for g, n in rows.itertuples(index=False)]
     return sorted(levels, key=lambda item: (item[0] is None, str(item[0])))
-
-
-def p_text(p: float) -> str:
-    if p is None or math.isnan(p):
-        return ""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _categorical_test(block: pd.DataFrame, groups: list[str]) -> tuple[float, str]:
@@ -164,7 +160,7 @@ def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, grouping
         p_values += [p] + [math.nan] * (len(block) - 1)
         tests += [test] + [""] * (len(block) - 1)
     table["p"] = p_values
-    table["p_text"] = [p_text(p) for p in p_values]
+    table["p_text"] = [p_value(p, missing="") for p in p_values]
     table["test"] = tests
     notes = []
     if grouping in POST_BASELINE:
@@ -196,9 +192,8 @@ def display(result: TableOneByGroup) -> pd.DataFrame:
 
 def to_docx(result: TableOneByGroup, title: str, footnote: str) -> bytes:
     """The table as a Word document (python-docx): journals take Word tables."""
-    import io
 
-    from docx import Document
+    from docx import Document  # imported here: only the Word download needs it
     from docx.enum.section import WD_ORIENT
     from docx.shared import Pt
 

@@ -50,8 +50,8 @@ def dot_positions(values: pd.Series, gap: float) -> np.ndarray:
 
 
 # Above this many patients one dot each is unreadable (and the stacking is quadratic): the same
-# distribution is drawn as a histogram with the same median rule (bench/: 15-20 s per plot at
-# 100,000 patients and 7 MB of chart data before).
+# distribution is drawn as a histogram with the same median rule (bench/: a dot plot of 100,000
+# patients takes 15-20 s and 7 MB of chart data).
 DOT_PLOT_MAX_PATIENTS = 300
 # px: the page stretches the plot to its column; a slide or a file gets this width
 EXPOSURE_WIDTH = 700

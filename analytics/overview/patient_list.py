@@ -8,6 +8,7 @@ from analytics.cohort import count_patients
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.overview.baseline import prepared_summary, with_months
+from analytics.format import round_half_up
 from analytics.units import days_to_months
 
 
@@ -31,7 +32,7 @@ def _patient_rows(data: pd.DataFrame) -> pd.DataFrame:
     data["hct"] = data["hct"].map({True: "yes", False: "no"})
     out = data[list(PATIENT_TABLE_COLUMNS)].rename(columns=PATIENT_TABLE_COLUMNS)
     for column in ("Latency (mo)", "Cumulative lenalidomide (mo)", "Follow-up (mo)"):
-        out[column] = out[column].astype(float).round(1)
+        out[column] = out[column].astype(float).map(lambda months: round_half_up(months, 1))
     return out.reset_index(drop=True)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from analytics import overview, response
+from analytics import overview, stats
 from analytics.overview import by_group
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
@@ -330,9 +330,9 @@ def table_one_by_group_script(db: CohortDatabase, cohort_filter: CohortFilter, s
 GROUP_SQL = {expression!r}
 GROUPING_ITSELF = {itself!r}  # its own row is not tested
 # Fisher-Freeman-Halton: enumerate up to this many tables, else Monte Carlo (draws, seed)
-MAX_TABLES = {response.MAX_ENUMERATED_TABLES!r}
-MC_DRAWS = {response.MONTE_CARLO_DRAWS!r}
-MC_SEED = {response.MONTE_CARLO_SEED!r}"""
+MAX_TABLES = {stats.MAX_ENUMERATED_TABLES!r}
+MC_DRAWS = {stats.MONTE_CARLO_DRAWS!r}
+MC_SEED = {stats.MONTE_CARLO_SEED!r}"""
     imports = ["import math", "import duckdb", "import numpy as np",
                "from scipy.stats import binomtest, kruskal, mannwhitneyu, random_table"]
     return preamble(f"Overview: Table 1 by {label}", provenance, imports, constants) + TABLE_ONE_CODE + BY_GROUP_CODE

@@ -8,7 +8,7 @@ result lines word for word as the page shows them.
 """
 from __future__ import annotations
 
-from analytics import response
+from analytics import response, stats
 from analytics.response import flow, swimmer
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
@@ -186,9 +186,9 @@ def by_group_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respo
 GROUP_LABEL = {label!r}
 NOT_EVALUATED = {response.NOT_EVALUATED!r}  # feature not recorded: shown, never tested
 SMALL_GROUP = {SMALL_GROUP}  # below it a comparison has little power (said with the test)
-MAX_ENUMERATED_TABLES = {response.MAX_ENUMERATED_TABLES}
-MONTE_CARLO_DRAWS = {response.MONTE_CARLO_DRAWS}
-MONTE_CARLO_SEED = {response.MONTE_CARLO_SEED}
+MAX_ENUMERATED_TABLES = {stats.MAX_ENUMERATED_TABLES}
+MONTE_CARLO_DRAWS = {stats.MONTE_CARLO_DRAWS}
+MONTE_CARLO_SEED = {stats.MONTE_CARLO_SEED}
 """
     return preamble(f"Response: CR/CRi by {label}", provenance, _imports(
         "import numpy as np", "from scipy.special import gammaln",

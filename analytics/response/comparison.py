@@ -11,10 +11,10 @@ import pandas as pd
 
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
-from analytics.response.exact_test import freeman_halton
+from analytics.format import percent, percent_range
 from analytics.response.rates import (DEFAULT_GROUP, GROUP_FEATURES, IDS_LISTED, RESPONDER, RESPONSES,
-                                      RESPONSE_LABELS, fmt_ci, fmt_pct)
-from analytics.stats import clopper_pearson, fisher_exact_2x2
+                                      RESPONSE_LABELS)
+from analytics.stats import clopper_pearson, fisher_exact_2x2, freeman_halton
 from analytics.theme import NOT_EVALUATED_COLOR, PALETTE
 
 
@@ -86,12 +86,12 @@ def response_by_group(db: CohortDatabase, cohort_filter: CohortFilter,
         note += "All evaluable patients had the same outcome: the test is uninformative (p = 1). "
     if len(table) == 2:
         res = fisher_exact_2x2(table)
-        if not math.isnan(res.odds_ratio):
+        if not math.isnan(res.conditional_odds_ratio):
             note += (f"Odds ratio of CR/CRi, {ev['group'].iloc[0]} vs {ev['group'].iloc[1]}: conditional "
                      "maximum-likelihood estimate with exact 95% CI (as R fisher.test).")
         return GroupComparison(
             feature, label, rates, contingency, "Fisher's exact test (two-sided)", res.p_value,
-            "exact", odds_ratio=res.odds_ratio, or_ci=(res.ci_low, res.ci_high), note=note)
+            "exact", odds_ratio=res.conditional_odds_ratio, or_ci=(res.ci_low, res.ci_high), note=note)
     res = freeman_halton(table)
     return GroupComparison(feature, label, rates, contingency,
                            f"Freeman-Halton exact test ({len(table)}×2, two-sided)",
@@ -114,8 +114,8 @@ def _list_ids_counted(first_ids, n: int) -> str:
 def group_rate_chart(comparison: GroupComparison) -> alt.LayerChart:
     """CR/CRi rate per group: point estimate with exact 95% CI, labelled k/n."""
     t = comparison.rates.copy()
-    t["label"] = [f"{r.responders}/{r.n} ({fmt_pct(r.rate)})" for r in t.itertuples()]
-    t["ci"] = [fmt_ci(r.ci_low, r.ci_high) for r in t.itertuples()]
+    t["label"] = [f"{r.responders}/{r.n} ({percent(r.rate)})" for r in t.itertuples()]
+    t["ci"] = [percent_range(r.ci_low, r.ci_high) for r in t.itertuples()]
     t["pct"], t["lo"], t["hi"] = 100 * t["rate"], 100 * t["ci_low"], 100 * t["ci_high"]
     t["kind"] = np.where(t["evaluable"], "evaluated", NOT_EVALUATED)
     y = alt.Y("group:N", sort=t["group"].tolist(), title=None, axis=alt.Axis(labelLimit=320))

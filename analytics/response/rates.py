@@ -7,6 +7,7 @@ Example
 -------
 >>> from analytics.build import build_in_memory
 >>> from analytics.filters import CohortFilter
+from analytics.format import percent, percent_range
 >>> db = build_in_memory("data/demo_cohort")
 >>> s = best_response_summary(db, CohortFilter())
 >>> s.n_treated_assessed >= s.n_responders
@@ -24,6 +25,7 @@ import pandas as pd
 from analytics.db import CohortDatabase
 from analytics.disclosure import suppressed_cells, suppressed_label
 from analytics.filters import CohortFilter
+from analytics.format import percent, percent_range
 from analytics.stats import clopper_pearson
 from analytics.theme import NOT_EVALUATED_COLOR, PALETTE
 
@@ -55,22 +57,6 @@ GROUP_FEATURES: dict[str, tuple[str, str]] = {
                          "THEN 'yes' ELSE 'no' END"),
 }
 DEFAULT_GROUP = "first_line_regimen_category"
-
-
-def fmt_pct(x: float) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
-
-
-def fmt_ci(low: float, high: float) -> str:
-    if low is None or math.isnan(low):
-        return "–"
-    return f"{100 * low:.1f}–{100 * high:.1f}%"
-
-
-def fmt_p(p: float | None) -> str:
-    if p is None or math.isnan(p):
-        return "–"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 # --- best response -----------------------------------------------------------------------------
@@ -133,8 +119,8 @@ def best_response_chart(summary: BestResponseSummary, small_cell_k: int = 0) -> 
     t = summary.table.copy()
     small = suppressed_cells(t["n"], small_cell_k)
     t["label"] = [suppressed_label(r.n, r.denominator, small_cell_k) if hide
-                  else f"{r.n}/{r.denominator} ({fmt_pct(r.pct)})" for r, hide in zip(t.itertuples(), small)]
-    t["ci"] = ["" if hide else fmt_ci(r.ci_low, r.ci_high) for r, hide in zip(t.itertuples(), small)]
+                  else f"{r.n}/{r.denominator} ({percent(r.pct)})" for r, hide in zip(t.itertuples(), small)]
+    t["ci"] = ["" if hide else percent_range(r.ci_low, r.ci_high) for r, hide in zip(t.itertuples(), small)]
     t["Response"] = t["response"].map(RESPONSE_LABELS)
     t["pct100"], t["lo100"], t["hi100"] = 100 * t["pct"], 100 * t["ci_low"], 100 * t["ci_high"]
     t.loc[small, ["pct100", "lo100", "hi100"]] = np.nan

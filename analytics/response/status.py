@@ -8,7 +8,7 @@ import pandas as pd
 
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.response.rates import fmt_ci, fmt_pct
+from analytics.format import percent, percent_range
 from analytics.stats import clopper_pearson
 from analytics.units import DAYS_PER_MONTH
 
@@ -64,7 +64,7 @@ def current_status_table(db: CohortDatabase, cohort_filter: CohortFilter) -> pd.
         row = {"status": s}
         for p in PATHWAYS:
             row[p] = int(part.loc[part["pathway"] == p, "n"].sum())
-        row.update({"total": k, "% of patients": fmt_pct(k / n if n else math.nan),
-                    "exact 95% CI": fmt_ci(low, high)})
+        row.update({"total": k, "% of patients": percent(k / n if n else math.nan),
+                    "exact 95% CI": percent_range(low, high)})
         rows.append(row)
     return pd.DataFrame(rows)

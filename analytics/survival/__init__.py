@@ -17,7 +17,7 @@ from analytics.survival.km import (curves_from_counts, fit_km, followup_from_cou
                                    percent_text, risk_table, step_value_at, summary_from_counts, survival_at)
 from analytics.survival.comparisons import (LogRankResult, adjust_pvalues, evaluated_only, logrank, logrank_from_counts,
                                         pairwise_from_counts)
-from analytics.survival.summary import (KMView, curve_table, km_view, p_text, parse_milestones, summary_display,
+from analytics.survival.summary import (KMView, curve_table, km_view, parse_milestones, summary_display,
                                      suppress_small_groups, view_caption, view_from_counts)
 from analytics.survival import chart, comparisons, competing_risks, cox, hct, simon_makuch
 
@@ -30,7 +30,7 @@ __all__ = [
     "median_with_ci", "month_ticks", "months_text", "ordered_groups", "percent_text", "risk_table",
     "step_value_at", "summary_from_counts", "survival_at",
     "LogRankResult", "adjust_pvalues", "evaluated_only", "logrank", "logrank_from_counts", "pairwise_from_counts",
-    "KMView", "curve_table", "km_view", "p_text", "parse_milestones", "summary_display", "suppress_small_groups",
+    "KMView", "curve_table", "km_view", "parse_milestones", "summary_display", "suppress_small_groups",
     "view_caption", "view_from_counts",
     "chart", "comparisons", "competing_risks", "cox", "hct", "simon_makuch",
 ]

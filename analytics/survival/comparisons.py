@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -11,6 +10,7 @@ from scipy import stats
 
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
+from analytics.stats import adjust_pvalues
 from analytics.survival.km import ordered_groups
 from analytics.survival.patients import km_counts
 from analytics.survival.spec import SurvivalSpec
@@ -80,27 +80,6 @@ def logrank(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalSpec)
     if counts["group"].nunique() < 2 or counts["n_event"].sum() == 0:
         return None
     return logrank_from_counts(counts)
-
-
-def adjust_pvalues(p: Sequence[float], method: str) -> list[float]:
-    """Holm (step-down) or Bonferroni adjusted p-values, in the input order.
-
-    >>> adjust_pvalues([0.01, 0.04, 0.03], "holm")
-    [0.03, 0.06, 0.06]
-    """
-    p = np.asarray(p, float)
-    m = len(p)
-    if method == "bonferroni":
-        return [float(min(1.0, x * m)) for x in p]
-    if method != "holm":
-        raise ValueError(f"unknown correction {method!r}")
-    order = np.argsort(p, kind="stable")
-    adjusted = np.empty(m)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        adjusted[i] = running
-    return [round(float(x), 15) for x in adjusted]
 
 
 def pairwise_from_counts(counts: pd.DataFrame, correction: str = "holm") -> pd.DataFrame:

@@ -31,10 +31,11 @@ from scipy.stats import norm
 
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
+from analytics.format import p_text
 from analytics.survival.cox import fit_efron, not_estimable
 from analytics.survival.patients import patient_sql
 from analytics.survival.spec import SurvivalSpec
-from analytics.survival.summary import p_text, view_from_counts
+from analytics.survival.summary import view_from_counts
 
 # Plain sentences: shown on the page and carried into every export of a view grouped by HCT.
 HCT_BIAS_TEXT = (
@@ -143,7 +144,7 @@ class HazardRatio:
     p_value: float
 
     def text(self) -> str:
-        return f"HR {self.hr:.2f} (95% CI {self.lower:.2f} to {self.upper:.2f}), {p_text(self.p_value)}"
+        return f"HR {self.hr:.2f} (95% CI {self.lower:.2f} to {self.upper:.2f}), {p_text(self.p_value, missing='n/a')}"
 
 
 def _one_term_fit(rows: pd.DataFrame, term: str, entry_col: str | None = None):

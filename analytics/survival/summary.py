@@ -40,12 +40,6 @@ def summary_display(summary: pd.DataFrame, milestones_months: Sequence[float]) -
     return pd.DataFrame(rows)
 
 
-def p_text(p: float) -> str:
-    if p is None or math.isnan(p):
-        return "n/a"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
 def parse_milestones(text: str) -> tuple[float, ...]:
     """'12, 24, 36' -> (12.0, 24.0, 36.0); raises ValueError on anything else.
 

@@ -27,12 +27,13 @@ import pandas as pd
 from analytics import compare
 from analytics.compare import POOLING_METHODS, CohortFigure
 from analytics.db import CohortDatabase
-from analytics.disclosure import is_small, suppressed_cells, suppressed_label
+from analytics.disclosure import is_small, suppress_count, suppressed_cells, suppressed_label
 from analytics.filters import CohortFilter
+from analytics.format import number, p_text, percent, percent_range
 from analytics.published import CHARACTERISTICS, COUNT, MEDIAN, PROPORTION, load_published, series_table
 from analytics.theme import PALETTE
 from analytics.units import patients_text
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.methods import REFERENCES, software
 from analytics.views.result import Caveat, ViewResult
 from analytics.views.spec import PageSpec, option
@@ -68,23 +69,15 @@ class ComparePageSpec(PageSpec):
 
 
 # --- formatting ---------------------------------------------------------------------------------
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
 def _fraction(k: int, n: int) -> str:
-    return f"{k}/{n} ({_pct(k / n)})" if n else f"{k}/{n}"
+    return f"{k}/{n} ({percent(k / n, 0)})" if n else f"{k}/{n}"
 
 
 def _ci(k: int, n: int) -> str:
     if not n:
         return ""
     low, high = compare.exact_ci(k, n)
-    return f"{100 * low:.0f} to {100 * high:.0f}%"
-
-
-def _p(p: float) -> str:
-    return "Fisher p < 0.001" if p < 0.001 else f"Fisher p = {p:.3f}"
+    return percent_range(low, high, 0, separator=" to ")
 
 
 def _median_text(median: float | None, low: float | None, high: float | None, unit: str, decimals: int) -> str:
@@ -92,9 +85,9 @@ def _median_text(median: float | None, low: float | None, high: float | None, un
         return "not evaluable"
     if math.isinf(median):
         return "not reached"
-    text = f"median {median:.{decimals}f}"
+    text = f"median {number(median, decimals)}"
     if low is not None and not pd.isna(low):
-        text += f" (range {low:.{decimals}f} to {high:.{decimals}f})"
+        text += f" (range {number(low, decimals)} to {number(high, decimals)})"
     return f"{text} {unit}"
 
 
@@ -126,7 +119,7 @@ def _cohort_value(figure: CohortFigure, key: str, k: int) -> tuple[str, str]:
         return _fraction(figure.numerator, figure.denominator), _ci(figure.numerator, figure.denominator)
     if c.kind == COUNT:
         if hidden:
-            return f"<{k}", ""
+            return suppress_count(figure.numerator, k), ""
         extra = f" of {figure.denominator} {figure.looked_in}" if figure.denominator is not None else ""
         return f"{figure.numerator}{extra}", ""
     if hidden:
@@ -163,7 +156,7 @@ def _test(row: dict, figure: CohortFigure, k: int) -> tuple[str, float]:
     if _cohort_hidden(figure, k):
         return f"withheld: the cohort's count is below {k}", math.nan
     p = compare.fisher_p(figure.numerator, figure.denominator, int(row["numerator"]), int(row["denominator"]))
-    return _p(p), p
+    return p_text(p, name="Fisher p"), p
 
 
 def _methods(sentences: list[str], packages: tuple[str, ...], references: tuple[str, ...]) -> str:
@@ -286,7 +279,7 @@ def _test_lines(tests: pd.DataFrame, n_tests: int) -> tuple[str, ...]:
     if low.empty:
         return (f"{n_tests} Fisher tests against published proportions: none with p < 0.05.",)
     series = load_published().drop_duplicates("series_id").set_index("series_id")["label"]
-    named = "; ".join(f"{CHARACTERISTICS[r.characteristic].label} vs {series[r.series_id]} ({_p(r.p_fisher)})"
+    named = "; ".join(f"{CHARACTERISTICS[r.characteristic].label} vs {series[r.series_id]} ({p_text(r.p_fisher, name='Fisher p')})"
                       for r in low.itertuples())
     return (f"{n_tests} Fisher tests against published proportions; p < 0.05 (unadjusted): {named}.",)
 
@@ -392,8 +385,8 @@ def forest(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpe
             caveats.append(Caveat("Continuity correction", f"{pooled.corrected} series with 0% or 100% entered the "
                                   "pooling with 0.5 added to both counts.", "info"))
     subtitle = [f"Exact 95% CIs. {lines[0]}"] if pooled is None else [
-        f"Random effects on the logit scale ({POOLING_METHODS[spec.method]}): {_pct(pooled.estimate)} "
-        f"(95% CI {_pct(pooled.ci_low)} to {_pct(pooled.ci_high)}), I² {100 * pooled.i2:.0f}%, τ² {pooled.tau2:.3f}"]
+        f"Random effects on the logit scale ({POOLING_METHODS[spec.method]}): {percent(pooled.estimate, 0)} "
+        f"(95% CI {percent(pooled.ci_low, 0)} to {percent(pooled.ci_high, 0)}), I² {percent(pooled.i2, 0)}, τ² {pooled.tau2:.3f}"]
     chart = forest_chart(frame, f"{c.label}: published series and the current cohort", subtitle,
                          pooled.estimate if pooled is not None else None) if len(frame) else None
     numbers = {"pooled": pooled, "n_series": len(rows), "cohort_numerator": None if cohort_hidden else figure.numerator,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from analytics import dictionary
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.result import Caveat, ViewResult
 from analytics.views.spec import OptionError, PageSpec, option
 

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 
 from analytics import cohort, genomics
 from analytics.db import CohortDatabase
-from analytics.disclosure import suppress_count, suppressed_cells, suppressed_label
+from analytics.disclosure import suppress_count, suppressed_cells, suppressed_label, suppression_note
 from analytics.filters import CohortFilter
+from analytics.format import p_text, percent_range, round_half_up, significant
 from analytics.units import patients_text
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.methods import describes, paragraph
 from analytics.views.result import Caveat, ViewResult, withheld
 from analytics.views.spec import OptionError, PageSpec, number, option, some_of
@@ -120,16 +121,6 @@ def _withheld(key: str, title: str, what: str, k: int) -> ViewResult:
     return withheld(PAGE, key, title, what, k)
 
 
-def _fmt_ci(low: float, high: float) -> str:
-    return "–" if low is None or math.isnan(low) else f"{low:.0%}–{high:.0%}"
-
-
-def _fmt_num(x) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return "∞" if math.isinf(x) else f"{x:.3g}"
-
-
 # --- Frequencies -----------------------------------------------------------------------------------
 HEADLINE_FEATURES = ("TP53", "Low hypodiploid", "BCR::ABL1")
 
@@ -170,11 +161,11 @@ def frequencies(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsS
             numbers[name] = {
                 "value": f"{shown_altered[i]}/{int(r.evaluable)}" if r.evaluable else "not evaluable",
                 "not_evaluated": suppress_count(r.not_evaluated, k), "total": int(r.total),
-                "ci": "suppressed" if hidden[i] else _fmt_ci(r.ci_low, r.ci_high)}
+                "ci": "suppressed" if hidden[i] else percent_range(r.ci_low, r.ci_high, 0)}
     table = freq.assign(altered=shown_altered,
                         not_evaluated=[suppress_count(x, k) for x in freq["not_evaluated"]],
-                        percent=[None if hide else round(p * 100, 1) for p, hide in zip(freq["proportion"], hidden)],
-                        ci=["suppressed" if hide else _fmt_ci(lo, hi)
+                        percent=[None if hide else round_half_up(p * 100, 1) for p, hide in zip(freq["proportion"], hidden)],
+                        ci=["suppressed" if hide else percent_range(lo, hi, 0)
                             for lo, hi, hide in zip(freq["ci_low"], freq["ci_high"], hidden)])
     table = table[["feature", "group", "altered", "evaluable", "not_evaluated", "percent", "ci"]].rename(
         columns={"feature": "Alteration", "group": "Kind", "altered": "Altered", "evaluable": "Evaluable",
@@ -189,7 +180,7 @@ def frequencies(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsS
                                               "the counts, not the percentages."))
     caption = "Exact 95% CIs among evaluable patients. Not evaluated is never counted as no alteration."
     if k > 1:
-        caption += f" Counts below {k} shown as <{k} (no point drawn)."
+        caption += f" {suppression_note(k)} No point is drawn for them."
     return ViewResult(PAGE, "genomics.frequencies", "Genomics: alteration frequencies among evaluable patients",
                       caption=caption, caveats=tuple(caveats),
                       figure=genomics.frequency_chart(freq, small_cell_k=k) if any_evaluable else None,
@@ -245,10 +236,10 @@ def cooccurrence(db: CohortDatabase, cohort_filter: CohortFilter, spec: Genomics
     if fisher is None or result["n_both"] == 0:
         lines.append("No patient in this selection is evaluable for both alterations.")
     else:
-        lines.append(f"Fisher's exact test (two-sided) p = {fisher.p_value:.3g}; odds ratio (conditional MLE) "
-                     f"{_fmt_num(fisher.odds_ratio)}, exact 95% CI {_fmt_num(fisher.ci_low)}–{_fmt_num(fisher.ci_high)}; "
-                     f"sample odds ratio ad/bc = {_fmt_num(fisher.sample_odds_ratio)}.")
-        numbers.update(p_value=fisher.p_value, odds_ratio=fisher.odds_ratio, ci_low=fisher.ci_low,
+        lines.append(f"Fisher's exact test (two-sided) {p_text(fisher.p_value)}; odds ratio (conditional MLE) "
+                     f"{significant(fisher.conditional_odds_ratio)}, exact 95% CI {significant(fisher.ci_low)}–{significant(fisher.ci_high)}; "
+                     f"sample odds ratio ad/bc = {significant(fisher.sample_odds_ratio)}.")
+        numbers.update(p_value=fisher.p_value, odds_ratio=fisher.conditional_odds_ratio, ci_low=fisher.ci_low,
                        ci_high=fisher.ci_high)
         if result["n_both"] < SMALL_SAMPLE:
             caveats.append(Caveat("Small sample", f"n = {result['n_both']}: the interval is wide; a zero cell "
@@ -271,8 +262,8 @@ def cooccurrence_pairs(db: CohortDatabase, cohort_filter: CohortFilter, spec: Ge
                           "for both and at least 2 altered patients each in this selection.",
                           tables={"All pairs": pairs})
     shown = pairs.assign(
-        odds_ratio=pairs["odds_ratio"].map(_fmt_num),
-        ci=[f"{_fmt_num(lo)}–{_fmt_num(hi)}" for lo, hi in zip(pairs["ci_low"], pairs["ci_high"])])
+        odds_ratio=pairs["odds_ratio"].map(significant),
+        ci=[f"{significant(lo)}–{significant(hi)}" for lo, hi in zip(pairs["ci_low"], pairs["ci_high"])])
     shown = shown[["feature_a", "feature_b", "n", "both", "a_only", "b_only", "neither", "odds_ratio", "ci",
                    "p_value", "q_value", "tendency"]].rename(columns={
         "feature_a": "A", "feature_b": "B", "n": "Evaluable for both", "both": "Both", "a_only": "A only",

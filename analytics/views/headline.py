@@ -15,6 +15,7 @@ from analytics import overview, response
 from analytics.db import CohortDatabase
 from analytics.disclosure import suppress_table_one, suppressed_cells, suppressed_label
 from analytics.filters import CohortFilter
+from analytics.format import number, percent, percent_range
 from analytics.views import survival as survival_views
 from analytics.views.result import ViewResult
 
@@ -28,9 +29,9 @@ def _fraction(n: int, d: int, k: int, ci: tuple[float, float] | None = None) -> 
         return "none evaluable"
     if suppressed_cells([n, d - n], k)[0]:
         return suppressed_label(n, d, k)
-    text = f"{n}/{d} ({100 * n / d:.0f}%)"
+    text = f"{n}/{d} ({percent(n / d, 0)})"
     if ci is not None and not any(math.isnan(x) for x in ci):
-        text += f", 95% CI {100 * ci[0]:.0f} to {100 * ci[1]:.0f}%"
+        text += f", 95% CI {percent_range(ci[0], ci[1], 0, separator=' to ')}"
     return text
 
 
@@ -58,8 +59,8 @@ def headline(db: CohortDatabase, cohort_filter: CohortFilter, survival_spec=None
         rows.append((label, "no patient analysed"))
     else:
         lo, hi = km.numbers["median_ci_lower_months"], km.numbers["median_ci_upper_months"]
-        fmt = (lambda m: "not reached" if math.isinf(m) else ("n/a" if math.isnan(m) else f"{m:.1f}"))
-        value = "not reached" if math.isinf(median) else f"{median:.1f} months"
+        fmt = (lambda m: "not reached" if math.isinf(m) else number(m, 1, missing="n/a"))
+        value = "not reached" if math.isinf(median) else number(median, 1, suffix=" months")
         rows.append((label, f"{value} (95% CI {fmt(lo)} to {fmt(hi)}), "
                             f"{survival_views.survival.POPULATIONS[spec.population].lower()}, "
                             f"from {survival_views.survival.ORIGINS[spec.origin]}"))

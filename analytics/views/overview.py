@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics import cohort, overview, response
+from analytics import cohort, overview, stats
 from analytics.overview import by_group
 from analytics.db import CohortDatabase
-from analytics.disclosure import SUPPRESSED, is_small, suppress_count, suppress_table_one
+from analytics.disclosure import SUPPRESSED, hidden_count, is_small, suppress_count, suppress_table_one
 from analytics.filters import CohortFilter
+from analytics.format import p_text, percent_range
 from analytics.units import patients_text
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.result import Caveat, ViewResult, withheld_caveat
 from analytics.views.methods import describes, paragraph
 from analytics.views.spec import PageSpec, option
@@ -128,7 +129,7 @@ def _proportion(t1: pd.DataFrame, characteristic: str, level: str, k: int) -> di
     hidden = bool(row.get(SUPPRESSED, False))
     shown_evaluable = suppress_count(evaluable, k) if is_small(evaluable, k) else evaluable
     if hidden:
-        shown_n = f"<{k}" if is_small(n, k) else "suppressed"
+        shown_n = hidden_count(n, k)
         return {"n": shown_n, "evaluable": shown_evaluable, "ci_low": None, "ci_high": None,
                 "display": str(row["display"])}
     ci = (None, None) if pd.isna(row["ci_low"]) else (float(row["ci_low"]), float(row["ci_high"]))
@@ -139,7 +140,7 @@ def _proportion(t1: pd.DataFrame, characteristic: str, level: str, k: int) -> di
 def _proportion_line(label: str, value: dict) -> str:
     text = f"{label}: {value['display']} of evaluable patients"
     if value["ci_low"] is not None:
-        text += f" (95% CI {value['ci_low']:.0%}–{value['ci_high']:.0%})"
+        text += f" (95% CI {percent_range(value['ci_low'], value['ci_high'], 0)})"
     return text + "."
 
 
@@ -180,7 +181,7 @@ def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: Ov
     tested = result.table[result.table["p"].notna()]
     low = tested[tested["p"] < 0.05]
     lines = (f"{len(tested)} characteristics tested; p < 0.05 (unadjusted): "
-             + ("; ".join(f"{c} ({t}, p {by_group.p_text(p)})" for c, t, p in
+             + ("; ".join(f"{c} ({t}, {p_text(p)})" for c, t, p in
                           zip(low["characteristic"], low["test"], low["p"])) or "none") + ".",)
     caveats = tuple(Caveat("Post-baseline grouping" if "after treatment" in note else
                            "Small groups" if note.startswith("Small") else
@@ -198,8 +199,8 @@ def table_one_by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: Ov
             "values of a characteristic never entered its test. Categorical characteristics were compared "
             "with Fisher's exact test [1] (2 x 2) or its Freeman-Halton extension [2] (larger tables), "
             "two-sided, by exact enumeration of the tables with the observed margins (where there would be "
-            f"more than {response.MAX_ENUMERATED_TABLES:,}, a Monte Carlo estimate from "
-            f"{response.MONTE_CARLO_DRAWS:,} random tables with a fixed seed, named in the table); continuous "
+            f"more than {stats.MAX_ENUMERATED_TABLES:,}, a Monte Carlo estimate from "
+            f"{stats.MONTE_CARLO_DRAWS:,} random tables with a fixed seed, named in the table); continuous "
             "characteristics with the Wilcoxon rank-sum (Mann-Whitney) test for two groups (exact when one "
             "group has at most 8 values and there are no ties, otherwise the normal approximation with tie "
             "and continuity corrections) or the Kruskal-Wallis test (chi-square approximation, corrected for "

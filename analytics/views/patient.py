@@ -25,7 +25,7 @@ from analytics import patient
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.patient import WINDOWS
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.methods import describes, paragraph
 from analytics.views.result import Caveat, ViewResult
 from analytics.views.spec import OptionError, PageSpec, option

@@ -1,34 +1,14 @@
 """Every page's view definition, in the order of the app's navigation and the deck."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from analytics.views import compare, dictionary, genomics, overview, patient, response, survival, withdrawal
+from analytics.views.page_views import PageViews
 
-from analytics.db import CohortDatabase
-from analytics.filters import CohortFilter
-from analytics.views.result import ViewResult
-from analytics.views.spec import PageSpec
-
-SlideBuilder = Callable[[CohortDatabase, CohortFilter, PageSpec, int], list[ViewResult]]
-
-
-@dataclass(frozen=True)
-class PageViews:
-    """page: url path; spec: its options class; slides(db, filter, spec, small_cell_k): the
-    results this page contributes to the deck and report (the same objects the page shows;
-    empty when nothing can be shown, e.g. withheld under small-cell suppression);
-    patient_level: shows individual patients (left out of a public deployment's deck)."""
-
-    page: str
-    title: str
-    spec: type[PageSpec]
-    slides: SlideBuilder
-    patient_level: bool = False
+__all__ = ["PageViews", "pages"]
 
 
 def pages() -> dict[str, PageViews]:
     """url path -> PageViews of every page with views, in deck order."""
-    from analytics.views import compare, dictionary, genomics, overview, patient, response, survival, withdrawal
     found = [overview.PAGE_VIEWS, patient.PAGE_VIEWS, genomics.PAGE_VIEWS, withdrawal.PAGE_VIEWS, response.PAGE_VIEWS,
              survival.PAGE_VIEWS, compare.PAGE_VIEWS, dictionary.PAGE_VIEWS]
     return {p.page: p for p in found}

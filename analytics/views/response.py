@@ -30,10 +30,12 @@ from analytics import response as r
 from analytics.response import flow, swimmer as sw
 from analytics.cohort import count_patients
 from analytics.db import CohortDatabase
-from analytics.disclosure import is_small, suppressed_cells, suppressed_label
+from analytics.disclosure import hidden_count, suppressed_cells, suppressed_label, suppression_note
 from analytics.filters import CohortFilter
+from analytics.stats import MAX_ENUMERATED_TABLES, MONTE_CARLO_DRAWS
+from analytics.format import p_text, percent, percent_range
 from analytics.units import DAYS_PER_MONTH, patients_text
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.result import Caveat, ViewResult, withheld
 from analytics.views.methods import describes, paragraph
 from analytics.views.spec import PageSpec, option
@@ -81,8 +83,8 @@ def _by_group_methods(spec) -> str:
                       "95% confidence intervals [1] and compared with Fisher's exact test [2] for two groups "
                       "(with the conditional maximum-likelihood odds ratio and its exact CI) or the "
                       f"Fisher-Freeman-Halton exact test [3] for more (all tables with the observed margins "
-                      f"enumerated; when there could be more than {r.MAX_ENUMERATED_TABLES:,}, the p-value is "
-                      f"estimated from {r.MONTE_CARLO_DRAWS:,} tables drawn at a fixed seed, as (1 + hits) / "
+                      f"enumerated; when there could be more than {MAX_ENUMERATED_TABLES:,}, the p-value is "
+                      f"estimated from {MONTE_CARLO_DRAWS:,} tables drawn at a fixed seed, as (1 + hits) / "
                       "(1 + draws), and the result says so); patients not evaluated for the grouping "
                       "were shown but not tested."],
                      ("scipy",), ("clopper_pearson", "fisher", "freeman_halton"))
@@ -158,9 +160,9 @@ def best_response(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respons
     # numbers hidden under suppression are left out; the texts are what may be shown
     numbers = {"n_patients": s.n_patients, "n_treated_assessed": s.n_treated_assessed, "any_treated": s.n_treated > 0,
                "responders_text": (suppressed_label(s.n_responders, s.n_treated_assessed, k) if responders_hidden
-                                   else f"{s.n_responders}/{s.n_treated_assessed} ({r.fmt_pct(s.rate)})"),
-               "ci_text": "suppressed" if responders_hidden else r.fmt_ci(s.ci_low, s.ci_high),
-               "treated_text": " / ".join((f"<{k}" if is_small(x, k) else "suppressed") if hide else str(x)
+                                   else f"{s.n_responders}/{s.n_treated_assessed} ({percent(s.rate)})"),
+               "ci_text": "suppressed" if responders_hidden else percent_range(s.ci_low, s.ci_high),
+               "treated_text": " / ".join(hidden_count(x, k) if hide else str(x)
                                           for x, hide in zip((s.n_treated, s.n_untreated), treated_hidden))}
     if not responders_hidden:
         numbers.update(n_responders=s.n_responders, rate=s.rate, ci_low=s.ci_low, ci_high=s.ci_high)
@@ -193,19 +195,19 @@ def best_response(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respons
         "Best response": t["response"].map(r.RESPONSE_LABELS),
         "n/N": [suppressed_label(x.n, x.denominator, k) if hide else f"{x.n}/{x.denominator}"
                 for x, hide in zip(t.itertuples(), small)],
-        "%": ["" if hide else r.fmt_pct(x) for x, hide in zip(t["pct"], small)],
-        "Exact 95% CI": ["" if hide else r.fmt_ci(x.ci_low, x.ci_high) for x, hide in zip(t.itertuples(), small)]})
+        "%": ["" if hide else percent(x) for x, hide in zip(t["pct"], small)],
+        "Exact 95% CI": ["" if hide else percent_range(x.ci_low, x.ci_high) for x, hide in zip(t.itertuples(), small)]})
     if responders_hidden:
         line = (f"CR or CRi: {suppressed_label(s.n_responders, s.n_treated_assessed, k)} treated "
                 f"{_patients(s.n_treated_assessed)} with an assessment (small counts suppressed).")
     else:
         line = (f"CR or CRi: {s.n_responders}/{s.n_treated_assessed} treated {_patients(s.n_treated_assessed)} "
                 "with an assessment "
-                f"({r.fmt_pct(s.rate)}, exact 95% CI {r.fmt_ci(s.ci_low, s.ci_high)}).")
+                f"({percent(s.rate)}, exact 95% CI {percent_range(s.ci_low, s.ci_high)}).")
     caption = ("Best response over all lines. Not evaluable (e.g. death before assessment) stays in the "
                "denominator. Bars: exact (Clopper-Pearson) 95% CI.")
     if k > 1:
-        caption += f" Counts below {k} read <{k} (no bar drawn)."
+        caption += f" {suppression_note(k)} No bar is drawn for them."
     return ViewResult(PAGE, f"{PAGE}.best_response", title, caption=caption, caveats=tuple(caveats),
                       figure=r.best_response_chart(s, small_cell_k=k), figure_name="best_response",
                       n_patients=s.n_treated_assessed, tables={"best_response": table}, numbers=numbers,
@@ -213,10 +215,6 @@ def best_response(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respons
 
 
 # --- CR/CRi by group ------------------------------------------------------------------------------
-def _p_text(p: float) -> str:
-    return f"p {'' if p < 0.001 else '= '}{r.fmt_p(p)}"
-
-
 @describes(_by_group_methods)
 def by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
              small_cell_k: int = 0) -> ViewResult:
@@ -252,7 +250,7 @@ def by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec
     if comp.test_name == "no test":
         line = f"No test: {comp.method}."
     else:
-        line = f"{comp.test_name} on CR/CRi vs no CR/CRi: {_p_text(comp.p_value)} ({comp.method})"
+        line = f"{comp.test_name} on CR/CRi vs no CR/CRi: {p_text(comp.p_value)} ({comp.method})"
         if comp.odds_ratio is not None and not math.isnan(comp.odds_ratio):
             first, second = evaluable["group"].iloc[0], evaluable["group"].iloc[1]
             line += (f"; odds ratio of CR/CRi, {first} vs {second}, {comp.odds_ratio:.2f} (exact 95% CI "
@@ -260,8 +258,8 @@ def by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec
         line += "."
     table = pd.DataFrame({
         label: rates["group"], "CR/CRi": [f"{x.responders}/{x.n}" for x in rates.itertuples()],
-        "%": [r.fmt_pct(x) for x in rates["rate"]],
-        "Exact 95% CI": [r.fmt_ci(x.ci_low, x.ci_high) for x in rates.itertuples()],
+        "%": [percent(x) for x in rates["rate"]],
+        "Exact 95% CI": [percent_range(x.ci_low, x.ci_high) for x in rates.itertuples()],
         "In test": ["yes" if e else "no (not evaluated)" for e in rates["evaluable"]]})
     return ViewResult(
         PAGE, key, title, caption="Points: CR/CRi among treated patients with an assessment, with exact "
@@ -294,7 +292,7 @@ def mrd_and_time_to_cr(db: CohortDatabase, cohort_filter: CohortFilter, spec: Re
     months = DAYS_PER_MONTH
     rate = mrd.n_negative / mrd.n_evaluated if mrd.n_evaluated else math.nan
     lines = (f"MRD-negative: {mrd.n_negative}/{mrd.n_evaluated} {_responders(mrd.n_evaluated)} with an MRD "
-             f"result ({r.fmt_pct(rate)}, exact 95% CI {r.fmt_ci(mrd.ci_low, mrd.ci_high)}); "
+             f"result ({percent(rate)}, exact 95% CI {percent_range(mrd.ci_low, mrd.ci_high)}); "
              f"{mrd.n_not_evaluated} of {mrd.n_responders} {_responders(mrd.n_responders)} without an MRD result.",
              f"Time to first CR/CRi from the {r.TIME_ORIGINS[spec.origin]}, among the {ttc.n} "
              f"{_responders(ttc.n)}: "

@@ -24,8 +24,9 @@ from analytics import survival
 from analytics.db import CohortDatabase
 from analytics.disclosure import suppress_count
 from analytics.filters import NOT_EVALUATED, CohortFilter
+from analytics.format import p_text, p_value, round_half_up
 from analytics.units import patients_text
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.result import Caveat, ViewResult
 from analytics.views.methods import paragraph
 from analytics.views.spec import OptionError, PageSpec, number, option
@@ -213,7 +214,7 @@ def km(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
         elif view.logrank is not None:
             lr = view.logrank
             lines.append(f"Log-rank test ({len(lr.groups)} groups): chi-square {lr.statistic:.2f}, df {lr.df}, "
-                         f"{survival.p_text(lr.p_value)}.")
+                         f"{p_text(lr.p_value, missing='n/a')}.")
             if (summary["events"] == 0).any() or (summary["n"] < survival.MIN_GROUP_SIZE).any():
                 caveats.append(Caveat("Low power", "some groups are small or have no events: the log-rank "
                                       "test has little power and its p-value relies on a large-sample "
@@ -270,7 +271,7 @@ def landmark(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPage
         lines.append(f"No patient is still at risk at day {day}: choose an earlier landmark.")
     elif view.logrank is not None:
         lines.append(f"Landmark log-rank test: chi-square {view.logrank.statistic:.2f}, df 1, "
-                     f"{survival.p_text(view.logrank.p_value)}.")
+                     f"{p_text(view.logrank.p_value, missing='n/a')}.")
     elif len(groups) < 2:
         only = groups[0]
         lines.append(f"All {patients_text(view.n)} at risk at day {day} are in one group ({only}): "
@@ -312,7 +313,7 @@ def time_dependent_hct(db: CohortDatabase, cohort_filter: CohortFilter, spec: Su
                  "ratio would be 0 or infinite).",)
         numbers: dict = {}
     else:
-        lines = (f"HR {tv.hr:.2f} (95% CI {tv.hr_lower:.2f} to {tv.hr_upper:.2f}), {survival.p_text(tv.p_value)}; "
+        lines = (f"HR {tv.hr:.2f} (95% CI {tv.hr_lower:.2f} to {tv.hr_upper:.2f}), {p_text(tv.p_value, missing='n/a')}; "
                  f"{patients_text(tv.n_patients)}, {tv.n_hct} transplanted during follow-up, {tv.n_events} events "
                  f"({tv.n_events_after_hct} after HCT).",)
         numbers = {"hr": tv.hr, "hr_lower": tv.hr_lower, "hr_upper": tv.hr_upper, "p": tv.p_value,
@@ -411,8 +412,7 @@ def landmark_sensitivity(db: CohortDatabase, cohort_filter: CohortFilter, spec: 
         hr = survival.hct.group_hazard_ratio(counts, yes, no)
         rows.append({"Landmark day": day, "At risk": view.n, "Events after": view.events,
                      "HCT by then": int(sizes.get(yes, 0)), "No HCT by then": int(sizes.get(no, 0)),
-                     "Log-rank p": "n/a" if view.logrank is None else  # "0.123" or "< 0.001"
-                     survival.p_text(view.logrank.p_value).removeprefix("p = ").removeprefix("p "),
+                     "Log-rank p": "n/a" if view.logrank is None else p_value(view.logrank.p_value),
                      "HR (95% CI), HCT vs none": "not estimable" if hr is None else
                      f"{hr.hr:.2f} ({hr.lower:.2f} to {hr.upper:.2f})",
                      "hr": math.nan if hr is None else hr.hr, "hr_lower": math.nan if hr is None else hr.lower,
@@ -462,7 +462,7 @@ def cox(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
         tables["models"] = both.assign(**{
             "HR (95% CI)": [f"{h:.2f} ({lo:.2f} to {hi:.2f})" for h, lo, hi in
                             zip(both["hr"], both["hr_lower"], both["hr_upper"])],
-            "p": both["p"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}")}
+            "p": both["p"].map(p_value)}
         )[["model", "term", "HR (95% CI)", "p", "n", "events"]]
         source = res.multivariable if not res.multivariable.empty else res.univariable
         which = "multivariable" if not res.multivariable.empty else "univariable"
@@ -482,8 +482,8 @@ def cox(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
     if "hct" in covariates:
         caveats.insert(0, Caveat("Immortal-time bias", survival.hct.HCT_BIAS_TEXT))
     if not res.ph_test.empty:
-        tables["ph_test"] = res.ph_test.assign(p=res.ph_test["p"].map(lambda p: f"{p:.3f}"),
-                                               test_statistic=res.ph_test["test_statistic"].round(3))
+        tables["ph_test"] = res.ph_test.assign(p=res.ph_test["p"].map(p_value),
+                                               test_statistic=res.ph_test["test_statistic"].map(lambda x: round_half_up(x, 3)))
     labels = ", ".join(survival.cox.COX_COVARIATES[c][0] for c in covariates)
     return ViewResult(
         page="survival", key="survival.cox", title=f"Survival: Cox model of {analysis.endpoint_label()}",

@@ -26,7 +26,7 @@ from analytics.cohort import count_patients
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.units import patients_text
-from analytics.views.registry import PageViews
+from analytics.views.page_views import PageViews
 from analytics.views.result import Caveat, ViewResult, withheld
 from analytics.views.methods import describes, paragraph
 from analytics.views.spec import PageSpec, number, option

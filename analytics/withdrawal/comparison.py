@@ -57,11 +57,11 @@ def comparison_of(summary: pd.DataFrame, table: pd.DataFrame) -> tuple[pd.DataFr
         d = int(((ev["group"] == "others") & ~pos).sum())
         row = {"feature": f"{label}: {positive} vs {other}", "regressors_positive": a,
                "regressors_evaluable": a + b, "others_positive": c, "others_evaluable": c + d,
-               "not_evaluated": int(sub[column].isna().sum()), "odds_ratio": math.nan,
+               "not_evaluated": int(sub[column].isna().sum()), "sample_odds_ratio": math.nan,
                "p_value": math.nan, "test": "Fisher exact, two-sided"}
         if a + b and c + d:
             res = stats.fisher_exact([[a, b], [c, d]], alternative="two-sided")
-            row.update(odds_ratio=float(res.statistic), p_value=float(res.pvalue))
+            row.update(sample_odds_ratio=float(res.statistic), p_value=float(res.pvalue))
         cat_rows.append(row)
     return pd.DataFrame(cont_rows), pd.DataFrame(cat_rows)
 

@@ -1,6 +1,14 @@
-"""Freeman-Halton exact test of independence in an r x c table: full enumeration of the tables
-with the observed margins; a seeded Monte Carlo only if the enumeration would exceed
-`MAX_ENUMERATED_TABLES`, and the result says which."""
+"""Freeman-Halton exact test of independence for r x c tables (Fisher's exact test generalised).
+
+Hand-written because SciPy's `fisher_exact` on an r x c table (1.17) is not exact in practice:
+by default it is a Monte Carlo estimate (9,999 draws, a different p at every call unless seeded),
+and its exact option (`PermutationMethod`) enumerates all n! pairings (n = 9 took 98 s; the
+cohorts have 19 to 1,000,000 patients). Here the tables with the observed margins are enumerated
+(far fewer than n!), with a seeded Monte Carlo only when they could exceed `MAX_ENUMERATED_TABLES`.
+SciPy's Monte Carlo draws the same tables from the same seed but counts ties with the observed
+table at a relative tolerance of 1e-14, where R's `fisher.test` (and the enumeration here) uses
+1e-7, so it can miss draws as probable as the observed table (tests/test_stats_rxc.py shows both).
+"""
 from __future__ import annotations
 
 import functools
@@ -8,12 +16,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import random_table
 
+from analytics.stats.fisher import REL_TOL
 
 MAX_ENUMERATED_TABLES = 2_000_000
 MONTE_CARLO_DRAWS = 200_000
 MONTE_CARLO_SEED = 20230713
-_REL_TOL = 1 + 1e-7  # as R's fisher.test when comparing table probabilities
 
 
 @dataclass(frozen=True)
@@ -86,14 +95,13 @@ def _freeman_halton(table, max_tables: int = MAX_ENUMERATED_TABLES,
     rows, cols = t.sum(axis=1), t.sum(axis=0)
     const = _margin_const(rows, cols)
     log_obs = _log_table_prob(t, const)
-    threshold = log_obs + math.log(_REL_TOL)
+    threshold = log_obs + math.log(REL_TOL)
 
     if _count_bound(rows, cols) > max_tables:
-        from scipy.stats import random_table
         rng = np.random.default_rng(seed)
         sample = random_table(rows, cols).rvs(size=draws, random_state=rng)
-        # log k! of the counts drawn only (the same math.lgamma values; a table of every k up to
-        # n was 0.25 s of Python at a million patients)
+        # log k! of the distinct counts drawn only: a table of every k up to n takes 0.25 s of
+        # Python at a million patients
         values = np.unique(sample)
         lf = np.array([math.lgamma(int(k) + 1) for k in values])
         logp = np.empty(len(sample))
