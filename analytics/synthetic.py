@@ -37,7 +37,7 @@ import pandas as pd
 
 from analytics.build import SCHEMA_SQL, materialize_summary, write_atomically
 from analytics.db import CohortDatabase
-from analytics.karyotype import PLOIDY_BANDS, PLOIDY_ORDER
+from analytics.genomics.karyotype import PLOIDY_BANDS, PLOIDY_ORDER
 
 CHUNK = 50_000  # patients per generated chunk (fixed, so the output depends on n and seed only)
 

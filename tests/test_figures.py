@@ -141,7 +141,9 @@ def test_a_figure_of_cached_data_computes_the_data_once(monkeypatch):
 
 
 def _app_figures(db):
-    from analytics import flow, genomics, overview, response, survival, survival_chart
+    from analytics import genomics, overview, patient, response, survival
+    from analytics.response import flow
+    from analytics.survival import chart as survival_chart
     from analytics.filters import CohortFilter
     everyone = CohortFilter()
     return {

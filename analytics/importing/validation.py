@@ -31,7 +31,7 @@ from analytics.dictionary import load_dictionary
 from analytics.importing import privacy
 from analytics.importing.report import MAX_ISSUES, Report
 from analytics.importing.sources import OWN_TABLES, RawTable
-from analytics.karyotype import ploidy_category
+from analytics.genomics.karyotype import ploidy_category
 
 SCHEMA_SQL = Path(__file__).resolve().parent.parent / "schema.sql"
 _INT = re.compile(r"^[+-]?\d+(?:\.0*)?$")
