@@ -28,14 +28,15 @@ import io
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
-
-import vl_convert
+from typing import Callable, Iterator, TypeVar
 
 from analytics import cohort, theme
 from analytics.db import CohortDatabase
@@ -71,17 +72,28 @@ def page_results(db: CohortDatabase, cohort_filter: CohortFilter, views: Views =
                  pages: tuple[str, ...] = PAGE_ORDER, small_cell_k: int = 0) -> list[ViewResult]:
     """Each page's results for the deck, from that page's last link (`views`); pages never
     visited show their defaults. Invalid link values fall back to defaults (never raise)."""
-    registry = registered_pages()
-    by_page = {page: params_mapping(params) for page, params in views}
     if cohort.count_patients(db, cohort_filter) == 0:
         return []
-    results: list[ViewResult] = []
-    for page in pages:
-        if page not in registry:
-            continue
-        spec, _ = registry[page].spec.from_params(by_page.get(page, {}))
-        results += registry[page].slides(db, cohort_filter, spec, small_cell_k)
-    return results
+    by_page = dict(views)
+    return [result for page in pages
+            for result in page_slides(db, cohort_filter, page, by_page.get(page, ()), small_cell_k)]
+
+
+def page_slides(db: CohortDatabase, cohort_filter: CohortFilter, page: str,
+                params: tuple[tuple[str, str], ...] = (), small_cell_k: int = 0) -> list[ViewResult]:
+    """One page's results for the deck, for that page's link parameters `params` (a page can
+    cache them on their own: another page's link does not change them)."""
+    registry = registered_pages()
+    if page not in registry:
+        return []
+    spec, _ = registry[page].spec.from_params(params_mapping(params))
+    return registry[page].slides(db, cohort_filter, spec, small_cell_k)
+
+
+def deck_views(views: Views, pages: tuple[str, ...] = PAGE_ORDER) -> Views:
+    """Only the pages' views the deck uses, so a visit to another page (the share page itself,
+    the dictionary) does not make the same deck a new one."""
+    return tuple((page, params) for page, params in views if page in pages)
 
 
 def survival_spec(views: Views):
@@ -238,6 +250,7 @@ def _explicit_widths(spec: dict) -> None:
 
 
 def _svg_size(spec: dict) -> tuple[float, float]:
+    import vl_convert  # here, not at start: only the deck and exports render files
     svg = vl_convert.vegalite_to_svg(spec)
     match = re.search(r'<svg[^>]*width="([\d.]+)"[^>]*height="([\d.]+)"', svg)
     return float(match.group(1)), float(match.group(2))
@@ -262,6 +275,7 @@ SLIDE_PPI = 150  # 12.5 in at 150 ppi is 1,875 px: sharp on a 1080p projector, q
 
 @lru_cache(maxsize=64)  # a deck built twice with the same views renders each figure once
 def _png(spec: str) -> bytes:
+    import vl_convert
     return vl_convert.vegalite_to_png(json.loads(spec), ppi=SLIDE_PPI)
 
 
@@ -270,7 +284,7 @@ def slide_spec(result: ViewResult) -> str:
     slide has it), no hover hints (caveats and footer are slide text)."""
     chart = theme.for_projector(without_hover_hints(result.figure))
     chart.title = ""
-    return json.dumps(chart.to_dict(), sort_keys=True)
+    return json.dumps(chart.to_dict(validate=False), sort_keys=True)  # validated when built
 
 
 @lru_cache(maxsize=256)
@@ -517,3 +531,43 @@ table {{ border-collapse: collapse; }} td {{ padding: .2rem 1rem .2rem 0; border
 {''.join(sections)}
 </body></html>
 """
+
+
+# --- built ahead -----------------------------------------------------------------------------------
+# The share page starts the deck and the report of the view it shows as soon as it is drawn, in one
+# background thread, so a click mostly finds the file ready (or part-built: it waits for the rest,
+# never builds twice). Keys are the views, filters, date and link base: a changed view is a new build.
+T = TypeVar("T")
+_AHEAD_MAX = 6  # builds kept (a deck is ~1-3 MB); the oldest go first
+_ahead: "OrderedDict[tuple, Future]" = OrderedDict()
+_ahead_lock = threading.Lock()
+_ahead_pool: ThreadPoolExecutor | None = None
+
+
+def built_ahead(key: tuple, build: Callable[[], T]) -> "Future[T]":
+    """The one build of `key`: started now in the background thread if it was not yet, else the
+    running or finished one. `.result()` gives the bytes (or raises the build's error)."""
+    global _ahead_pool
+    with _ahead_lock:
+        future = _ahead.get(key)
+        if future is not None and not (future.done() and future.exception() is not None):
+            _ahead.move_to_end(key)
+            return future
+        if _ahead_pool is None:
+            _ahead_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deck-ahead")
+        future = _ahead_pool.submit(build)
+        _ahead[key] = future
+        while len(_ahead) > _AHEAD_MAX:
+            _, old = _ahead.popitem(last=False)
+            old.cancel()  # not started yet: never built; running: finishes, then dropped
+        return future
+
+
+
+def ahead_result(key: tuple, build: Callable[[], T]) -> T:
+    """The result of the build of `key` (waiting for it when it is under way)."""
+    from concurrent.futures import CancelledError
+    try:
+        return built_ahead(key, build).result()
+    except CancelledError:  # dropped from the queue by newer views while waiting: build it here
+        return build()

@@ -26,7 +26,6 @@ from datetime import date
 
 import altair as alt
 import pandas as pd
-import vl_convert
 
 from analytics.theme import FONT
 from analytics.units import patients_text
@@ -67,9 +66,11 @@ class Provenance:
         return lines
 
 
-def data_hash(chart: alt.TopLevelMixin) -> str:
-    """First 12 hex digits of the SHA-256 of the data drawn (inline datasets, canonical JSON)."""
-    spec = chart.to_dict()
+def data_hash(chart: alt.TopLevelMixin | dict) -> str:
+    """First 12 hex digits of the SHA-256 of the data drawn (inline datasets, canonical JSON).
+
+    `chart` is an Altair chart or its Vega-Lite dict (as `chart.to_dict()` gives it)."""
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
     payload = {"datasets": spec.get("datasets", {}), "data": spec.get("data", {})}
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
@@ -142,7 +143,11 @@ def export_figure(chart: alt.TopLevelMixin, provenance: Provenance, fmt: str, *,
     """The chart with its caveats and footer as PNG (`ppi`), SVG or PDF bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown figure format {fmt!r}; choose one of {sorted(FORMATS)}")
-    spec = with_footer(chart, provenance, footer=footer).to_dict()
+    import vl_convert  # here, not at start: a Rust/V8 build only a download needs
+
+    # The charts were validated when built; the export's composition is the module's own (the
+    # schema check cost more than the rendering itself).
+    spec = with_footer(chart, provenance, footer=footer).to_dict(validate=False)
     if fmt == "png":
         return vl_convert.vegalite_to_png(spec, ppi=ppi)
     if fmt == "svg":
