@@ -28,8 +28,8 @@ public = access.public_mode()
 k = access.small_cell_k()
 registry = registered_pages()
 pages = tuple(p for p in deck.PAGE_ORDER if p in registry and not (public and registry[p].patient_level))
+visited = {page for page, _ in share_link.page_views()}
 views = deck.deck_views(share_link.page_views(), pages)
-visited = {page for page, _ in views}
 
 st.markdown(
     f"A deck for the lab meeting: a title slide, the headline results, and the current view of each "
