@@ -73,6 +73,9 @@ WATCH_RUNS = """() => {
 }"""
 
 
+_current_page = None  # the page a failed step is shown on (a screenshot beside the results)
+
+
 def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -87,6 +90,8 @@ class Driver:
         context = self.browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(self.timeout)
+        global _current_page
+        _current_page = page
         return page
 
     def drawn(self, page) -> None:
@@ -139,18 +144,44 @@ def attempt(record: dict, key: str, func) -> None:
         record[key] = round(func(), 3)
     except Exception as exc:  # noqa: BLE001 - reported per step
         record[key] = None
+        if _current_page is not None:
+            try:
+                _current_page.screenshot(path=str(RESULTS / f"browser-error-{key}.png"), full_page=True)
+            except Exception:  # noqa: BLE001 - the error itself is what is reported
+                pass
         record.setdefault("errors", []).append(f"{key}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
         print(f"    ! {key}: {record['errors'][-1]}", flush=True)
 
 
-def measure_floor(browser, port: int, timeout_s: float, repeats: int) -> dict:
+def fresh_servers(browser, timeout_s: float, repeats: int, start) -> tuple[object, str, dict]:
+    """Start a server `repeats` times, timing its first page each time; the last one is left
+    running for the rest of the measurements. Returns (process, url, measurements)."""
+    out: dict = {"fresh_first_page_samples": [], "server_start_samples": []}
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        process, url = start()
+        out["server_start_samples"].append(round(time.perf_counter() - t0, 3))
+        attempt(out, "_fresh", lambda: _open_and_close(Driver(browser, url, timeout_s), ""))
+        if out["_fresh"] is not None:
+            out["fresh_first_page_samples"].append(out["_fresh"])
+        if i < repeats - 1:
+            stop_app_server(process)
+    del out["_fresh"]
+    samples = out["fresh_first_page_samples"]
+    out["fresh_first_page_s"] = statistics.median(samples) if samples else None
+    out["server_start_s"] = statistics.median(out["server_start_samples"])
+    return process, url, out
+
+
+def measure_floor(browser, port: int, timeout_s: float, repeats: int, fresh_repeats: int) -> dict:
     log = RESULTS / "browser_floor_server.log"
-    t0 = time.perf_counter()
-    process, url = start_app_server(log, port=port, script="bench/floor/floor_app.py")
-    out: dict = {"server_start_s": round(time.perf_counter() - t0, 3), "loadavg_start": loadavg()}
+    out: dict = {"loadavg_start": loadavg()}
+    process, url, fresh = fresh_servers(browser, timeout_s, fresh_repeats, lambda: start_app_server(
+        log, port=port, script="bench/floor/floor_app.py"))
+    out.update(fresh)
     try:
         driver = Driver(browser, url, timeout_s)
-        page, out["fresh_first_page_s"] = driver.open("")
+        page, _ = driver.open("first")
         out["first_visit_s"] = round(driver.switch(page, "Second"), 3)
         revisits, news, filters = [], [], []
         for _ in range(repeats):
@@ -172,18 +203,15 @@ def measure_floor(browser, port: int, timeout_s: float, repeats: int) -> dict:
     return out
 
 
-def measure_app(browser, port: int, size: int, db: Path | None, timeout_s: float) -> dict:
+def measure_app(browser, port: int, size: int, db: Path | None, timeout_s: float, fresh_repeats: int) -> dict:
     log = RESULTS / f"browser_app_{size}_server.log"
-    t0 = time.perf_counter()
-    process, url = start_app_server(log, db, port=port)
-    out: dict = {"patients": size, "db": str(db or "data/cohort.duckdb"),
-                 "server_start_s": round(time.perf_counter() - t0, 3), "loadavg_start": loadavg(),
+    out: dict = {"patients": size, "db": str(db or "data/cohort.duckdb"), "loadavg_start": loadavg(),
                  "pages": {p: {} for p, _ in PAGES}, "exports": {}}
+    process, url, fresh = fresh_servers(browser, timeout_s, fresh_repeats,
+                                        lambda: start_app_server(log, db, port=port))
+    out.update(fresh)
     try:
         driver = Driver(browser, url, timeout_s)
-        fresh: dict = {}
-        attempt(fresh, "fresh_first_page_s", lambda: _open_and_close(driver, ""))
-        out.update(fresh)
         print(f"  {size}: fresh server first page {fresh.get('fresh_first_page_s')} s", flush=True)
 
         # one session: first visit of every page, then every page again
@@ -224,12 +252,12 @@ def measure_exports(driver: Driver) -> dict:
     popover = page.get_by_test_id("stPopover").filter(has_text="Download figure").first
 
     def figure(fmt: str) -> float:
-        popover.click()
+        page.wait_for_function(APP_IDLE, timeout=driver.timeout)
         button = page.get_by_test_id("stDownloadButton").filter(has_text=fmt.upper()).filter(visible=True).first
+        if not button.is_visible():  # the popover stays open between formats
+            popover.click()
         button.wait_for()
-        seconds = driver.download(page, button)
-        page.keyboard.press("Escape")
-        return seconds
+        return driver.download(page, button)
 
     for fmt in ("png", "svg", "pdf"):
         attempt(exports, fmt, lambda: figure(fmt))
@@ -270,7 +298,8 @@ def _ratio(x, floor) -> str:
 
 def report(result: dict) -> list[str]:
     floor = result["floor"]
-    lines = [f"Floor (bare Streamlit, 1 chart, 10 sidebar widgets): fresh first page {_s(floor['fresh_first_page_s'])}, "
+    lines = [f"Floor (bare Streamlit, 1 chart, 10 sidebar widgets): fresh first page {_s(floor['fresh_first_page_s'])} "
+             f"(median of {floor.get('fresh_first_page_samples')}), "
              f"first visit {_s(floor['first_visit_s'])}, revisit {_s(floor['revisit_s'])}, new session "
              f"{_s(floor['new_session_s'])}, filter change {_s(floor['filter_change_s'])}; "
              f"load {floor['loadavg_start']} -> {floor['loadavg_end']}", ""]
@@ -280,7 +309,8 @@ def report(result: dict) -> list[str]:
         n = app["patients"]
         lines += [f"### {n:,} patients (load {app['loadavg_start']} -> {app['loadavg_end']}; server up in "
                   f"{_s(app['server_start_s'])})", "",
-                  f"Fresh server, first page: {_s(app.get('fresh_first_page_s'))} "
+                  f"Fresh server, first page: {_s(app.get('fresh_first_page_s'))} (median of "
+                  f"{app.get('fresh_first_page_samples')}) "
                   f"({_ratio(app.get('fresh_first_page_s'), floor['fresh_first_page_s'])} of the floor's)", "",
                   "| page | first visit | / floor | revisit | / floor | new session | / floor | filter change | / floor |",
                   "|---|---|---|---|---|---|---|---|---|"]
@@ -292,6 +322,8 @@ def report(result: dict) -> list[str]:
             lines.append(f"| {path} | " + " | ".join(cells) + " |")
         lines += ["", "| export | " + " | ".join(EXPORTS) + " |", "|---|" + "---|" * len(EXPORTS),
                   "| click to file | " + " | ".join(_s(app["exports"].get(e)) for e in EXPORTS) + " |", ""]
+        for error in app.get("errors", []):
+            lines.append(f"- error: {error}")
         for page_row in app["pages"].values():
             for error in page_row.get("errors", []):
                 lines.append(f"- error: {error}")
@@ -340,8 +372,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="32,10k", help="cohort sizes (32 = the demo; others synthetic)")
     parser.add_argument("--port", type=int, default=8771, help="first of consecutive ports (floor, then each size)")
-    parser.add_argument("--timeout", type=float, default=180, help="seconds per step")
-    parser.add_argument("--floor-repeats", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=90, help="seconds per step")
+    parser.add_argument("--floor-repeats", type=int, default=3, help="floor revisits/new sessions (median)")
+    parser.add_argument("--fresh-repeats", type=int, default=2,
+                        help="fresh servers per app and floor (median of their first pages)")
     args = parser.parse_args(argv)
     from tests.e2e.conftest import chromium_path
     chromium = chromium_path()
@@ -362,10 +396,12 @@ def main(argv: list[str] | None = None) -> int:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             print(f"floor (load {loadavg()})", flush=True)
-            result["floor"] = measure_floor(browser, args.port, args.timeout, args.floor_repeats)
+            result["floor"] = measure_floor(browser, args.port, args.timeout, args.floor_repeats,
+                                            args.fresh_repeats)
             for i, n in enumerate(sizes, start=1):
                 print(f"app at {n:,} patients (load {loadavg()})", flush=True)
-                result["apps"].append(measure_app(browser, args.port + i, n, files[n], args.timeout))
+                result["apps"].append(measure_app(browser, args.port + i, n, files[n], args.timeout,
+                                                  args.fresh_repeats))
         finally:
             browser.close()
     result["wall_s"] = round(time.perf_counter() - t0, 1)
