@@ -47,6 +47,7 @@ PAGES = [("overview", "Overview"), ("patient", "Patient"), ("genomics", "Genomic
          ("share", "Share & present"), ("upload", "Load a cohort")]
 LANDING = "upload"  # no chart and no computation: the per-page session starts here
 FLOOR_PAGES = [("first", "First"), ("second", "Second")]
+DEFAULT_PAGES = {"overview", "first"}  # served at the app's root (their own path is "page not found")
 EXPORTS = ["png", "svg", "pdf", "csv", "reproduce", "deck", "report"]
 
 # Targets of issue 20 (ratios within one run; seconds for the exports at 32 patients).
@@ -103,7 +104,7 @@ class Driver:
         """A new session on `path`: (page, seconds from the navigation to the page drawn)."""
         page = self.new_page()
         t0 = time.perf_counter()
-        page.goto(f"{self.url}/{path}")
+        page.goto(f"{self.url}/{'' if path in DEFAULT_PAGES else path}")
         self.drawn(page)
         return page, time.perf_counter() - t0
 

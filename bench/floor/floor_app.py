@@ -36,14 +36,20 @@ def sidebar() -> pd.DataFrame:
     return shown
 
 
-def page(title: str):
-    def run() -> None:
-        st.title(title)
-        shown = sidebar()
-        st.altair_chart(alt.Chart(shown).mark_line().encode(x="day:Q", y="value:Q", color="group:N"),
-                        width="stretch")
-    return run
+def show(title: str) -> None:
+    st.title(title)
+    shown = sidebar()
+    st.altair_chart(alt.Chart(shown).mark_line().encode(x="day:Q", y="value:Q", color="group:N"),
+                    width="stretch")
 
 
-st.navigation([st.Page(page("First"), title="First", url_path="first", default=True),
-               st.Page(page("Second"), title="Second", url_path="second")]).run()
+def first() -> None:  # pages are told apart by their function's name: one function each
+    show("First")
+
+
+def second() -> None:
+    show("Second")
+
+
+st.navigation([st.Page(first, title="First", url_path="first", default=True),
+               st.Page(second, title="Second", url_path="second")]).run()
