@@ -151,6 +151,7 @@ def attempt(record: dict, key: str, func) -> None:
             except Exception:  # noqa: BLE001 - the error itself is what is reported
                 pass
         record.setdefault("errors", []).append(f"{key}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+        record.setdefault("error_details", []).append(str(exc)[-1500:])  # Playwright's call log
         print(f"    ! {key}: {record['errors'][-1]}", flush=True)
 
 
@@ -256,7 +257,10 @@ def measure_exports(driver: Driver) -> dict:
         page.wait_for_function(APP_IDLE, timeout=driver.timeout)
         button = page.get_by_test_id("stDownloadButton").filter(has_text=fmt.upper()).filter(visible=True).first
         if not button.is_visible():  # the popover stays open between formats
-            popover.click()
+            try:
+                popover.click(timeout=15_000)
+            except Exception:  # noqa: BLE001 - seen once under load 12: the button stayed inert; a new try
+                popover.click(timeout=15_000, force=True)
         button.wait_for()
         return driver.download(page, button)
 
