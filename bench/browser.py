@@ -127,11 +127,15 @@ class Driver:
             has_text=re.compile("treatment|Treated")).first
         return self.rerun(page, lambda: radio.get_by_text(choice, exact=True).click())
 
-    def download(self, page, button) -> float:
+    def download(self, page, button, dispatch: bool = False) -> float:
         """Seconds from the click on `button` to the downloaded file being complete."""
+        target = button.locator("button").first if dispatch else button
         with page.expect_download(timeout=self.timeout) as info:
             t0 = time.perf_counter()
-            button.click()
+            if dispatch:
+                target.dispatch_event("click")
+            else:
+                target.click()
         path = info.value.path()  # waits for the download to finish
         seconds = time.perf_counter() - t0
         if path is None or Path(path).stat().st_size == 0:
@@ -257,12 +261,12 @@ def measure_exports(driver: Driver) -> dict:
         page.wait_for_function(APP_IDLE, timeout=driver.timeout)
         button = page.get_by_test_id("stDownloadButton").filter(has_text=fmt.upper()).filter(visible=True).first
         if not button.is_visible():  # the popover stays open between formats
-            try:
-                popover.click(timeout=15_000)
-            except Exception:  # noqa: BLE001 - seen once under load 12: the button stayed inert; a new try
-                popover.click(timeout=15_000, force=True)
+            popover.scroll_into_view_if_needed()
+            popover.click()
         button.wait_for()
-        return driver.download(page, button)
+        # The popover's panel can sit partly outside the viewport (Playwright then refuses a
+        # click, "element is outside of the viewport"): the click event is dispatched instead.
+        return driver.download(page, button, dispatch=True)
 
     for fmt in ("png", "svg", "pdf"):
         attempt(exports, fmt, lambda: figure(fmt))
