@@ -138,6 +138,7 @@ class Driver:
                 target.click()
         path = info.value.path()  # waits for the download to finish
         seconds = time.perf_counter() - t0
+        page.wait_for_function(APP_IDLE, timeout=self.timeout)  # a button that reruns the page: its run
         if path is None or Path(path).stat().st_size == 0:
             raise RuntimeError(f"empty download {info.value.suggested_filename}")
         return seconds

@@ -74,13 +74,13 @@ left, right = st.columns(2)
 left.download_button(
     "Build the deck (.pptx)", icon=":material/slideshow:", type="primary", key="share_pptx",
     data=lambda: deck.ahead_result(("pptx", *ahead), build_deck),
-    file_name="lab_meeting_deck.pptx",
+    file_name="lab_meeting_deck.pptx", on_click="ignore",  # no rerun: it would compete with the build
     mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
     help="Built in the background when this page opens: ready when you click, or soon after.")
 right.download_button(
     "Build the HTML report", icon=":material/html:", key="share_html",
     data=lambda: deck.ahead_result(("html", *ahead), build_report),
-    file_name="cohort_report.html", mime="text/html",
+    file_name="cohort_report.html", mime="text/html", on_click="ignore",
     help="One self-contained file (inline SVG figures): open it in any browser, attach it to an e-mail.")
 st.caption(f"{len(results)} view slides: " + "; ".join(md_escape(r.title) for r in results))
 for result in results:
