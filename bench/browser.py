@@ -64,13 +64,16 @@ APP_IDLE = ("() => { const app = document.querySelector('[data-testid=stApp]');"
 CHARTS_DRAWN = ("() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))"
                 ".every(c => { const g = c.querySelector('canvas, svg');"
                 " return !!g && g.getBoundingClientRect().width > 0; })")
+# Runs are counted on the whole document (subtree), not on one stApp element: an element that
+# is replaced would take its observer with it (a missed run seen once on an idle machine).
 WATCH_RUNS = """() => {
-    const app = document.querySelector('[data-testid=stApp]');
     window.__benchRuns = 0;
     if (window.__benchObserver) window.__benchObserver.disconnect();
-    window.__benchObserver = new MutationObserver(() => {
-        if (app.getAttribute('data-test-script-state') === 'running') window.__benchRuns += 1; });
-    window.__benchObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    window.__benchObserver = new MutationObserver(records => {
+        for (const r of records)
+            if (r.target.getAttribute('data-test-script-state') === 'running') window.__benchRuns += 1; });
+    window.__benchObserver.observe(document.documentElement,
+        {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
 }"""
 
 
