@@ -28,19 +28,20 @@ import io
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
-
-import vl_convert
+from typing import Callable, Iterator, TypeVar
 
 from analytics import cohort, theme
 from analytics.db import CohortDatabase
 from analytics.disclosure import suppression_note
-from analytics.figure_export import Provenance, data_hash, export_figure, without_hover_hints
+from analytics.figure_export import Provenance, data_hash, export_figure, spec_without_hover_hints
 from analytics.filters import CohortFilter
 from analytics.units import patients_text
 from analytics.views.headline import headline
@@ -72,17 +73,28 @@ def page_results(db: CohortDatabase, cohort_filter: CohortFilter, views: Views =
                  pages: tuple[str, ...] = PAGE_ORDER, small_cell_k: int = 0) -> list[ViewResult]:
     """Each page's results for the deck, from that page's last link (`views`); pages never
     visited show their defaults. Invalid link values fall back to defaults (never raise)."""
-    registry = registered_pages()
-    by_page = {page: params_mapping(params) for page, params in views}
     if cohort.count_patients(db, cohort_filter) == 0:
         return []
-    results: list[ViewResult] = []
-    for page in pages:
-        if page not in registry:
-            continue
-        spec, _ = registry[page].spec.from_params(by_page.get(page, {}))
-        results += registry[page].slides(db, cohort_filter, spec, small_cell_k)
-    return results
+    by_page = dict(views)
+    return [result for page in pages
+            for result in page_slides(db, cohort_filter, page, by_page.get(page, ()), small_cell_k)]
+
+
+def page_slides(db: CohortDatabase, cohort_filter: CohortFilter, page: str,
+                params: tuple[tuple[str, str], ...] = (), small_cell_k: int = 0) -> list[ViewResult]:
+    """One page's results for the deck, for that page's link parameters `params` (a page can
+    cache them on their own: another page's link does not change them)."""
+    registry = registered_pages()
+    if page not in registry:
+        return []
+    spec, _ = registry[page].spec.from_params(params_mapping(params))
+    return registry[page].slides(db, cohort_filter, spec, small_cell_k)
+
+
+def deck_views(views: Views, pages: tuple[str, ...] = PAGE_ORDER) -> Views:
+    """Only the pages' views the deck uses, so a visit to another page (the share page itself,
+    the dictionary), or to a page left at its defaults, does not make the same deck a new one."""
+    return tuple((page, params) for page, params in views if page in pages and params)
 
 
 def survival_spec(views: Views):
@@ -239,6 +251,7 @@ def _explicit_widths(spec: dict) -> None:
 
 
 def _svg_size(spec: dict) -> tuple[float, float]:
+    import vl_convert  # here, not at start: only the deck and exports render files
     svg = vl_convert.vegalite_to_svg(spec)
     match = re.search(r'<svg[^>]*width="([\d.]+)"[^>]*height="([\d.]+)"', svg)
     return float(match.group(1)), float(match.group(2))
@@ -263,15 +276,18 @@ SLIDE_PPI = 150  # 12.5 in at 150 ppi is 1,875 px: sharp on a 1080p projector, q
 
 @lru_cache(maxsize=64)  # a deck built twice with the same views renders each figure once
 def _png(spec: str) -> bytes:
+    import vl_convert
     return vl_convert.vegalite_to_png(json.loads(spec), ppi=SLIDE_PPI)
 
 
 def slide_spec(result: ViewResult) -> str:
     """The result's figure as a slide shows it (JSON): projector text sizes, no title (the
     slide has it), no hover hints (caveats and footer are slide text)."""
-    chart = theme.for_projector(without_hover_hints(result.figure))
+    chart = theme.for_projector(result.figure)
     chart.title = ""
-    return json.dumps(chart.to_dict(), sort_keys=True)
+    spec = chart.to_dict(validate=False)  # validated when built
+    spec_without_hover_hints(spec)
+    return json.dumps(spec, sort_keys=True)
 
 
 @lru_cache(maxsize=256)
@@ -516,3 +532,76 @@ table {{ border-collapse: collapse; }} td {{ padding: .2rem 1rem .2rem 0; border
 {''.join(sections)}
 </body></html>
 """
+
+
+# --- built ahead -----------------------------------------------------------------------------------
+# The share page starts the deck and the report of the view it shows as soon as it is drawn, in one
+# background thread, so a click mostly finds the file ready (or part-built: it waits for the rest,
+# never builds twice). Keys are the views, filters, date and link base: a changed view is a new build.
+# The newest request is built first (older ones are views the user has left); a click on a build
+# not started yet builds it at once in the click's own thread.
+T = TypeVar("T")
+_AHEAD_MAX = 6  # builds kept (a deck is ~1-3 MB); the oldest go first
+_ahead: "OrderedDict[tuple, Future]" = OrderedDict()
+_pending: "OrderedDict[tuple, Callable[[], object]]" = OrderedDict()  # not started, newest last
+_ahead_lock = threading.Lock()
+_ahead_wake = threading.Condition(_ahead_lock)
+_ahead_worker: threading.Thread | None = None
+
+
+def _run(future: Future, build: Callable[[], object]) -> None:
+    try:
+        future.set_result(build())
+    except BaseException as error:  # noqa: BLE001 - handed to whoever waits for the file
+        future.set_exception(error)
+
+
+def _work() -> None:
+    while True:
+        with _ahead_wake:
+            while not _pending:
+                _ahead_wake.wait()
+            key, build = _pending.popitem(last=True)  # the newest view first
+            future = _ahead.get(key)
+        if future is not None and future.set_running_or_notify_cancel():
+            _run(future, build)
+
+
+def built_ahead(key: tuple, build: Callable[[], T]) -> "Future[T]":
+    """The one build of `key`: queued now for the background thread if it was not yet, else the
+    queued, running or finished one. `.result()` gives the bytes (or raises the build's error)."""
+    global _ahead_worker
+    with _ahead_wake:
+        future = _ahead.get(key)
+        if future is not None and not (future.done() and future.exception() is not None):
+            _ahead.move_to_end(key)
+            if key in _pending:
+                _pending.move_to_end(key)
+            return future
+        future = Future()
+        _ahead[key] = future
+        _pending[key] = build
+        while len(_ahead) > _AHEAD_MAX:
+            old_key, old = _ahead.popitem(last=False)
+            if _pending.pop(old_key, None) is not None:
+                old.cancel()  # never started: nobody waits for a view this old
+        if _ahead_worker is None or not _ahead_worker.is_alive():
+            _ahead_worker = threading.Thread(target=_work, name="deck-ahead", daemon=True)
+            _ahead_worker.start()
+        _ahead_wake.notify()
+        return future
+
+
+def ahead_result(key: tuple, build: Callable[[], T]) -> T:
+    """The file of `key`: the finished build, the rest of a running one, or (not started yet)
+    built now in this thread."""
+    from concurrent.futures import CancelledError
+    future = built_ahead(key, build)
+    with _ahead_lock:
+        mine = _pending.pop(key, None) is not None and future.set_running_or_notify_cancel()
+    if mine:
+        _run(future, build)
+    try:
+        return future.result()
+    except CancelledError:  # dropped by newer views while waiting: build it here
+        return build()

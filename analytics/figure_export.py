@@ -26,7 +26,6 @@ from datetime import date
 
 import altair as alt
 import pandas as pd
-import vl_convert
 
 from analytics.theme import FONT
 from analytics.units import patients_text
@@ -67,9 +66,11 @@ class Provenance:
         return lines
 
 
-def data_hash(chart: alt.TopLevelMixin) -> str:
-    """First 12 hex digits of the SHA-256 of the data drawn (inline datasets, canonical JSON)."""
-    spec = chart.to_dict()
+def data_hash(chart: alt.TopLevelMixin | dict) -> str:
+    """First 12 hex digits of the SHA-256 of the data drawn (inline datasets, canonical JSON).
+
+    `chart` is an Altair chart or its Vega-Lite dict (as `chart.to_dict()` gives it)."""
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
     payload = {"datasets": spec.get("datasets", {}), "data": spec.get("data", {})}
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
@@ -137,12 +138,71 @@ def without_hover_hints(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return chart
 
 
-def export_figure(chart: alt.TopLevelMixin, provenance: Provenance, fmt: str, *, footer: bool = True,
+def _text_block_spec(lines: list[str], color: str, size: int = 11) -> dict:
+    """`_text_block` as a Vega-Lite dict."""
+    return {"data": {"values": [{"line": line, "row": i} for i, line in enumerate(lines)]},
+            "mark": {"type": "text", "align": "left", "baseline": "top", "font": FONT, "fontSize": size,
+                     "color": color, "dx": 0},
+            "encoding": {"text": {"field": "line", "type": "nominal"},
+                         "y": {"field": "row", "type": "ordinal", "axis": None}, "x": {"value": 0}},
+            "height": int(size * 1.45) * len(lines), "width": 10}
+
+
+def spec_without_hover_hints(node: dict) -> None:
+    """`without_hover_hints` on a Vega-Lite dict, in place: view titles and subtitles only."""
+    title = node.get("title")
+    if isinstance(title, dict):
+        for attribute in ("text", "subtitle"):
+            if attribute in title:
+                title[attribute] = _without_hover_hints(title[attribute])
+    elif isinstance(title, (str, list)):
+        node["title"] = _without_hover_hints(title)
+    for attribute in ("layer", "vconcat", "hconcat", "concat"):
+        for child in node.get(attribute) or ():
+            if isinstance(child, dict):
+                spec_without_hover_hints(child)
+    if isinstance(node.get("spec"), dict):
+        spec_without_hover_hints(node["spec"])
+
+
+# Properties that belong to the top level of a Vega-Lite spec, not to a view in a concatenation.
+_TOP_LEVEL = ("$schema", "config", "datasets", "autosize", "background", "padding", "usermeta")
+
+
+def footer_spec(chart: alt.TopLevelMixin | dict, provenance: Provenance, *, footer: bool = True) -> dict:
+    """`with_footer(chart, provenance).to_dict()` composed on the Vega-Lite dict: the same figure
+    without Altair's deep copies and schema validation of an already built chart (which cost
+    more than rendering it). `chart` may be the chart's dict (`chart.to_dict()`)."""
+    spec = json.loads(json.dumps(chart if isinstance(chart, dict) else chart.to_dict(validate=False)))
+    top = {key: spec.pop(key) for key in _TOP_LEVEL if key in spec}
+    variables = [p for p in spec.get("params", []) if "select" not in p]  # top-level only in Vega-Lite
+    if variables:
+        spec["params"] = [p for p in spec["params"] if "select" in p]
+        if not spec["params"]:
+            del spec["params"]
+        top["params"] = variables
+    spec_without_hover_hints(spec)
+    parts = [spec]
+    caveats = provenance.caveat_lines()
+    if caveats:
+        parts.append(_text_block_spec(caveats, CAVEAT_COLOR, 12))
+    if footer:
+        digest = data_hash({"datasets": top.get("datasets", {}), "data": spec.get("data", {})})
+        parts.append(_text_block_spec(provenance.footer_lines(digest), "#444444"))
+    config = top.setdefault("config", {})
+    for section in ("legend", "axis"):  # a file cannot show the rest of a label on hover
+        config[section] = {**config.get(section, {}), "labelLimit": 0, "titleLimit": 0}
+    return {**top, "vconcat": parts, "spacing": 14, "resolve": {"scale": {"color": "independent"}}}
+
+
+def export_figure(chart: alt.TopLevelMixin | dict, provenance: Provenance, fmt: str, *, footer: bool = True,
                   ppi: int = PRINT_PPI) -> bytes:
-    """The chart with its caveats and footer as PNG (`ppi`), SVG or PDF bytes."""
+    """The chart (or its Vega-Lite dict) with its caveats and footer as PNG (`ppi`), SVG or PDF bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown figure format {fmt!r}; choose one of {sorted(FORMATS)}")
-    spec = with_footer(chart, provenance, footer=footer).to_dict()
+    import vl_convert  # here, not at start: a Rust/V8 build only a download needs
+
+    spec = footer_spec(chart, provenance, footer=footer)
     if fmt == "png":
         return vl_convert.vegalite_to_png(spec, ppi=ppi)
     if fmt == "svg":

@@ -21,9 +21,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app_server(log_path: Path, db: Path | None = None, timeout: float = 180
-                     ) -> tuple[subprocess.Popen, str]:
+def start_app_server(log_path: Path, db: Path | None = None, timeout: float = 180, *,
+                     port: int | None = None, script: str | None = None) -> tuple[subprocess.Popen, str]:
     """Start the app (on the cohort file `db`, else the demo file) and wait until it is healthy.
+
+    `port`: a fixed port (default: a free one). `script`: another Streamlit script run the same
+    way from the checkout (the benchmark's floor app) instead of scripts/run_app.sh.
 
     Returns the process (its own process group: stop it with `stop_app_server`) and its URL.
     Raises RuntimeError naming the log when it exits or is not healthy within `timeout` s.
@@ -31,11 +34,13 @@ def start_app_server(log_path: Path, db: Path | None = None, timeout: float = 18
     env = {k: v for k, v in os.environ.items() if k != "BALL_COHORT_DB"}
     if db is not None:
         env["BALL_COHORT_DB"] = str(db)
-    port = free_port()
+    port = port or free_port()
+    command = (["scripts/run_app.sh"] if script is None else
+               [str(ROOT / ".venv" / "bin" / "streamlit"), "run", script])
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "w")
     process = subprocess.Popen(
-        ["scripts/run_app.sh", "--server.headless", "true", "--server.port", str(port),
+        [*command, "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()  # the child keeps its own handle

@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec .venv/bin/streamlit run streamlit_app.py "$@"
+# ui.warm_start = `streamlit run`, with the heavy imports and the cohort file warmed while it starts
+exec .venv/bin/python -m ui.warm_start streamlit_app.py "$@"

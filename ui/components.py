@@ -119,4 +119,5 @@ def figure_downloads(rebuild, name: str, n_patients: int, key: str, caveats: tup
         column.download_button(
             f"{fmt.upper()}", data=lambda fmt=fmt: export_figure(chart_to_export(), provenance, fmt),
             file_name=f"{name}.{fmt}", mime=mime, key=f"{key}_{fmt}", icon=":material/download:",
+            on_click="ignore",  # a download changes nothing on the page: no rerun competing with the render
             help=f"Download this figure as {fmt.upper()} with a provenance footer")

@@ -5,7 +5,8 @@ Building an Altair figure and converting it (Altair copies and validates the who
 the chart-heavy pages. A figure is determined by the cohort, the filter and the page options,
 so `cached_figure(func)` caches `func(db, *args)` by exactly those (plus presentation mode,
 which changes the theme), as the spec Streamlit would send: a rerun unpickles it and sends it.
-Exports (PNG/SVG/PDF) rebuild the Altair chart only when a download is clicked.
+Exports (PNG/SVG/PDF) rebuild the Altair chart only when a download is clicked, from the
+page's cached result (the view is not computed again).
 """
 from __future__ import annotations
 
@@ -97,24 +98,25 @@ def cached_figure(func: Callable[..., Any], data: Callable[..., Any] | None = No
     `state.cached`: a page that also shows `data` as a table computes it once for both.
     Arguments must be small and hashable (filters, options), as for `state.cached`.
     """
-    def build(db, args: tuple, kwargs: dict, in_script_run: bool):
+    def build(db_token: str, args: tuple, kwargs: dict, in_script_run: bool):
         if data is None:
-            return func(db, *args, **kwargs)
-        # in a script run the data comes from the page's cache; an export (on click) computes it
-        return func(state.cached(data)(*args) if in_script_run else data(db, *args), **kwargs)
+            return func(state.database_for(db_token), *args, **kwargs)
+        # the data comes from the page's cache, also for an export (on click, outside the run):
+        # the view the page shows is not computed again for its download
+        cached_data = state.cached(data)
+        return func(cached_data(*args) if in_script_run else cached_data.for_token(db_token, *args), **kwargs)
 
     @st.cache_data(max_entries=128, show_spinner=False)
     def run(db_token: str, qualified_name: str, args: tuple, kwargs: tuple,
             presenting: bool) -> tuple[dict, str]:
-        chart = build(state.database_for(db_token), args, dict(kwargs), in_script_run=True)
+        chart = build(db_token, args, dict(kwargs), in_script_run=True)
         return rendered_spec(chart), file_name_of(chart)
 
     @functools.wraps(func)
     def call(*args: Any, **kwargs: Any) -> Figure:
-        spec, name = run(state.current_token(), _qualified(func, data), args,
-                         tuple(sorted(kwargs.items())), theme.presenting())
-        db = state.current_database()  # captured now: the export runs outside this script run
-        return Figure(spec, name, lambda: build(db, args, kwargs, in_script_run=False))
+        token = state.current_token()  # captured now: the export runs outside this script run
+        spec, name = run(token, _qualified(func, data), args, tuple(sorted(kwargs.items())), theme.presenting())
+        return Figure(spec, name, lambda: build(token, args, kwargs, in_script_run=False))
 
     return call
 

@@ -174,4 +174,9 @@ def cached(func: Callable[..., T]) -> Callable[..., T]:
         return run(current_token(), f"{func.__module__}.{func.__qualname__}", args,
                    tuple(sorted(kwargs.items())))
 
+    def for_token(db_token: str, *args: Any, **kwargs: Any) -> T:
+        """The same cache outside a script run (a download), for the database `db_token` names."""
+        return run(db_token, f"{func.__module__}.{func.__qualname__}", args, tuple(sorted(kwargs.items())))
+
+    call.for_token = for_token
     return call

@@ -1,0 +1,101 @@
+"""Start the app's server with its heavy imports, the cohort file and the figure renderer warmed.
+
+    python -m ui.warm_start streamlit_app.py [streamlit run options]    (what scripts/run_app.sh runs)
+
+Streamlit imports a page's modules inside the first visitor's script run, so a fresh server's
+first page paid for importing SciPy, lifelines, DuckDB, Altair and the analytics modules and for
+opening the cohort file (several seconds; bench.browser measures it against a bare Streamlit
+page). Here a background thread does that work while the server starts: the first script run
+finds the modules loaded (Python's per-module import lock makes it wait for a module being
+imported, never import it twice), the read-only handle open (the same process-wide handle
+`ui.state` hands out). Nothing is computed for a view, so the first visitor's own run never
+competes with a guess. vl-convert (figure files) is left to the first download: its renderer
+holds about 65 MB for the life of the process.
+
+Memory (glibc only; elsewhere nothing changes): sessions run in threads, and glibc gives threads
+their own malloc arenas (up to 8 per core), each keeping the peak of what it once held; the
+server is limited to 2 arenas, and every few seconds freed heap is handed back to the system
+(malloc_trim), so memory a finished computation freed (a page's pandas frames at 1M patients)
+is not kept for the next session's peak (bench.sessions_rss measures it).
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import importlib
+import logging
+import os
+import sys
+import threading
+import time
+
+# What the entrypoint and the pages import (the analytics view modules pull in SciPy, lifelines,
+# DuckDB); the deck's python-pptx stays out: it is imported when a deck is built.
+MODULES = ("pandas", "altair", "duckdb", "scipy.stats", "lifelines", "analytics.theme", "ui.access",
+           "ui.components", "ui.filters", "ui.presentation", "ui.routing", "ui.share_link", "ui.state",
+           "ui.views", "ui.figures", "analytics.views.overview", "analytics.views.patient",
+           "analytics.views.genomics", "analytics.views.withdrawal", "analytics.views.response",
+           "analytics.views.survival", "analytics.views.compare", "analytics.views.dictionary",
+           "analytics.survival_cox", "analytics.survival_cr", "analytics.export", "analytics.disclosure")
+
+log = logging.getLogger("ball.warm_start")
+
+
+def warm() -> None:
+    t0 = time.perf_counter()
+    for name in MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # noqa: BLE001 - warming is an optimisation, never a failure
+            log.warning("warm start: importing %s failed: %s", name, error)
+    try:
+        from ui import state
+        path = state.database_path()
+        if path.resolve() == state.DEFAULT_DATABASE.resolve():
+            state.ensure_demo_database(path)
+        if path.exists():
+            state._open_shared(str(path), state._file_version(path), state.memory_limit())
+    except Exception as error:  # noqa: BLE001 - the first page reports a bad file itself
+        log.warning("warm start: opening the cohort file failed: %s", error)
+    log.info("warm start done in %.1f s", time.perf_counter() - t0)
+
+
+M_ARENA_MAX = -8  # glibc mallopt parameter
+ARENAS = int(os.environ.get("BALL_MALLOC_ARENAS", "2"))
+TRIM_EVERY_S = 5.0
+
+
+def _glibc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:
+        return None
+
+
+def _trim_forever(libc) -> None:
+    while True:
+        time.sleep(TRIM_EVERY_S)  # a period, not a wait for a state: nothing to wait for
+        libc.malloc_trim(0)
+
+
+def limit_heap() -> bool:
+    """Fewer malloc arenas and a periodic trim (glibc); False where that is not available."""
+    libc = _glibc()
+    if libc is None:
+        return False
+    libc.mallopt(M_ARENA_MAX, ARENAS)  # before any other thread exists
+    threading.Thread(target=_trim_forever, args=(libc,), name="malloc-trim", daemon=True).start()
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    limit_heap()
+    threading.Thread(target=warm, name="warm-start", daemon=True).start()
+    from streamlit.web import cli
+    sys.argv = ["streamlit", "run", *(sys.argv[1:] if argv is None else argv)]
+    return cli.main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
