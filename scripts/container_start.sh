@@ -10,5 +10,6 @@ port=${PORT:-8501}
 if [ -z "${BALL_COHORT_DB:-}" ] && [ ! -f data/cohort.duckdb ]; then
   python -m analytics.build --source data/demo_cohort --out data/cohort.duckdb
 fi
-exec python -m streamlit run streamlit_app.py \
+# ui.warm_start = `streamlit run`, with the heavy imports, the cohort file and the memory settings of run_app.sh
+exec python -m ui.warm_start streamlit_app.py \
   --server.address 0.0.0.0 --server.port "$port" --server.headless true "$@"
