@@ -386,7 +386,7 @@ def test_a_required_attribute_nobody_gives_is_one_error_for_the_mapping():
     mapping = import_files(SPREADSHEET).mapping
     mapping.tables["Patients"]["Gender"] = mp.ColumnMapping(None)
     result = import_files(SPREADSHEET, mapping)
-    from analytics.importing.validation import column_specs
+    from analytics.importing.specs import column_specs
     if column_specs()["patients"]["sex"].required:
         assert [i.file for i in result.report.errors if "no column is mapped to Sex" in i.problem] == ["(mapping)"]
     else:  # sex may be not evaluated: one warning for the column

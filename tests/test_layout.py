@@ -21,7 +21,6 @@ OVER_LIMIT_ALLOWED = {
     "analytics/deck.py",
     "analytics/importing/cbioportal.py",
     "analytics/importing/mapping.py",
-    "analytics/importing/validation.py",
     "analytics/reproduce/compare.py",
     "analytics/reproduce/genomics.py",
     "analytics/reproduce/overview.py",

@@ -64,7 +64,7 @@ import pandas as pd
 from analytics.importing import privacy, sources
 from analytics.importing.report import Report
 from analytics.importing.sources import OWN_TABLES, RawTable
-from analytics.importing.validation import column_specs
+from analytics.importing.specs import column_specs
 from analytics.units import DAYS_PER_MONTH
 
 NULL_MARKERS = {"", "na", "n/a", "nan", "null", "none", "[not available]", "[not applicable]",

@@ -40,7 +40,8 @@ from analytics.importing import privacy, redcap, sources
 from analytics.importing.redcap import SourceTable
 from analytics.importing.report import ImportResult, Report
 from analytics.importing.sources import OWN_TABLES, RawTable
-from analytics.importing.validation import column_specs, validate
+from analytics.importing.specs import column_specs
+from analytics.importing.validation import validate
 
 FORMAT = "ball-cohort-mapping"
 VERSION = 1
