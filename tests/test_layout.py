@@ -20,7 +20,6 @@ MAX_LINES = 400
 OVER_LIMIT_ALLOWED = {
     "analytics/deck.py",
     "analytics/importing/cbioportal.py",
-    "analytics/importing/mapping/apply.py",
     "analytics/reproduce/compare.py",
     "analytics/reproduce/genomics.py",
     "analytics/reproduce/overview.py",
