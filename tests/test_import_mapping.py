@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from analytics.importing import build_database, import_files, mapping as mp
+from analytics.importing import build_database, import_files, mapping as mp, privacy
 from analytics.importing.__main__ import main as cli
 from analytics.importing.report import Report
 
@@ -214,7 +214,7 @@ def test_no_date_in_any_table_of_the_stored_database(files, make, tmp_path):
             for column in frame.columns:
                 for value in frame[column].dropna().astype(str):
                     assert not DATE_LIKE.search(value), (table, column, value)
-                    assert mp.privacy.looks_like_identifier(value) != "a calendar date", (table, column, value)
+                    assert privacy.looks_like_identifier(value) != "a calendar date", (table, column, value)
         # the dropped columns' values are nowhere
         everything = " ".join(db.sql(f"SELECT * FROM {t}").df().astype(str).to_csv() for t in tables)
         assert "seen in clinic" not in everything and "watch and wait" not in everything
@@ -386,7 +386,7 @@ def test_a_required_attribute_nobody_gives_is_one_error_for_the_mapping():
     mapping = import_files(SPREADSHEET).mapping
     mapping.tables["Patients"]["Gender"] = mp.ColumnMapping(None)
     result = import_files(SPREADSHEET, mapping)
-    from analytics.importing.validation import column_specs
+    from analytics.importing.specs import column_specs
     if column_specs()["patients"]["sex"].required:
         assert [i.file for i in result.report.errors if "no column is mapped to Sex" in i.problem] == ["(mapping)"]
     else:  # sex may be not evaluated: one warning for the column

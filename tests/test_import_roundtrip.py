@@ -15,7 +15,7 @@ from analytics.filters import CohortFilter
 from analytics.importing import build_database, content_hash, import_files
 from analytics.importing.sources import OWN_TABLES, README_SHEET
 from analytics.importing.template import tables_from_folder, template_workbook, workbook_from_tables
-from analytics.importing.validation import column_specs
+from analytics.importing.specs import column_specs
 
 ORDER = {"cohort_info": "cohort_name", "patients": "patient_id", "events": "event_id",
          "mutations": "patient_id, gene, protein_change", "measurements": "patient_id, day, analyte, specimen"}

@@ -28,7 +28,8 @@ from analytics.db import CohortDatabase
 from analytics.importing import cbioportal, mapping as mapping_step, sources
 from analytics.importing.report import ImportResult, Issue, Report
 from analytics.importing.sources import OWN_TABLES, RawTable
-from analytics.importing.validation import column_specs, validate
+from analytics.importing.specs import column_specs
+from analytics.importing.validation import validate
 
 __all__ = ["ImportResult", "Issue", "Report", "import_files", "build_database", "write_database",
            "content_hash"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from analytics.importing.sources import OWN_TABLES, README_SHEET
-from analytics.importing.validation import column_specs
+from analytics.importing.specs import column_specs
 
 INSTRUCTIONS = [
     "How to fill this workbook",
