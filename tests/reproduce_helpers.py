@@ -70,4 +70,6 @@ def assert_table_printed(printed: list[str], frame: pd.DataFrame) -> None:
     expected = table_lines(frame)
     assert expected[0] in printed, f"header not printed: {expected[0]!r}"
     start = printed.index(expected[0])
-    assert printed[start:start + len(expected)] == expected
+    shown = printed[start:start + len(expected)]
+    differ = [f"page:   {e!r}\nscript: {g!r}" for e, g in zip(expected, shown) if e != g]
+    assert shown == expected, "\n".join(differ[:5]) or f"{len(shown)} of {len(expected)} lines printed"

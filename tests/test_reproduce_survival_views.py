@@ -12,6 +12,7 @@ import pytest
 from analytics import reproduce, survival
 from analytics.survival import competing_risks as survival_cr, hct as survival_hct, simon_makuch as survival_sm
 from analytics.db import CohortDatabase
+from analytics.units import DAYS_PER_MONTH
 from analytics.filters import CohortFilter
 from analytics.views import survival as views
 from tests.reproduce_helpers import assert_table_printed, provenance, run_view, spec_from
@@ -60,7 +61,7 @@ def _simon_makuch_expected(db, cohort_filter, spec, result) -> tuple[list[str], 
     risk = survival_sm.at_risk_table(rows, (exposure.before, exposure.after), ticks)
     cells = []
     for r in risk.itertuples():
-        curve = curves[(curves["group"] == r.group) & (curves["time_days"] <= r.time_months * survival.DAYS_PER_MONTH)]
+        curve = curves[(curves["group"] == r.group) & (curves["time_days"] <= r.time_months * DAYS_PER_MONTH)]
         point = curve.iloc[-1] if len(curve) else None
         cells.append("n/a" if r.at_risk == 0 else
                      f"{100 * point.survival:.1f} ({100 * point.ci_lower:.1f} to {100 * point.ci_upper:.1f})")

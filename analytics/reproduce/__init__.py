@@ -240,3 +240,23 @@ def notebook(script_text: str) -> str:
     book = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
         "name": "python3", "display_name": "Python 3", "language": "python"}})
     return nbformat.writes(book)
+
+
+# How the app shows numbers (analytics/format.py), for scripts that print them: needs
+# "import math" and "from decimal import ROUND_HALF_UP, Decimal" among the script's imports.
+NUMBER_FORMATS = '''
+def round_half_up(x, decimals=0):
+    """Rounded half away from zero, read to 12 significant digits first (the app's one rule:
+    0.125 -> 0.13 and 2.5 -> 3, where Python's round gives 0.12 and 2)."""
+    if math.isinf(x) or math.isnan(x):
+        return x
+    return float(Decimal(f"{x:.12g}").quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def number(x, decimals=1):
+    return "–" if x is None or math.isnan(x) else f"{round_half_up(x, decimals):.{decimals}f}"
+
+
+def p_value(p):
+    return "–" if p is None or math.isnan(p) else "< 0.001" if p < 0.001 else number(p, 3)
+'''

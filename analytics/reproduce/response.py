@@ -11,6 +11,7 @@ from __future__ import annotations
 from analytics import response, stats
 from analytics.response import flow, swimmer
 from analytics.db import CohortDatabase
+from analytics.units import DAYS_PER_MONTH
 from analytics.filters import CohortFilter
 from analytics.reproduce import Provenance, cohort_where, preamble, register
 from analytics.views.response import SMALL_GROUP, UNTREATED_LISTED, ResponseSpec
@@ -294,7 +295,7 @@ def mrd_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSp
     origin_day = "first_treatment_day" if spec.origin == "treatment" else "0"
     origin_text = response.TIME_ORIGINS[spec.origin]
     return preamble("Response: MRD and time to CR/CRi", provenance, _imports(figure=False), f"""
-DAYS_PER_MONTH = {response.DAYS_PER_MONTH}
+DAYS_PER_MONTH = {DAYS_PER_MONTH}
 ORIGIN = {origin_text!r}  # option "Time to CR/CRi from"
 """) + _HELPERS + f'''
 def responders_text(n):
@@ -492,7 +493,7 @@ def swimmer_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respon
     origin_text = swimmer.ORIGINS[spec.swimmer_origin]
     return preamble(f"Response: swimmer plot ({swimmer.SORTS[spec.sort].lower()}, from {origin_text})", provenance,
                     _imports(rates=False), f"""
-DAYS_PER_MONTH = {response.DAYS_PER_MONTH}
+DAYS_PER_MONTH = {DAYS_PER_MONTH}
 DRAWN_MAX = {swimmer.PATIENTS_DRAWN_MAX}  # bars drawn: the first N of the sort order
 FROM_TREATMENT = {from_treatment}  # option "Bars start at": {origin_text}
 PHASE_COLORS = {swimmer.PHASE_COLORS!r}

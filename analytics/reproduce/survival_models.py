@@ -7,7 +7,7 @@ from analytics import survival
 from analytics.survival import cox as survival_cox
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
-from analytics.reproduce import Provenance, preamble, register
+from analytics.reproduce import NUMBER_FORMATS, Provenance, preamble, register
 from analytics.reproduce.survival import CONSTANTS, formats, patients_cell
 from analytics.reproduce.survival_hct import COX_FIT_OPTIONS, MONTH_TICKS
 from analytics.views.survival import SurvivalPageSpec
@@ -30,9 +30,10 @@ def cox_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPa
     # label, kind, reference level (None: the most frequent level) of each covariate
     described = {c: survival_cox.COX_COVARIATES[c] for c in covariates}
     return preamble(f"Survival: Cox model of {analysis.endpoint_label()}", provenance, [
+        "import math", "from decimal import ROUND_HALF_UP, Decimal",
         "import altair as alt", "import duckdb", "import numpy as np", "import pandas as pd",
         "from lifelines import CoxPHFitter", "from lifelines.exceptions import ConvergenceError",
-        "from lifelines.statistics import proportional_hazard_test"], CONSTANTS + f"""
+        "from lifelines.statistics import proportional_hazard_test"], CONSTANTS + NUMBER_FORMATS + f"""
 COVARIATES = {described!r}  # name: (label, kind, reference level; None = the most frequent level)
 EPV_THRESHOLD = {survival_cox.EPV_THRESHOLD}  # fewer events per model term: flagged as unstable
 PH_TEST_MAX_PATIENTS = {survival_cox.PH_TEST_MAX_PATIENTS}  # the page's limit for the proportional-hazards check
@@ -142,17 +143,18 @@ if checked and len(complete) > PH_TEST_MAX_PATIENTS:
     print(f"Proportional-hazards check (Schoenfeld residuals) not run: it needs one row per patient and runs up "
           f"to {{PH_TEST_MAX_PATIENTS:,}} patients with complete covariates ({{len(complete):,}} here). Narrow the "
           "filters to check it.")
-elif checked:  # tested on lifelines' fit with its default options, as the page does
+elif checked:  # tested on the model fitted to convergence, the one the table shows (as the page does)
     try:
-        model = CoxPHFitter().fit(complete[["time_days", "event", *labels]], "time_days", "event")
+        model = CoxPHFitter().fit(complete[["time_days", "event", *labels]], "time_days", "event",
+                                  fit_options=FIT_OPTIONS)
         test = proportional_hazard_test(model, complete[["time_days", "event", *labels]], time_transform="rank")
     except Exception as error:  # lifelines' convergence problems on tiny data
         print(f"Proportional-hazards check not computed ({{type(error).__name__}}).")
     else:
         ph = test.summary.reset_index()
         print("\\t".join(["term", "test_statistic", "p"]))
-        for term, statistic, p in zip(ph["index"], ph["test_statistic"].round(3), ph["p"]):
-            print(f"{{labels[term]}}\\t{{statistic}}\\t{{p:.3f}}")
+        for term, statistic, p in zip(ph["index"], ph["test_statistic"], ph["p"]):
+            print(f"{{labels[term]}}\\t{{round_half_up(statistic, 3)}}\\t{{p_value(p)}}")
 # %% 6. The figure: hazard ratios with 95% CIs (log scale), saved beside the script as PNG
 if len(table):  # no model estimable: nothing to draw
     shown = table[table["model"] == ("multivariable" if multivariable else "univariable")]
