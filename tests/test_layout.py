@@ -25,7 +25,6 @@ OVER_LIMIT_ALLOWED = {
     "analytics/reproduce/compare.py",
     "analytics/reproduce/genomics.py",
     "analytics/reproduce/overview.py",
-    "analytics/reproduce/response.py",
     "analytics/views/compare.py",
     "analytics/views/genomics.py",
     "analytics/views/response.py",
