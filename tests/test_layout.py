@@ -23,7 +23,6 @@ OVER_LIMIT_ALLOWED = {
     "analytics/importing/mapping.py",
     "analytics/importing/validation.py",
     "analytics/reproduce/compare.py",
-    "analytics/reproduce/genomics.py",
     "analytics/reproduce/overview.py",
     "analytics/views/compare.py",
     "analytics/views/genomics.py",
