@@ -22,8 +22,6 @@ OVER_LIMIT_ALLOWED = {
     "analytics/importing/cbioportal.py",
     "analytics/importing/mapping.py",
     "analytics/importing/validation.py",
-    "analytics/reproduce/compare.py",
-    "analytics/reproduce/overview.py",
     "analytics/views/compare.py",
     "analytics/views/genomics.py",
     "analytics/views/response.py",
