@@ -24,7 +24,6 @@ OVER_LIMIT_ALLOWED = {
     "analytics/importing/validation.py",
     "analytics/views/compare.py",
     "analytics/views/genomics.py",
-    "analytics/views/response.py",
     "analytics/views/survival.py",
 }
 
