@@ -157,8 +157,13 @@ def frequencies_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: Ge
 # %% 4. Frequencies among the patients evaluated for each alteration, exact 95% CIs
 # Denominator: patients evaluated for that alteration; not evaluated is never "no alteration".
 # Clopper-Pearson interval: scipy.stats.binomtest(...).proportion_ci(method="exact").
+def percent0(x):
+    """A fraction as a whole percentage, rounded half away from zero (the page's rule)."""
+    return f"{math.floor(float(f'{100 * x:.12g}') + 0.5):.0f}"
+
+
 def ci_text(low, high):
-    return "–" if low is None or math.isnan(low) else f"{low:.0%}–{high:.0%}"
+    return "–" if low is None or math.isnan(low) else f"{percent0(low)}–{percent0(high)}%"
 
 
 rows = []
@@ -343,6 +348,11 @@ print("Figure: oncoprint.png")
 FISHER_CELL = '''
 def fmt(x):
     return "–" if x is None or math.isnan(x) else "∞" if math.isinf(x) else f"{x:.3g}"
+
+
+def p_sentence(p):
+    """The p-value as the page words it: three decimals rounded half away from zero, or "< 0.001"."""
+    return "p < 0.001" if p < 0.001 else f"p = {math.floor(float(f'{p * 1000:.12g}') + 0.5) / 1000:.3f}"
 
 
 def two_by_two(a, b):

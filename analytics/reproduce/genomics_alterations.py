@@ -39,7 +39,7 @@ else:
         p, estimate, low, high = fisher(table)
         (a, b), (c, d) = table
         sample = (math.nan if a * d == 0 else math.inf) if b * c == 0 else a * d / (b * c)
-        print(f"Fisher's exact test (two-sided) p = {p:.3g}; odds ratio (conditional MLE) {fmt(estimate)}, "
+        print(f"Fisher's exact test (two-sided) {p_sentence(p)}; odds ratio (conditional MLE) {fmt(estimate)}, "
               f"exact 95% CI {fmt(low)}–{fmt(high)}; sample odds ratio ad/bc = {fmt(sample)}.")
         if n_both < SMALL_SAMPLE:
             print(f"Small sample: n = {n_both}: the interval is wide; a zero cell makes one bound 0 or ∞.")

@@ -65,9 +65,10 @@ TABLE_ONE_CODE = '''
 # %% 2. Table 1 of a set of patients
 def fmt(value, decimals):
     """Rounded half away from zero (12.5% -> 13%), as the page shows numbers (Python's own
-    formatting rounds half to even)."""
+    formatting rounds half to even); read to 12 significant digits first, so 100 * 3/40 (stored
+    as 7.4999...) shows as 8, as on the page."""
     scale = 10 ** decimals
-    rounded = math.floor(abs(value) * scale + 0.5) / scale
+    rounded = math.floor(float(f"{abs(value) * scale:.12g}") + 0.5) / scale
     return f"{math.copysign(rounded, value) if rounded else 0.0:.{decimals}f}"
 
 
@@ -168,6 +169,6 @@ for label, characteristic, level in HEADLINE:
     row = next((r for r in rows if r["characteristic"] == characteristic and r["level"] == level), None)
     text = f"{label}: {row['display'] if row else '0/0'} of evaluable patients"
     if row and not math.isnan(row["ci_low"]):
-        text += f" (95% CI {row['ci_low']:.0%}–{row['ci_high']:.0%})"
+        text += f" (95% CI {fmt(100 * row['ci_low'], 0)}–{fmt(100 * row['ci_high'], 0)}%)"
     print(text + ".")
 '''

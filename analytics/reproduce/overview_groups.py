@@ -151,7 +151,7 @@ for i, key in enumerate(columns["Overall"]):
                  + [p_text(p), test])
 print_table(header, table)
 tested = [(c, t, p) for c, (p, t) in tests.items() if not math.isnan(p)]
-low = [f"{c} ({t}, p {p_text(p)})" for c, t, p in tested if p < 0.05]
+low = [f"{c} ({t}, p {'<' if p < 0.001 else '='} {p_text(p).lstrip('< ')})" for c, t, p in tested if p < 0.05]
 print(f"{len(tested)} characteristics tested; p < 0.05 (unadjusted): {'; '.join(low) or 'none'}.")
 '''
 

@@ -27,12 +27,17 @@ def print_table(frame):
 PRINT_TABLE = "\n# %% Helper: a table printed as tab-separated lines" + _PRINT_TABLE_DEF
 HELPERS = '''
 # %% Helpers: numbers formatted as the page shows them; exact (Clopper-Pearson) 95% intervals
+def one_decimal(x):
+    """Rounded half away from zero, read to 12 significant digits (the page's rule: 6.25 -> 6.3)."""
+    return f"{math.copysign(math.floor(float(f'{abs(x) * 10:.12g}') + 0.5) / 10, x):.1f}"
+
+
 def pct(x):  # one decimal; "–" when there is no denominator
-    return "–" if x is None or math.isnan(x) else f"{100 * x:.1f}%"
+    return "–" if x is None or math.isnan(x) else f"{one_decimal(100 * x)}%"
 
 
 def ci_text(low, high):
-    return "–" if low is None or math.isnan(low) else f"{100 * low:.1f}–{100 * high:.1f}%"
+    return "–" if low is None or math.isnan(low) else f"{one_decimal(100 * low)}–{one_decimal(100 * high)}%"
 
 
 def clopper_pearson(k, n):
