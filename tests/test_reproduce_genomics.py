@@ -222,7 +222,7 @@ def test_script_fisher_equals_the_apps(cells):
     fisher = _script_functions(FISHER_CELL)["fisher"]
     table = [cells[:2], cells[2:]]
     app = fisher_exact_2x2(table)
-    for script_value, app_value in zip(fisher(table), (app.p_value, app.odds_ratio, app.ci_low, app.ci_high)):
+    for script_value, app_value in zip(fisher(table), (app.p_value, app.conditional_odds_ratio, app.ci_low, app.ci_high)):
         if math.isnan(app_value) or math.isinf(app_value) or app_value == 0:
             assert script_value == app_value or (math.isnan(script_value) and math.isnan(app_value))
         else:

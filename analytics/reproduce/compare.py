@@ -15,14 +15,12 @@ import pprint
 import pandas as pd
 
 from analytics import published, survival, withdrawal
-from analytics.compare import POOLING_METHODS
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.published import CHARACTERISTICS, NOT_REACHED
 from analytics.reproduce import Provenance, cohort_where, preamble, register
 from analytics.reproduce.snippets import KINETICS, rule_constants, series_sql
-from analytics.views.compare import (CURRENT, NO_TEST_COUNT, NO_TEST_MEDIAN, POOLED, PUBLISHED,
-                                     ComparePageSpec)
+from analytics.views.compare import CURRENT, NO_TEST_COUNT, NO_TEST_MEDIAN, ComparePageSpec
 
 # characteristic -> (numerator condition, denominator condition) over patient_summary: Table 1
 # counts a level among the patients evaluated for it ("not evaluated", NULL, is in no denominator)
@@ -48,7 +46,7 @@ EFS = ("efs_treated_months", "efs_hct_months")
 IMPORTS = ["import math", "import duckdb", "import pandas as pd"]
 
 
-def _raw_published():
+def raw_published():
     """The published-series file as text, as it is now (the page has validated it): a median keeps the
     decimals it was published with."""
     return pd.read_csv(published.PUBLISHED_FILE, dtype=str, keep_default_na=False, encoding="utf-8")
@@ -57,7 +55,7 @@ def _raw_published():
 def _published_rows(keys: set[str], facts_only: bool = False) -> tuple[dict, list[tuple]]:
     """The cited rows of `keys` from the published-series file, as it is now: series (with their
     citations) and figures (numbers as published: the median as text keeps its precision)."""
-    raw = _raw_published()
+    raw = raw_published()
     raw = raw[raw["characteristic"].isin(keys) & ((raw["fact"] != "") if facts_only else True)]
     series = {}
     for r in raw.drop_duplicates("series_id").itertuples(index=False):
@@ -164,7 +162,7 @@ def published_value(row):
 '''
 
 
-def _figures_cell(cohort_filter: CohortFilter, keys: set[str], heading: str) -> str:
+def figures_cell(cohort_filter: CohortFilter, keys: set[str], heading: str) -> str:
     """Script code that computes `cohort[key]` for `keys` from the data file (the app's analytics:
     Table 1, best response, status at last contact, withdrawal kinetics, Kaplan-Meier)."""
     where = cohort_where(cohort_filter)
@@ -245,7 +243,7 @@ for key, part in (("efs_treated_months", efs), ("efs_hct_months", efs[efs["hct"]
     return "\n".join(parts)
 
 
-def _imports(keys: set[str], figure: bool = False, fisher: bool = False) -> list[str]:
+def script_imports(keys: set[str], figure: bool = False, fisher: bool = False) -> list[str]:
     extra = (["import altair as alt"] if figure else []) + [
         "from scipy.stats import binomtest" + (", fisher_exact" if fisher else "")]
     if keys & set(EFS):
@@ -254,11 +252,11 @@ def _imports(keys: set[str], figure: bool = False, fisher: bool = False) -> list
 
 
 def _table_keys() -> set[str]:
-    raw = _raw_published()
+    raw = raw_published()
     return set(raw["characteristic"]) & set(CHARACTERISTICS)
 
 
-def _constants(keys: set[str], facts_only: bool = False) -> str:
+def constants(keys: set[str], facts_only: bool = False) -> str:
     return _published_constants(keys, facts_only) + (rule_constants(withdrawal.RegressionRule())
                                                      if "withdrawal_regression" in keys else "")
 
@@ -267,9 +265,9 @@ def _constants(keys: set[str], facts_only: bool = False) -> str:
 def table_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpec,
                  provenance: Provenance) -> str:
     keys = _table_keys()
-    return preamble("Current cohort beside published series", provenance, _imports(keys, fisher=True), _constants(keys)
+    return preamble("Current cohort beside published series", provenance, script_imports(keys, fisher=True), constants(keys)
                     + f"CURRENT = {CURRENT!r}\nNO_TEST_MEDIAN = {NO_TEST_MEDIAN!r}\nNO_TEST_COUNT = {NO_TEST_COUNT!r}\n"
-                    ) + PUBLISHED_CELL + _figures_cell(
+                    ) + PUBLISHED_CELL + figures_cell(
         cohort_filter, keys, "The current cohort's figures (computed from the data file)") + FORMAT_CELL + '''
 
 # %% 4. Each characteristic: the cohort, then each published series, with Fisher's exact test on the 2x2
@@ -329,152 +327,4 @@ for series_id, s in SERIES.items():
 print("\\t".join(["Series", "Characteristic", "Where it is reported", "Reference", "Link"]))
 for row in published.itertuples():
     print("\\t".join([row.label, CHARACTERISTICS[row.characteristic][0], row.source_quote, row.reference, row.url]))
-'''
-
-
-@register("compare.forest")
-def forest_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpec,
-                  provenance: Provenance) -> str:
-    key = spec.characteristic
-    label = CHARACTERISTICS[key].label
-    method = POOLING_METHODS[spec.method]
-    statsmodels_method = {"dl": "dl", "pm": "iterated"}[spec.method]
-    return preamble(f"Forest plot: {label}", provenance, _imports({key}, figure=True) + [
-        "import numpy as np", "from scipy.special import expit", "from scipy.stats import norm",
-        "from statsmodels.stats.meta_analysis import combine_effects"], _constants({key}) + f"""KEY = {key!r}
-POOL_COHORT = {bool(spec.pool_cohort)}  # the current cohort joins the pooled estimate
-METHOD = {statsmodels_method!r}  # between-series variance: {method} ({"statsmodels 'iterated' = Paule-Mandel" if spec.method == "pm" else "method of moments"})
-METHOD_NAME = {method!r}
-CONTINUITY = 0.5  # added to both counts of a series with 0% or 100%
-PUBLISHED, POOLED, CURRENT = {PUBLISHED!r}, {POOLED!r}, {CURRENT!r}
-""") + PUBLISHED_CELL + _figures_cell(cohort_filter, {key}, f"The current cohort's figure: {label} (computed)") \
-        + FORMAT_CELL + f'''
-
-# %% 4. Random-effects pooling on the logit scale (inverse variance; statsmodels combine_effects)
-rows = rows_of[KEY]
-ids = {{r["series_id"] for r in rows}}
-pooled_rows = [r for r in rows if not (r["part_of"] and r["part_of"] in ids)]  # a series within another: not pooled
-counts = [(r["numerator"], r["denominator"]) for r in pooled_rows]
-f = cohort[KEY]
-with_cohort = POOL_COHORT and bool(f["denominator"])
-if with_cohort:
-    counts.append((f["numerator"], f["denominator"]))
-counts = [(k, n) for k, n in counts if n > 0]
-pooled = None
-if len(counts) >= 2:
-    effects, variances, corrected = [], [], 0
-    for k, n in counts:
-        a, b = (k + CONTINUITY, n - k + CONTINUITY) if k in (0, n) else (k, n - k)
-        corrected += k in (0, n)
-        effects.append(math.log(a / b))  # logit of the proportion
-        variances.append(1 / a + 1 / b)
-    res = combine_effects(np.asarray(effects), np.asarray(variances), method_re=METHOD)
-    # statsmodels does not truncate the DerSimonian-Laird tau² at zero (it returns (Q - df) / C even when
-    # Q < df); the estimator is max(0, that), as the app uses it: with tau² = 0 the random-effects estimate
-    # is the fixed-effect one.
-    tau2 = float(res.tau2)
-    if tau2 <= 0:
-        tau2, mean, se = 0.0, float(res.mean_effect_fe), float(res.sd_eff_w_fe)
-    else:
-        mean, se = float(res.mean_effect_re), float(res.sd_eff_w_re)
-    q, df = float(res.q), int(res.df)
-    i2 = max(0.0, (q - df) / q) if q > 0 else 0.0  # Higgins and Thompson
-    z = norm.ppf(0.975)
-    if corrected:
-        print(f"Continuity correction: {{corrected}} series with 0% or 100% entered the pooling with 0.5 added "
-              "to both counts.")
-    pooled = {{"estimate": float(expit(mean)), "low": float(expit(mean - z * se)), "high": float(expit(mean + z * se)),
-              "tau2": tau2, "i2": i2, "q": q, "df": df, "k": len(counts)}}
-
-# %% 5. The forest table and the pooled estimate
-data = []
-for r in rows:
-    low, high = exact_ci(r["numerator"], r["denominator"])
-    data.append([f"{{r['label']}}: {{r['numerator']}}/{{r['denominator']}} (published)", PUBLISHED,
-                 r["numerator"] / r["denominator"], low, high])
-if pooled:
-    data.append([f"Pooled, {{METHOD_NAME}} ({{pooled['k'] - with_cohort}} published series"
-                 f"{{' + the current cohort' if with_cohort else ''}})", POOLED, pooled["estimate"], pooled["low"],
-                 pooled["high"]])
-if f["denominator"]:
-    low, high = exact_ci(f["numerator"], f["denominator"])
-    data.append([f"Current cohort: {{f['numerator']}}/{{f['denominator']}} (computed)", CURRENT,
-                 f["numerator"] / f["denominator"], low, high])
-data = pd.DataFrame(data, columns=["row", "group", "estimate", "ci_low", "ci_high"])
-print("\\t".join(["Series", "Kind", "Proportion", "95% CI from", "95% CI to"]))
-for row in data.itertuples(index=False):
-    print("\\t".join([row.row, row.group] + [f"{{100 * x:.1f}}%" for x in (row.estimate, row.ci_low, row.ci_high)]))
-label = CHARACTERISTICS[KEY][0]
-if pooled is None:
-    print(f"Fewer than two series can be pooled for {{label}}: no pooled estimate.")
-else:
-    p = pooled
-    print(f"{{label}}: pooled {{100 * p['estimate']:.0f}}% (95% CI {{100 * p['low']:.0f}} to {{100 * p['high']:.0f}}%), "
-          f"I² {{100 * p['i2']:.0f}}%, τ² {{p['tau2']:.3f}}, Q {{p['q']:.2f}} on {{p['df']}} df ({{METHOD_NAME}}, "
-          f"{{p['k']}} series)" + ("; the current cohort is one of them." if with_cohort else "."))
-
-# %% 6. The figure: each series with its exact 95% CI, the pooled estimate (dashed line) and the cohort
-if len(data):
-    color = alt.Color("group:N", title=None, scale=alt.Scale(domain=[PUBLISHED, POOLED, CURRENT]),
-                      legend=alt.Legend(orient="bottom"))
-    y = alt.Y("row:N", sort=list(data["row"]), title=None, axis=alt.Axis(labelLimit=0))
-    x = alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
-              title="Proportion (exact 95% CI; pooled: random-effects 95% CI)")
-    layers = [alt.Chart(data).mark_rule(strokeWidth=2).encode(y=y, x=x, x2="ci_high:Q", color=color),
-              alt.Chart(data).mark_point(filled=True, size=110, opacity=1).encode(
-                  y=y, x="estimate:Q", color=color, shape=alt.Shape("group:N", legend=None))]
-    if pooled:
-        layers.insert(0, alt.Chart(pd.DataFrame({{"x": [pooled["estimate"]]}})).mark_rule(strokeDash=[4, 4])
-                      .encode(x="x:Q"))
-    alt.layer(*layers).properties(title=f"{{label}}: published series and the current cohort", width=560,
-                                  height=alt.Step(40)).save("forest_{key}.png")
-    print("Figure: forest_{key}.png")
-'''
-
-
-@register("compare.reproduction")
-def reproduction_script(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpec,
-                        provenance: Provenance) -> str:
-    raw = _raw_published()
-    keys = set(raw.loc[raw["fact"] != "", "characteristic"])
-    return preamble("Reproduction check of the reference study's figures", provenance, _imports(keys),
-                    _constants(keys, facts_only=True)) + PUBLISHED_CELL + _figures_cell(
-        CohortFilter(), keys, "The cohort's figures, on every patient of the file (the paper describes every "
-                              "patient: the page's filters do not apply to this check)") + FORMAT_CELL + '''
-
-# %% 4. Each published figure beside the computed one. Agreement: counts equal; a median and range equal
-# at the precision the source reports (rounded to its decimals; "not reached" only with "not reached").
-def same(value, target, decimals):
-    if target is None or pd.isna(target):
-        return True
-    if value is None or pd.isna(value):
-        return False
-    if math.isinf(target) or math.isinf(value):
-        return math.isinf(target) and math.isinf(value)
-    return math.isclose(round(value, decimals), target, abs_tol=1e-9)
-
-
-def agrees(row):
-    f = cohort[row["characteristic"]]
-    if CHARACTERISTICS[row["characteristic"]][1] in ("proportion", "count"):
-        return f["numerator"] == row["numerator"] and (row["denominator"] is None
-                                                       or f.get("denominator") == row["denominator"])
-    d = row["decimals"]
-    return (f["median"] is not None and same(f["median"], row["median"], d) and same(f["low"], row["range_low"], d)
-            and same(f["high"], row["range_high"], d))
-
-
-facts = published.assign(number=published["fact"].str[1:].astype(int)).sort_values("number", kind="stable")
-print("\\t".join(["Figure", "Agreement", "Published", "Computed from this cohort"]))
-agree = total = 0
-for fact, block in facts.groupby("fact", sort=False):
-    rows = block.to_dict("records")
-    ok = all(agrees(r) for r in rows)
-    agree += ok
-    total += 1
-    print("\\t".join([fact, "✓ agrees" if ok else "✗ differs",
-                     "; ".join(f"{CHARACTERISTICS[r['characteristic']][0]}: {published_value(r)[0]}" for r in rows),
-                     "; ".join(f"{CHARACTERISTICS[r['characteristic']][0]}: {cohort_value(r['characteristic'])[0]}"
-                               for r in rows)]))
-print(f"{agree} of {total} published figures reproduced.")
 '''

@@ -32,12 +32,13 @@ from analytics.cohort import count_patients
 from analytics.db import CohortDatabase
 from analytics.disclosure import hidden_count, suppressed_cells, suppressed_label, suppression_note
 from analytics.filters import CohortFilter
-from analytics.stats import MAX_ENUMERATED_TABLES, MONTE_CARLO_DRAWS
 from analytics.format import p_text, percent, percent_range
 from analytics.units import DAYS_PER_MONTH, patients_text
 from analytics.views.page_views import PageViews
 from analytics.views.result import Caveat, ViewResult, withheld
-from analytics.views.methods import describes, paragraph
+from analytics.views.methods import describes
+from analytics.views.response_methods import (best_response_methods, by_group_methods, mrd_methods, swimmer_methods,
+                                               flow_methods, status_methods, untreated_methods)
 from analytics.views.spec import PageSpec, option
 
 PAGE = "response"
@@ -62,77 +63,6 @@ class ResponseSpec(PageSpec):
                              if getattr(self, f.name) not in f.metadata["choices"]})
 
 
-# --- methods paragraphs (one per view) -------------------------------------------------------------
-_RESPONSE_DEFINITION = (
-    "Best response was the best response recorded over all lines of B-ALL therapy (complete remission "
-    "[CR], CR with incomplete count recovery [CRi], partial response [PR], refractory, not evaluable) among "
-    "patients who "
-    "received B-ALL treatment and had a response assessment; patients not evaluable (e.g. death before "
-    "assessment) stayed in the denominator and treated patients without any recorded assessment were "
-    "left out of it (unknown, not failures).")
-
-
-def _best_response_methods(spec) -> str:
-    return paragraph([_RESPONSE_DEFINITION, "Proportions are given with exact (Clopper-Pearson) 95% "
-                      "confidence intervals [1]."], ("scipy",), ("clopper_pearson",))
-
-
-def _by_group_methods(spec) -> str:
-    label = r.GROUP_FEATURES[spec.group][0]
-    return paragraph([_RESPONSE_DEFINITION, f"CR/CRi rates by {label} are given with exact (Clopper-Pearson) "
-                      "95% confidence intervals [1] and compared with Fisher's exact test [2] for two groups "
-                      "(with the conditional maximum-likelihood odds ratio and its exact CI) or the "
-                      f"Fisher-Freeman-Halton exact test [3] for more (all tables with the observed margins "
-                      f"enumerated; when there could be more than {MAX_ENUMERATED_TABLES:,}, the p-value is "
-                      f"estimated from {MONTE_CARLO_DRAWS:,} tables drawn at a fixed seed, as (1 + hits) / "
-                      "(1 + draws), and the result says so); patients not evaluated for the grouping "
-                      "were shown but not tested."],
-                     ("scipy",), ("clopper_pearson", "fisher", "freeman_halton"))
-
-
-def _mrd_methods(spec) -> str:
-    return paragraph([_RESPONSE_DEFINITION, "Measurable residual disease (MRD) was taken from the CR/CRi "
-                      "assessments: a responder (best response CR or CRi) was MRD-negative if any CR/CRi "
-                      "assessment recorded negativity, and the proportion MRD-negative among responders with "
-                      "an MRD result is given with an exact (Clopper-Pearson) 95% CI [1]; a missing MRD result "
-                      "is not evaluated, never negative, and outside the denominator. Method and assay "
-                      "sensitivity are those of the assessment defining each status (the first negative one, "
-                      "else the first with a result). Time to the first CR/CRi was measured from the "
-                      f"{r.TIME_ORIGINS[spec.origin]} and summarised by median and range among treated "
-                      "responders (descriptive, not a cumulative-incidence estimate)."],
-                     ("scipy",), ("clopper_pearson",))
-
-
-def _swimmer_methods(spec) -> str:
-    return paragraph(["The swimmer plot draws each patient's course from "
-                      f"{sw.ORIGINS[spec.swimmer_origin]}"
-                      f" to death or last contact (the first {sw.PATIENTS_DRAWN_MAX} patients of the chosen "
-                      "order when there are more; from first treatment, never-treated patients are not drawn), "
-                      "split into phases (relapse or later lines; after allogeneic HCT; induction: the first "
-                      "line before its first response assessment; consolidation/maintenance: the rest of the "
-                      "first line; observation otherwise), with the first CR/CRi, the first MRD-negative "
-                      "CR/CRi assessment, allogeneic HCT, relapse and death marked as recorded; it is "
-                      "descriptive (no estimation)."], (), ())
-
-
-def _flow_methods(spec) -> str:
-    return paragraph(["Treatment pathways count patients through first-line regimen, best response, "
-                      "allogeneic HCT and status at last contact as recorded; descriptive counts."], (), ())
-
-
-def _status_methods(spec) -> str:
-    return paragraph(["Status at last contact (alive without evidence of B-ALL, alive with B-ALL, alive with "
-                      "disease status unknown, dead) is derived from the timeline and counted by treatment "
-                      "pathway (allogeneic HCT; B-ALL therapy without HCT; no B-ALL therapy); proportions of "
-                      "all selected patients have exact (Clopper-Pearson) 95% CIs [1]."],
-                     ("scipy",), ("clopper_pearson",))
-
-
-def _untreated_methods(spec) -> str:
-    return paragraph(["Patients without a recorded B-ALL treatment line are listed with what the record "
-                      "says about why (lenalidomide stop, measurements after withdrawal, notes)."], (), ())
-
-
 def _patients(n: int) -> str:
     return "patient" if n == 1 else "patients"
 
@@ -146,7 +76,7 @@ def _withheld(key: str, title: str, k: int) -> ViewResult:
 
 
 # --- best response --------------------------------------------------------------------------------
-@describes(_best_response_methods)
+@describes(best_response_methods)
 def best_response(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
                   small_cell_k: int = 0) -> ViewResult:
     """Best response among treated patients with an assessment, with exact 95% CIs; under
@@ -215,7 +145,7 @@ def best_response(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respons
 
 
 # --- CR/CRi by group ------------------------------------------------------------------------------
-@describes(_by_group_methods)
+@describes(by_group_methods)
 def by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
              small_cell_k: int = 0) -> ViewResult:
     """CR/CRi rate per group of `spec.group` with exact CIs and the exact test on the evaluable
@@ -270,7 +200,7 @@ def by_group(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec
 
 
 # --- MRD and time to CR ---------------------------------------------------------------------------
-@describes(_mrd_methods)
+@describes(mrd_methods)
 def mrd_and_time_to_cr(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
                        small_cell_k: int = 0) -> ViewResult:
     """MRD negativity among responders (exact CI) with the methods that define it, and the time to
@@ -308,7 +238,7 @@ def mrd_and_time_to_cr(db: CohortDatabase, cohort_filter: CohortFilter, spec: Re
 
 
 # --- swimmer, flow, status, untreated -------------------------------------------------------------
-@describes(_swimmer_methods)
+@describes(swimmer_methods)
 def swimmer(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
             small_cell_k: int = 0) -> ViewResult:
     """One bar per patient from `spec.swimmer_origin` to death or last contact, in `spec.sort`
@@ -334,7 +264,7 @@ def swimmer(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
         numbers={"n_patients": n})
 
 
-@describes(_flow_methods)
+@describes(flow_methods)
 def treatment_flow(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
                    small_cell_k: int = 0) -> ViewResult:
     """First-line regimen -> best response -> allogeneic HCT -> status at last contact."""
@@ -349,7 +279,7 @@ def treatment_flow(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respon
         tables={"paths": flow.flow_counts(db, cohort_filter)})
 
 
-@describes(_status_methods)
+@describes(status_methods)
 def current_status(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
                    small_cell_k: int = 0) -> ViewResult:
     """Status at last contact by treatment pathway, with the alive-without-B-ALL headline."""
@@ -369,7 +299,7 @@ def current_status(db: CohortDatabase, cohort_filter: CohortFilter, spec: Respon
 UNTREATED_LISTED = 100  # a list of thousands of lines helps nobody (the CSV has them all)
 
 
-@describes(_untreated_methods)
+@describes(untreated_methods)
 def untreated(db: CohortDatabase, cohort_filter: CohortFilter, spec: ResponseSpec,
               small_cell_k: int = 0) -> ViewResult:
     """The untreated patients (first `UNTREATED_LISTED`) with why, where recorded."""
