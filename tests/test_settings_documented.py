@@ -15,7 +15,8 @@ def _environment_variables() -> set[str]:
         text = path.read_text()
         names |= set(re.findall(r"environ(?:\.get)?\(\s*[\"']([A-Z_]+)[\"']", text))
         names |= set(re.findall(r"environ\[\s*[\"']([A-Z_]+)[\"']\s*\]", text))
-        names |= set(re.findall(r"\$\{([A-Z_]+)(?::-[^}]*)?\}", text))
+        if path.suffix != ".py":  # shell parameter expansion; in Python ${X} is a string.Template field
+            names |= set(re.findall(r"\$\{([A-Z_]+)(?::-[^}]*)?\}", text))
         names |= set(re.findall(r"_ENV\s*=\s*[\"']([A-Z_]+)[\"']", text))
     return names
 

@@ -36,7 +36,7 @@ MODULES = ("pandas", "altair", "duckdb", "scipy.stats", "lifelines", "analytics.
            "ui.views", "ui.figures", "analytics.views.overview", "analytics.views.patient",
            "analytics.views.genomics", "analytics.views.withdrawal", "analytics.views.response",
            "analytics.views.survival", "analytics.views.compare", "analytics.views.dictionary",
-           "analytics.survival_cox", "analytics.survival_cr", "analytics.export", "analytics.disclosure")
+           "analytics.survival.cox", "analytics.survival.competing_risks", "analytics.export", "analytics.disclosure")
 
 log = logging.getLogger("ball.warm_start")
 

@@ -7,7 +7,6 @@ Example
 -------
 >>> from analytics.build import build_in_memory
 >>> from analytics.filters import CohortFilter
-from analytics.format import percent, percent_range
 >>> db = build_in_memory("data/demo_cohort")
 >>> s = best_response_summary(db, CohortFilter())
 >>> s.n_treated_assessed >= s.n_responders

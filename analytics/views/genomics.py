@@ -134,7 +134,7 @@ def _genomics_methods(spec) -> str:
         "counted as unaltered. Frequencies have exact (Clopper-Pearson) 95% confidence intervals [1]. "
         "Co-occurrence of two alterations was tested among patients evaluable for both with Fisher's exact "
         "test [2] (two-sided; conditional maximum-likelihood odds ratio with exact CI), and across all pairs "
-        "with at least 10 patients evaluable for both and each alteration in at least 2 patients, with "
+        "with at least 10 patients evaluable for both and each alteration present in two or more of them, with "
         "Benjamini-Hochberg false-discovery-rate q-values [3]. Ploidy categories by modal chromosome "
         "number: near-haploid 24-31, low hypodiploid 32-39, high hypodiploid 40-43, near-diploid 44-45, "
         "diploid 46, hyperdiploid above 46."], ("scipy",), ("clopper_pearson", "fisher", "benjamini_hochberg"))
