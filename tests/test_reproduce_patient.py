@@ -15,11 +15,11 @@ from tests.reproduce_helpers import assert_table_printed, provenance, run_view, 
 
 def _patient_with(data_file, event_type: str) -> str:
     """The first patient (by id) with an event of `event_type`."""
-    con = duckdb.connect(str(data_file), read_only=True)
+    db = CohortDatabase.open_file(data_file)  # the app's configuration: another open handle may share the file
     try:
-        return con.execute("SELECT min(patient_id) FROM events WHERE event_type = ?", [event_type]).fetchone()[0]
+        return db.query("SELECT min(patient_id) AS id FROM events WHERE event_type = ?", [event_type])["id"].iloc[0]
     finally:
-        con.close()
+        db.close()
 
 
 def _assert_page_printed(result, printed, folder):
