@@ -140,3 +140,16 @@ def test_every_view_has_a_methods_paragraph(demo_db):
         if not view(demo_db, CohortFilter(), spec).methods:
             missing.append(view.__name__)
     assert not missing
+
+
+def test_every_view_function_has_a_reproduce_script(demo_db):
+    """Reproduce in Python exists for every view of every page: each view function's result key
+    has a script builder (the page shows the downloads under it)."""
+    specs = {"survival": {"group": "hct"}, "overview": {"t1_group": "sex"}}
+    missing = []
+    for page, name, function in _view_functions():
+        spec, _ = registered_pages()[page].spec.from_params(specs.get(page, {}))
+        key = function(demo_db, CohortFilter(), spec).key
+        if not reproduce.available(key):
+            missing.append(f"{page}.{name} ({key})")
+    assert not missing, missing
