@@ -59,6 +59,14 @@ def run_view(view: Callable, key: str, data_file: Path, params: dict, folder: Pa
     return result, run.stdout.splitlines()
 
 
+def execute_notebook(book, folder: Path) -> str:
+    """Run a notebook (nbformat object) in `folder` with a fresh kernel; return the text it printed."""
+    import nbclient
+    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}}).execute()
+    return "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+
+
 def table_lines(frame: pd.DataFrame) -> list[str]:
     """A table as the scripts print it: tab-separated header, then one line per row (str of each cell)."""
     return ["\t".join(str(c) for c in frame.columns)] + [

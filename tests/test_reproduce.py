@@ -10,7 +10,7 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.views import survival as survival_views
 from analytics.views.registry import pages as registered_pages
-from tests.reproduce_helpers import run_script
+from tests.reproduce_helpers import execute_notebook, run_script
 
 # default view and non-default views of the survival page (link parameters)
 KM_VIEWS = [{}, {"group": "sex", "milestones": "6, 18"}, {"group": "hct"},
@@ -83,7 +83,6 @@ def test_script_carries_provenance(cohort_files):
 
 
 def test_notebook_executes(cohort_files, tmp_path):
-    import nbclient
     import nbformat
     db = CohortDatabase.open_file(cohort_files["demo"])
     try:
@@ -92,9 +91,7 @@ def test_notebook_executes(cohort_files, tmp_path):
         db.close()
     book = nbformat.reads(reproduce.notebook(script), as_version=4)
     assert book.cells[0].cell_type == "markdown" and len(book.cells) >= 6
-    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+    outputs = execute_notebook(book, tmp_path)
     assert "Log-rank test (2 groups)" in outputs
 
 

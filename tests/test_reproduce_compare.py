@@ -13,7 +13,7 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.published import PUBLISHED_FILE
 from analytics.views import compare as views
-from tests.reproduce_helpers import assert_table_printed, provenance, run_view, spec_from
+from tests.reproduce_helpers import execute_notebook, assert_table_printed, provenance, run_view, spec_from
 
 FOREST_VIEWS = {"default": {},
                 "bcr-abl1-cohort-pooled": {"forest": "bcr_abl1_positive", "pool_cohort": "yes"},
@@ -113,7 +113,6 @@ def test_published_rows_are_embedded_with_their_citations(reproduce_cohorts):
 
 
 def test_notebook_executes(reproduce_cohorts, tmp_path):
-    import nbclient
     import nbformat
     data_file = reproduce_cohorts["demo"]
     db = CohortDatabase.open_file(data_file)
@@ -122,9 +121,7 @@ def test_notebook_executes(reproduce_cohorts, tmp_path):
     finally:
         db.close()
     book = nbformat.reads(reproduce.notebook(text), as_version=4)
-    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+    outputs = execute_notebook(book, tmp_path)
     assert "TP53 mutated: pooled 59% (95% CI 33 to 81%), I² 61%, τ² 0.542" in outputs
     assert (tmp_path / "forest_tp53_mutated.png").exists()
 

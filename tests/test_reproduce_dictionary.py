@@ -10,7 +10,7 @@ import pytest
 
 from analytics.filters import CohortFilter
 from analytics.views import dictionary as views
-from tests.reproduce_helpers import assert_table_printed, run_view
+from tests.reproduce_helpers import execute_notebook, assert_table_printed, run_view
 
 SEARCHES = {"default": {}, "tp53": {"dict_search": "TP53"}, "months-any-case": {"dict_search": "MONTHS"},
             "no-match": {"dict_search": "no such column"}}
@@ -60,7 +60,6 @@ def test_dictionary_script_names_schema_differences(reproduce_cohorts, tmp_path)
 
 
 def test_dictionary_notebook_executes(reproduce_cohorts, tmp_path):
-    import nbclient
     import nbformat
 
     from analytics import reproduce
@@ -75,7 +74,5 @@ def test_dictionary_notebook_executes(reproduce_cohorts, tmp_path):
     finally:
         db.close()
     book = nbformat.reads(reproduce.notebook(script), as_version=4)
-    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+    outputs = execute_notebook(book, tmp_path)
     assert result.caption in outputs and (tmp_path / "data_dictionary.csv").exists()

@@ -12,7 +12,7 @@ from analytics import reproduce
 from analytics.db import CohortDatabase
 from analytics.filters import NOT_EVALUATED, CohortFilter
 from analytics.views import genomics as views
-from tests.reproduce_helpers import assert_table_printed, provenance, run_view, spec_from, table_lines
+from tests.reproduce_helpers import execute_notebook, assert_table_printed, provenance, run_view, spec_from, table_lines
 
 SITE_B = CohortFilter(institution=("Site B",))
 TP53_MUTATED = CohortFilter(tp53=("mutated",))
@@ -182,7 +182,6 @@ def test_links_with_values_the_cohort_lacks_use_the_pages_fallback(reproduce_coh
 
 
 def test_notebook_executes(reproduce_cohorts, tmp_path):
-    import nbclient
     import nbformat
     data_file = reproduce_cohorts["demo"]
     db = CohortDatabase.open_file(data_file)
@@ -194,9 +193,7 @@ def test_notebook_executes(reproduce_cohorts, tmp_path):
         db.close()
     book = nbformat.reads(reproduce.notebook(script), as_version=4)
     assert book.cells[0].cell_type == "markdown" and len(book.cells) >= 5
-    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+    outputs = execute_notebook(book, tmp_path)
     assert "\n".join(table_lines(formatted(result.tables["All pairs"], {"Fisher p": "%.3g", "BH q": "%.3g"}))) \
         in outputs
     assert (tmp_path / "cooccurrence.png").exists()

@@ -9,7 +9,7 @@ from analytics import overview, reproduce
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.views import overview as views
-from tests.reproduce_helpers import assert_table_printed, provenance, run_view, spec_from
+from tests.reproduce_helpers import execute_notebook, assert_table_printed, provenance, run_view, spec_from
 
 # Table 1, the headline and the exposure plots have no option of their own: their non-default
 # views are filtered cohorts (one with not-evaluated TP53 kept, one narrowing to a site and sex).
@@ -115,7 +115,6 @@ def test_table_one_by_group_needs_a_grouping(reproduce_cohorts):
 
 
 def test_table_one_by_group_notebook_executes(reproduce_cohorts, tmp_path):
-    import nbclient
     import nbformat
     data_file = reproduce_cohorts["demo"]
     db = CohortDatabase.open_file(data_file)
@@ -126,9 +125,7 @@ def test_table_one_by_group_notebook_executes(reproduce_cohorts, tmp_path):
     finally:
         db.close()
     book = nbformat.reads(reproduce.notebook(script), as_version=4)
-    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+    outputs = execute_notebook(book, tmp_path)
     assert result.lines[0] in outputs
 
 

@@ -10,7 +10,7 @@ from analytics import reproduce
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.views import patient as views
-from tests.reproduce_helpers import assert_table_printed, provenance, run_view, spec_from
+from tests.reproduce_helpers import execute_notebook, assert_table_printed, provenance, run_view, spec_from
 
 
 def _patient_with(data_file, event_type: str) -> str:
@@ -114,7 +114,6 @@ def test_timeline_script_refuses_a_file_without_the_patient(reproduce_cohorts, t
 
 
 def test_timeline_notebook_executes(reproduce_cohorts, tmp_path):
-    import nbclient
     import nbformat
     data_file = reproduce_cohorts["demo"]
     db = CohortDatabase.open_file(data_file)
@@ -124,7 +123,5 @@ def test_timeline_notebook_executes(reproduce_cohorts, tmp_path):
     finally:
         db.close()
     book = nbformat.reads(reproduce.notebook(script), as_version=4)
-    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+    outputs = execute_notebook(book, tmp_path)
     assert "Patient S05: timeline (whole history)" in outputs and (tmp_path / "timeline_S05.png").exists()

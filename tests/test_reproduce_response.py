@@ -18,7 +18,7 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.reproduce import response as response_scripts
 from analytics.views import response as views
-from tests.reproduce_helpers import assert_table_printed, provenance, run_view, spec_from, table_lines
+from tests.reproduce_helpers import execute_notebook, assert_table_printed, provenance, run_view, spec_from, table_lines
 
 COHORTS = ["demo", "synthetic"]
 SEX_F = CohortFilter(sex=("F",))
@@ -182,7 +182,6 @@ def test_scripts_read_only_their_cohort_and_options(reproduce_cohorts):
 
 
 def test_notebook_executes(reproduce_cohorts, tmp_path):
-    import nbclient
     import nbformat
     data_file = reproduce_cohorts["demo"]
     db = CohortDatabase.open_file(data_file)
@@ -193,9 +192,7 @@ def test_notebook_executes(reproduce_cohorts, tmp_path):
     finally:
         db.close()
     book = nbformat.reads(reproduce.notebook(script), as_version=4)
-    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+    outputs = execute_notebook(book, tmp_path)
     assert page.lines[0] in outputs.splitlines()
     assert (tmp_path / "cr_by_age_group.png").exists()
 

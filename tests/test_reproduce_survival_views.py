@@ -15,7 +15,7 @@ from analytics.db import CohortDatabase
 from analytics.units import DAYS_PER_MONTH
 from analytics.filters import CohortFilter
 from analytics.views import survival as views
-from tests.reproduce_helpers import assert_table_printed, provenance, run_view, spec_from
+from tests.reproduce_helpers import execute_notebook, assert_table_printed, provenance, run_view, spec_from
 
 VIEWS = {
     "landmark": [{}, {"group": "hct", "landmark": "365", "endpoint": "OS"},
@@ -143,7 +143,6 @@ def test_filters_are_written_into_the_sql(reproduce_cohorts):
     # a view that stops early (model not estimable) must not stop the notebook's kernel with an error
     ("time_dependent_hct", SITE_B, ["Time-dependent Cox model not estimable"])], ids=["simon-makuch", "not-estimable"])
 def test_notebook_executes(reproduce_cohorts, view, cohort_filter, expected, tmp_path):
-    import nbclient
     import nbformat
     data_file = reproduce_cohorts["demo"]
     db = CohortDatabase.open_file(data_file)
@@ -153,9 +152,7 @@ def test_notebook_executes(reproduce_cohorts, view, cohort_filter, expected, tmp
     finally:
         db.close()
     book = nbformat.reads(reproduce.notebook(text), as_version=4)
-    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+    outputs = execute_notebook(book, tmp_path)
     assert all(text in outputs for text in expected), outputs
 
 

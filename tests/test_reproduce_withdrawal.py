@@ -11,7 +11,7 @@ from analytics import reproduce, withdrawal
 from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.views import withdrawal as views
-from tests.reproduce_helpers import assert_table_printed, provenance, run_view, spec_from
+from tests.reproduce_helpers import execute_notebook, assert_table_printed, provenance, run_view, spec_from
 
 VIEWS = {"default": {},
          "immature-log-facet": {"wd_analyte": "immature_b_pct", "wd_scale": "log", "wd_layout": "facet",
@@ -126,7 +126,6 @@ def test_no_series_says_so(reproduce_cohorts, tmp_path):
 
 
 def test_notebook_executes(reproduce_cohorts, tmp_path):
-    import nbclient
     import nbformat
     data_file = reproduce_cohorts["demo"]
     db = CohortDatabase.open_file(data_file)
@@ -136,9 +135,7 @@ def test_notebook_executes(reproduce_cohorts, tmp_path):
     finally:
         db.close()
     book = nbformat.reads(reproduce.notebook(text), as_version=4)
-    nbclient.NotebookClient(book, timeout=240, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = "".join(o.get("text", "") for cell in book.cells if cell.cell_type == "code" for o in cell.outputs)
+    outputs = execute_notebook(book, tmp_path)
     assert "Regression before B-ALL therapy: 5 of 9 assessable patients" in outputs
 
 
