@@ -64,3 +64,13 @@ def stop_app_server(process: subprocess.Popen) -> None:
     except ProcessLookupError:
         return
     process.wait(timeout=20)
+
+
+# The app's own state, read from attributes Streamlit's frontend keeps on its root element:
+# waits are on states the page reaches, never on time (they must hold with both cores busy).
+APP_IDLE = ("() => { const app = document.querySelector('[data-testid=stApp]');"
+            " return !!app && app.getAttribute('data-test-script-state') === 'notRunning'"
+            " && app.getAttribute('data-test-connection-state') === 'CONNECTED'; }")
+CHARTS_DRAWN = ("() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))"
+                ".every(c => { const g = c.querySelector('canvas, svg');"
+                " return !!g && g.getBoundingClientRect().width > 0; })")

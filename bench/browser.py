@@ -34,7 +34,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.app_server import ROOT, start_app_server, stop_app_server
+from bench.app_server import APP_IDLE, CHARTS_DRAWN, ROOT, start_app_server, stop_app_server
 
 RESULTS = ROOT / "bench" / "results"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
@@ -58,12 +58,6 @@ EXPORT_MAX_S = {"png": 0.5, "deck": 3.0, "report": 1.5}
 LARGE_VS_32_MAX = 1.5
 
 COUNT = re.compile(r"^<?\d+ of <?\d+ patients$")
-APP_IDLE = ("() => { const app = document.querySelector('[data-testid=stApp]');"
-            " return !!app && app.getAttribute('data-test-script-state') === 'notRunning'"
-            " && app.getAttribute('data-test-connection-state') === 'CONNECTED'; }")
-CHARTS_DRAWN = ("() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))"
-                ".every(c => { const g = c.querySelector('canvas, svg');"
-                " return !!g && g.getBoundingClientRect().width > 0; })")
 # Runs are counted on the whole document (subtree), not on one stApp element: an element that
 # is replaced would take its observer with it (a missed run seen once on an idle machine).
 WATCH_RUNS = """() => {
@@ -75,8 +69,6 @@ WATCH_RUNS = """() => {
     window.__benchObserver.observe(document.documentElement,
         {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
 }"""
-
-
 _current_page = None  # the page a failed step is shown on (a screenshot beside the results)
 
 

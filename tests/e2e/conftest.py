@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.app_server import start_app_server, stop_app_server
+from bench.app_server import APP_IDLE, CHARTS_DRAWN, start_app_server, stop_app_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -56,16 +56,6 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
-
-
-# The app's own state, read from attributes Streamlit's frontend keeps on its root element:
-# waits are on states the page reaches, never on time (they must hold with both cores busy).
-APP_IDLE = ("() => { const app = document.querySelector('[data-testid=stApp]');"
-            " return !!app && app.getAttribute('data-test-script-state') === 'notRunning'"
-            " && app.getAttribute('data-test-connection-state') === 'CONNECTED'; }")
-CHARTS_DRAWN = ("() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))"
-                ".every(c => { const g = c.querySelector('canvas, svg');"
-                " return !!g && g.getBoundingClientRect().width > 0; })")
 
 
 def wait_for_app(page, timeout: float = 90_000) -> None:
