@@ -7,7 +7,7 @@ from datetime import date
 
 import streamlit as st
 
-from analytics import cohort, deck
+from analytics import cohort, deck, deck_ahead, deck_html
 from analytics.disclosure import suppression_note
 from analytics.units import patients_text
 from analytics.views.registry import pages as registered_pages
@@ -58,7 +58,7 @@ if k > 1:
 
 db = state.current_database()
 base_url = share_link.view_url("").split("?")[0].rstrip("/")  # the app's address: slides link their views
-# Both files are started in the background now (analytics.deck.built_ahead): a click takes the
+# Both files are started in the background now (analytics.deck_ahead.built_ahead): a click takes the
 # finished file, or waits for the rest of its build.
 ahead = (state.current_token(), f, views, pages, k, date.today().isoformat(), base_url)
 
@@ -68,19 +68,19 @@ def build_deck() -> bytes:
 
 
 def build_report() -> bytes:
-    return deck.build_html(db, f, results, small_cell_k=k, views=views, base_url=base_url).encode("utf-8")
+    return deck_html.build_html(db, f, results, small_cell_k=k, views=views, base_url=base_url).encode("utf-8")
 
 
 left, right = st.columns(2)
 left.download_button(
     "Build the deck (.pptx)", icon=":material/slideshow:", type="primary", key="share_pptx",
-    data=lambda: deck.ahead_result(("pptx", *ahead), build_deck),
+    data=lambda: deck_ahead.ahead_result(("pptx", *ahead), build_deck),
     file_name="lab_meeting_deck.pptx", on_click="ignore",  # no rerun: it would compete with the build
     mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
     help="Built in the background when this page opens: ready when you click, or soon after.")
 right.download_button(
     "Build the HTML report", icon=":material/html:", key="share_html",
-    data=lambda: deck.ahead_result(("html", *ahead), build_report),
+    data=lambda: deck_ahead.ahead_result(("html", *ahead), build_report),
     file_name="cohort_report.html", mime="text/html", on_click="ignore",
     help="One self-contained file (inline SVG figures): open it in any browser, attach it to an e-mail.")
 st.caption(f"{len(results)} view slides: " + "; ".join(md_escape(r.title) for r in results))
@@ -93,5 +93,5 @@ st.subheader("Present at a lab meeting")
 st.markdown("Switch on **Presentation mode** in the sidebar (or add `present=1` to any link): "
             "larger text, lines and points, the same colours and patient order; a link with "
             "`present=1` opens with the sidebar collapsed.")
-deck.built_ahead(("pptx", *ahead), build_deck)
-deck.built_ahead(("html", *ahead), build_report)
+deck_ahead.built_ahead(("pptx", *ahead), build_deck)
+deck_ahead.built_ahead(("html", *ahead), build_report)

@@ -16,7 +16,7 @@ from hypothesis import given, strategies as st
 from pptx import Presentation
 from pptx.util import Emu
 
-from analytics import deck, disclosure, overview
+from analytics import deck, deck_html, disclosure, overview
 from analytics.build import build_in_memory
 from analytics.figure_export import data_hash
 from analytics.filters import CohortFilter
@@ -106,7 +106,7 @@ def test_naive_hct_comparison_carries_its_warning_and_the_honest_analyses(db, hc
     assert "Landmark log-rank test" in _texts(landmark_slide)
     assert re.search(r"HR \d+\.\d\d \(95% CI", _texts(cox_slide))
     assert "time-dependent covariate" in _texts(cox_slide)
-    report = deck.build_html(db, CohortFilter(), hct_results, created="2026-01-02", views=HCT_VIEWS)
+    report = deck_html.build_html(db, CohortFilter(), hct_results, created="2026-01-02", views=HCT_VIEWS)
     (ARTIFACTS / "report_hct.html").write_text(report)
     assert "Immortal-time bias" in report and "landmark analysis of HCT" in report
     assert "time-dependent covariate" in report and re.search(r"HR \d+\.\d\d", report)
@@ -200,7 +200,7 @@ def test_libreoffice_renders_every_slide(decks, tmp_path):
 
 
 def test_html_report_is_self_contained_with_svg_footers(db, results):
-    report = deck.build_html(db, CohortFilter(), results, small_cell_k=5, created="2026-01-02", views=VIEWS)
+    report = deck_html.build_html(db, CohortFilter(), results, small_cell_k=5, created="2026-01-02", views=VIEWS)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "cohort_report.html").write_text(report)
     assert report.count("<svg") == sum(r.figure is not None for r in results)
