@@ -21,7 +21,6 @@ OVER_LIMIT_ALLOWED = {
     "analytics/deck.py",
     "analytics/views/compare.py",
     "analytics/views/genomics.py",
-    "analytics/views/survival.py",
 }
 
 
