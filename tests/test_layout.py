@@ -15,13 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("analytics", "ui")
 MAX_LINES = 400
 
-# Modules still over MAX_LINES while issue 19 is under way. Only ever remove entries: the test
-# fails when a listed module is back under the limit (take it off) or gone.
-OVER_LIMIT_ALLOWED = {
-    "analytics/views/compare.py",
-    "analytics/views/genomics.py",
-    "analytics/views/survival.py",
-}
 
 
 def _module_files() -> dict[str, Path]:
@@ -135,13 +128,6 @@ def _line_counts() -> dict[str, int]:
             for path in sorted((ROOT / "analytics").rglob("*.py"))}
 
 
-def test_no_analytics_module_over_the_line_limit_except_the_allow_list():
-    over = {path for path, n in _line_counts().items() if n > MAX_LINES}
-    assert over - OVER_LIMIT_ALLOWED == set(), f"modules over {MAX_LINES} lines: split them"
-
-
-@pytest.mark.parametrize("path", sorted(OVER_LIMIT_ALLOWED))
-def test_the_allow_list_only_holds_modules_still_over_the_limit(path):
-    counts = _line_counts()
-    assert path in counts, f"{path} is gone: take it off OVER_LIMIT_ALLOWED"
-    assert counts[path] > MAX_LINES, f"{path} has {counts[path]} lines now: take it off OVER_LIMIT_ALLOWED"
+def test_no_analytics_module_over_the_line_limit():
+    over = {path: n for path, n in _line_counts().items() if n > MAX_LINES}
+    assert over == {}, f"modules over {MAX_LINES} lines: split them"

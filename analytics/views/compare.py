@@ -25,18 +25,20 @@ import altair as alt
 import pandas as pd
 
 from analytics import compare
-from analytics.compare import POOLING_METHODS, CohortFigure
+from analytics.compare import POOLING_METHODS
 from analytics.db import CohortDatabase
-from analytics.disclosure import is_small, suppress_count, suppressed_cells, suppressed_label
 from analytics.filters import CohortFilter
-from analytics.format import number, p_text, percent, percent_range
-from analytics.published import CHARACTERISTICS, COUNT, MEDIAN, PROPORTION, load_published, series_table
+from analytics.format import percent
+from analytics.published import CHARACTERISTICS, PROPORTION, load_published, series_table
 from analytics.theme import PALETTE
 from analytics.units import patients_text
 from analytics.views.page_views import PageViews
 from analytics.views.methods import REFERENCES, software
 from analytics.views.result import Caveat, ViewResult
 from analytics.views.spec import PageSpec, option
+from analytics.views.compare_text import (  # NO_TEST_*: re-exported for the reproduce scripts
+    NO_TEST_COUNT, NO_TEST_MEDIAN, cohort_value, comparison_test, fisher_test_lines, is_cohort_hidden,
+    published_value, series_label)
 
 PROPORTIONS = tuple(k for k, c in CHARACTERISTICS.items() if c.kind == PROPORTION)
 CURRENT = "Current cohort (computed)"
@@ -52,8 +54,6 @@ META_REFERENCES = {
     "i2": "Higgins JPT, Thompson SG. Quantifying heterogeneity in a meta-analysis. Stat Med 2002;21:1539-1558.",
 }
 TABS = ("Characteristic by characteristic", "Forest plot", "Reproduction check")
-NO_TEST_MEDIAN = "no test possible: only a median (and range) is published, not the patients' values"
-NO_TEST_COUNT = "no test possible: a count without a reported denominator"
 
 
 @dataclass(frozen=True)
@@ -66,97 +66,6 @@ class ComparePageSpec(PageSpec):
     pool_cohort: bool = option(False, param="pool_cohort", label="current cohort in the pooled estimate")
     method: str = option("dl", param="pool_method", choices=tuple(POOLING_METHODS), label="pooling method")
     tab: str = option(TABS[0], param="compare_tab", choices=TABS, label="tab")
-
-
-# --- formatting ---------------------------------------------------------------------------------
-def _fraction(k: int, n: int) -> str:
-    return f"{k}/{n} ({percent(k / n, 0)})" if n else f"{k}/{n}"
-
-
-def _ci(k: int, n: int) -> str:
-    if not n:
-        return ""
-    low, high = compare.exact_ci(k, n)
-    return percent_range(low, high, 0, separator=" to ")
-
-
-def _median_text(median: float | None, low: float | None, high: float | None, unit: str, decimals: int) -> str:
-    if median is None or pd.isna(median):
-        return "not evaluable"
-    if math.isinf(median):
-        return "not reached"
-    text = f"median {number(median, decimals)}"
-    if low is not None and not pd.isna(low):
-        text += f" (range {number(low, decimals)} to {number(high, decimals)})"
-    return f"{text} {unit}"
-
-
-def _cohort_decimals(unit: str) -> int:
-    return 0 if unit == "years" else 1
-
-
-def _cohort_hidden(figure: CohortFigure, k: int) -> bool:
-    """Whether small-cell suppression hides this cohort figure (a proportion with a small cell on
-    either side, a small count of patients, a median of fewer than k patients). A count of
-    institutions describes no patient and stays."""
-    c = CHARACTERISTICS[figure.key]
-    if k <= 1:
-        return False
-    if c.kind == PROPORTION:
-        return any(suppressed_cells([figure.numerator, figure.denominator - figure.numerator], k))
-    if c.kind == COUNT:
-        return c.unit == "patients" and is_small(figure.numerator, k)
-    return 0 < figure.n < k
-
-
-def _cohort_value(figure: CohortFigure, key: str, k: int) -> tuple[str, str]:
-    """(value, exact CI) of a cohort figure as shown, honouring small-cell suppression."""
-    c = CHARACTERISTICS[key]
-    hidden = _cohort_hidden(figure, k)
-    if c.kind == PROPORTION:
-        if hidden:
-            return suppressed_label(figure.numerator, figure.denominator, k), ""
-        return _fraction(figure.numerator, figure.denominator), _ci(figure.numerator, figure.denominator)
-    if c.kind == COUNT:
-        if hidden:
-            return suppress_count(figure.numerator, k), ""
-        extra = f" of {figure.denominator} {figure.looked_in}" if figure.denominator is not None else ""
-        return f"{figure.numerator}{extra}", ""
-    if hidden:
-        return f"withheld (fewer than {k} patients)", ""
-    text = _median_text(figure.median, figure.low, figure.high, c.unit, _cohort_decimals(c.unit))
-    return (f"{text}, n = {figure.n}" if figure.median is not None else text), ""
-
-
-def _published_value(row: dict) -> tuple[str, str]:
-    c = CHARACTERISTICS[row["characteristic"]]
-    if c.kind == PROPORTION:
-        return _fraction(int(row["numerator"]), int(row["denominator"])), _ci(int(row["numerator"]),
-                                                                             int(row["denominator"]))
-    if c.kind == COUNT:
-        return str(int(row["numerator"])), ""
-    low = None if pd.isna(row["range_low"]) else row["range_low"]
-    high = None if pd.isna(row["range_high"]) else row["range_high"]
-    return _median_text(row["median"], low, high, c.unit, int(row["decimals"])), ""
-
-
-def _series_label(row: dict) -> str:
-    return f"{row['label']} (published; {int(row['n_patients'])} patients)"
-
-
-def _test(row: dict, figure: CohortFigure, k: int) -> tuple[str, float]:
-    """The comparison of a published row with the current cohort: (text, p or nan)."""
-    c = CHARACTERISTICS[row["characteristic"]]
-    if c.kind == MEDIAN:
-        return NO_TEST_MEDIAN, math.nan
-    if c.kind == COUNT or pd.isna(row["denominator"]):
-        return NO_TEST_COUNT, math.nan
-    if not figure.denominator:
-        return "no test possible: no evaluable patients in the current cohort", math.nan
-    if _cohort_hidden(figure, k):
-        return f"withheld: the cohort's count is below {k}", math.nan
-    p = compare.fisher_p(figure.numerator, figure.denominator, int(row["numerator"]), int(row["denominator"]))
-    return p_text(p, name="Fisher p"), p
 
 
 def _methods(sentences: list[str], packages: tuple[str, ...], references: tuple[str, ...]) -> str:
@@ -232,14 +141,14 @@ def comparison(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePag
         rows = published[published["characteristic"] == key].to_dict("records")
         if not rows:
             continue
-        value, ci = _cohort_value(figures[key], key, small_cell_k)
+        value, ci = cohort_value(figures[key], key, small_cell_k)
         shown.append({"Characteristic": c.label, "Source": CURRENT, "Value": value, "Exact 95% CI": ci,
                       "Compared with the current cohort": ""})
         for row in rows:
-            value, ci = _published_value(row)
-            test, p = _test(row, figures[key], small_cell_k)
+            value, ci = published_value(row)
+            test, p = comparison_test(row, figures[key], small_cell_k)
             n_tests += not math.isnan(p)
-            shown.append({"Characteristic": "", "Source": _series_label(row), "Value": value,
+            shown.append({"Characteristic": "", "Source": series_label(row), "Value": value,
                           "Exact 95% CI": ci, "Compared with the current cohort": test})
             raw.append({"characteristic": key, "series_id": row["series_id"], "p_fisher": p,
                         "published_numerator": row["numerator"], "published_denominator": row["denominator"],
@@ -267,21 +176,8 @@ def comparison(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePag
         caveats=tuple(caveats), n_patients=n,
         tables={"comparison": pd.DataFrame(shown), "tests": pd.DataFrame(raw), "sources": sources,
                 "series": series},
-        numbers={"n": n, "tests": n_tests}, lines=_test_lines(pd.DataFrame(raw), n_tests),
+        numbers={"n": n, "tests": n_tests}, lines=fisher_test_lines(pd.DataFrame(raw), n_tests),
         methods=COMPARISON_METHODS)
-
-
-def _test_lines(tests: pd.DataFrame, n_tests: int) -> tuple[str, ...]:
-    """The tests in one or two sentences (a slide shows these, not the table)."""
-    if not n_tests:
-        return ("No published proportion can be tested against the current cohort.",)
-    low = tests[tests["p_fisher"] < 0.05]
-    if low.empty:
-        return (f"{n_tests} Fisher tests against published proportions: none with p < 0.05.",)
-    series = load_published().drop_duplicates("series_id").set_index("series_id")["label"]
-    named = "; ".join(f"{CHARACTERISTICS[r.characteristic].label} vs {series[r.series_id]} ({p_text(r.p_fisher, name='Fisher p')})"
-                      for r in low.itertuples())
-    return (f"{n_tests} Fisher tests against published proportions; p < 0.05 (unadjusted): {named}.",)
 
 
 def _pooled_members(rows: list[dict]) -> tuple[list[dict], list[str]]:
@@ -331,7 +227,7 @@ def forest(db: CohortDatabase, cohort_filter: CohortFilter, spec: ComparePageSpe
     rows = published[published["characteristic"] == key].to_dict("records")
     figure = compare.cohort_figures(db, cohort_filter, (key,))[key]
     pool_rows, left_out = _pooled_members(rows)
-    cohort_hidden = _cohort_hidden(figure, small_cell_k)
+    cohort_hidden = is_cohort_hidden(figure, small_cell_k)
     cohort_usable = bool(figure.denominator) and not cohort_hidden
     counts = [(int(r["numerator"]), int(r["denominator"])) for r in pool_rows]
     with_cohort = spec.pool_cohort and cohort_usable
@@ -414,11 +310,11 @@ def reproduction(db: CohortDatabase, cohort_filter: CohortFilter, spec: CompareP
         for row in block.to_dict("records"):
             c = CHARACTERISTICS[row["characteristic"]]
             figure = figures[row["characteristic"]]
-            value, _ = _published_value(row)
+            value, _ = published_value(row)
             shown_published.append(f"{c.label}: {value}")
-            computed, _ = _cohort_value(figure, row["characteristic"], small_cell_k)
+            computed, _ = cohort_value(figure, row["characteristic"], small_cell_k)
             shown_computed.append(f"{c.label}: {computed}")
-            hidden |= _cohort_hidden(figure, small_cell_k)
+            hidden |= is_cohort_hidden(figure, small_cell_k)
             ok &= compare.agrees(row, figure)
         mark = f"not shown (count below {small_cell_k})" if hidden else ("✓ agrees" if ok else "✗ differs")
         agree += ok and not hidden

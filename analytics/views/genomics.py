@@ -24,12 +24,13 @@ from dataclasses import dataclass
 
 from analytics import cohort, genomics
 from analytics.db import CohortDatabase
-from analytics.disclosure import suppress_count, suppressed_cells, suppressed_label, suppression_note
+from analytics.disclosure import suppression_note
 from analytics.filters import CohortFilter
-from analytics.format import p_text, percent_range, round_half_up, significant
 from analytics.units import patients_text
 from analytics.views.page_views import PageViews
-from analytics.views.methods import describes, paragraph
+from analytics.views.methods import describes
+from analytics.views.genomics_methods import genomics_methods
+from analytics.views.genomics_text import fisher_sentence, frequency_display, pairs_display, some_ids
 from analytics.views.result import Caveat, ViewResult, withheld
 from analytics.views.spec import OptionError, PageSpec, number, option, some_of
 
@@ -125,22 +126,7 @@ def _withheld(key: str, title: str, what: str, k: int) -> ViewResult:
 HEADLINE_FEATURES = ("TP53", "Low hypodiploid", "BCR::ABL1")
 
 
-def _genomics_methods(spec) -> str:
-    return paragraph([
-        "Alterations were counted among patients evaluable for each: sequenced (a sequencing assay recorded) "
-        "for a gene mutation, an expert-assessed ploidy category recorded for a ploidy category, a BCR::ABL1 "
-        "result recorded for the fusion, and a karyotype with at least one clone (ISCN text read by a "
-        "rule-based parser) for a structural aberration; a patient not tested is not evaluated, never "
-        "counted as unaltered. Frequencies have exact (Clopper-Pearson) 95% confidence intervals [1]. "
-        "Co-occurrence of two alterations was tested among patients evaluable for both with Fisher's exact "
-        "test [2] (two-sided; conditional maximum-likelihood odds ratio with exact CI), and across all pairs "
-        "with at least 10 patients evaluable for both and each alteration present in two or more of them, with "
-        "Benjamini-Hochberg false-discovery-rate q-values [3]. Ploidy categories by modal chromosome "
-        "number: near-haploid 24-31, low hypodiploid 32-39, high hypodiploid 40-43, near-diploid 44-45, "
-        "diploid 46, hyperdiploid above 46."], ("scipy",), ("clopper_pearson", "fisher", "benjamini_hochberg"))
-
-
-@describes(_genomics_methods)
+@describes(genomics_methods)
 def frequencies(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
                 small_cell_k: int = 0) -> ViewResult:
     """Alteration frequencies among evaluable patients, with exact CIs; small cells suppressed
@@ -149,27 +135,7 @@ def frequencies(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsS
     k = small_cell_k
     freq = genomics.alteration_frequencies(db, cohort_filter)
     n = cohort.count_patients(db, cohort_filter)
-    # a proportion a/e is the distribution [a, e - a]: hidden when either part is small
-    hidden = [suppressed_cells([a, e - a], k)[0] for a, e in zip(freq["altered"], freq["evaluable"])]
-    shown_altered = [suppressed_label(a, e, k).split("/")[0] if hide else str(a)
-                     for a, e, hide in zip(freq["altered"], freq["evaluable"], hidden)]
-    numbers: dict = {}
-    for name in HEADLINE_FEATURES:
-        if name in set(freq["feature"]):
-            i = freq.index[freq["feature"] == name][0]
-            r = freq.loc[i]
-            numbers[name] = {
-                "value": f"{shown_altered[i]}/{int(r.evaluable)}" if r.evaluable else "not evaluable",
-                "not_evaluated": suppress_count(r.not_evaluated, k), "total": int(r.total),
-                "ci": "suppressed" if hidden[i] else percent_range(r.ci_low, r.ci_high, 0)}
-    table = freq.assign(altered=shown_altered,
-                        not_evaluated=[suppress_count(x, k) for x in freq["not_evaluated"]],
-                        percent=[None if hide else round_half_up(p * 100, 1) for p, hide in zip(freq["proportion"], hidden)],
-                        ci=["suppressed" if hide else percent_range(lo, hi, 0)
-                            for lo, hi, hide in zip(freq["ci_low"], freq["ci_high"], hidden)])
-    table = table[["feature", "group", "altered", "evaluable", "not_evaluated", "percent", "ci"]].rename(
-        columns={"feature": "Alteration", "group": "Kind", "altered": "Altered", "evaluable": "Evaluable",
-                 "not_evaluated": "Not evaluated", "percent": "% of evaluable", "ci": "95% CI (Clopper-Pearson)"})
+    table, numbers = frequency_display(freq, k, HEADLINE_FEATURES)
     any_evaluable = bool((freq["evaluable"] > 0).any())
     caveats = []
     if not any_evaluable and n:
@@ -193,7 +159,7 @@ ONCOPRINT_CAPTION = ("Columns are patients. Grey hatched = not evaluated (no tes
                      "alteration; near white = tested, no alteration. Numbers in mutation cells are the VAF in %.")
 
 
-@describes(_genomics_methods)
+@describes(genomics_methods)
 def oncoprint(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
               small_cell_k: int = 0) -> ViewResult:
     """The oncoprint in the spec's sort order, at most genomics.ONCOPRINT_MAX_PATIENTS columns."""
@@ -214,7 +180,7 @@ def oncoprint(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpe
 
 
 # --- Co-occurrence -----------------------------------------------------------------------------
-@describes(_genomics_methods)
+@describes(genomics_methods)
 def cooccurrence(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
                  small_cell_k: int = 0) -> ViewResult:
     """The 2x2 table of the spec's pair among patients evaluable for both, with Fisher's exact
@@ -236,9 +202,7 @@ def cooccurrence(db: CohortDatabase, cohort_filter: CohortFilter, spec: Genomics
     if fisher is None or result["n_both"] == 0:
         lines.append("No patient in this selection is evaluable for both alterations.")
     else:
-        lines.append(f"Fisher's exact test (two-sided) {p_text(fisher.p_value)}; odds ratio (conditional MLE) "
-                     f"{significant(fisher.conditional_odds_ratio)}, exact 95% CI {significant(fisher.ci_low)}–{significant(fisher.ci_high)}; "
-                     f"sample odds ratio ad/bc = {significant(fisher.sample_odds_ratio)}.")
+        lines.append(fisher_sentence(fisher))
         numbers.update(p_value=fisher.p_value, odds_ratio=fisher.conditional_odds_ratio, ci_low=fisher.ci_low,
                        ci_high=fisher.ci_high)
         if result["n_both"] < SMALL_SAMPLE:
@@ -248,7 +212,7 @@ def cooccurrence(db: CohortDatabase, cohort_filter: CohortFilter, spec: Genomics
                       tables={"2×2 table": result["table"]}, numbers=numbers, lines=tuple(lines))
 
 
-@describes(_genomics_methods)
+@describes(genomics_methods)
 def cooccurrence_pairs(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
                        small_cell_k: int = 0) -> ViewResult:
     """All pairs with enough evaluable and altered patients: heatmap and table (BH q-values)."""
@@ -261,14 +225,7 @@ def cooccurrence_pairs(db: CohortDatabase, cohort_filter: CohortFilter, spec: Ge
         return ViewResult(PAGE, key, title, caption="No pair of alterations has at least 10 patients evaluable "
                           "for both and at least 2 altered patients each in this selection.",
                           tables={"All pairs": pairs})
-    shown = pairs.assign(
-        odds_ratio=pairs["odds_ratio"].map(significant),
-        ci=[f"{significant(lo)}–{significant(hi)}" for lo, hi in zip(pairs["ci_low"], pairs["ci_high"])])
-    shown = shown[["feature_a", "feature_b", "n", "both", "a_only", "b_only", "neither", "odds_ratio", "ci",
-                   "p_value", "q_value", "tendency"]].rename(columns={
-        "feature_a": "A", "feature_b": "B", "n": "Evaluable for both", "both": "Both", "a_only": "A only",
-        "b_only": "B only", "neither": "Neither", "odds_ratio": "OR (cond. MLE)", "ci": "95% CI",
-        "p_value": "Fisher p", "q_value": "BH q", "tendency": "Direction of OR"})
+    shown = pairs_display(pairs)
     caption = (f"{len(pairs)} pairs with at least 10 patients evaluable for both and at least 2 altered per "
                "alteration; q = Benjamini-Hochberg across these pairs. Blue = mutual exclusivity, orange = "
                "co-occurrence.")
@@ -278,12 +235,7 @@ def cooccurrence_pairs(db: CohortDatabase, cohort_filter: CohortFilter, spec: Ge
 
 
 # --- Karyotype & ploidy ------------------------------------------------------------------------
-def _some_ids(items: list[str]) -> str:
-    shown = "; ".join(items[:IDS_LISTED_MAX])
-    return shown if len(items) <= IDS_LISTED_MAX else f"{shown}; and {len(items) - IDS_LISTED_MAX:,} more"
-
-
-@describes(_genomics_methods)
+@describes(genomics_methods)
 def karyotype(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
               small_cell_k: int = 0) -> ViewResult:
     """Modal chromosome number over the ploidy bands; review flags and disagreements as caveats;
@@ -298,12 +250,12 @@ def karyotype(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpe
     if len(kt):
         flagged = kt[kt["masked_hypodiploidy_flag"].notna()]
         if len(flagged):
-            caveats.append(Caveat("Possible masked hypodiploidy", "For expert review: " + _some_ids(
-                [f"{r.patient_id} ({r.masked_hypodiploidy_flag})" for r in flagged.itertuples()]) + "."))
+            caveats.append(Caveat("Possible masked hypodiploidy", "For expert review: " + some_ids(
+                [f"{r.patient_id} ({r.masked_hypodiploidy_flag})" for r in flagged.itertuples()], IDS_LISTED_MAX) + "."))
         disagree = kt[kt["agrees"] == False]  # noqa: E712 (object column with None)
         if len(disagree):
             caveats.append(Caveat("Modal numbers differ", "Recorded and parsed modal numbers differ for: "
-                                  + _some_ids(disagree["patient_id"].tolist()) + ".", level="info"))
+                                  + some_ids(disagree["patient_id"].tolist(), IDS_LISTED_MAX) + ".", level="info"))
     caption = (f"{with_modal} of {len(kt)} patients with a modal number. Bands: near-haploid 24-31, low hypodiploid "
                "32-39, high hypodiploid 40-43, near-diploid 44-45, diploid 46, hyperdiploid above 46. "
                "Flag: review for possible masked hypodiploidy.")
@@ -324,7 +276,7 @@ def _tp53_counts(db: CohortDatabase, cohort_filter: CohortFilter) -> dict | None
     return {"altered": int(r.altered), "evaluable": int(r.evaluable), "not_evaluated": int(r.not_evaluated)}
 
 
-@describes(_genomics_methods)
+@describes(genomics_methods)
 def tp53(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
          small_cell_k: int = 0) -> ViewResult:
     """TP53 variants along the protein (lollipop); tables["TP53 variants"]."""
@@ -353,7 +305,7 @@ def tp53(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = G
                       tables={"TP53 variants": variants}, numbers=counts or {}, lines=tuple(lines))
 
 
-@describes(_genomics_methods)
+@describes(genomics_methods)
 def tp53_vaf(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
              small_cell_k: int = 0) -> ViewResult:
     """Variant allele fraction of the TP53 variants (one dot per variant)."""
@@ -370,7 +322,7 @@ def tp53_vaf(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec
 
 
 # --- Mutation table ------------------------------------------------------------------------------
-@describes(_genomics_methods)
+@describes(genomics_methods)
 def mutations(db: CohortDatabase, cohort_filter: CohortFilter, spec: GenomicsSpec = GenomicsSpec(),
               small_cell_k: int = 0) -> ViewResult:
     """Recorded mutations under the spec's gene, class and VAF filters (tables["Mutations"])."""

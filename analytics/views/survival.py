@@ -23,12 +23,15 @@ import pandas as pd
 from analytics import survival
 from analytics.db import CohortDatabase
 from analytics.disclosure import suppress_count
-from analytics.filters import NOT_EVALUATED, CohortFilter
-from analytics.format import p_text, p_value, round_half_up
-from analytics.units import patients_text
+from analytics.filters import CohortFilter
+from analytics.format import p_value, round_half_up
 from analytics.views.page_views import PageViews
 from analytics.views.result import Caveat, ViewResult
-from analytics.views.methods import paragraph
+from analytics.views.survival_text import (km_notes, landmark_notes, landmark_sensitivity_row,
+                                            simon_makuch_notes, time_dependent_notes)
+from analytics.views.survival_methods import (  # endpoint_sentence: re-exported for the reproduce scripts
+    competing_risks_methods, cox_methods, endpoint_sentence, km_methods, landmark_methods,
+    landmark_sensitivity_methods, simon_makuch_methods, time_dependent_hct_methods)
 from analytics.views.spec import OptionError, PageSpec, number, option
 
 GROUP_CHOICES = ("", *survival.CATEGORICAL_GROUPS, *survival.CONTINUOUS_GROUPS)
@@ -136,54 +139,6 @@ class SurvivalPageSpec(PageSpec):
             origin=self.origin, population=self.population, group=group, cutoff=cutoff).validate()
 
 
-def endpoint_sentence(analysis: survival.SurvivalSpec) -> str:
-    """How the endpoint was defined: events, time origin, population and censoring."""
-    if analysis.endpoint == "OS":
-        events = "death from any cause"
-    else:
-        names = [survival.EFS_EVENT_LABELS[e] for e in analysis.event_names]
-        events = ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
-        events = events.replace("death", "death from any cause")
-    return (f"{analysis.endpoint_label()} was measured from {survival.ORIGINS[analysis.origin]} to the first of "
-            f"{events}; patients without an event were censored at last contact. "
-            f"Population: {survival.POPULATIONS[analysis.population].lower()}"
-            + ("" if analysis.origin == "diagnosis" else "; patients never treated have no time origin and were "
-               "excluded") + ". Months are days / 30.4375.")
-
-
-def _km_methods(analysis: survival.SurvivalSpec, pairwise: str, min_at_risk: int) -> str:
-    """`pairwise` is the adjustment of the pairwise tests that ran ("none" when none ran)."""
-    sentences = [endpoint_sentence(analysis),
-                 "Survival was estimated with the Kaplan-Meier method [1]; 95% confidence intervals for the "
-                 "survival function and the median used Greenwood's variance [2] with the log(-log) "
-                 "transformation [3]."]
-    references = ["kaplan_meier", "greenwood", "loglog", "reverse_km"]
-    if analysis.group:
-        sentences.append(f"Groups ({analysis.group_label()}) were compared with the log-rank test [5]; patients "
-                         "not evaluated for the grouping attribute were shown but left out of the test.")
-        references.append("logrank")
-        if pairwise != "none":
-            sentences.append(f"Pairwise log-rank p-values were adjusted by the {pairwise.capitalize()} method"
-                             + (" [6]." if pairwise == "holm" else "."))
-            references += ["holm"] if pairwise == "holm" else []
-    sentences.insert(2, "Median follow-up was estimated by the reverse Kaplan-Meier method [4].")
-    if min_at_risk:
-        sentences.append(f"Curves are not drawn where fewer than {min_at_risk} patients remained at risk.")
-    if analysis.group in survival.POST_BASELINE_GROUPS:
-        sentences.append("The grouping is defined after time zero; the naive comparison is subject to "
-                         "immortal-time bias and is descriptive only.")
-    return paragraph(sentences, ("lifelines",), tuple(references))
-
-
-def _bias_caveats(analysis: survival.SurvivalSpec) -> tuple[Caveat, ...]:
-    if analysis.group == "hct":
-        return (Caveat("Immortal-time bias", survival.hct.HCT_BIAS_TEXT),)
-    if analysis.group in survival.POST_BASELINE_GROUPS:
-        return (Caveat("Guarantee-time bias", survival.hct.POST_BASELINE_TEXT.format(
-            label=survival.CATEGORICAL_GROUPS[analysis.group])),)
-    return ()
-
-
 def km(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
        small_cell_k: int = 0) -> ViewResult:
     """The Kaplan-Meier view: curves with number at risk, per-group summary, log-rank test."""
@@ -194,34 +149,8 @@ def km(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
                                      grouped=analysis.group is not None)
     n_included, n_excluded, reasons = survival.inclusion_summary(db, cohort_filter, analysis)
     title = f"Survival: {analysis.endpoint_label()}" + (f" by {analysis.group_label()}" if analysis.group else "")
-    caveats = list(_bias_caveats(analysis))
-    if view.withheld_groups:
-        caveats.append(Caveat("Small-cell suppression", f"groups with fewer than {small_cell_k} patients are "
-                              f"not drawn or tested ({', '.join(view.withheld_groups)}).", "info"))
     summary = view.summary
-    for row in summary.itertuples():
-        if row.note:
-            caveats.append(Caveat(f"{row.group}" if analysis.group else "Small sample", f"{row.note}.", "info"))
-    lines = []
-    if analysis.group and not summary.empty:
-        if (summary["group"] == NOT_EVALUATED).any():
-            caveats.append(Caveat("Not evaluated", f"patients '{NOT_EVALUATED}' for this attribute are drawn as "
-                                  "their own curve but left out of every test.", "info"))
-        if view.logrank_reason == "one group":
-            lines.append("Only one group has patients under these filters: no comparison is possible.")
-        elif view.logrank_reason == "no events":
-            lines.append("No events in any group: a log-rank test has nothing to compare.")
-        elif view.logrank is not None:
-            lr = view.logrank
-            lines.append(f"Log-rank test ({len(lr.groups)} groups): chi-square {lr.statistic:.2f}, df {lr.df}, "
-                         f"{p_text(lr.p_value, missing='n/a')}.")
-            if (summary["events"] == 0).any() or (summary["n"] < survival.MIN_GROUP_SIZE).any():
-                caveats.append(Caveat("Low power", "some groups are small or have no events: the log-rank "
-                                      "test has little power and its p-value relies on a large-sample "
-                                      "approximation.", "info"))
-    if not math.isnan(view.median_followup_months):
-        lines.append(f"Median follow-up (reverse Kaplan-Meier, all analysed patients): "
-                     f"{view.median_followup_months:.1f} months.")
+    lines, caveats = km_notes(analysis, view, small_cell_k)
     caption = (f"Kaplan-Meier with 95% CI (log(-log) Greenwood) and number at risk. "
                f"{survival.view_caption(cohort_filter, analysis, n_included, view.events, small_cell_k)}"
                + (f"; {suppress_count(n_excluded, small_cell_k)} excluded ({', '.join(reasons)})"
@@ -250,8 +179,8 @@ def km(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
                 **({"pairwise": view.pairwise} if view.pairwise is not None else {})},
         numbers=numbers | {"withheld_groups": view.withheld_groups, "logrank_reason": view.logrank_reason,
                            "logrank": view.logrank},
-        lines=tuple(lines), methods=_km_methods(analysis, spec.pairwise if view.pairwise is not None else "none",
-                                                spec.min_at_risk))
+        lines=tuple(lines), methods=km_methods(analysis, spec.pairwise if view.pairwise is not None else "none",
+                                              spec.min_at_risk))
 
 
 def landmark(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
@@ -265,23 +194,7 @@ def landmark(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPage
     caption = (f"Patients alive and event-free at day {day} from {survival.ORIGINS[analysis.origin]}, "
                f"grouped by HCT on or before that day; time restarts at the landmark. Transplants "
                f"after day {day} count as no HCT (intention-to-treat at the landmark).")
-    lines, caveats = [], []
-    groups = list(view.summary["group"]) if not view.summary.empty else []
-    if view.n == 0:
-        lines.append(f"No patient is still at risk at day {day}: choose an earlier landmark.")
-    elif view.logrank is not None:
-        lines.append(f"Landmark log-rank test: chi-square {view.logrank.statistic:.2f}, df 1, "
-                     f"{p_text(view.logrank.p_value, missing='n/a')}.")
-    elif len(groups) < 2:
-        only = groups[0]
-        lines.append(f"All {patients_text(view.n)} at risk at day {day} are in one group ({only}): "
-                     + (f"nobody had received HCT by day {day}." if only.startswith("no ")
-                        else "everyone at risk had received HCT.") + " Choose another landmark.")
-    else:
-        lines.append("No events after the landmark: the groups cannot be compared.")
-    if 0 < view.n and view.events < 10:
-        caveats.append(Caveat("Few events", f"only {view.events} events after the landmark: estimates are "
-                              "imprecise.", "info"))
+    lines, caveats = landmark_notes(view, day)
     return ViewResult(
         page="survival", key="survival.landmark", title=title, caption=caption, caveats=tuple(caveats),
         figure=(survival.chart.landmark_figure_from_counts(counts, analysis, day, spec.ci)
@@ -290,13 +203,7 @@ def landmark(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPage
         tables={"summary": survival.summary_display(view.summary, spec.milestone_months())
                 if not view.summary.empty else pd.DataFrame()},
         numbers={"n": view.n, "events": view.events, "logrank": view.logrank}, lines=tuple(lines),
-        methods=paragraph([endpoint_sentence(analysis),
-                           f"To avoid immortal-time bias [1], a landmark analysis [2] at day {day} included the "
-                           "patients alive and event-free at the landmark, grouped them by allogeneic HCT on or "
-                           "before that day (later transplants counted as no HCT), and restarted time at the "
-                           "landmark. Survival was estimated by Kaplan-Meier [3] with log(-log) Greenwood 95% "
-                           "intervals [4] and compared by the log-rank test [5]."],
-                          ("lifelines",), ("immortal_time", "landmark", "kaplan_meier", "loglog", "logrank")))
+        methods=landmark_methods(analysis, day))
 
 
 def time_dependent_hct(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
@@ -306,40 +213,10 @@ def time_dependent_hct(db: CohortDatabase, cohort_filter: CohortFilter, spec: Su
     analysis = spec.analysis(db)
     tv = survival.hct.hct_time_varying_cox(db, cohort_filter, analysis)
     title = f"Survival: HCT as a time-dependent covariate ({analysis.endpoint_label()})"
-    caveats: list[Caveat] = []
-    if tv is None:
-        lines = ("Time-dependent Cox model not estimable: no patient (or every patient) received HCT "
-                 "during follow-up, there are no events, or no events before or after HCT (the hazard "
-                 "ratio would be 0 or infinite).",)
-        numbers: dict = {}
-    else:
-        lines = (f"HR {tv.hr:.2f} (95% CI {tv.hr_lower:.2f} to {tv.hr_upper:.2f}), {p_text(tv.p_value, missing='n/a')}; "
-                 f"{patients_text(tv.n_patients)}, {tv.n_hct} transplanted during follow-up, {tv.n_events} events "
-                 f"({tv.n_events_after_hct} after HCT).",)
-        numbers = {"hr": tv.hr, "hr_lower": tv.hr_lower, "hr_upper": tv.hr_upper, "p": tv.p_value,
-                   "n": tv.n_patients, "events": tv.n_events, "n_hct": tv.n_hct}
-        naive = survival.hct.group_hazard_ratio(
-            survival.km_counts(db, cohort_filter, analysis.with_(group="hct", cutoff=None)), "yes", "no")
-        if naive is not None:
-            lines += (f"For comparison only, the naive 'HCT ever' Cox model from time zero: {naive.text()}: "
-                      "biased by immortal time, not an estimate of the effect of HCT.",)
-            caveats.append(Caveat("Immortal-time bias", "the naive 'HCT ever' hazard ratio is shown only beside "
-                                  "the time-dependent one, to show the size of the bias."))
-            numbers["naive_hr"] = naive.hr
-        if tv.n_events < 10:
-            caveats.append(Caveat("Few events", f"only {tv.n_events} events: the hazard ratio is imprecise.",
-                                  "info"))
-    methods = paragraph([
-        endpoint_sentence(analysis),
-        "The association of allogeneic HCT with the endpoint was estimated with a Cox proportional-hazards "
-        "model [1] with HCT as a time-dependent covariate [2] (counting-process data: each patient "
-        "contributes untransplanted time until the day of HCT and transplanted time afterwards), Efron's "
-        "method for ties [3] and Wald 95% confidence intervals. The model was fitted by Newton-Raphson "
-        "on rows collapsed by identical (start, stop, state, event), which gives the same estimates as "
-        "lifelines' CoxTimeVaryingFitter on one row per interval. The naive comparison by HCT ever, "
-        "which credits pre-transplant time to the transplanted group, is subject to immortal-time "
-        "bias [4] and is reported for comparison only."],
-        ("lifelines", "scipy", "numpy"), ("cox", "time_dependent", "efron", "immortal_time"))
+    naive = None if tv is None else survival.hct.group_hazard_ratio(
+        survival.km_counts(db, cohort_filter, analysis.with_(group="hct", cutoff=None)), "yes", "no")
+    lines, caveats, numbers = time_dependent_notes(tv, naive)
+    methods = time_dependent_hct_methods(analysis)
     return ViewResult(page="survival", key="survival.time_dependent_hct", title=title,
                       caption=TIME_DEPENDENT_METHOD + ". Each patient counts as untransplanted until the day "
                       "of HCT.", caveats=tuple(caveats), n_patients=numbers.get("n", 0), numbers=numbers,
@@ -364,15 +241,7 @@ def simon_makuch(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survival
     n = int(rows["n_patients"].iloc[0]) if len(rows) else 0
     switched = int(rows["n_exposed"].iloc[0]) if len(rows) else 0
     events = rows["event"] * rows["weight"]
-    after_events = int(events[rows["exposed"] == 1].sum()) if len(rows) else 0
-    caption = (f"Patients count in '{exposure.before}' from {survival.ORIGINS[analysis.origin]} until the day of "
-               f"{exposure.label} and in '{exposure.after}' from then on (delayed entry); product-limit "
-               "estimates with 95% CI (log(-log) Greenwood). The number at risk shows patients moving "
-               f"between the rows. n = {patients_text(n)}, {switched} with {exposure.label} during follow-up, "
-               f"{int(events.sum())} events ({after_events} after {exposure.label}).")
-    caveats = (Caveat("How to read it", f"the curves compare survival while in each state; they do not "
-                      f"estimate what {exposure.label} does for a given patient, and the '{exposure.after}' "
-                      f"curve at early times rests on the few patients with an early {exposure.label}.", "info"),)
+    caption, caveats = simon_makuch_notes(analysis, exposure, rows, n, switched)
     figure = None
     if len(curves):
         drawn = list(dict.fromkeys(curves["group"]))
@@ -387,16 +256,7 @@ def simon_makuch(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survival
                       caveats=caveats, figure=figure, figure_name=f"simon_makuch_{analysis.endpoint.lower()}",
                       n_patients=n, tables={"curves": curves},
                       numbers={"n": n, "switched": switched, "events": int(events.sum())},
-                      methods=paragraph([
-                          endpoint_sentence(analysis),
-                          f"Survival by {exposure.label} as a time-dependent state was shown as a Simon-Makuch "
-                          f"plot [1]: each patient contributed to the '{exposure.before}' estimate from time zero "
-                          f"until {exposure.label} and to the '{exposure.after}' estimate afterwards (delayed "
-                          "entry), with product-limit estimates [2], Greenwood variance [3] and log(-log) 95% "
-                          "intervals [4]. The plot describes survival while in each state and avoids "
-                          "immortal-time bias [5]; it does not estimate a causal effect."],
-                          ("numpy", "scipy"), ("simon_makuch", "kaplan_meier", "greenwood", "loglog",
-                                               "immortal_time")))
+                      methods=simon_makuch_methods(analysis, exposure))
 
 
 def landmark_sensitivity(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
@@ -407,16 +267,7 @@ def landmark_sensitivity(db: CohortDatabase, cohort_filter: CohortFilter, spec: 
     for day in spec.landmark_days():
         counts = survival.hct.landmark_counts(db, cohort_filter, analysis, day)
         view = survival.view_from_counts(counts, spec.milestone_months())
-        yes, no = survival.hct.landmark_labels(day)
-        sizes = counts.groupby("group")[["n_event", "n_censored"]].sum().sum(axis=1) if len(counts) else {}
-        hr = survival.hct.group_hazard_ratio(counts, yes, no)
-        rows.append({"Landmark day": day, "At risk": view.n, "Events after": view.events,
-                     "HCT by then": int(sizes.get(yes, 0)), "No HCT by then": int(sizes.get(no, 0)),
-                     "Log-rank p": "n/a" if view.logrank is None else p_value(view.logrank.p_value),
-                     "HR (95% CI), HCT vs none": "not estimable" if hr is None else
-                     f"{hr.hr:.2f} ({hr.lower:.2f} to {hr.upper:.2f})",
-                     "hr": math.nan if hr is None else hr.hr, "hr_lower": math.nan if hr is None else hr.lower,
-                     "hr_upper": math.nan if hr is None else hr.upper, "p": math.nan if hr is None else hr.p_value})
+        rows.append(landmark_sensitivity_row(day, counts, view))
     table = pd.DataFrame(rows)
     estimable = table.dropna(subset=["hr"])
     figure = None
@@ -438,14 +289,7 @@ def landmark_sensitivity(db: CohortDatabase, cohort_filter: CohortFilter, spec: 
                       caveats=tuple(caveats), figure=figure, figure_name="landmark_sensitivity",
                       n_patients=int(table["At risk"].max()) if len(table) else 0,
                       tables={"landmarks": table.drop(columns=["hr", "hr_lower", "hr_upper", "p"])}, lines=lines,
-                      methods=paragraph([
-                          endpoint_sentence(analysis),
-                          "The landmark analysis [1] was repeated at days "
-                          + ", ".join(str(d) for d in spec.landmark_days()) + " from the time origin: at each "
-                          "landmark, patients alive and event-free were grouped by allogeneic HCT by then and "
-                          "compared from the landmark with a Cox model [2] (Efron ties [3], Wald 95% CI) and "
-                          "the log-rank test [4], to show whether the conclusion depends on the landmark day."],
-                          ("lifelines", "scipy"), ("landmark", "cox", "efron", "logrank")))
+                      methods=landmark_sensitivity_methods(analysis, spec.landmark_days()))
 
 
 def cox(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
@@ -490,14 +334,7 @@ def cox(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
         caption=f"Cox proportional hazards (Efron ties), covariates: {labels}. Hazard ratios with 95% "
                 "Wald CIs; univariable models on each covariate's complete cases.",
         caveats=tuple(caveats), figure=figure, figure_name="cox_forest", n_patients=n, tables=tables,
-        methods=paragraph([
-            endpoint_sentence(analysis),
-            f"Hazard ratios for {labels} were estimated with Cox proportional-hazards models [1] with Efron's "
-            "method for ties [2] and Wald 95% confidence intervals: univariable models on each covariate's "
-            "complete cases and one multivariable model on the patients with every covariate evaluated. "
-            "Proportional hazards were checked with scaled Schoenfeld residuals against the rank of time [3]. "
-            f"Fewer than {survival.cox.EPV_THRESHOLD} events per model term were flagged as unstable [4]."],
-            ("lifelines", "scipy"), ("cox", "efron", "schoenfeld", "epv")))
+        methods=cox_methods(analysis, labels))
 
 
 def competing_risks(db: CohortDatabase, cohort_filter: CohortFilter, spec: SurvivalPageSpec,
@@ -526,13 +363,7 @@ def competing_risks(db: CohortDatabase, cohort_filter: CohortFilter, spec: Survi
                 "libraries the app uses (lifelines, scipy, statsmodels).",
         figure=figure, figure_name="cumulative_incidence", n_patients=n,
         tables={"milestones": at[["group", "cause", "months", "CIF, % (95% CI)"]]},
-        methods=paragraph([
-            f"Time was measured from {survival.ORIGINS[analysis.origin]} "
-            f"({survival.POPULATIONS[analysis.population].lower()}); relapse and death without relapse "
-            "(non-relapse mortality) were competing events and patients without either were censored at last "
-            "contact. Cumulative incidence was estimated by the Aalen-Johansen method [1] with delta-method "
-            "variance and log(-log) 95% intervals [2]. No test between groups was performed."],
-            ("numpy", "scipy"), ("aalen_johansen", "loglog")))
+        methods=competing_risks_methods(analysis))
 
 
 def hct_views_apply(spec: SurvivalPageSpec, small_cell_k: int) -> bool:
