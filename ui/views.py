@@ -147,7 +147,7 @@ def reproduce_downloads(result: ViewResult, spec: PageSpec) -> None:
     link = view_url(spec.PAGE)
 
     def text() -> str:
-        provenance = reproduce.Provenance(str(path), reproduce.file_sha256(path), reproduce.app_version(), link)
+        provenance = reproduce.Provenance(str(path), reproduce.data_file_sha256(path), reproduce.app_version(), link)
         return reproduce.script(result.key, db, cohort_filter, spec, provenance)
 
     stem = result.key.replace(".", "_")
