@@ -6,8 +6,8 @@
 * `freeman_halton` (rxc.py): Fisher's exact test of an r x c table.
 * `benjamini_hochberg`, `adjust_pvalues` (multiple.py): BH; Holm and Bonferroni.
 
-SciPy and statsmodels are used wherever they give the same numbers (2x2 test and odds ratios, BH, Holm);
-the r x c test is hand-written, and rxc.py says why.
+SciPy and statsmodels are used wherever they give the same numbers (2x2 test and odds ratios, BH);
+the r x c test and Holm are hand-written, and rxc.py and multiple.py say why.
 """
 from analytics.stats.binomial import clopper_pearson
 from analytics.stats.fisher import REL_TOL, FisherResult, fisher_exact_2x2
