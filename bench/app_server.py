@@ -74,3 +74,20 @@ APP_IDLE = ("() => { const app = document.querySelector('[data-testid=stApp]');"
 CHARTS_DRAWN = ("() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))"
                 ".every(c => { const g = c.querySelector('canvas, svg');"
                 " return !!g && g.getBoundingClientRect().width > 0; })")
+
+# Counts the page's reruns from here on into window[<counter>]. A run is a change of the
+# script-state attribute to or from "running": the observer's callback comes after the change, and
+# a quick run may already be over by then, so the old value counts too (a run seen as
+# running -> notRunning). Observed on the whole document: an element that is replaced would take
+# its observer with it.
+WATCH_RUNS = """counter => {
+    window[counter] = 0;
+    const name = counter + 'Observer';
+    if (window[name]) window[name].disconnect();
+    window[name] = new MutationObserver(records => {
+        for (const r of records)
+            if (r.oldValue === 'running' || r.target.getAttribute('data-test-script-state') === 'running')
+                window[counter] += 1; });
+    window[name].observe(document.documentElement, {attributes: true, subtree: true,
+        attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+}"""

@@ -34,7 +34,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.app_server import APP_IDLE, CHARTS_DRAWN, ROOT, start_app_server, stop_app_server
+from bench.app_server import APP_IDLE, CHARTS_DRAWN, ROOT, WATCH_RUNS, start_app_server, stop_app_server
 
 RESULTS = ROOT / "bench" / "results"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
@@ -58,17 +58,6 @@ EXPORT_MAX_S = {"png": 0.5, "deck": 3.0, "report": 1.5}
 LARGE_VS_32_MAX = 1.5
 
 COUNT = re.compile(r"^<?\d+ of <?\d+ patients$")
-# Runs are counted on the whole document (subtree), not on one stApp element: an element that
-# is replaced would take its observer with it (a missed run seen once on an idle machine).
-WATCH_RUNS = """() => {
-    window.__benchRuns = 0;
-    if (window.__benchObserver) window.__benchObserver.disconnect();
-    window.__benchObserver = new MutationObserver(records => {
-        for (const r of records)
-            if (r.target.getAttribute('data-test-script-state') === 'running') window.__benchRuns += 1; });
-    window.__benchObserver.observe(document.documentElement,
-        {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
-}"""
 _current_page = None  # the page a failed step is shown on (a screenshot beside the results)
 
 
@@ -105,7 +94,7 @@ class Driver:
 
     def rerun(self, page, action) -> float:
         """Seconds from `action` (a click) to the rerun it causes being finished and drawn."""
-        page.evaluate(WATCH_RUNS)
+        page.evaluate(WATCH_RUNS, "__benchRuns")
         t0 = time.perf_counter()
         action()
         page.wait_for_function("() => window.__benchRuns > 0", timeout=self.timeout)
@@ -184,7 +173,7 @@ def measure_floor(browser, port: int, timeout_s: float, repeats: int, fresh_repe
     try:
         driver = Driver(browser, url, timeout_s)
         page, _ = driver.open("first")
-        out["first_visit_s"] = round(driver.switch(page, "Second"), 3)
+        attempt(out, "first_visit_s", lambda: driver.switch(page, "Second"))
         revisits, news, filters = [], [], []
         for _ in range(repeats):
             revisits += [driver.switch(page, "First"), driver.switch(page, "Second")]

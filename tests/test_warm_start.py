@@ -1,5 +1,8 @@
 """The server launcher (scripts/run_app.sh -> ui.warm_start) warms what the first page needs."""
+import gc
 import sys
+import threading
+import weakref
 
 from ui import state, warm_start
 
@@ -27,3 +30,47 @@ def test_heap_limits_apply_on_glibc():
         assert warm_start.limit_heap() is False
     else:
         assert libc.mallopt(warm_start.M_ARENA_MAX, warm_start.ARENAS) == 1
+
+
+def test_warm_and_freeze_takes_what_was_loaded_out_of_the_collectors_sight(monkeypatch):
+    monkeypatch.setattr(warm_start, "warm", lambda: None)
+    try:
+        warm_start.warm_and_freeze()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+class _Cycle:
+    def __init__(self):
+        self.me = self
+
+
+def test_collects_a_cycle_only_while_no_script_runs_and_after_allocations():
+    ref = weakref.ref(_Cycle())
+    assert ref() is not None  # a cycle: only the collector frees it
+    assert warm_start.collect_when_idle(False) is False and ref() is not None
+    release = threading.Event()
+    script = threading.Thread(target=release.wait, name=warm_start.SCRIPT_THREAD)
+    script.start()
+    try:
+        assert warm_start.script_running()
+        assert warm_start.collect_when_idle(True) is False and ref() is not None
+    finally:
+        release.set()
+        script.join()
+    assert warm_start.collect_when_idle(True) is True and ref() is None
+
+
+def test_streamlit_runs_without_its_per_run_collection_unless_told(monkeypatch):
+    from streamlit.web import cli
+    seen = []
+    monkeypatch.setattr(warm_start, "limit_heap", lambda: True)
+    monkeypatch.setattr(warm_start, "warm_and_freeze", lambda: None)
+    monkeypatch.setattr(cli, "main", lambda: seen.append(list(sys.argv)) or 0)
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    warm_start.main(["streamlit_app.py", "--server.port", "8600"])
+    warm_start.main(["streamlit_app.py", "--runner.postScriptGC", "true"])
+    assert seen[0] == ["streamlit", "run", "streamlit_app.py", "--server.port", "8600", "--runner.postScriptGC", "false"]
+    assert seen[1] == ["streamlit", "run", "streamlit_app.py", "--runner.postScriptGC", "true"]
+    assert "postScriptGC" in str(__import__("streamlit").config.get_config_options()["runner.postScriptGC"].key)
