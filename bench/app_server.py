@@ -75,19 +75,37 @@ CHARTS_DRAWN = ("() => Array.from(document.querySelectorAll('[data-testid=stVega
                 ".every(c => { const g = c.querySelector('canvas, svg');"
                 " return !!g && g.getBoundingClientRect().width > 0; })")
 
-# Counts the page's reruns from here on into window[<counter>]. A run is a change of the
-# script-state attribute to or from "running": the observer's callback comes after the change, and
-# a quick run may already be over by then, so the old value counts too (a run seen as
-# running -> notRunning). Observed on the whole document: an element that is replaced would take
-# its observer with it.
-WATCH_RUNS = """counter => {
-    window[counter] = 0;
-    const name = counter + 'Observer';
-    if (window[name]) window[name].disconnect();
-    window[name] = new MutationObserver(records => {
-        for (const r of records)
-            if (r.oldValue === 'running' || r.target.getAttribute('data-test-script-state') === 'running')
-                window[counter] += 1; });
-    window[name].observe(document.documentElement, {attributes: true, subtree: true,
-        attributeOldValue: true, attributeFilter: ['data-test-script-state']});
-}"""
+class ScriptRuns:
+    """The script runs a page's server reports finished, read from Streamlit's websocket frames.
+
+    The root element's script-state attribute is not enough to see that a run happened: a quick
+    run can start and finish within one browser render, and the attribute never changes (seen
+    under load). Every run ends with a ForwardMsg `script_finished` frame, which is counted here.
+
+        runs = ScriptRuns(page)           # before the page's first navigation
+        runs.after(lambda: link.click())  # returns when a run the click caused has finished
+    """
+
+    def __init__(self, page):
+        self.sockets: list = []
+        page.on("websocket", lambda ws: self.sockets.append(ws))
+
+    @staticmethod
+    def finished(payload) -> bool:
+        if isinstance(payload, str):
+            return False
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+        try:
+            msg = ForwardMsg.FromString(payload)
+        except Exception:  # noqa: BLE001 - not a ForwardMsg: not a finished run
+            return False
+        return (msg.WhichOneof("type") == "script_finished"
+                and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN)
+
+    def after(self, action, timeout_ms: float) -> None:
+        """Do `action` and return when the server has reported a run finished after it."""
+        live = [ws for ws in self.sockets if not ws.is_closed()]
+        if not live:
+            raise RuntimeError("no open Streamlit websocket on this page")
+        with live[-1].expect_event("framereceived", predicate=self.finished, timeout=timeout_ms):
+            action()

@@ -34,7 +34,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.app_server import APP_IDLE, CHARTS_DRAWN, ROOT, WATCH_RUNS, start_app_server, stop_app_server
+from bench.app_server import APP_IDLE, CHARTS_DRAWN, ROOT, ScriptRuns, start_app_server, stop_app_server
 
 RESULTS = ROOT / "bench" / "results"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
@@ -70,11 +70,13 @@ class Driver:
 
     def __init__(self, browser, url: str, timeout_s: float):
         self.browser, self.url, self.timeout = browser, url, timeout_s * 1000
+        self.runs: dict = {}
 
     def new_page(self):
         context = self.browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(self.timeout)
+        self.runs[page] = ScriptRuns(page)
         global _current_page
         _current_page = page
         return page
@@ -94,10 +96,8 @@ class Driver:
 
     def rerun(self, page, action) -> float:
         """Seconds from `action` (a click) to the rerun it causes being finished and drawn."""
-        page.evaluate(WATCH_RUNS, "__benchRuns")
         t0 = time.perf_counter()
-        action()
-        page.wait_for_function("() => window.__benchRuns > 0", timeout=self.timeout)
+        self.runs[page].after(action, self.timeout)
         page.wait_for_function(APP_IDLE, timeout=self.timeout)
         page.wait_for_function(CHARTS_DRAWN, timeout=self.timeout)
         return time.perf_counter() - t0
