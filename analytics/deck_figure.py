@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -129,34 +129,37 @@ def _explicit_widths(spec: dict) -> None:
     visit(spec)
 
 
-def _svg_size(spec: dict) -> tuple[float, float]:
+def _svg(spec: dict) -> tuple[str, float, float]:
+    """The figure rendered as SVG, and its width and height in Vega pixels."""
     import vl_convert  # here, not at start: only the deck and exports render files
     svg = vl_convert.vegalite_to_svg(spec)
     match = re.search(r'<svg[^>]*width="([\d.]+)"[^>]*height="([\d.]+)"', svg)
-    return float(match.group(1)), float(match.group(2))
+    return svg, float(match.group(1)), float(match.group(2))
 
 
 @dataclass(frozen=True)
 class SlideFigure:
-    """A figure fitted to a box: its Vega-Lite spec (JSON), its size on the slide (inches) and
-    the smallest text on the slide in points; `png()` renders it."""
+    """A figure fitted to a box: its Vega-Lite spec (JSON), its size on the slide (inches), the
+    smallest text on the slide in points and the SVG the fitting rendered; `png()` rasterises that
+    SVG (the same pixels as rendering the spec to PNG, without running Vega again)."""
 
     spec: str
     width_in: float
     height_in: float
     smallest_pt: float
+    svg: str = field(default="", repr=False, compare=False)
 
     def png(self) -> bytes:
-        return _png(self.spec)
+        return _png(self.svg)
 
 
 SLIDE_PPI = 150  # 12.5 in at 150 ppi is 1,875 px: sharp on a 1080p projector, quick to render
 
 
-@lru_cache(maxsize=64)  # a deck built twice with the same views renders each figure once
-def _png(spec: str) -> bytes:
+@lru_cache(maxsize=32)  # a deck built twice with the same views rasterises each figure once
+def _png(svg: str) -> bytes:
     import vl_convert
-    return vl_convert.vegalite_to_png(json.loads(spec), ppi=SLIDE_PPI)
+    return vl_convert.svg_to_png(svg, ppi=SLIDE_PPI)
 
 
 def slide_spec(result: ViewResult) -> str:
@@ -169,12 +172,12 @@ def slide_spec(result: ViewResult) -> str:
     return json.dumps(spec, sort_keys=True)
 
 
-@lru_cache(maxsize=256)
-def _natural_size(spec: str) -> tuple[float, float]:
-    return _svg_size(json.loads(spec))
+@lru_cache(maxsize=32)
+def _natural(spec: str) -> tuple[str, float, float]:
+    return _svg(json.loads(spec))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def fit_figure(spec: str, box_w: float, box_h: float) -> SlideFigure:
     """The figure `spec` fitted to a box of `box_w` x `box_h` inches: its plot areas shrink
     until the whole figure fits with its smallest text at MIN_FIGURE_PT or more at 100% zoom,
@@ -185,7 +188,8 @@ def fit_figure(spec: str, box_w: float, box_h: float) -> SlideFigure:
     if not math.isfinite(smallest_px):
         smallest_px = theme.PRESENTATION_FONT_SIZE
     needed = MIN_FIGURE_PT / smallest_px  # points per Vega pixel for legible text
-    width, height = _natural_size(spec)  # measured once per figure, whatever the layout
+    # Measured as drawn (explicit widths), once per figure whatever the layout.
+    svg, width, height = _natural(json.dumps(fitted, sort_keys=True))
     for attempt in range(3):
         fits_w, fits_h = box_w * 72 / width >= needed, box_h * 72 / height >= needed
         if fits_w and fits_h:
@@ -196,7 +200,7 @@ def fit_figure(spec: str, box_w: float, box_h: float) -> SlideFigure:
             _scale_sizes(fitted, "width", max(0.4, 0.94 * box_w * 72 / needed / width))
         if not fits_h:
             _scale_sizes(fitted, "height", max(0.4, 0.94 * box_h * 72 / needed / height))
-        width, height = _svg_size(fitted)
+        svg, width, height = _svg(fitted)
     scale = min(box_w * 72 / width, box_h * 72 / height, 1.3)
     return SlideFigure(json.dumps(fitted, sort_keys=True), width * scale / 72, height * scale / 72,
-                       smallest_px * scale)
+                       smallest_px * scale, svg)

@@ -58,6 +58,7 @@ REFERENCES = {
 }
 
 
+@functools.lru_cache(maxsize=64)  # reading package metadata scans site-packages (~10 ms a name)
 def _version(name: str) -> str:
     try:
         return metadata.version(name)
