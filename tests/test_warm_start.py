@@ -46,20 +46,42 @@ class _Cycle:
         self.me = self
 
 
-def test_collects_a_cycle_only_while_no_script_runs_and_after_allocations():
+def test_collects_a_cycle_once_quiet_and_trims_the_heap_on_its_period():
+    class Libc:
+        trims = 0
+
+        def malloc_trim(self, pad):
+            Libc.trims += 1
+    keeper = warm_start.Housekeeping(Libc(), now=0.0)
     ref = weakref.ref(_Cycle())
     assert ref() is not None  # a cycle: only the collector frees it
-    assert warm_start.collect_when_idle(False) is False and ref() is not None
     release = threading.Event()
     script = threading.Thread(target=release.wait, name=warm_start.SCRIPT_THREAD)
     script.start()
     try:
         assert warm_start.script_running()
-        assert warm_start.collect_when_idle(True) is False and ref() is not None
+        assert keeper.tick(10.0) is False and ref() is not None  # a run is on
     finally:
         release.set()
         script.join()
-    assert warm_start.collect_when_idle(True) is True and ref() is None
+    assert keeper.tick(10.0 + warm_start.QUIET_S / 2) is False and ref() is not None  # not quiet long enough
+    assert Libc.trims == 1  # its own period, whatever the runs
+    assert keeper.tick(10.0 + warm_start.QUIET_S) is True and ref() is None
+
+
+def test_a_server_never_quiet_is_still_collected():
+    keeper = warm_start.Housekeeping(None, now=0.0)
+    release = threading.Event()
+    script = threading.Thread(target=release.wait, name=warm_start.SCRIPT_THREAD)
+    script.start()
+    try:
+        ref = weakref.ref(_Cycle())
+        assert keeper.tick(1.0) is False
+        ref2 = weakref.ref(_Cycle())
+        assert keeper.tick(warm_start.COLLECT_AT_LEAST_EVERY_S) is True and ref() is None and ref2() is None
+    finally:
+        release.set()
+        script.join()
 
 
 def test_streamlit_runs_without_its_per_run_collection_unless_told(monkeypatch):

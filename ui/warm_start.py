@@ -15,13 +15,13 @@ holds about 65 MB for the life of the process.
 
 Garbage collection: Streamlit collects after every script run (`runner.postScriptGC`), holding the
 interpreter before the run's last messages reach the browser; the launcher turns that off and
-collects every few seconds while no session's script runs instead (a revisit no longer waits
+collects once no session's script has run for two seconds instead (a revisit no longer waits
 for it; cycles a run freed are still collected within seconds).
 
 Memory (glibc only; elsewhere nothing changes): sessions run in threads, and glibc gives threads
 their own malloc arenas (up to 8 per core), each keeping the peak of what it once held; the
-server is limited to 2 arenas, and after each idle collection freed heap is handed back to the
-system (malloc_trim), so memory a finished computation freed (a page's pandas frames at 1M
+server is limited to 2 arenas, and every few seconds freed heap is handed back to the system
+(malloc_trim), so memory a finished computation freed (a page's pandas frames at 1M
 patients) is not kept for the next session's peak (bench.sessions_rss measures it).
 """
 from __future__ import annotations
@@ -77,10 +77,12 @@ def warm_and_freeze() -> None:
 
 M_ARENA_MAX = -8  # glibc mallopt parameter
 ARENAS = int(os.environ.get("BALL_MALLOC_ARENAS", "2"))
-HOUSEKEEPING_EVERY_S = 5.0
+TRIM_EVERY_S = 5.0
+QUIET_S = 2.0  # a full collection waits for this long without a script run...
+COLLECT_AT_LEAST_EVERY_S = 30.0  # ...unless the server has been busy for this long
 SCRIPT_THREAD = "ScriptRunner.scriptThread"  # the name Streamlit gives a session's script-run thread
 # Streamlit's own collection after every run is turned off (it held the interpreter before the
-# run's last messages went out); `_housekeeping_forever` collects while no script runs instead.
+# run's last messages went out); `Housekeeping` collects when no script has run for a moment instead.
 STREAMLIT_OPTIONS = ("--runner.postScriptGC", "false")
 
 
@@ -96,34 +98,48 @@ def script_running() -> bool:
     return any(thread.name == SCRIPT_THREAD and thread.is_alive() for thread in threading.enumerate())
 
 
-def collect_when_idle(allocated: bool) -> bool:
-    """One full garbage collection if objects were allocated since the last one and no session's
-    script is running (a run never waits for it, and a run's freed cycles are collected within a
-    period); True when it collected."""
-    if not allocated or script_running():
-        return False
-    gc.collect()
-    return True
-
-
 def _allocations() -> tuple[int, int]:
     """Changes whenever Python objects were allocated (young-generation count and collections)."""
     return gc.get_count()[0], gc.get_stats()[0]["collections"]
 
 
+class Housekeeping:
+    """Garbage collection off the path of a page: `tick(now)` is called about once a second; a
+    full collection runs once no script has run for QUIET_S and objects were allocated since the
+    last one (or, on a server never quiet, every COLLECT_AT_LEAST_EVERY_S); the heap is trimmed
+    every TRIM_EVERY_S (ctypes releases the interpreter during malloc_trim)."""
+
+    def __init__(self, libc, now: float):
+        self.libc, self.quiet_since, self.collected_at, self.trimmed_at = libc, now, now, now
+        self.allocations = _allocations()
+
+    def tick(self, now: float) -> bool:
+        """One look; True when it collected."""
+        collected = False
+        if script_running():
+            self.quiet_since = now
+        allocated = _allocations() != self.allocations
+        if allocated and (now - self.quiet_since >= QUIET_S
+                          or now - self.collected_at >= COLLECT_AT_LEAST_EVERY_S):
+            gc.collect()
+            self.collected_at, collected = now, True
+        if self.libc is not None and now - self.trimmed_at >= TRIM_EVERY_S:
+            self.libc.malloc_trim(0)
+            self.trimmed_at = now
+        self.allocations = _allocations()
+        return collected
+
+
 def _housekeeping_forever(libc) -> None:
-    last = _allocations()
+    keeper = Housekeeping(libc, time.monotonic())
     while True:
-        time.sleep(HOUSEKEEPING_EVERY_S)  # a period, not a wait for a state: nothing to wait for
-        if collect_when_idle(_allocations() != last) and libc is not None:
-            libc.malloc_trim(0)
-        last = _allocations()
+        time.sleep(1.0)  # a period, not a wait for a state: nothing to wait for
+        keeper.tick(time.monotonic())
 
 
 def limit_heap() -> bool:
-    """Fewer malloc arenas (glibc), and a thread that collects garbage while no script runs and
-    then hands freed heap back to the system; False where glibc is not there (the collection
-    still runs)."""
+    """Fewer malloc arenas (glibc), and the housekeeping thread; False where glibc is not there
+    (the collection still runs)."""
     libc = _glibc()
     if libc is not None:
         libc.mallopt(M_ARENA_MAX, ARENAS)  # before any other thread exists
