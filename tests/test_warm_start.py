@@ -60,13 +60,16 @@ def test_collects_a_cycle_once_quiet_and_trims_the_heap_on_its_period():
     script.start()
     try:
         assert warm_start.script_running()
-        assert keeper.tick(10.0) is False and ref() is not None  # a run is on
+        assert keeper.tick(30.0) is False and ref() is not None  # a run is on
     finally:
         release.set()
         script.join()
-    assert keeper.tick(10.0 + warm_start.QUIET_S / 2) is False and ref() is not None  # not quiet long enough
+    assert keeper.tick(30.0 + warm_start.QUIET_S / 2) is False and ref() is not None  # not quiet long enough
     assert Libc.trims == 1  # its own period, whatever the runs
-    assert keeper.tick(10.0 + warm_start.QUIET_S) is True and ref() is None
+    assert keeper.tick(30.0 + warm_start.QUIET_S) is True and ref() is None
+    again = weakref.ref(_Cycle())
+    assert keeper.tick(40.0) is False and again() is not None  # too soon after the last one
+    assert keeper.tick(30.0 + warm_start.QUIET_S + warm_start.COLLECT_AT_MOST_EVERY_S) is True and again() is None
 
 
 def test_a_server_never_quiet_is_still_collected():

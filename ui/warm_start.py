@@ -78,8 +78,9 @@ def warm_and_freeze() -> None:
 M_ARENA_MAX = -8  # glibc mallopt parameter
 ARENAS = int(os.environ.get("BALL_MALLOC_ARENAS", "2"))
 TRIM_EVERY_S = 5.0
-QUIET_S = 2.0  # a full collection waits for this long without a script run...
-COLLECT_AT_LEAST_EVERY_S = 30.0  # ...unless the server has been busy for this long
+QUIET_S = 2.0  # a full collection waits for this long without a script run,
+COLLECT_AT_MOST_EVERY_S = 20.0  # comes no sooner than this after the last one (Python's own
+COLLECT_AT_LEAST_EVERY_S = 60.0  # generational collection runs meanwhile), or when busy this long
 SCRIPT_THREAD = "ScriptRunner.scriptThread"  # the name Streamlit gives a session's script-run thread
 # Streamlit's own collection after every run is turned off (it held the interpreter before the
 # run's last messages went out); `Housekeeping` collects when no script has run for a moment instead.
@@ -105,9 +106,11 @@ def _allocations() -> tuple[int, int]:
 
 class Housekeeping:
     """Garbage collection off the path of a page: `tick(now)` is called about once a second; a
-    full collection runs once no script has run for QUIET_S and objects were allocated since the
-    last one (or, on a server never quiet, every COLLECT_AT_LEAST_EVERY_S); the heap is trimmed
-    every TRIM_EVERY_S (ctypes releases the interpreter during malloc_trim)."""
+    full collection runs once no script has run for QUIET_S, at least COLLECT_AT_MOST_EVERY_S after
+    the last one, if objects were allocated since (on a server never quiet: every
+    COLLECT_AT_LEAST_EVERY_S). With a 10k cohort's results cached, a collection every quiet moment
+    took 10% of the interpreter while a researcher switched pages. The heap is trimmed every
+    TRIM_EVERY_S (ctypes releases the interpreter during malloc_trim)."""
 
     def __init__(self, libc, now: float):
         self.libc, self.quiet_since, self.collected_at, self.trimmed_at = libc, now, now, now
@@ -119,8 +122,9 @@ class Housekeeping:
         if script_running():
             self.quiet_since = now
         allocated = _allocations() != self.allocations
-        if allocated and (now - self.quiet_since >= QUIET_S
-                          or now - self.collected_at >= COLLECT_AT_LEAST_EVERY_S):
+        since = now - self.collected_at
+        if allocated and ((now - self.quiet_since >= QUIET_S and since >= COLLECT_AT_MOST_EVERY_S)
+                          or since >= COLLECT_AT_LEAST_EVERY_S):
             gc.collect()
             self.collected_at, collected = now, True
         if self.libc is not None and now - self.trimmed_at >= TRIM_EVERY_S:
