@@ -82,7 +82,12 @@ class CohortDatabase:
                 f"BALL_COHORT_DB at a cohort database, or rebuild it with: {REBUILD_COMMAND}")
         # Never fetch or load an extension because of a file's content (DuckDB would otherwise
         # download the sqlite scanner from the internet to read a SQLite file).
-        config = {"memory_limit": memory_limit,
+        # DuckDB's own allocator (jemalloc, built in) keeps the pages a finished query freed
+        # until that thread allocates again; its background threads hand them back to the
+        # system after a short decay, so one session's aggregation at 1M patients is not held
+        # for the life of the server (a 700k-responder MRD grouping: +440 MB kept without,
+        # +185 MB with; bench.sessions_rss).
+        config = {"memory_limit": memory_limit, "allocator_background_threads": True,
                   "temp_directory": str(Path(tempfile.gettempdir()) / "ball-cohort-duckdb"),
                   "autoload_known_extensions": False, "autoinstall_known_extensions": False}
         try:  # checked apart, so a bad setting is not reported as a bad file
@@ -130,6 +135,20 @@ class CohortDatabase:
         """Run one parameterized query on a fresh cursor and return a DataFrame."""
         with self._cursor() as cursor:
             return cursor.execute(sql, params or []).df()
+
+    def query_batches(self, sql: str, params: Sequence[Any] | dict | None = None,
+                      rows: int = 65536) -> Iterator[pd.DataFrame]:
+        """Run one query and yield its result as DataFrames of at most `rows` rows each, so a
+        caller that reduces the rows never holds all of them in pandas."""
+        with self._cursor() as cursor:
+            result = cursor.execute(sql, params or [])
+            vectors = max(1, rows // 2048)  # DuckDB hands rows over in vectors of 2048
+            while True:
+                chunk = result.fetch_df_chunk(vectors)
+                if chunk.empty:
+                    return
+                for start in range(0, len(chunk), rows):
+                    yield chunk.iloc[start:start + rows].reset_index(drop=True)
 
     def scalar(self, sql: str, params: Sequence[Any] | dict | None = None) -> Any:
         with self._cursor() as cursor:

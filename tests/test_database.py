@@ -152,3 +152,17 @@ def test_a_wrong_memory_limit_is_named(demo_db_file):
     from analytics.db import CohortDatabase, CohortDatabaseError
     with pytest.raises(CohortDatabaseError, match="'lots' is not a DuckDB memory size"):
         CohortDatabase.open_file(demo_db_file, memory_limit="lots")
+
+
+def test_the_shared_file_hands_freed_memory_back(demo_file_db):
+    """DuckDB's allocator purges freed pages in the background (bench.sessions_rss)."""
+    assert demo_file_db.scalar("SELECT current_setting('allocator_background_threads')") is True
+
+
+@pytest.mark.parametrize("rows", [1, 7, 100, 5000])
+def test_query_batches_are_the_query_in_pieces(demo_file_db, rows):
+    sql = "SELECT patient_id, day FROM measurements ORDER BY patient_id, day, analyte"
+    pieces = list(demo_file_db.query_batches(sql, rows=rows))
+    assert all(0 < len(p) <= rows for p in pieces)
+    import pandas as pd
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), demo_file_db.query(sql))
