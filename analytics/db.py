@@ -26,6 +26,10 @@ import pandas as pd
 # cohort peaked at 854 MB server RSS with 500MB, 749 MB with 250MB, same wall time, no error;
 # 150MB made queries fail with DuckDB's out-of-memory error (bench.sessions_rss).
 DEFAULT_MEMORY_LIMIT = "250MB"
+# Queries of the shared file running at once (more wait for a slot). Every query already uses
+# DuckDB's threads (one per core) and the machine has two cores, so more at once is no faster,
+# but each holds its working memory and its result frame at the same time (bench.sessions_rss).
+QUERIES_AT_ONCE = 2
 REBUILD_COMMAND = "python -m analytics.build --source data/demo_cohort --out data/cohort.duckdb"
 
 
@@ -52,8 +56,11 @@ class CohortDatabase:
     32
     """
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path | None = None):
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path | None = None,
+                 queries_at_once: int | None = None):
         self._connection = connection
+        # None: no limit (in-memory cohorts of one session); the shared file: QUERIES_AT_ONCE
+        self._slots = threading.BoundedSemaphore(queries_at_once) if queries_at_once else None
         self.path = path  # the file, when opened from one (reproduce scripts name it; None: in memory)
         # Guards cursor creation and the count of queries in flight (queries run in parallel),
         # so `close` waits for running queries instead of cutting them off.
@@ -103,7 +110,7 @@ class CohortDatabase:
         except duckdb.Error as exc:
             raise _unreadable(path, exc) from exc
         try:
-            return cls(connection, path)
+            return cls(connection, path, QUERIES_AT_ONCE)
         except duckdb.Error as exc:
             connection.close()
             raise _unreadable(path, exc) from exc
@@ -111,17 +118,25 @@ class CohortDatabase:
     @contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A fresh cursor for one query. A file that breaks under a running app (truncated or
-        overwritten in place) is reported as a CohortDatabaseError with the rebuild command."""
-        with self._state:
-            if self._closed:
-                raise CohortDatabaseError("The cohort database was replaced while this page was being "
-                                          "computed. Reload the page.")
-            self._active += 1
-            try:
-                cursor = self._connection.cursor()
-            except BaseException:
-                self._active -= 1
-                raise
+        overwritten in place) is reported as a CohortDatabaseError with the rebuild command.
+        Waits for a slot when `queries_at_once` queries are running (held until the cursor closes)."""
+        if self._slots is not None:
+            self._slots.acquire()
+        try:
+            with self._state:
+                if self._closed:
+                    raise CohortDatabaseError("The cohort database was replaced while this page was being "
+                                              "computed. Reload the page.")
+                self._active += 1
+                try:
+                    cursor = self._connection.cursor()
+                except BaseException:
+                    self._active -= 1
+                    raise
+        except BaseException:
+            if self._slots is not None:
+                self._slots.release()
+            raise
         try:
             yield cursor
         except (duckdb.IOException, duckdb.SerializationException) as exc:
@@ -133,6 +148,8 @@ class CohortDatabase:
             with self._state:
                 self._active -= 1
                 self._state.notify_all()
+            if self._slots is not None:
+                self._slots.release()
 
     def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
         """Run one parameterized query on a fresh cursor and return a DataFrame."""
