@@ -152,3 +152,52 @@ def test_a_wrong_memory_limit_is_named(demo_db_file):
     from analytics.db import CohortDatabase, CohortDatabaseError
     with pytest.raises(CohortDatabaseError, match="'lots' is not a DuckDB memory size"):
         CohortDatabase.open_file(demo_db_file, memory_limit="lots")
+
+
+def test_the_shared_file_hands_freed_memory_back(demo_file_db):
+    """DuckDB's allocator purges freed pages in the background (bench.sessions_rss)."""
+    assert demo_file_db.scalar("SELECT current_setting('allocator_background_threads')") is True
+
+
+@pytest.mark.parametrize("rows", [1, 7, 100, 5000])
+def test_query_batches_are_the_query_in_pieces(demo_file_db, rows):
+    sql = "SELECT patient_id, day FROM measurements ORDER BY patient_id, day, analyte"
+    pieces = list(demo_file_db.query_batches(sql, rows=rows))
+    assert all(0 < len(p) <= rows for p in pieces)
+    import pandas as pd
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), demo_file_db.query(sql))
+
+
+def test_the_shared_file_runs_at_most_queries_at_once(demo_file_db, monkeypatch):
+    """More concurrent queries than QUERIES_AT_ONCE wait for a slot (bounded working memory)."""
+    from analytics import db as dbmod
+    running, most = [0], [0]
+    lock = threading.Lock()
+    real = demo_file_db._connection
+
+    class Counting:
+        def cursor(self):
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            cursor = real.cursor()
+            close = cursor.close
+
+            class Wrapped:
+                def execute(self, *a):
+                    return cursor.execute(*a)
+
+                def close(self):
+                    with lock:
+                        running[0] -= 1
+                    close()
+            return Wrapped()
+
+    monkeypatch.setattr(demo_file_db, "_connection", Counting())
+    threads = [threading.Thread(target=lambda: [demo_file_db.scalar(
+        "SELECT count(*) FROM events, range(20)") for _ in range(3)]) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 1 <= most[0] <= dbmod.QUERIES_AT_ONCE

@@ -21,12 +21,14 @@ def _reference(db, f, analyte="leukemic", specimen="marrow", rule=RULE):
     return oracle.analyse(db, f, analyte, specimen, rule)
 
 
+@pytest.mark.parametrize("batch_rows", [withdrawal.results.SERIES_BATCH_ROWS, 1, 37])
 @pytest.mark.parametrize("f", [CohortFilter(), CohortFilter(sex=("F",)), CohortFilter(tp53=("mutated",))])
 @pytest.mark.parametrize("which", ["demo", "big"])
-def test_view_equals_the_per_patient_analysis(which, f, demo_db, big):
+def test_view_equals_the_per_patient_analysis(which, f, batch_rows, demo_db, big):
+    """Whatever the batches (one, a series per batch, series cut across DuckDB chunks)."""
     db = demo_db if which == "demo" else big
     ref = _reference(db, f)
-    view = withdrawal.page_view(db, f, withdrawal.LEUKEMIC, "marrow", RULE)
+    view = withdrawal.page_view(db, f, withdrawal.LEUKEMIC, "marrow", RULE, batch_rows=batch_rows)
     k = ref.kinetics
     assert view.n_series == len(k) and view.n_patients == len(ref.overview)
     assert view.counts == withdrawal.classification_counts(k)
@@ -47,9 +49,10 @@ def test_view_equals_the_per_patient_analysis(which, f, demo_db, big):
     assert view.regressors == sum(withdrawal.classification_counts(k)[c] for c in withdrawal.REGRESSION_CLASSES)
 
 
-def test_view_is_screen_sized_at_registry_size(big, monkeypatch):
+@pytest.mark.parametrize("batch_rows", [withdrawal.results.SERIES_BATCH_ROWS, 100])
+def test_view_is_screen_sized_at_registry_size(big, monkeypatch, batch_rows):
     monkeypatch.setattr(withdrawal.results, "TABLE_ROWS_MAX", 50)  # 3,000 patients: about 220 with a series
-    view = withdrawal.page_view(big, CohortFilter(), withdrawal.LEUKEMIC, "marrow", RULE)
+    view = withdrawal.page_view(big, CohortFilter(), withdrawal.LEUKEMIC, "marrow", RULE, batch_rows=batch_rows)
     assert view.n_series > withdrawal.PATIENTS_DRAWN_MAX and view.n_without_series > withdrawal.PATIENTS_DRAWN_MAX
     assert len(view.kinetics_head) == 50
     assert len(view.with_series) == len(view.without_series) == withdrawal.PATIENTS_DRAWN_MAX

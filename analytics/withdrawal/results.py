@@ -17,14 +17,16 @@ from analytics.db import CohortDatabase
 from analytics.filters import CohortFilter
 from analytics.withdrawal.charts import timing_chart, trajectory_chart
 from analytics.withdrawal.comparison import SUMMARY_COLUMNS, comparison_of
-from analytics.withdrawal.kinetics import classification_counts, kinetics_of, measurements, overview_of
-from analytics.withdrawal.rule import (ANALYTE_OPTIONS, CLASS_LABELS, LEUKEMIC, NO_SERIES_TREATED, NO_SERIES_UNTREATED,
+from analytics.withdrawal.kinetics import (KINETICS_COLUMNS, classification_counts, kinetics_of, measurements,
+                                           overview_of, series_batches)
+from analytics.withdrawal.rule import (ANALYTE_OPTIONS, CLASS_LABELS, CLASSES, LEUKEMIC, NO_SERIES_TREATED, NO_SERIES_UNTREATED,
                                        NOT_ASSESSABLE, REGRESSION_CLASSES, SHORT_LABELS, SPECIMENS, RegressionRule)
 
 
 PATIENTS_DRAWN_MAX = 120  # per-patient charts and links: the first N in the default order
 TABLE_ROWS_MAX = 1000     # on-screen kinetics rows (counts and tests use every patient)
 IDS_LISTED = 50           # patient ids listed in a sentence
+SERIES_BATCH_ROWS = 40_000  # measurements per kinetics pass of page_view (whole series each)
 
 
 def _series_where(analyte: str, specimen: str) -> tuple[str, list]:
@@ -131,19 +133,42 @@ class WithdrawalView:
 
 
 def page_view(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LEUKEMIC,
-              specimen: str = "marrow", rule: RegressionRule = RegressionRule()) -> WithdrawalView:
-    """The withdrawal page's numbers and capped tables, from one kinetics pass.
+              specimen: str = "marrow", rule: RegressionRule = RegressionRule(),
+              batch_rows: int = SERIES_BATCH_ROWS) -> WithdrawalView:
+    """The withdrawal page's numbers and capped tables, from one kinetics pass over the series
+    in batches of about `batch_rows` measurements (whole series each, `series_batches`).
 
-    No frame of every filtered patient: the kinetics come from the series alone (their rows are
-    in the default order already), the summary columns the comparison uses are read for the
+    No frame of every filtered patient or measurement: the kinetics come from the series alone
+    (their rows are in the default order already), batch by batch, keeping counts, the capped
+    heads and the assessable patients' classes (at a million patients, all 322k measurements
+    with the kinetics' intermediates took about 150 MB per session, five sessions at once went
+    over the server's memory target; bench.sessions_rss); the summary columns the comparison uses are read for the
     patients with a series only, and the patients without one are counted and listed (first
     PATIENTS_DRAWN_MAX) in DuckDB. At a million patients the summary frame of every patient was
     about 214 MB (and twice that while fetched). A per-patient reference (`analyse`) lives in
     tests/oracles/withdrawal.py."""
-    data = measurements(db, cohort_filter, analyte, specimen, kinetics_only=True)
-    order = list(pd.unique(data["patient_id"]))  # ORDER BY patient_id: the default order
-    kinetics = kinetics_of(data, order, rule)
-    del data
+    counts, n_series, n_single = {c: 0 for c in CLASSES}, 0, 0
+    heads, single_ids, drawn_classes, assessable = [], [], [], []
+    for data in series_batches(db, cohort_filter, analyte, specimen, batch_rows):
+        order = list(pd.unique(data["patient_id"]))  # ORDER BY patient_id: the default order
+        part = kinetics_of(data, order, rule)
+        del data
+        n_series += len(part)
+        for c, n in classification_counts(part).items():
+            counts[c] += n
+        single = part.loc[part["n_measurements"] < 2, "patient_id"]
+        n_single += len(single)
+        single_ids += single.head(IDS_LISTED - len(single_ids)).tolist()
+        room = TABLE_ROWS_MAX - sum(map(len, heads))
+        if room > 0:
+            heads.append(part.head(room))
+        drawn_classes += list(zip(part["patient_id"], part["classification"]))[:PATIENTS_DRAWN_MAX - len(drawn_classes)]
+        assessable.append(part.loc[part["classification"] != NOT_ASSESSABLE, ["patient_id", "classification"]])
+        del part
+    kinetics_head = (pd.concat(heads, ignore_index=True) if heads else
+                     pd.DataFrame(columns=KINETICS_COLUMNS)).reset_index(drop=True)
+    kinetics = (pd.concat(assessable, ignore_index=True) if assessable else
+                pd.DataFrame(columns=["patient_id", "classification"]))
     where, params = cohort_filter.where_sql()
     series_where, series_params = _series_where(analyte, specimen)
     with_series = f"SELECT DISTINCT patient_id FROM measurements WHERE {series_where}"
@@ -151,25 +176,21 @@ def page_view(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LE
                        f"AND patient_id IN ({with_series}) ORDER BY patient_id", params + series_params)
     continuous, categorical = comparison_of(summary, kinetics)
     del summary
-    counts = db.query(f"SELECT count(*) AS n, count(len_stop_day) AS n_stop FROM patient_summary "
+    totals = db.query(f"SELECT count(*) AS n, count(len_stop_day) AS n_stop FROM patient_summary "
                       f"WHERE {where}", params).iloc[0]
     without = db.query(
         f"SELECT patient_id, CASE WHEN coalesce(treated, FALSE) THEN ? ELSE ? END AS followed "
         f"FROM patient_summary WHERE ({where}) AND patient_id NOT IN ({with_series}) "
         f"ORDER BY patient_id LIMIT ?",
         [NO_SERIES_TREATED, NO_SERIES_UNTREATED, *params, *series_params, PATIENTS_DRAWN_MAX])
-    single = kinetics.loc[kinetics["n_measurements"] < 2, "patient_id"]
-    drawn = set(kinetics["patient_id"].head(PATIENTS_DRAWN_MAX))
+    drawn = {p for p, _ in drawn_classes}
     drawn_data = measurements(db, cohort_filter, analyte, specimen, ids=tuple(sorted(drawn)))
     return WithdrawalView(
-        n_patients=int(counts["n"]), n_series=len(kinetics), counts=classification_counts(kinetics),
-        single_ids=tuple(single.head(IDS_LISTED)), n_single=len(single),
-        kinetics_head=kinetics.head(TABLE_ROWS_MAX).reset_index(drop=True),
+        n_patients=int(totals["n"]), n_series=n_series, counts=counts,
+        single_ids=tuple(single_ids), n_single=n_single, kinetics_head=kinetics_head,
         continuous=continuous, categorical=categorical,
-        n_with_stop=int(counts["n_stop"]),
+        n_with_stop=int(totals["n_stop"]),
         n_nonpositive_drawn=int((drawn_data["level"] <= 0).sum()),
-        with_series=tuple((p, CLASS_LABELS[c]) for p, c in
-                          zip(kinetics["patient_id"].head(PATIENTS_DRAWN_MAX),
-                              kinetics["classification"].head(PATIENTS_DRAWN_MAX))),
+        with_series=tuple((p, CLASS_LABELS[c]) for p, c in drawn_classes),
         without_series=tuple(map(tuple, without.itertuples(index=False))),
-        n_without_series=int(counts["n"]) - len(kinetics))
+        n_without_series=int(totals["n"]) - n_series)
