@@ -13,6 +13,7 @@ reproduce scripts (`analytics.reproduce`) are standalone and open the file read-
 """
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -25,11 +26,16 @@ import pandas as pd
 # Per process; README "Settings" (BALL_DUCKDB_MEMORY_LIMIT). 250MB: five sessions on the 1M
 # cohort peaked at 854 MB server RSS with 500MB, 749 MB with 250MB, same wall time, no error;
 # 150MB made queries fail with DuckDB's out-of-memory error (bench.sessions_rss).
+log = logging.getLogger("ball.db")
+
 DEFAULT_MEMORY_LIMIT = "250MB"
 # Queries of the shared file running at once (more wait for a slot). Every query already uses
 # DuckDB's threads (one per core) and the machine has two cores, so more at once is no faster,
 # but each holds its working memory and its result frame at the same time (bench.sessions_rss).
 QUERIES_AT_ONCE = 2
+# A query waits at most this long for a slot, then runs anyway (logged): a slot held by a reader
+# that was abandoned mid-way (an unfinished query_batches) may cost memory, never a hung server.
+SLOT_WAIT_S = 20.0
 REBUILD_COMMAND = "python -m analytics.build --source data/demo_cohort --out data/cohort.duckdb"
 
 
@@ -120,8 +126,9 @@ class CohortDatabase:
         """A fresh cursor for one query. A file that breaks under a running app (truncated or
         overwritten in place) is reported as a CohortDatabaseError with the rebuild command.
         Waits for a slot when `queries_at_once` queries are running (held until the cursor closes)."""
-        if self._slots is not None:
-            self._slots.acquire()
+        slot = self._slots is not None and self._slots.acquire(timeout=SLOT_WAIT_S)
+        if self._slots is not None and not slot:
+            log.warning("no query slot free after %.0f s: running the query without one", SLOT_WAIT_S)
         try:
             with self._state:
                 if self._closed:
@@ -134,7 +141,7 @@ class CohortDatabase:
                     self._active -= 1
                     raise
         except BaseException:
-            if self._slots is not None:
+            if slot:
                 self._slots.release()
             raise
         try:
@@ -148,7 +155,7 @@ class CohortDatabase:
             with self._state:
                 self._active -= 1
                 self._state.notify_all()
-            if self._slots is not None:
+            if slot:
                 self._slots.release()
 
     def query(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:

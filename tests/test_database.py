@@ -201,3 +201,18 @@ def test_the_shared_file_runs_at_most_queries_at_once(demo_file_db, monkeypatch)
     for t in threads:
         t.join()
     assert 1 <= most[0] <= dbmod.QUERIES_AT_ONCE
+
+
+def test_readers_abandoned_mid_way_never_hang_the_next_query(demo_file_db, monkeypatch):
+    """Two readers left unfinished hold both slots; a query waits SLOT_WAIT_S, then runs anyway."""
+    from analytics import db as dbmod
+    monkeypatch.setattr(dbmod, "SLOT_WAIT_S", 0.2)
+    held = [demo_file_db.query_batches("SELECT * FROM events", rows=1) for _ in range(dbmod.QUERIES_AT_ONCE)]
+    for reader in held:
+        next(reader)  # started, never finished: its slot stays taken
+    assert demo_file_db.scalar("SELECT count(*) FROM patients") > 0
+    for reader in held:
+        reader.close()  # closing the reader gives its slot back
+    assert all(demo_file_db._slots.acquire(timeout=0) for _ in range(dbmod.QUERIES_AT_ONCE))
+    for _ in range(dbmod.QUERIES_AT_ONCE):
+        demo_file_db._slots.release()
