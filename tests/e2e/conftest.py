@@ -58,18 +58,28 @@ def page(browser):
     context.close()
 
 
-def wait_for_app(page, timeout: float = 90_000) -> None:
-    """Wait until the app has rendered its sidebar count, finished running the script and drawn
-    every chart on the page."""
-    page.get_by_test_id("stSidebar").get_by_text(re.compile(r"^(<?\d+) of \d+ patients$")).wait_for(timeout=timeout)
+SIDEBAR_COUNT = re.compile(r"^(<?\d+) of \d+ patients$")
+
+
+def wait_for_run(page, timeout: float = 90_000) -> None:
+    """Wait until the app has rendered its sidebar count and finished running the script: the
+    page's text, widgets and URL are final (its charts may still be drawing). For a test that
+    asserts no chart, this is the state it needs."""
+    page.get_by_test_id("stSidebar").get_by_text(SIDEBAR_COUNT).wait_for(timeout=timeout)
     page.wait_for_function(APP_IDLE, timeout=timeout)
+
+
+def wait_for_app(page, timeout: float = 90_000) -> None:
+    """`wait_for_run`, and every chart on the page drawn (for screenshots and chart asserts)."""
+    wait_for_run(page, timeout)
     page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
 
 
-def after_rerun(page, action, timeout: float = 90_000) -> None:
-    """Do `action` (a click, a key press) and wait for the rerun it causes to finish and its
-    charts to be drawn: a change of the script state to running is recorded from before the
-    action, so a fast rerun is not missed and an old idle state is not taken for the new one."""
+def after_rerun(page, action, timeout: float = 90_000, charts: bool = True) -> None:
+    """Do `action` (a click, a key press) and wait for the rerun it causes to finish and (unless
+    `charts=False`) its charts to be drawn: a change of the script state to running is recorded
+    from before the action, so a fast rerun is not missed and an old idle state is not taken for
+    the new one."""
     page.evaluate("""() => {
         const app = document.querySelector('[data-testid=stApp]');
         window.__ballRuns = 0;
@@ -81,7 +91,8 @@ def after_rerun(page, action, timeout: float = 90_000) -> None:
     action()
     page.wait_for_function("() => window.__ballRuns > 0", timeout=timeout)
     page.wait_for_function(APP_IDLE, timeout=timeout)
-    page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
+    if charts:
+        page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
 
 
 def screenshot(page, name: str) -> Path:

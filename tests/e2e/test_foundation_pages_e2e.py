@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import after_rerun, screenshot, wait_for_app
+from tests.e2e.conftest import after_rerun, screenshot, wait_for_app, wait_for_run
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +63,7 @@ def test_patient_row_link_keeps_the_filters(app_url, page):
     wait_for_app(page)
     page.get_by_text("9 of 32 patients").wait_for()
     _click_row(page, 1, r"/\/patient\?.*patient=S/")  # second row
-    wait_for_app(page)
+    wait_for_run(page)
     assert "tp53=mutated" in page.url and re.search(r"patient=S\d\d", page.url)
     page.get_by_text("9 of 32 patients").wait_for()
     pid = re.search(r"patient=(S\d\d)", page.url).group(1)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +28,7 @@ def test_spreadsheet_mapped_saved_loaded_and_reused(app_url, page, tmp_path):
     wait_for_app(page)
     # the app scrolls inside its main container: bring the mapping step to the top of the view
     page.get_by_role("heading", name="3. Map your columns").evaluate("e => e.scrollIntoView()")
-    page.wait_for_timeout(500)
+    expect(page.get_by_role("heading", name="3. Map your columns")).to_be_in_viewport()
     screenshot(page, "import-mapping-suggested")
 
     with page.expect_download() as info:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import screenshot, wait_for_app, wait_for_run
 
 pytestmark = pytest.mark.e2e
 
@@ -91,10 +91,10 @@ def test_hct_view_goes_into_the_deck_and_report_with_its_warning(app_url, page, 
 
     page.goto(f"{app_url}/survival?group=hct&population=treated")
     page.get_by_role("heading", name="Survival").first.wait_for(timeout=60000)
-    wait_for_app(page)
+    wait_for_run(page)  # the survival view is in the session once its run has finished
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Share & present").click()
     page.get_by_role("heading", name="Share & present").wait_for(timeout=60000)
-    wait_for_app(page)
+    wait_for_run(page)
     with page.expect_download(timeout=180000) as deck_download:
         page.get_by_test_id("stDownloadButton").filter(has_text="Build the deck").click()
     deck = Presentation(io.BytesIO(open(deck_download.value.path(), "rb").read()))
