@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import weakref
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,9 +87,23 @@ class ScriptRuns:
         runs.after(lambda: link.click())  # returns when a run the click caused has finished
     """
 
+    _attached: "weakref.WeakKeyDictionary" = None  # page -> its ScriptRuns (see `of`)
+
     def __init__(self, page):
         self.sockets: list = []
         page.on("websocket", lambda ws: self.sockets.append(ws))
+        if ScriptRuns._attached is None:
+            ScriptRuns._attached = weakref.WeakKeyDictionary()
+        ScriptRuns._attached[page] = self
+
+    @classmethod
+    def of(cls, page) -> "ScriptRuns":
+        """The watcher attached to `page` (created before its first navigation)."""
+        runs = cls._attached.get(page) if cls._attached is not None else None
+        if runs is None:
+            raise RuntimeError("this page's script runs are not watched: call ScriptRuns(page) "
+                               "right after creating it, before its first navigation")
+        return runs
 
     @staticmethod
     def finished(payload) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.app_server import APP_IDLE, CHARTS_DRAWN, start_app_server, stop_app_server
+from bench.app_server import APP_IDLE, CHARTS_DRAWN, ScriptRuns, start_app_server, stop_app_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -53,6 +53,7 @@ def page(browser):
     """A page in a fresh context (no shared session), large enough for a projector layout."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
+    ScriptRuns(page)
     page.set_default_timeout(30_000)
     yield page
     context.close()
@@ -77,19 +78,10 @@ def wait_for_app(page, timeout: float = 90_000) -> None:
 
 def after_rerun(page, action, timeout: float = 90_000, charts: bool = True) -> None:
     """Do `action` (a click, a key press) and wait for the rerun it causes to finish and (unless
-    `charts=False`) its charts to be drawn: a change of the script state to running is recorded
-    from before the action, so a fast rerun is not missed and an old idle state is not taken for
-    the new one."""
-    page.evaluate("""() => {
-        const app = document.querySelector('[data-testid=stApp]');
-        window.__ballRuns = 0;
-        if (window.__ballObserver) window.__ballObserver.disconnect();
-        window.__ballObserver = new MutationObserver(() => {
-            if (app.getAttribute('data-test-script-state') === 'running') window.__ballRuns += 1; });
-        window.__ballObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-    }""")
-    action()
-    page.wait_for_function("() => window.__ballRuns > 0", timeout=timeout)
+    `charts=False`) its charts to be drawn: the server's script_finished message after the action
+    is awaited (bench.app_server.ScriptRuns), so a fast rerun is not missed and an old idle state
+    is not taken for the new one."""
+    ScriptRuns.of(page).after(action, timeout)
     page.wait_for_function(APP_IDLE, timeout=timeout)
     if charts:
         page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
