@@ -31,7 +31,9 @@ def _click_row(page, row: int, expect: str) -> None:
         grid.locator("canvas").first.wait_for()
         grid.element_handle().wait_for_element_state("stable")  # same box for two animation frames
         box = grid.bounding_box()
-        page.mouse.click(box["x"] + 18, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2)
+        x, y = box["x"] + 18, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
+        page.mouse.move(x, y)  # the grid takes a click on a cell it has seen the pointer over
+        page.mouse.click(x, y)
         try:
             page.wait_for_function(f"() => {expect}.test(location.href)", timeout=15_000)
             return
