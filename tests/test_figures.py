@@ -41,7 +41,7 @@ def _chart_elements(at: AppTest) -> list:
 
 
 def test_cached_spec_is_what_st_altair_chart_sends():
-    at = AppTest.from_function(_altair_and_cached_script)
+    at = AppTest.from_function(_altair_and_cached_script, default_timeout=60)
     at.run()
     assert not at.exception
     via_altair, via_cache = _chart_elements(at)
@@ -116,7 +116,7 @@ def _rebuild_script():
 
 
 def test_export_rebuilds_the_figure_that_was_shown():
-    at = AppTest.from_function(_rebuild_script)
+    at = AppTest.from_function(_rebuild_script, default_timeout=60)
     at.run()
     assert not at.exception
     assert at.text[0].value.split() == ["figure", "True"]

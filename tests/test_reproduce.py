@@ -110,17 +110,22 @@ def _view_functions():
                 yield page, name, function
 
 
-def test_every_view_function_has_a_methods_paragraph(demo_db):
-    """Each view function of each page, on its page's default options (HCT for survival)."""
+@pytest.fixture(scope="module")
+def view_function_results(demo_db) -> dict:
+    """Each view function of each page on its page's default options (HCT for survival, Table 1
+    by sex for the overview): "page.name" -> ViewResult (computed once for the tests below)."""
     specs = {"survival": {"group": "hct"}, "overview": {"t1_group": "sex"}}
-    missing, seen = [], 0
+    results = {}
     for page, name, function in _view_functions():
         spec, _ = registered_pages()[page].spec.from_params(specs.get(page, {}))
-        result = function(demo_db, CohortFilter(), spec)
-        seen += 1
-        if not result.methods.strip():
-            missing.append(f"{page}.{name}")
-    assert seen >= 30 and not missing, missing
+        results[f"{page}.{name}"] = function(demo_db, CohortFilter(), spec)
+    return results
+
+
+def test_every_view_function_has_a_methods_paragraph(view_function_results):
+    """Each view function of each page, on its page's default options (HCT for survival)."""
+    missing = [name for name, result in view_function_results.items() if not result.methods.strip()]
+    assert len(view_function_results) >= 30 and not missing, missing
 
 
 def test_every_view_has_a_methods_paragraph(demo_db):
@@ -139,14 +144,9 @@ def test_every_view_has_a_methods_paragraph(demo_db):
     assert not missing
 
 
-def test_every_view_function_has_a_reproduce_script(demo_db):
+def test_every_view_function_has_a_reproduce_script(view_function_results):
     """Reproduce in Python exists for every view of every page: each view function's result key
     has a script builder (the page shows the downloads under it)."""
-    specs = {"survival": {"group": "hct"}, "overview": {"t1_group": "sex"}}
-    missing = []
-    for page, name, function in _view_functions():
-        spec, _ = registered_pages()[page].spec.from_params(specs.get(page, {}))
-        key = function(demo_db, CohortFilter(), spec).key
-        if not reproduce.available(key):
-            missing.append(f"{page}.{name} ({key})")
-    assert not missing, missing
+    missing = [f"{name} ({result.key})" for name, result in view_function_results.items()
+               if not reproduce.available(result.key)]
+    assert len(view_function_results) >= 30 and not missing, missing
