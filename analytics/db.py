@@ -23,11 +23,11 @@ from typing import Any, Iterator, Sequence
 import duckdb
 import pandas as pd
 
+log = logging.getLogger("ball.db")
+
 # Per process; README "Settings" (BALL_DUCKDB_MEMORY_LIMIT). 250MB: five sessions on the 1M
 # cohort peaked at 854 MB server RSS with 500MB, 749 MB with 250MB, same wall time, no error;
 # 150MB made queries fail with DuckDB's out-of-memory error (bench.sessions_rss).
-log = logging.getLogger("ball.db")
-
 DEFAULT_MEMORY_LIMIT = "250MB"
 # Queries of the shared file running at once (more wait for a slot). Every query already uses
 # DuckDB's threads (one per core) and the machine has two cores, so more at once is no faster,

@@ -70,13 +70,12 @@ class Driver:
 
     def __init__(self, browser, url: str, timeout_s: float):
         self.browser, self.url, self.timeout = browser, url, timeout_s * 1000
-        self.runs: dict = {}
 
     def new_page(self):
         context = self.browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(self.timeout)
-        self.runs[page] = ScriptRuns(page)
+        ScriptRuns(page)
         global _current_page
         _current_page = page
         return page
@@ -97,7 +96,7 @@ class Driver:
     def rerun(self, page, action) -> float:
         """Seconds from `action` (a click) to the rerun it causes being finished and drawn."""
         t0 = time.perf_counter()
-        self.runs[page].after(action, self.timeout)
+        ScriptRuns.of(page).after(action, self.timeout)
         page.wait_for_function(APP_IDLE, timeout=self.timeout)
         page.wait_for_function(CHARTS_DRAWN, timeout=self.timeout)
         return time.perf_counter() - t0

@@ -5,18 +5,19 @@
 Streamlit imports a page's modules inside the first visitor's script run, so a fresh server's
 first page paid for importing SciPy, lifelines, DuckDB, Altair and the analytics modules and for
 opening the cohort file (several seconds; bench.browser measures it against a bare Streamlit
-page). Those long-lived objects are then frozen for the garbage collector (`gc.freeze`), so a
-collection scans only what sessions create. Here a background thread does that work while the server starts: the first script run
+page). Here a background thread does that work while the server starts: the first script run
 finds the modules loaded (Python's per-module import lock makes it wait for a module being
 imported, never import it twice), the read-only handle open (the same process-wide handle
 `ui.state` hands out). Nothing is computed for a view, so the first visitor's own run never
 competes with a guess. vl-convert (figure files) is left to the first download: its renderer
-holds about 65 MB for the life of the process.
+holds about 65 MB for the life of the process. The long-lived objects the warm start loaded are
+then frozen for the garbage collector (`gc.freeze`), so a collection scans only what sessions
+create.
 
 Garbage collection: Streamlit collects after every script run (`runner.postScriptGC`), holding the
 interpreter before the run's last messages reach the browser; the launcher turns that off and
-collects once no session's script has run for two seconds instead (a revisit no longer waits
-for it; cycles a run freed are still collected within seconds).
+collects once no session's script has run for two seconds, at most every 20 s, instead (a revisit no longer waits
+for it; Python's own generational collection runs meanwhile).
 
 Memory (glibc only; elsewhere nothing changes): sessions run in threads, and glibc gives threads
 their own malloc arenas (up to 8 per core), each keeping the peak of what it once held; the

@@ -162,7 +162,8 @@ def page_view(db: CohortDatabase, cohort_filter: CohortFilter, analyte: str = LE
         room = TABLE_ROWS_MAX - sum(map(len, heads))
         if room > 0:
             heads.append(part.head(room))
-        drawn_classes += list(zip(part["patient_id"], part["classification"]))[:PATIENTS_DRAWN_MAX - len(drawn_classes)]
+        drawn = part.head(PATIENTS_DRAWN_MAX - len(drawn_classes))
+        drawn_classes += list(zip(drawn["patient_id"], drawn["classification"]))
         assessable.append(part.loc[part["classification"] != NOT_ASSESSABLE, ["patient_id", "classification"]])
         del part
     kinetics_head = (pd.concat(heads, ignore_index=True) if heads else
