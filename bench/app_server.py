@@ -72,6 +72,9 @@ def stop_app_server(process: subprocess.Popen) -> None:
 APP_IDLE = ("() => { const app = document.querySelector('[data-testid=stApp]');"
             " return !!app && app.getAttribute('data-test-script-state') === 'notRunning'"
             " && app.getAttribute('data-test-connection-state') === 'CONNECTED'; }")
+# Streamlit loads some widgets' code on first use and shows a grey skeleton until it arrives (a
+# new browser context fetches it again): the page is drawn when none is left.
+WIDGETS_DRAWN = "() => document.querySelectorAll('[data-testid=stSkeleton]').length === 0"
 CHARTS_DRAWN = ("() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))"
                 ".every(c => { const g = c.querySelector('canvas, svg');"
                 " return !!g && g.getBoundingClientRect().width > 0; })")

@@ -34,7 +34,8 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.app_server import APP_IDLE, CHARTS_DRAWN, ROOT, ScriptRuns, start_app_server, stop_app_server
+from bench.app_server import (APP_IDLE, CHARTS_DRAWN, ROOT, WIDGETS_DRAWN, ScriptRuns, start_app_server,
+                              stop_app_server)
 
 RESULTS = ROOT / "bench" / "results"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
@@ -84,6 +85,7 @@ class Driver:
         page.get_by_test_id("stSidebar").get_by_text(COUNT).wait_for(timeout=self.timeout)
         page.wait_for_function(APP_IDLE, timeout=self.timeout)
         page.wait_for_function(CHARTS_DRAWN, timeout=self.timeout)
+        page.wait_for_function(WIDGETS_DRAWN, timeout=self.timeout)
 
     def open(self, path: str):
         """A new session on `path`: (page, seconds from the navigation to the page drawn)."""
@@ -99,6 +101,7 @@ class Driver:
         ScriptRuns.of(page).after(action, self.timeout)
         page.wait_for_function(APP_IDLE, timeout=self.timeout)
         page.wait_for_function(CHARTS_DRAWN, timeout=self.timeout)
+        page.wait_for_function(WIDGETS_DRAWN, timeout=self.timeout)
         return time.perf_counter() - t0
 
     def switch(self, page, label: str) -> float:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.app_server import APP_IDLE, CHARTS_DRAWN, ScriptRuns, start_app_server, stop_app_server
+from bench.app_server import APP_IDLE, CHARTS_DRAWN, WIDGETS_DRAWN, ScriptRuns, start_app_server, stop_app_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -71,9 +71,10 @@ def wait_for_run(page, timeout: float = 90_000) -> None:
 
 
 def wait_for_app(page, timeout: float = 90_000) -> None:
-    """`wait_for_run`, and every chart on the page drawn (for screenshots and chart asserts)."""
+    """`wait_for_run`, and every chart and widget on the page drawn (for screenshots and chart asserts)."""
     wait_for_run(page, timeout)
     page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
+    page.wait_for_function(WIDGETS_DRAWN, timeout=timeout)
 
 
 def after_rerun(page, action, timeout: float = 90_000, charts: bool = True) -> None:
