@@ -57,7 +57,7 @@ if k > 1:
                "that honour it, no patient-level figure.")
 
 db = state.current_database()
-base_url = share_link.view_url("").split("?")[0].rstrip("/")  # the app's address: slides link their views
+base_url = share_link.app_address(("share",))  # the app's address: slides link their views
 # Both files are started in the background now (analytics.deck_ahead.built_ahead): a click takes the
 # finished file, or waits for the rest of its build.
 ahead = (state.current_token(), f, views, pages, k, date.today().isoformat(), base_url)

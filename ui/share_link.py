@@ -20,18 +20,23 @@ def view_query() -> list[tuple[str, str]]:
     return pairs
 
 
-def view_url(url_path: str, page_paths: Iterable[str] = ()) -> str:
-    """Absolute link to this view when the browser told us the app's address, else relative.
+def app_address(page_paths: Iterable[str] = ()) -> str:
+    """The app's address as the browser told it ('' when it did not), without a page path.
 
     `st.context.url` is meant to be the app's address without the page, but on a page's first
-    load it can still end in the page's path: any trailing page path is removed here.
+    load it can still end in the page's path: any trailing path of `page_paths` is removed here.
     """
     base = (st.context.url or "").rstrip("/")
-    known = {p for p in (*page_paths, url_path) if p}
+    known = {p for p in page_paths if p}
     while base and base.rsplit("/", 1)[-1] in known:
         base = base.rsplit("/", 1)[0]
+    return base
+
+
+def view_url(url_path: str, page_paths: Iterable[str] = ()) -> str:
+    """Absolute link to this view when the browser told us the app's address, else relative."""
     query = urlencode(view_query())
-    return f"{base}/{url_path}" + (f"?{query}" if query else "")
+    return f"{app_address((*page_paths, url_path))}/{url_path}" + (f"?{query}" if query else "")
 
 
 VIEWS_KEY = "_page_views"  # url_path -> that page's last URL parameters (for the deck)
